@@ -1,0 +1,105 @@
+// unipayd's configuration: defaults < TOML file (--config) < environment < command-line
+// flags. Validated as a whole at start: every problem is listed, then unipayd exits non-zero.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/result.hpp"
+
+namespace unipay::config {
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  int io_threads = 1;                 // asio threads serving HTTP
+  int actor_threads = 2;              // CAF scheduler.max-threads
+  size_t max_body_bytes = 65536;
+  size_t max_header_bytes = 8192;
+  size_t max_json_depth = 32;
+  size_t max_connections = 100000;
+  std::chrono::milliseconds read_timeout_ms{10000};
+  std::chrono::seconds longpoll_max_s{60};
+  std::chrono::seconds longpoll_default_s{30};
+  size_t max_waiters_per_bill = 64;
+  std::string admin_token;            // empty: admin API disabled (every admin call 401)
+  std::string node_id;                // stable per node; leases are owned by it
+  bool log_json = false;
+  std::string log_level = "info";
+};
+
+struct DatabaseConfig {
+  std::string url;                    // empty: embedded PostgreSQL under data_dir/pg
+  std::string data_dir = "./var";
+  int embedded_port = 5432;
+  int reader_connections = 4;
+  size_t write_queue_limit_ops = 100000;
+  size_t read_queue_limit_ops = 100000;
+  size_t max_batch_ops = 512;
+};
+
+struct BillsConfig {
+  std::chrono::seconds ttl_s{1800};   // a created bill closes after this
+  std::chrono::milliseconds expiry_sweep_interval_ms{5000};
+  size_t max_live_bill_actors = 200000;
+  std::chrono::milliseconds actor_idle_ms{60000};  // idle bill actors are reaped after this
+  size_t max_pending_events_per_bill = 64;
+  std::chrono::seconds idempotency_keep_s{86400};
+  std::chrono::seconds idempotency_wait_s{10};
+  std::chrono::seconds signature_window_s{300};
+  std::chrono::seconds nonce_window_s{600};
+  size_t max_passinfo_bytes = 1024;
+  size_t max_extra_bytes = 4096;
+};
+
+struct DeliveryConfig {
+  std::chrono::milliseconds backoff_initial_ms{1000};
+  std::chrono::milliseconds backoff_max_ms{600000};
+  std::chrono::hours give_up_after_h{72};
+  std::chrono::milliseconds lease_ms{30000};
+  std::chrono::milliseconds timeout_ms{10000};       // one delivery HTTP call
+  std::chrono::milliseconds poll_interval_ms{1000};  // how often due jobs are claimed
+  size_t max_concurrent = 1000;                      // delivery actors at once
+  size_t claim_batch = 100;
+  bool allow_private = false;         // delivery URLs may be loopback/private addresses
+};
+
+struct Config {
+  ServerConfig server;
+  DatabaseConfig database;
+  BillsConfig bills;
+  DeliveryConfig delivery;
+};
+
+// What the command line asked for.
+struct AppCreateArgs {
+  std::string name;
+  std::string delivery_url;
+  std::string sandbox_secret;  // empty: generated
+};
+
+enum class Command { serve, migrate, app_create, exit_now };
+
+struct Invocation {
+  Command command = Command::serve;
+  Config config;
+  AppCreateArgs app_create;
+  int exit_code = 0;           // for exit_now (--help: 0; a usage error: 2)
+  std::string message;         // for exit_now: help text or the errors, to print
+};
+
+// Parses argv, the environment (UNIPAY_*) and the TOML file named by --config, then
+// validates. Never exits and never prints: errors come back in Invocation.message.
+Invocation parse_invocation(int argc, const char* const* argv);
+
+// Validates a whole config; returns every problem found (empty = valid).
+std::vector<std::string> validate(const Config& config);
+
+// Applies one TOML document over `config`; returns every problem found.
+std::vector<std::string> apply_toml(const std::string& toml_text, Config& config);
+
+}  // namespace unipay::config

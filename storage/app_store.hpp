@@ -1,0 +1,63 @@
+// SQL for apps, their secrets and catalogs. Statement builders are pure; parsers turn the
+// rows of the matching select back into values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+
+namespace unipay::storage {
+
+struct CatalogItem {
+  std::string item_id;
+  int64_t amount_minor = 0;
+  std::string currency;
+  int64_t coins = 0;
+};
+
+struct App {
+  std::string app_id;
+  std::string name;
+  std::string delivery_url;
+  std::string channels_json = "{}";        // the `channels` object as given (secrets included)
+  std::vector<std::string> secrets;        // newest first: [current, previous]
+  std::string created_at;                  // RFC 3339, as stored
+  std::string updated_at;
+};
+
+// Inserts the app, its first secret (generation 1) and its catalog: one write op.
+std::vector<Statement> insert_app(const App& app, const std::vector<CatalogItem>& catalog);
+
+// Updates name, delivery_url and channels (each only when given); replaces the catalog
+// when given. First statement returns one row when the app exists.
+std::vector<Statement> update_app(const std::string& app_id, const std::optional<std::string>& name,
+                                  const std::optional<std::string>& delivery_url,
+                                  const std::optional<std::string>& channels_json,
+                                  const std::optional<std::vector<CatalogItem>>& catalog);
+
+// Adds secret generation n+1 and drops generations below n (keeps current + previous).
+// Returns one row when the app exists.
+Statement rotate_secret(const std::string& app_id, const std::string& new_secret);
+
+// One row per app: app_id, name, delivery_url, channels, created_at, updated_at,
+// secrets (text[] newest first, at most two).
+Statement select_app(const std::string& app_id);
+std::optional<App> parse_app(const Rows& rows);
+
+// Rows of the app's catalog: item_id, amount_minor, currency, coins.
+Statement select_catalog(const std::string& app_id);
+std::vector<CatalogItem> parse_catalog(const Rows& rows);
+
+// One row when the item is in the app's catalog.
+Statement select_catalog_item(const std::string& app_id, const std::string& item_id);
+std::optional<CatalogItem> parse_catalog_item(const Rows& rows);
+
+// Records the nonce; returns one row when it was not seen within `window_s` seconds
+// (fresh), none when it is a replay.
+Statement insert_nonce(const std::string& app_id, const std::string& nonce, int window_s);
+// Deletes nonces older than window_s and idempotency keys older than keep_s.
+std::vector<Statement> purge_expired(int nonce_window_s, int idempotency_keep_s);
+
+}  // namespace unipay::storage

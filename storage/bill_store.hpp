@@ -1,0 +1,84 @@
+// SQL for bills: insert (with an idempotency record), load, compare-and-set transition
+// with everything it implies, list, and the expiry sweep.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/bill.hpp"
+#include "storage/database.hpp"
+
+namespace unipay::storage {
+
+// The answer stored with an Idempotency-Key, replayed byte for byte.
+struct IdempotencyRecord {
+  std::string app_id;
+  std::string key;
+  std::string request_sha256;  // hex SHA-256 of method, path and body
+  int status = 0;
+  std::string response_body;
+};
+
+// Inserts the bill. With a record: inserts the record first and the bill only when the
+// key was new (one statement); the statement returns one row, column 0 't' when the bill
+// was inserted, 'f' when the key already existed (then read it with select_idempotency).
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency);
+
+// One row: request_sha256, status, response_body; none when the key is unknown or older
+// than keep_s seconds.
+Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s);
+std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows);
+
+// One row with every column of the bill (see parse_bill), or none.
+Statement select_bill(const std::string& bill_id);
+std::optional<Bill> parse_bill(const Rows& rows, size_t row = 0);
+
+struct CallbackAudit {
+  std::string app_id;
+  std::string channel;
+  std::string bill_id;
+  std::string body_sha256;
+  std::string verdict;  // "accepted", "ignored", "refused:<code>"
+  std::string detail;
+};
+Statement insert_callback_audit(const CallbackAudit& audit);
+
+// What a committed transition implies besides the bill row itself.
+struct TransitionWrite {
+  Bill next;                      // the bill after the transition; next.version = expected + 1
+  int64_t expected_version = 0;   // compare-and-set on (bill_id, version)
+  bool enqueue_delivery = false;  // insert the bill's delivery job, due now, leased to:
+  std::string lease_owner;
+  std::chrono::milliseconds lease{30000};
+  bool finish_delivery = false;   // delete the bill's delivery job (delivery confirmed)
+  std::optional<CallbackAudit> audit;  // audit row of the callback that caused it
+};
+
+// One statement: UPDATE bills ... WHERE bill_id = $ AND version = $expected, and, only when
+// that row was updated, the job insert/delete, the audit row and
+// pg_notify('unipay_bill', '<bill_id> <state> <version>'). Returns one row; column 0 is
+// 't' when applied, 'f' when the version did not match (another writer won). A failed
+// compare-and-set raises no error, so it never aborts the other ops of a group commit.
+Statement transition_statement(const TransitionWrite& write);
+
+struct BillQuery {
+  std::string app_id;
+  std::optional<std::string> user_id;
+  std::optional<BillState> state;
+  std::optional<std::string> channel;
+  std::optional<Millis> from;   // created_at >= from
+  std::optional<Millis> to;     // created_at < to
+  std::optional<std::string> after_bill_id;  // cursor: bill ids sort by creation time
+  int limit = 50;
+};
+// Bills of the app matching the query, newest first (bill_id descending; a cursor means
+// bill_id < after_bill_id), limit+1
+// rows (one extra tells whether there is a next page). Same columns as select_bill.
+Statement list_bills(const BillQuery& query);
+
+// bill_ids of `created` bills whose expires_at has passed, oldest first.
+Statement select_expired_bills(int limit);
+
+}  // namespace unipay::storage

@@ -1,0 +1,53 @@
+// SQL for the jobs table (delivery now, verify later): claim with FOR UPDATE SKIP LOCKED
+// and a lease, reschedule after a failed attempt, finish, dead-letter, replay.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/bill.hpp"
+#include "storage/database.hpp"
+
+namespace unipay::storage {
+
+struct Job {
+  int64_t job_id = 0;
+  std::string kind;  // "delivery" | "verify"
+  std::string bill_id;
+  int attempt = 0;   // attempts already made
+  Millis next_attempt_at{};
+  Millis created_at{};
+  std::string last_error;
+};
+
+// Claims up to `limit` due, unleased (or lease-expired), not dead jobs of `kind` for
+// `owner` until now + lease. Returns the claimed jobs (see parse_jobs).
+Statement claim_due_jobs(const std::string& kind, const std::string& owner,
+                         std::chrono::milliseconds lease, int limit);
+
+// Clears the leases `owner` still holds (a restarted node takes its own jobs back).
+Statement release_leases_of(const std::string& owner);
+
+// After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, keeps the
+// lease until next_attempt_at + lease (the retry actor holds the job while it waits).
+// Returns one row when `owner` still held the lease.
+Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_done,
+                         std::chrono::milliseconds delay, std::chrono::milliseconds lease,
+                         const std::string& last_error);
+
+// Gives up: marks the job dead (dead letter), records the error, drops the lease.
+Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& last_error);
+
+// Admin replay of a dead (or any) delivery job of an app's bill: due now, lease cleared,
+// dead_at cleared. Returns one row when such a job exists for that app.
+Statement replay_delivery_job(const std::string& app_id_or_empty, const std::string& bill_id);
+
+// One row per job: job_id, kind, bill_id, attempt, next_attempt_at_ms, created_at_ms, last_error.
+std::vector<Job> parse_jobs(const Rows& rows);
+
+// The delivery job of a bill, if any (same columns as parse_jobs, plus dead (bool) last).
+Statement select_job_for_bill(const std::string& kind, const std::string& bill_id);
+
+}  // namespace unipay::storage
