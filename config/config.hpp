@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/result.hpp"
@@ -88,7 +89,7 @@ struct Invocation {
   Command command = Command::serve;
   Config config;
   AppCreateArgs app_create;
-  int exit_code = 0;           // for exit_now (--help: 0; a usage error: 2)
+  int exit_code = 0;           // for exit_now (--help: 0; a usage or config error: 2)
   std::string message;         // for exit_now: help text or the errors, to print
 };
 
@@ -101,5 +102,26 @@ std::vector<std::string> validate(const Config& config);
 
 // Applies one TOML document over `config`; returns every problem found.
 std::vector<std::string> apply_toml(const std::string& toml_text, Config& config);
+
+// A listen address. IPv6 hosts are kept without brackets ("::1"), ready for
+// asio::ip::make_address; the text form brackets them ("[::1]:8080").
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+
+// Parses "HOST:PORT" (IPv4, hostname or bracketed IPv6; port 1..65535).
+// Errors are Errc::invalid_parameter with a message fit for a person.
+Result<HostPort> parse_host_port(std::string_view text);
+
+// The inverse of parse_host_port: "127.0.0.1:8080", "[::1]:8080".
+std::string format_host_port(std::string_view host, uint16_t port);
+
+// "node-" + the machine's hostname: the node_id used when none is configured.
+std::string default_node_id();
+
+// The text `unipayd --help` prints: subcommands, and every flag with its environment
+// variable and default.
+std::string help_text();
 
 }  // namespace unipay::config

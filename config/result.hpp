@@ -32,7 +32,7 @@ enum class Errc {
 };
 
 struct Error {
-  Errc code;
+  Errc code = Errc::server_busy;
   std::string message;
 };
 

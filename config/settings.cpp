@@ -1,0 +1,252 @@
+#include "config/settings.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+namespace unipay::config::detail {
+namespace {
+
+std::string_view type_name(const Value& value) {
+  if (std::holds_alternative<bool>(value)) return "a boolean";
+  if (std::holds_alternative<int64_t>(value)) return "an integer";
+  return "a string";
+}
+
+std::optional<std::string> assign(std::string& field, const Value& value) {
+  const auto* text = std::get_if<std::string>(&value);
+  if (text == nullptr) return fmt::format("expected a string, got {}", type_name(value));
+  field = *text;
+  return std::nullopt;
+}
+
+std::optional<std::string> assign(bool& field, const Value& value) {
+  const auto* flag = std::get_if<bool>(&value);
+  if (flag == nullptr) return fmt::format("expected a boolean, got {}", type_name(value));
+  field = *flag;
+  return std::nullopt;
+}
+
+// Integers are range-checked here only so that nothing wraps on the way into the field;
+// whether the number makes sense is validate()'s job, so it can list every problem.
+template <class T>
+requires std::is_integral_v<T> std::optional<std::string> assign(T& field, const Value& value) {
+  const auto* number = std::get_if<int64_t>(&value);
+  if (number == nullptr) return fmt::format("expected an integer, got {}", type_name(value));
+  if (!std::in_range<T>(*number)) return fmt::format("{} is out of range", *number);
+  field = static_cast<T>(*number);
+  return std::nullopt;
+}
+
+template <class Rep, class Period>
+std::optional<std::string> assign(std::chrono::duration<Rep, Period>& field, const Value& value) {
+  const auto* number = std::get_if<int64_t>(&value);
+  if (number == nullptr) return fmt::format("expected an integer, got {}", type_name(value));
+  if (!std::in_range<Rep>(*number)) return fmt::format("{} is out of range", *number);
+  field = std::chrono::duration<Rep, Period>{static_cast<Rep>(*number)};
+  return std::nullopt;
+}
+
+std::string show(const std::string& text) { return text.empty() ? "(empty)" : text; }
+std::string show(bool flag) { return flag ? "true" : "false"; }
+template <class T>
+requires std::is_integral_v<T> std::string show(T number) { return std::to_string(number); }
+template <class Rep, class Period>
+std::string show(std::chrono::duration<Rep, Period> span) {
+  return std::to_string(span.count());
+}
+
+template <class T>
+constexpr Kind kind_of() {
+  if constexpr (std::is_same_v<T, std::string>) return Kind::text;
+  if constexpr (std::is_same_v<T, bool>) return Kind::boolean;
+  return Kind::integer;
+}
+
+struct Key {
+  std::string_view section;
+  std::string_view key;
+};
+
+// `get` maps a Config (const or not) to the field, so one lambda serves set and show.
+template <class Get>
+Setting make(Key key, Get get, std::string_view flag, std::string_view env,
+             std::string_view value_name, std::string_view help) {
+  using T = std::remove_cvref_t<decltype(get(std::declval<Config&>()))>;
+  Setting s{key.section, key.key, flag, env, value_name, help, kind_of<T>(), {}, {}};
+  s.set = [get](Config& config, const Value& value) { return assign(get(config), value); };
+  s.show = [get](const Config& config) { return show(get(config)); };
+  return s;
+}
+
+// The TOML key is the field's own name, spelled once, so the two cannot differ.
+#define UNIPAY_FIELD(sec, name) \
+  Key{#sec, #name}, [](auto& c) -> auto& { return c.sec.name; }
+
+// server.listen is the one setting that fills two fields.
+Setting listen_setting() {
+  Setting s{"server",        "listen",    "--listen",
+            "UNIPAY_LISTEN", "HOST:PORT", "address to serve HTTP on; IPv6 in brackets ([::1]:8080)",
+            Kind::text,      {},          {}};
+  s.set = [](Config& config, const Value& value) -> std::optional<std::string> {
+    const auto* text = std::get_if<std::string>(&value);
+    if (text == nullptr) return fmt::format("expected a string, got {}", type_name(value));
+    auto parsed = parse_host_port(*text);
+    if (!parsed) return parsed.error().message;
+    config.server.listen_host = parsed->host;
+    config.server.listen_port = parsed->port;
+    return std::nullopt;
+  };
+  s.show = [](const Config& config) {
+    return format_host_port(config.server.listen_host, config.server.listen_port);
+  };
+  return s;
+}
+
+std::vector<Setting> server_settings() {
+  return {
+      listen_setting(),
+      make(UNIPAY_FIELD(server, io_threads), "--io-threads", "UNIPAY_IO_THREADS", "N",
+           "asio threads serving HTTP (1..256)"),
+      make(UNIPAY_FIELD(server, actor_threads), "--actor-threads", "UNIPAY_ACTOR_THREADS", "N",
+           "CAF scheduler threads (1..256)"),
+      make(UNIPAY_FIELD(server, max_body_bytes), "", "", "", "largest request body, bytes"),
+      make(UNIPAY_FIELD(server, max_header_bytes), "", "", "", "largest request header, bytes"),
+      make(UNIPAY_FIELD(server, max_json_depth), "", "", "", "deepest JSON nesting accepted"),
+      make(UNIPAY_FIELD(server, max_connections), "", "", "", "open HTTP connections at once"),
+      make(UNIPAY_FIELD(server, read_timeout_ms), "", "", "",
+           "deadline to read one request, milliseconds"),
+      make(UNIPAY_FIELD(server, longpoll_max_s), "", "", "",
+           "longest long-poll a client may ask for, seconds"),
+      make(UNIPAY_FIELD(server, longpoll_default_s), "", "", "",
+           "long-poll wait when the client names none, seconds"),
+      make(UNIPAY_FIELD(server, max_waiters_per_bill), "", "", "",
+           "long-poll waiters held per bill"),
+      make(UNIPAY_FIELD(server, admin_token), "--admin-token", "UNIPAY_ADMIN_TOKEN", "T",
+           "bearer token of the admin API; empty disables it"),
+      make(UNIPAY_FIELD(server, node_id), "--node-id", "UNIPAY_NODE_ID", "ID",
+           "this node's stable name (owns delivery leases); empty: node-<hostname>"),
+      make(UNIPAY_FIELD(server, log_json), "--log-json", "UNIPAY_LOG_JSON", "",
+           "log one JSON object per line"),
+      make(UNIPAY_FIELD(server, log_level), "--log-level", "UNIPAY_LOG_LEVEL", "LEVEL",
+           "trace, debug, info, warn or error"),
+  };
+}
+
+std::vector<Setting> database_settings() {
+  return {
+      make(UNIPAY_FIELD(database, url), "--database-url", "UNIPAY_DATABASE_URL", "URL",
+           "PostgreSQL connection string; empty: embedded cluster under data_dir/pg"),
+      make(UNIPAY_FIELD(database, data_dir), "--data-dir", "UNIPAY_DATA_DIR", "DIR",
+           "directory for the server's own files"),
+      make(UNIPAY_FIELD(database, embedded_port), "--embedded-port", "UNIPAY_EMBEDDED_PORT", "PORT",
+           "port naming the embedded cluster's Unix socket"),
+      make(UNIPAY_FIELD(database, reader_connections), "", "", "",
+           "database connections for reads"),
+      make(UNIPAY_FIELD(database, write_queue_limit_ops), "", "", "",
+           "writes queued before callers get busy, operations"),
+      make(UNIPAY_FIELD(database, read_queue_limit_ops), "", "", "",
+           "reads queued before callers get busy, operations"),
+      make(UNIPAY_FIELD(database, max_batch_ops), "", "", "",
+           "writes grouped into one transaction, operations"),
+  };
+}
+
+std::vector<Setting> bills_settings() {
+  return {
+      make(UNIPAY_FIELD(bills, ttl_s), "--bill-ttl-s", "UNIPAY_BILL_TTL_S", "S",
+           "an unpaid bill closes after this, seconds"),
+      make(UNIPAY_FIELD(bills, expiry_sweep_interval_ms), "--expiry-sweep-interval-ms",
+           "UNIPAY_EXPIRY_SWEEP_INTERVAL_MS", "MS",
+           "how often expired bills are looked for, milliseconds"),
+      make(UNIPAY_FIELD(bills, max_live_bill_actors), "", "", "", "bill actors alive at once"),
+      make(UNIPAY_FIELD(bills, actor_idle_ms), "", "", "",
+           "an idle bill actor is stopped after this, milliseconds"),
+      make(UNIPAY_FIELD(bills, max_pending_events_per_bill), "", "", "",
+           "events queued per bill while it commits"),
+      make(UNIPAY_FIELD(bills, idempotency_keep_s), "", "", "",
+           "idempotency keys are remembered this long, seconds"),
+      make(UNIPAY_FIELD(bills, idempotency_wait_s), "", "", "",
+           "a retry waits this long for the first request's answer, seconds"),
+      make(UNIPAY_FIELD(bills, signature_window_s), "", "", "",
+           "accepted request timestamp skew, either way, seconds"),
+      make(UNIPAY_FIELD(bills, nonce_window_s), "", "", "",
+           "a nonce is refused again within this, seconds (>= 2 x signature_window_s)"),
+      make(UNIPAY_FIELD(bills, max_passinfo_bytes), "", "", "", "largest passinfo, bytes"),
+      make(UNIPAY_FIELD(bills, max_extra_bytes), "", "", "", "largest extra object, bytes"),
+  };
+}
+
+std::vector<Setting> delivery_settings() {
+  return {
+      make(UNIPAY_FIELD(delivery, backoff_initial_ms), "--delivery-backoff-initial-ms",
+           "UNIPAY_DELIVERY_BACKOFF_INITIAL_MS", "MS", "first retry delay cap, milliseconds"),
+      make(UNIPAY_FIELD(delivery, backoff_max_ms), "--delivery-backoff-max-ms",
+           "UNIPAY_DELIVERY_BACKOFF_MAX_MS", "MS", "largest retry delay cap, milliseconds"),
+      make(UNIPAY_FIELD(delivery, give_up_after_h), "", "", "",
+           "a delivery is dead-lettered after this, hours"),
+      make(UNIPAY_FIELD(delivery, lease_ms), "--delivery-lease-ms", "UNIPAY_DELIVERY_LEASE_MS",
+           "MS", "a claimed delivery job is leased this long, milliseconds"),
+      make(UNIPAY_FIELD(delivery, timeout_ms), "--delivery-timeout-ms",
+           "UNIPAY_DELIVERY_TIMEOUT_MS", "MS", "one delivery HTTP call, milliseconds"),
+      make(UNIPAY_FIELD(delivery, poll_interval_ms), "--delivery-poll-interval-ms",
+           "UNIPAY_DELIVERY_POLL_INTERVAL_MS", "MS",
+           "how often due jobs are claimed, milliseconds"),
+      make(UNIPAY_FIELD(delivery, max_concurrent), "", "", "", "deliveries in flight at once"),
+      make(UNIPAY_FIELD(delivery, claim_batch), "", "", "", "jobs claimed per poll"),
+      make(UNIPAY_FIELD(delivery, allow_private), "--allow-private-delivery",
+           "UNIPAY_ALLOW_PRIVATE_DELIVERY", "",
+           "delivery URLs may be loopback, private or link-local addresses"),
+  };
+}
+
+#undef UNIPAY_FIELD
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+}  // namespace
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> all = [] {
+    std::vector<Setting> out;
+    for (auto part :
+         {server_settings(), database_settings(), bills_settings(), delivery_settings()}) {
+      out.insert(out.end(), std::make_move_iterator(part.begin()),
+                 std::make_move_iterator(part.end()));
+    }
+    return out;
+  }();
+  return all;
+}
+
+Result<Value> parse_text(Kind kind, std::string_view text) {
+  if (kind == Kind::text) return Value{std::string(text)};
+  if (kind == Kind::boolean) {
+    const std::string lower = lowercase(text);
+    if (lower == "1" || lower == "true" || lower == "yes") return Value{true};
+    if (lower == "0" || lower == "false" || lower == "no") return Value{false};
+    return make_error(Errc::invalid_parameter,
+                      fmt::format("expected 1/true/yes or 0/false/no, got \"{}\"", text));
+  }
+  int64_t number = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, number);
+  if (text.empty() || ec != std::errc{} || ptr != end) {
+    return make_error(Errc::invalid_parameter,
+                      fmt::format("expected an integer, got \"{}\"", text));
+  }
+  return Value{number};
+}
+
+}  // namespace unipay::config::detail

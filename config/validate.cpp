@@ -1,0 +1,217 @@
+// validate() and the small value parsers it shares with the readers.
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+
+#include "config/config.hpp"
+
+namespace unipay::config {
+namespace {
+
+bool is_ipv6(std::string_view host) {
+  std::array<unsigned char, 16> out{};
+  return inet_pton(AF_INET6, std::string(host).c_str(), out.data()) == 1;
+}
+
+bool is_ipv4(std::string_view host) {
+  std::array<unsigned char, 4> out{};
+  return inet_pton(AF_INET, std::string(host).c_str(), out.data()) == 1;
+}
+
+// IPv4 literal or DNS name. Dotted digits that are not a valid IPv4 address are refused
+// rather than handed to the resolver, which would treat "1.2.3.999" as a name.
+bool is_host(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  if (std::all_of(host.begin(), host.end(), [](char c) { return std::isdigit(c) || c == '.'; }))
+    return is_ipv4(host);
+  if (host.front() == '-' || host.front() == '.') return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  });
+}
+
+bool is_node_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
+
+// Collects every problem instead of stopping at the first, so one run shows them all.
+class Checker {
+ public:
+  void fail(std::string message) { errors_.push_back(std::move(message)); }
+
+  void between(std::string_view name, int64_t value, int64_t min, int64_t max) {
+    if (value < min || value > max)
+      fail(fmt::format("{} must be {}..{}, got {}", name, min, max, value));
+  }
+
+  void at_least(std::string_view name, size_t value, size_t min) {
+    if (value < min) fail(fmt::format("{} must be at least {}, got {}", name, min, value));
+  }
+
+  void sizes_between(std::string_view name, size_t value, size_t min, size_t max) {
+    if (value < min || value > max)
+      fail(fmt::format("{} must be {}..{}, got {}", name, min, max, value));
+  }
+
+  // Durations must be positive; the cap of a year keeps later arithmetic (backoff
+  // doubling, deadline sums in nanoseconds) far from overflow.
+  template <class Rep, class Period>
+  void duration(std::string_view name, std::chrono::duration<Rep, Period> span) {
+    using Span = std::chrono::duration<Rep, Period>;
+    const auto max = std::chrono::duration_cast<Span>(std::chrono::days{366}).count();
+    between(name, span.count(), 1, max);
+  }
+
+  std::vector<std::string> take() { return std::move(errors_); }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+void check_server(const ServerConfig& s, Checker& check) {
+  if (!is_host(s.listen_host) && !is_ipv6(s.listen_host))
+    check.fail(
+        fmt::format("server.listen host \"{}\" is not an IP address or host name", s.listen_host));
+  check.between("server.listen port", s.listen_port, 1, 65535);
+  check.between("server.io_threads", s.io_threads, 1, 256);
+  check.between("server.actor_threads", s.actor_threads, 1, 256);
+  check.at_least("server.max_body_bytes", s.max_body_bytes, 1024);
+  check.sizes_between("server.max_header_bytes", s.max_header_bytes, 1024, 1 << 20);
+  check.sizes_between("server.max_json_depth", s.max_json_depth, 1, 1024);
+  check.at_least("server.max_connections", s.max_connections, 1);
+  check.duration("server.read_timeout_ms", s.read_timeout_ms);
+  check.duration("server.longpoll_max_s", s.longpoll_max_s);
+  check.duration("server.longpoll_default_s", s.longpoll_default_s);
+  if (s.longpoll_default_s > s.longpoll_max_s)
+    check.fail(
+        fmt::format("server.longpoll_default_s ({}) must not exceed server.longpoll_max_s ({})",
+                    s.longpoll_default_s.count(), s.longpoll_max_s.count()));
+  check.at_least("server.max_waiters_per_bill", s.max_waiters_per_bill, 1);
+  // The token travels in an Authorization header: it must survive one unquoted.
+  if (!std::all_of(s.admin_token.begin(), s.admin_token.end(),
+                   [](char c) { return c > ' ' && c < 127; }))
+    check.fail("server.admin_token must be printable ASCII without spaces");
+  if (s.node_id.empty() || s.node_id.size() > 64 ||
+      !std::all_of(s.node_id.begin(), s.node_id.end(), is_node_char))
+    check.fail(
+        fmt::format("server.node_id must be 1..64 of [A-Za-z0-9._-], got \"{}\"", s.node_id));
+  constexpr std::array<std::string_view, 5> kLevels{"trace", "debug", "info", "warn", "error"};
+  if (std::find(kLevels.begin(), kLevels.end(), s.log_level) == kLevels.end())
+    check.fail(fmt::format("server.log_level must be trace, debug, info, warn or error, got \"{}\"",
+                           s.log_level));
+}
+
+void check_database(const DatabaseConfig& d, Checker& check) {
+  if (d.data_dir.empty()) check.fail("database.data_dir must not be empty");
+  check.between("database.embedded_port", d.embedded_port, 1, 65535);
+  check.between("database.reader_connections", d.reader_connections, 1, 256);
+  check.at_least("database.write_queue_limit_ops", d.write_queue_limit_ops, 1);
+  check.at_least("database.read_queue_limit_ops", d.read_queue_limit_ops, 1);
+  check.at_least("database.max_batch_ops", d.max_batch_ops, 1);
+}
+
+void check_bills(const BillsConfig& b, Checker& check) {
+  check.duration("bills.ttl_s", b.ttl_s);
+  check.duration("bills.expiry_sweep_interval_ms", b.expiry_sweep_interval_ms);
+  check.at_least("bills.max_live_bill_actors", b.max_live_bill_actors, 1);
+  check.duration("bills.actor_idle_ms", b.actor_idle_ms);
+  check.at_least("bills.max_pending_events_per_bill", b.max_pending_events_per_bill, 1);
+  check.duration("bills.idempotency_keep_s", b.idempotency_keep_s);
+  check.duration("bills.idempotency_wait_s", b.idempotency_wait_s);
+  check.duration("bills.signature_window_s", b.signature_window_s);
+  check.duration("bills.nonce_window_s", b.nonce_window_s);
+  // A timestamp is good for signature_window_s either side of now, so a captured request
+  // stays replayable for twice that: the nonce memory must cover the whole span.
+  if (b.nonce_window_s < 2 * b.signature_window_s)
+    check.fail(fmt::format(
+        "bills.nonce_window_s ({}) must be at least twice bills.signature_window_s ({})",
+        b.nonce_window_s.count(), b.signature_window_s.count()));
+  check.at_least("bills.max_passinfo_bytes", b.max_passinfo_bytes, 1);
+  check.at_least("bills.max_extra_bytes", b.max_extra_bytes, 2);  // "{}"
+}
+
+void check_delivery(const DeliveryConfig& d, Checker& check) {
+  check.duration("delivery.backoff_initial_ms", d.backoff_initial_ms);
+  check.duration("delivery.backoff_max_ms", d.backoff_max_ms);
+  if (d.backoff_initial_ms > d.backoff_max_ms)
+    check.fail(
+        fmt::format("delivery.backoff_initial_ms ({}) must not exceed delivery.backoff_max_ms ({})",
+                    d.backoff_initial_ms.count(), d.backoff_max_ms.count()));
+  check.duration("delivery.give_up_after_h", d.give_up_after_h);
+  check.duration("delivery.lease_ms", d.lease_ms);
+  check.duration("delivery.timeout_ms", d.timeout_ms);
+  // A lease shorter than one call lets another node claim a job that is still running.
+  if (d.lease_ms <= d.timeout_ms)
+    check.fail(fmt::format("delivery.lease_ms ({}) must exceed delivery.timeout_ms ({})",
+                           d.lease_ms.count(), d.timeout_ms.count()));
+  check.duration("delivery.poll_interval_ms", d.poll_interval_ms);
+  check.at_least("delivery.max_concurrent", d.max_concurrent, 1);
+  check.at_least("delivery.claim_batch", d.claim_batch, 1);
+}
+
+}  // namespace
+
+std::vector<std::string> validate(const Config& config) {
+  Checker check;
+  check_server(config.server, check);
+  check_database(config.database, check);
+  check_bills(config.bills, check);
+  check_delivery(config.delivery, check);
+  return check.take();
+}
+
+Result<HostPort> parse_host_port(std::string_view text) {
+  auto fail = [text](std::string_view why) -> Error {
+    return make_error(Errc::invalid_parameter,
+                      fmt::format("\"{}\" is not HOST:PORT: {}", text, why));
+  };
+  std::string_view host;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return fail("missing ']' after the IPv6 address");
+    host = text.substr(1, close - 1);
+    if (!is_ipv6(host)) return fail("not an IPv6 address inside []");
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.starts_with(':')) return fail("missing ':PORT' after ']'");
+    port = rest.substr(1);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return fail("missing ':PORT'");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos)
+      return fail("an IPv6 address needs brackets, e.g. [::1]:8080");
+    if (!is_host(host)) return fail("the host is not an IP address or host name");
+  }
+  unsigned number = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || number < 1 ||
+      number > 65535)
+    return fail("the port must be 1..65535");
+  return HostPort{std::string(host), static_cast<uint16_t>(number)};
+}
+
+std::string format_host_port(std::string_view host, uint16_t port) {
+  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+std::string default_node_id() {
+  std::array<char, 256> name{};
+  std::string host;
+  if (gethostname(name.data(), name.size() - 1) == 0) host = name.data();
+  // Keep the result valid for validate(): odd characters become '-', length stays <= 64.
+  std::replace_if(
+      host.begin(), host.end(), [](char c) { return !is_node_char(c); }, '-');
+  if (host.empty()) host = "unknown";
+  return "node-" + host.substr(0, 59);
+}
+
+}  // namespace unipay::config

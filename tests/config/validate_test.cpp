@@ -1,0 +1,133 @@
+// validate(), listen-address parsing and the docs: every rule, and every setting documented.
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "config/settings.hpp"
+#include "config_test_util.hpp"
+
+namespace unipay::config::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+Config valid_config() {
+  Config c;
+  c.server.node_id = "node-test";
+  return c;
+}
+
+bool has(const std::vector<std::string>& errors, const std::string& part) {
+  return std::any_of(errors.begin(), errors.end(),
+                     [&](const std::string& e) { return contains(e, part); });
+}
+
+// Proves: the built-in defaults are valid once a node id is set (parse_invocation sets it).
+TEST(Validate, DefaultsAreValid) {
+  EXPECT_TRUE(validate(valid_config()).empty());
+  EXPECT_TRUE(has(validate(Config{}), "server.node_id"));
+}
+
+// Proves: range rules are each reported, all in one pass.
+TEST(Validate, RangesAreCheckedTogether) {
+  Config c = valid_config();
+  c.server.listen_port = 0;
+  c.server.io_threads = 0;
+  c.server.actor_threads = 257;
+  c.server.max_body_bytes = 1023;
+  c.server.log_level = "verbose";
+  c.server.admin_token = "has space";
+  c.database.data_dir = "";
+  c.database.embedded_port = 0;
+  c.bills.ttl_s = 0s;
+  c.delivery.poll_interval_ms = -5ms;
+  c.delivery.give_up_after_h = 100000h;  // beyond a year
+  c.delivery.claim_batch = 0;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 12u);
+  for (const char* name :
+       {"server.listen port", "server.io_threads", "server.actor_threads", "server.max_body_bytes",
+        "server.log_level", "server.admin_token", "database.data_dir", "database.embedded_port",
+        "bills.ttl_s", "delivery.poll_interval_ms", "delivery.give_up_after_h",
+        "delivery.claim_batch"}) {
+    EXPECT_TRUE(has(errors, name)) << name;
+  }
+}
+
+// Proves: the rules that relate two settings are enforced.
+TEST(Validate, CrossFieldRules) {
+  Config c = valid_config();
+  c.delivery.backoff_initial_ms = 5000ms;
+  c.delivery.backoff_max_ms = 4000ms;
+  c.server.longpoll_default_s = 61s;
+  c.delivery.lease_ms = 10000ms;  // equal to timeout_ms: a running call could be reclaimed
+  c.bills.nonce_window_s = 599s;  // less than twice the 300 s signature window
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 4u);
+  EXPECT_TRUE(has(errors, "delivery.backoff_initial_ms (5000) must not exceed"));
+  EXPECT_TRUE(has(errors, "server.longpoll_default_s (61) must not exceed"));
+  EXPECT_TRUE(has(errors, "delivery.lease_ms (10000) must exceed delivery.timeout_ms"));
+  EXPECT_TRUE(has(errors, "bills.nonce_window_s (599)"));
+}
+
+// Proves: node ids are restricted to a safe alphabet and length, and the default passes.
+TEST(Validate, NodeId) {
+  Config c = valid_config();
+  c.server.node_id = default_node_id();
+  EXPECT_TRUE(validate(c).empty());
+  c.server.node_id = "bad id";
+  EXPECT_TRUE(has(validate(c), "server.node_id"));
+  c.server.node_id = std::string(65, 'a');
+  EXPECT_TRUE(has(validate(c), "server.node_id"));
+}
+
+// Proves: HOST:PORT parsing takes IPv4, names and bracketed IPv6 (kept without brackets).
+TEST(ParseHostPort, Accepts) {
+  struct Case {
+    const char* text;
+    const char* host;
+    uint16_t port;
+  };
+  for (const Case& k : {Case{"127.0.0.1:8080", "127.0.0.1", 8080}, Case{"[::1]:8080", "::1", 8080},
+                        Case{"[::]:1", "::", 1}, Case{"localhost:65535", "localhost", 65535},
+                        Case{"0.0.0.0:80", "0.0.0.0", 80}}) {
+    auto parsed = parse_host_port(k.text);
+    ASSERT_TRUE(parsed.ok()) << k.text << ": " << parsed.error().message;
+    EXPECT_EQ(parsed->host, k.host);
+    EXPECT_EQ(parsed->port, k.port);
+    EXPECT_EQ(format_host_port(parsed->host, parsed->port), k.text);  // round trip
+  }
+}
+
+// Proves: malformed listen addresses are refused with a reason, as values.
+TEST(ParseHostPort, Refuses) {
+  for (const char* text :
+       {"", "host", ":80", "host:", "host:0", "host:65536", "host:8o", "::1:8080", "[::1]8080",
+        "[::1", "[zz]:80", "1.2.3.999:80", "-bad:80", "a b:80", "[::1]:"}) {
+    auto parsed = parse_host_port(text);
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_EQ(parsed.error().code, Errc::invalid_parameter);
+    EXPECT_TRUE(contains(parsed.error().message, "HOST:PORT")) << parsed.error().message;
+  }
+  EXPECT_TRUE(contains(parse_host_port("::1:8080").error().message, "[::1]:8080"));
+}
+
+// Proves: docs/CONFIGURATION.md names every setting's TOML key, flag and variable.
+TEST(Docs, ConfigurationMdCoversEverySetting) {
+  std::ifstream in(std::string(UNIPAY_SOURCE_DIR) + "/docs/CONFIGURATION.md");
+  ASSERT_TRUE(in) << "docs/CONFIGURATION.md missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  for (const auto& s : detail::settings()) {
+    EXPECT_TRUE(contains(doc, "`" + s.toml_path() + "`")) << s.toml_path();
+    if (!s.flag.empty()) {
+      EXPECT_TRUE(contains(doc, "`" + std::string(s.flag))) << s.flag;
+      EXPECT_TRUE(contains(doc, "`" + std::string(s.env) + "`")) << s.env;
+    }
+  }
+  EXPECT_TRUE(contains(doc, "`UNIPAY_CONFIG`"));
+}
+
+}  // namespace
+}  // namespace unipay::config::test
