@@ -3,6 +3,7 @@
 // within one millisecond: the random part is incremented monotonically).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,9 @@
 namespace unipay {
 
 std::string make_bill_id(Millis now);
+// The encoding alone, without make_bill_id's monotonic state: time (clamped to
+// [0, 2^48 - 1] ms) then the 80-bit random part given as its high 16 and low 64 bits.
+std::string encode_bill_id(Millis time, uint16_t random_high, uint64_t random_low);
 bool looks_like_bill_id(std::string_view text);  // "b_" + 26 of [0-9A-HJKMNP-TV-Z]
 
 }  // namespace unipay

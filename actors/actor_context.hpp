@@ -1,0 +1,25 @@
+// What every actor of one node shares: the database, the limits, the node identity and
+// the handles of the long-lived actors. Built once by the runtime; read-only afterwards.
+#pragma once
+
+#include <caf/actor.hpp>
+
+#include "actors/backoff.hpp"
+#include "actors/delivery_transport.hpp"
+#include "config/config.hpp"
+#include "storage/database.hpp"
+
+namespace unipay {
+
+class BillService;
+
+struct ActorContext {
+  storage::Database* db = nullptr;
+  DeliveryTransport* transport = nullptr;
+  BillService* bills = nullptr;  // the routing facade (actors/runtime.cpp)
+  config::Config config;
+  caf::actor registry;    // routes BillRequest/Create to bill actors
+  caf::actor dispatcher;  // runs delivery jobs
+};
+
+}  // namespace unipay

@@ -1,0 +1,20 @@
+// One actor per live bill: the only code that changes a bill. It loads its row, decides
+// events with the pure rules (actors/bill_rules), commits each transition as a
+// compare-and-set through the group-commit writer, and only after COMMIT answers the caller
+// and its long-poll waiters. Events that arrive during a commit wait in a bounded queue.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+namespace unipay {
+
+struct ActorContext;
+
+// Spawns the actor of an existing bill (it loads its row on the first request).
+caf::actor spawn_bill_actor(caf::actor_system& system, std::shared_ptr<const ActorContext> context,
+                            std::string bill_id);
+
+}  // namespace unipay

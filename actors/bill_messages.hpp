@@ -1,0 +1,89 @@
+// Messages to bill actors, routed by the bill registry. Local only (never serialised),
+// so they are CAF "unsafe" message types. Include only from actors/*.cpp: it pulls CAF.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include "actors/bill_rules.hpp"
+#include "actors/bill_service.hpp"
+#include "actors/reply.hpp"
+#include "storage/bill_store.hpp"
+
+namespace unipay::msg {
+
+// Read the bill as it is.
+struct Get {
+  Reply<Bill> reply;
+};
+
+// Long poll: answer when wait_satisfied(state, until) or at the deadline.
+struct Wait {
+  WaitUntil until = WaitUntil::paid;
+  std::chrono::milliseconds timeout{0};
+  Reply<WaitResult> reply;
+};
+
+// Apply an event (callback, close, expiry, delivery confirmation, refund).
+struct Event {
+  BillEvent event;
+  std::optional<storage::CallbackAudit> audit;  // written with the transition when it applies
+  Reply<EventResult> reply;
+};
+
+// Re-read the row (another node changed it, or the LISTEN connection was lost). A
+// notification names the version it committed: an actor already at it skips the read.
+struct Refresh {
+  int64_t version = 0;  // 0: re-read unconditionally
+};
+
+// A request for one bill, routed by the registry to that bill's actor.
+struct BillRequest {
+  std::string bill_id;
+  std::variant<Get, Wait, Event, Refresh> command;
+};
+
+// Answers the request's caller with `error` (a Refresh has no caller).
+inline void fail(BillRequest& request, const Error& error) {
+  std::visit(
+      [&](auto& cmd) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(cmd)>, Refresh>) cmd.reply(error);
+      },
+      request.command);
+}
+
+// A new bill: the registry spawns its actor, which commits the insert.
+struct Create {
+  Bill bill;
+  std::optional<storage::IdempotencyRecord> idempotency;
+  Reply<CreateResult> reply;
+};
+
+// Internal messages of the bill actor.
+struct Loaded {
+  Result<std::optional<Bill>> row;
+};
+struct Committed {
+  Result<bool> applied;  // false: compare-and-set lost (another writer changed the row)
+};
+struct WaiterDeadline {
+  uint64_t waiter_id = 0;
+};
+struct IdleCheck {};
+
+// Registry bookkeeping.
+struct RefreshAll {};  // after the LISTEN connection came back
+
+}  // namespace unipay::msg
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::BillRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Create)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Loaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Committed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::WaiterDeadline)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::IdleCheck)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::RefreshAll)

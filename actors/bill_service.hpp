@@ -1,0 +1,54 @@
+// What the HTTP handlers ask of the bill actors. CAF-free on purpose: net/ includes this
+// header, not CAF. Every callback runs exactly once, on an actor or storage thread: hop to
+// an io thread (http::Post) before doing request work.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "actors/bill_rules.hpp"
+#include "config/result.hpp"
+#include "storage/bill.hpp"
+#include "storage/bill_store.hpp"
+
+namespace unipay {
+
+struct WaitResult {
+  Bill bill;
+  bool timed_out = false;
+};
+
+struct EventResult {
+  Bill bill;
+  Verdict verdict = Verdict::apply;  // apply (committed) or ignore; refusals are errors
+  std::string reason;
+};
+
+struct CreateResult {
+  bool created = false;  // false: the idempotency key already existed (replay it)
+  Bill bill;
+};
+
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+
+class BillService {
+ public:
+  virtual ~BillService() = default;
+
+  // Commits a new bill (with its idempotency record) and keeps its actor live.
+  virtual void create(Bill bill, std::optional<storage::IdempotencyRecord> idempotency,
+                      Callback<CreateResult> done) = 0;
+  // not_found when there is no such bill.
+  virtual void get(const std::string& bill_id, Callback<Bill> done) = 0;
+  // Long poll; busy when the bill has its maximum of waiters.
+  virtual void wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
+                    Callback<WaitResult> done) = 0;
+  // Applies an event; refusals come back as errors (conflict, invalid_parameter...).
+  virtual void apply(const std::string& bill_id, BillEvent event,
+                     std::optional<storage::CallbackAudit> audit, Callback<EventResult> done) = 0;
+};
+
+}  // namespace unipay

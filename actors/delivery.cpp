@@ -1,0 +1,264 @@
+#include "actors/delivery.hpp"
+
+#include <random>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/actor_context.hpp"
+#include "actors/bill_service.hpp"
+#include "actors/delivery_attempt.hpp"
+#include "actors/delivery_messages.hpp"
+#include "net/crypto.hpp"
+#include "storage/app_store.hpp"
+
+namespace unipay::dmsg {
+struct JobLoaded { Result<std::optional<storage::Job>> job; };
+struct BillLoaded { Result<Bill> bill; };
+struct AppLoaded { Result<std::optional<storage::App>> app; };
+struct AttemptDone { Result<OutboundResponse> response; };
+struct Confirmed { Result<EventResult> result; };
+struct Stored { Result<bool> still_owner; };
+struct RetryNow {};
+struct ConfirmAgain {};
+}  // namespace unipay::dmsg
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::JobLoaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::BillLoaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AppLoaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AttemptDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RetryNow)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::ConfirmAgain)
+
+namespace unipay {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kConfirmRetryDelay = 1s;
+constexpr int kConfirmRetries = 30;
+
+// One delivery job: attempt, and on failure store the next attempt time, wait, repeat.
+class DeliveryActor : public caf::event_based_actor {
+ public:
+  DeliveryActor(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx, std::string bill_id,
+                std::optional<storage::Job> job)
+      : caf::event_based_actor(cfg), ctx_(std::move(ctx)), bill_id_(std::move(bill_id)),
+        job_(std::move(job)), rng_(std::random_device{}()) {}
+
+  caf::behavior make_behavior() override {
+    if (job_) {
+      send(this, dmsg::RetryNow{});
+    } else {
+      load_job();
+    }
+    return {
+        [this](dmsg::JobLoaded& m) { on_job(std::move(m.job)); },
+        [this](dmsg::RetryNow) { attempt(); },
+        [this](dmsg::BillLoaded& m) { on_bill(std::move(m.bill)); },
+        [this](dmsg::AppLoaded& m) { on_app(std::move(m.app)); },
+        [this](dmsg::AttemptDone& m) { on_attempt_done(std::move(m.response)); },
+        [this](dmsg::Confirmed& m) { on_confirmed(std::move(m.result)); },
+        [this](dmsg::ConfirmAgain) { confirm(); },
+        [this](dmsg::Stored& m) { on_stored(std::move(m.still_owner)); },
+    };
+  }
+
+ private:
+  const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
+  caf::actor self() { return this; }
+
+  void load_job() {
+    ctx_->db->read(storage::select_job_for_bill("delivery", bill_id_),
+                   [self = self()](Result<storage::Rows> rows) {
+                     if (!rows) return caf::anon_send(self, dmsg::JobLoaded{rows.error()});
+                     auto jobs = storage::parse_jobs(*rows);
+                     bool dead = !rows->empty() && rows->text(0, 7) == "t";
+                     std::optional<storage::Job> job;
+                     if (!jobs.empty() && !dead) job = jobs.front();
+                     caf::anon_send(self, dmsg::JobLoaded{job});
+                   });
+  }
+
+  void on_job(Result<std::optional<storage::Job>> job) {
+    if (!job || !job->has_value()) return quit();  // settled, dead, or unreadable: the poller retries
+    job_ = std::move(**job);
+    attempt();
+  }
+
+  void attempt() {
+    ctx_->bills->get(bill_id_, [self = self()](Result<Bill> bill) {
+      caf::anon_send(self, dmsg::BillLoaded{std::move(bill)});
+    });
+  }
+
+  void on_bill(Result<Bill> bill) {
+    if (!bill) return failed("bill unavailable: " + bill.error().message);
+    if (bill->state != BillState::paid) return finish_settled();  // delivered or refunded meanwhile
+    bill_ = std::move(*bill);
+    ctx_->db->read(storage::select_app(bill_->app_id), [self = self()](Result<storage::Rows> rows) {
+      if (!rows) return caf::anon_send(self, dmsg::AppLoaded{rows.error()});
+      caf::anon_send(self, dmsg::AppLoaded{storage::parse_app(*rows)});
+    });
+  }
+
+  void on_app(Result<std::optional<storage::App>> app) {
+    if (!app || !app->has_value() || (*app)->secrets.empty()) return failed("app unavailable");
+    const storage::App& a = **app;
+    int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    auto request = build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_,
+                                          job_->attempt + 1, now_s, crypto::random_base64url(16),
+                                          cfg().timeout_ms);
+    if (!request) return failed(request.error().message);
+    ctx_->transport->post(std::move(*request), [self = self()](Result<OutboundResponse> r) {
+      caf::anon_send(self, dmsg::AttemptDone{std::move(r)});
+    });
+  }
+
+  void on_attempt_done(Result<OutboundResponse> response) {
+    if (!response) return failed(response.error().message);
+    if (response->status < 200 || response->status > 299) {
+      return failed("game server answered " + std::to_string(response->status));
+    }
+    confirm();
+  }
+
+  void confirm() {
+    BillEvent event;
+    event.kind = BillEventKind::delivery_confirmed;
+    ctx_->bills->apply(bill_id_, event, std::nullopt, [self = self()](Result<EventResult> r) {
+      caf::anon_send(self, dmsg::Confirmed{std::move(r)});
+    });
+  }
+
+  void on_confirmed(Result<EventResult> result) {
+    if (result) {
+      if (result->verdict == Verdict::ignore) return finish_settled();
+      return quit();  // `delivered` committed together with the job's deletion
+    }
+    // The game server has the item: never deliver again for a storage hiccup, only retry
+    // recording it. If we give up, the lease runs out and the at-least-once rule applies.
+    if (++confirm_tries_ > kConfirmRetries) return quit();
+    spdlog::warn("bill {}: recording delivery failed ({}), retrying", bill_id_, result.error().message);
+    delayed_send(this, kConfirmRetryDelay, dmsg::ConfirmAgain{});
+  }
+
+  void finish_settled() {
+    ctx_->db->write({storage::finish_job(job_->job_id)}, [](auto&&) {});
+    quit();
+  }
+
+  void failed(const std::string& reason) {
+    int attempt_done = job_->attempt + 1;
+    auto age = now_ms() - job_->created_at;
+    if (age >= cfg().give_up_after_h) {
+      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, attempt_done, reason);
+      ctx_->db->write({storage::dead_letter_job(job_->job_id, attempt_done, reason)}, [](auto&&) {});
+      return quit();
+    }
+    delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
+    spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done,
+                 reason, delay_.count());
+    job_->attempt = attempt_done;
+    ctx_->db->write({storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done,
+                                             delay_, cfg().lease_ms, reason.substr(0, 500))},
+                    [self = self()](Result<std::vector<storage::Rows>> rows) {
+                      if (!rows) return caf::anon_send(self, dmsg::Stored{rows.error()});
+                      caf::anon_send(self, dmsg::Stored{!rows->front().empty()});
+                    });
+  }
+
+  void on_stored(Result<bool> still_owner) {
+    // Not stored, or another node holds the job now: stop; the lease decides who retries.
+    if (!still_owner || !*still_owner) return quit();
+    delayed_send(this, delay_, dmsg::RetryNow{});
+  }
+
+  std::shared_ptr<const ActorContext> ctx_;
+  std::string bill_id_;
+  std::optional<storage::Job> job_;
+  std::optional<Bill> bill_;
+  std::mt19937_64 rng_;
+  std::chrono::milliseconds delay_{0};
+  int confirm_tries_ = 0;
+};
+
+// Claims due jobs and runs one DeliveryActor per job, at most max_concurrent at once.
+class DeliveryDispatcher : public caf::event_based_actor {
+ public:
+  DeliveryDispatcher(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx)
+      : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {}
+
+  caf::behavior make_behavior() override {
+    set_down_handler([this](caf::down_msg& down) { forget(down.source); });
+    send(this, msg::PollJobs{});
+    return {
+        [this](msg::DeliverNow& m) { run(m.bill_id, std::nullopt); },
+        [this](msg::PollJobs) { poll(); },
+        [this](msg::JobsClaimed& m) { on_claimed(std::move(m.jobs)); },
+    };
+  }
+
+ private:
+  const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
+  size_t capacity() const {
+    return active_.size() >= cfg().max_concurrent ? 0 : cfg().max_concurrent - active_.size();
+  }
+
+  void poll() {
+    delayed_send(this, cfg().poll_interval_ms, msg::PollJobs{});
+    if (claiming_ || capacity() == 0) return;
+    claiming_ = true;
+    int limit = static_cast<int>(std::min(capacity(), cfg().claim_batch));
+    caf::actor self = this;
+    ctx_->db->write({storage::claim_due_jobs("delivery", ctx_->config.server.node_id, cfg().lease_ms, limit)},
+                    [self](Result<std::vector<storage::Rows>> rows) {
+                      if (!rows) return caf::anon_send(self, msg::JobsClaimed{rows.error()});
+                      caf::anon_send(self, msg::JobsClaimed{storage::parse_jobs(rows->front())});
+                    });
+  }
+
+  void on_claimed(Result<std::vector<storage::Job>> jobs) {
+    claiming_ = false;
+    if (!jobs) {
+      spdlog::warn("claiming delivery jobs failed: {}", jobs.error().message);
+      return;
+    }
+    for (auto& job : *jobs) run(job.bill_id, job);
+  }
+
+  // A job already running here is left alone; beyond capacity the job waits for its lease
+  // to run out and is claimed by a later poll.
+  void run(const std::string& bill_id, std::optional<storage::Job> job) {
+    if (active_.count(bill_id) != 0 || capacity() == 0) return;
+    caf::actor actor = system().spawn<DeliveryActor>(ctx_, bill_id, std::move(job));
+    monitor(actor);
+    active_.emplace(bill_id, actor);
+    ids_.emplace(actor.address(), bill_id);
+  }
+
+  void forget(const caf::actor_addr& source) {
+    auto it = ids_.find(source);
+    if (it == ids_.end()) return;
+    active_.erase(it->second);
+    ids_.erase(it);
+  }
+
+  std::shared_ptr<const ActorContext> ctx_;
+  std::unordered_map<std::string, caf::actor> active_;
+  std::unordered_map<caf::actor_addr, std::string> ids_;
+  bool claiming_ = false;
+};
+
+}  // namespace
+
+caf::actor spawn_delivery_dispatcher(caf::actor_system& system,
+                                     std::shared_ptr<const ActorContext> context) {
+  return system.spawn<DeliveryDispatcher>(std::move(context));
+}
+
+}  // namespace unipay

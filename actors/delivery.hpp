@@ -1,0 +1,20 @@
+// Delivery to game servers until they confirm. The dispatcher claims due delivery jobs
+// (FOR UPDATE SKIP LOCKED, leased to this node) and runs one retry actor per job; a retry
+// actor POSTs the signed bill.paid event, and on a 2xx asks the bill actor to commit
+// `delivered` (which deletes the job in the same transaction). On failure it stores the next
+// attempt time (exponential backoff, full jitter) before it waits, so a crash loses nothing:
+// the job comes back when its lease runs out, or at once when this node restarts.
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+namespace unipay {
+
+struct ActorContext;
+
+caf::actor spawn_delivery_dispatcher(caf::actor_system& system,
+                                     std::shared_ptr<const ActorContext> context);
+
+}  // namespace unipay

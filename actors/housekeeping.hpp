@@ -1,0 +1,15 @@
+// Periodic work of one node: close `created` bills whose ttl passed (through their bill
+// actors, like any other event), and purge nonces and idempotency keys past their windows.
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+namespace unipay {
+
+struct ActorContext;
+
+caf::actor spawn_housekeeping(caf::actor_system& system, std::shared_ptr<const ActorContext> context);
+
+}  // namespace unipay

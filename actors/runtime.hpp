@@ -1,0 +1,38 @@
+// The actor side of one unipayd node: the CAF actor system with the bill registry, the
+// delivery dispatcher and housekeeping. CAF-free header: net/ and main include it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "actors/bill_service.hpp"
+#include "actors/delivery_transport.hpp"
+#include "config/config.hpp"
+#include "storage/database.hpp"
+
+namespace unipay {
+
+class Runtime {
+ public:
+  // Takes back this node's job leases (blocking, before any actor runs), then spawns the
+  // actors. `db` and `transport` must outlive the runtime.
+  static Result<std::unique_ptr<Runtime>> start(const config::Config& config, storage::Database& db,
+                                                DeliveryTransport& transport);
+  ~Runtime();  // stop()
+
+  BillService& bills();
+
+  // From the LISTEN connection: a bill reached `version` (re-read if live here and older).
+  void bill_changed(const std::string& bill_id, int64_t version);
+  // After the LISTEN connection came back: every live bill re-reads its row.
+  void refresh_all();
+
+  void stop();  // stops every actor and waits for them
+
+ private:
+  Runtime() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace unipay

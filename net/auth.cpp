@@ -1,0 +1,108 @@
+#include "net/auth.hpp"
+
+#include "net/crypto.hpp"
+#include "net/signing.hpp"
+#include "storage/app_store.hpp"
+
+namespace unipay {
+namespace {
+
+int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+signing::SignedHeaders signed_headers(const http::Request& r) {
+  return {r.header("x-unipay-app"), r.header("x-unipay-timestamp"), r.header("x-unipay-nonce"),
+          r.header("x-unipay-signature")};
+}
+
+// The secret (current or previous) that made this signature, if any.
+std::optional<std::string> matching_secret(const storage::App& app, const http::Request& r) {
+  for (const std::string& secret : app.secrets) {
+    if (signing::verify_request({secret}, signed_headers(r), r.method, r.target, r.body)) return secret;
+  }
+  return std::nullopt;
+}
+
+void check_nonce(const CallPtr& call, std::function<void()> next) {
+  int window_s = static_cast<int>(call->api.config.bills.nonce_window_s.count());
+  call->api.db->write({storage::insert_nonce(call->app_id, call->nonce, window_s)},
+                      call->resume<std::vector<storage::Rows>>(
+                          [call, next = std::move(next)](Result<std::vector<storage::Rows>> rows) {
+                            if (!rows) return call->fail(rows.error());
+                            if (rows->front().empty()) return call->fail(Errc::replayed, "nonce already used");
+                            next();
+                          }));
+}
+
+void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, std::function<void()> next) {
+  if (!app) return call->fail(Errc::unauthorized, "unknown app");
+  auto secret = matching_secret(*app, call->request);
+  if (!secret) return call->fail(Errc::bad_signature, "signature does not match");
+  auto headers = signed_headers(call->request);
+  call->app_id = app->app_id;
+  call->signature_verified = true;
+  call->signing_secret = *secret;
+  call->nonce = std::string(headers.nonce);
+  call->app = std::move(app);
+  auto fresh = signing::check_timestamp(headers.timestamp, unix_now_s(),
+                                        call->api.config.bills.signature_window_s.count());
+  if (!fresh) return call->fail(fresh.error());
+  check_nonce(call, std::move(next));
+}
+
+}  // namespace
+
+std::optional<std::string_view> bearer_token(const http::Request& request) {
+  std::string_view value = request.header("authorization");
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (value.size() <= kPrefix.size() || value.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  return value.substr(kPrefix.size());
+}
+
+void authenticate_app(const CallPtr& call, std::function<void()> next) {
+  auto headers = signed_headers(call->request);
+  if (auto shape = signing::check_header_shape(headers); !shape) return call->fail(shape.error());
+  call->api.db->read(storage::select_app(std::string(headers.app_id)),
+                     call->resume<storage::Rows>([call, next = std::move(next)](Result<storage::Rows> rows) {
+                       if (!rows) return call->fail(rows.error());
+                       on_app_loaded(call, storage::parse_app(*rows), next);
+                     }));
+}
+
+bool authenticate_admin(const CallPtr& call) {
+  const std::string& admin = call->api.config.server.admin_token;
+  auto token = bearer_token(call->request);
+  if (!token && !call->request.has_header("x-unipay-signature")) {
+    call->fail(Errc::unauthorized, "admin routes need Authorization: Bearer <admin token>");
+    return false;
+  }
+  if (!token || admin.empty() || !crypto::constant_time_equal(*token, admin)) {
+    call->fail(Errc::forbidden, "not an admin credential");
+    return false;
+  }
+  return true;
+}
+
+void authorize_bill(const CallPtr& call, const std::string& bill_id, bool allow_client_token,
+                    std::function<void(Bill)> next) {
+  auto token = bearer_token(call->request);
+  if (token && !allow_client_token) return call->fail(Errc::forbidden, "a client token cannot do this");
+  auto check = [call, next, token_hash = token ? crypto::sha256_hex(*token) : std::string()](Result<Bill> bill) {
+    if (!bill) return call->fail(bill.error());
+    bool allowed = token_hash.empty() ? bill->app_id == call->app_id
+                                      : crypto::constant_time_equal(token_hash, bill->client_token_hash);
+    if (!allowed) return call->fail(Errc::not_found, "no such bill");
+    next(std::move(*bill));
+  };
+  auto fetch = [call, bill_id, check]() { call->api.bills->get(bill_id, call->resume<Bill>(check)); };
+  if (token) return fetch();
+  if (call->request.has_header("authorization") && !call->request.has_header("x-unipay-signature")) {
+    return call->fail(Errc::unauthorized, "malformed Authorization header");
+  }
+  authenticate_app(call, fetch);
+}
+
+}  // namespace unipay

@@ -1,0 +1,21 @@
+// The public JSON form of a bill (API answers, deliveries to game servers).
+#pragma once
+
+#include <string>
+
+#include "net/json.hpp"
+#include "storage/bill.hpp"
+
+namespace unipay {
+
+// Writes the bill object: every field of DESIGN.md §2 except the client token hash.
+void write_bill(json::Writer& out, const Bill& bill);
+std::string bill_json(const Bill& bill);
+
+// The body POSTed to the game server: {"event":"bill.paid","delivery_id","attempt","bill"}.
+std::string delivery_body(const Bill& bill, const std::string& delivery_id, int attempt);
+
+// Stable per bill across attempts (DESIGN.md §7.9).
+std::string delivery_id_for(const std::string& bill_id);
+
+}  // namespace unipay

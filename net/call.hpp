@@ -1,0 +1,68 @@
+// One HTTP request on its way through a handler: the request, what authentication found,
+// and the single way to answer (signed when the request's signature verified, logged,
+// counted). Continuations of storage and actor callbacks come back onto an io thread
+// through resume(), so no request work ever runs on a storage or actor thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/bill_service.hpp"
+#include "config/config.hpp"
+#include "net/http_types.hpp"
+#include "net/metrics.hpp"
+#include "storage/app_store.hpp"
+#include "storage/database.hpp"
+
+namespace unipay {
+
+// Everything handlers need, built once by main.
+struct Api {
+  config::Config config;
+  storage::Database* db = nullptr;
+  BillService* bills = nullptr;
+  http::Post post;
+  Metrics* metrics = nullptr;
+  std::function<bool()> ready;  // database reachable and migrations applied
+};
+
+class Call : public std::enable_shared_from_this<Call> {
+ public:
+  Call(const Api& api, http::Request request, http::Responder respond)
+      : api(api), request(std::move(request)), respond_(std::move(respond)) {}
+
+  const Api& api;
+  http::Request request;
+  std::vector<std::string> params;  // path segments captured by the router
+
+  // Set by authentication.
+  std::string app_id;
+  std::optional<storage::App> app;  // the signing app, as loaded for this request
+  bool signature_verified = false;  // answers are signed from then on, errors included
+  std::string signing_secret;
+  std::string nonce;
+
+  void reply(int status, std::string body);
+  void reply(http::Response response);
+  void fail(const Error& error);
+  void fail(Errc code, std::string message) { fail(make_error(code, std::move(message))); }
+
+  // Wraps a continuation so it runs on an io thread, keeping this call alive.
+  template <class T>
+  Callback<T> resume(std::function<void(Result<T>)> next) {
+    return [self = shared_from_this(), next = std::move(next)](Result<T> result) {
+      self->api.post([next, result = std::move(result)]() mutable { next(std::move(result)); });
+    };
+  }
+
+ private:
+  http::Responder respond_;
+  bool answered_ = false;
+};
+
+using CallPtr = std::shared_ptr<Call>;
+
+}  // namespace unipay

@@ -1,0 +1,34 @@
+#include "net/database_setup.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "storage/migrations.hpp"
+
+namespace unipay {
+
+Result<DatabaseSetup> setup_database(const config::Config& config) {
+  DatabaseSetup setup;
+  const auto& dc = config.database;
+  if (dc.url.empty()) {
+    auto pg = storage::EmbeddedPostgres::start({dc.data_dir, "/usr/lib/postgresql/15/bin", dc.embedded_port});
+    if (!pg) return pg.error();
+    setup.conninfo = pg->conninfo();
+    setup.embedded = std::move(*pg);
+    spdlog::info("embedded PostgreSQL ready under {}/pg", dc.data_dir);
+  } else {
+    setup.conninfo = dc.url;
+  }
+  if (auto migrated = storage::apply_migrations(setup.conninfo); !migrated) return migrated.error();
+  storage::DatabaseOptions options;
+  options.conninfo = setup.conninfo;
+  options.reader_connections = dc.reader_connections;
+  options.write_queue_limit_ops = dc.write_queue_limit_ops;
+  options.read_queue_limit_ops = dc.read_queue_limit_ops;
+  options.max_batch_ops = dc.max_batch_ops;
+  auto db = storage::Database::open(options);
+  if (!db) return db.error();
+  setup.db = std::move(*db);
+  return setup;
+}
+
+}  // namespace unipay

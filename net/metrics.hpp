@@ -1,0 +1,30 @@
+// Process counters exposed at GET /metrics in the Prometheus text format.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "storage/database.hpp"
+
+namespace unipay {
+
+struct Metrics {
+  std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index: status / 100 (1xx..5xx)
+  std::atomic<uint64_t> bills_created{0};
+  std::atomic<uint64_t> callbacks_accepted{0};
+  std::atomic<uint64_t> callbacks_ignored{0};
+  std::atomic<uint64_t> callbacks_refused{0};
+  std::atomic<uint64_t> callback_alerts{0};   // mismatched money or double charge
+  std::atomic<uint64_t> longpolls_open{0};
+
+  void count_response(int status) {
+    size_t index = static_cast<size_t>(status / 100);
+    if (index < responses_by_class.size()) responses_by_class[index].fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+std::string render_metrics(const Metrics& metrics, const storage::DatabaseStats& db);
+
+}  // namespace unipay

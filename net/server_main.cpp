@@ -1,0 +1,166 @@
+#include "net/server_main.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/runtime.hpp"
+#include "net/app_spec.hpp"
+#include "net/database_setup.hpp"
+#include "net/http_client.hpp"
+#include "net/http_server.hpp"
+#include "net/router.hpp"
+
+namespace unipay {
+namespace {
+
+void setup_logging(const config::ServerConfig& server) {
+  auto logger = spdlog::stderr_logger_mt("unipay");
+  if (server.log_json) {
+    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  }
+  logger->set_level(spdlog::level::from_str(server.log_level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// Blocks SIGINT/SIGTERM in every thread started after this; main waits for them with sigwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Outbound delivery calls run on their own io thread, independent of the HTTP server.
+struct DeliveryIo {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+  ~DeliveryIo() {
+    work.reset();
+    io.stop();
+    thread.join();
+  }
+};
+
+void on_notification(Runtime& runtime, const std::string& payload) {
+  // "<bill_id> <state> <version>"
+  size_t first = payload.find(' ');
+  size_t last = payload.rfind(' ');
+  if (first == std::string::npos || last == first) return;
+  int64_t version = std::strtoll(payload.c_str() + last + 1, nullptr, 10);
+  runtime.bill_changed(payload.substr(0, first), version);
+}
+
+}  // namespace
+
+int run_serve(const config::Config& config) {
+  sigset_t stop_signals = block_stop_signals();
+  setup_logging(config.server);
+  auto setup = setup_database(config);
+  if (!setup) {
+    spdlog::error("cannot start: {}", setup.error().message);
+    return 1;
+  }
+  storage::Database& db = *setup->db;
+  DeliveryIo delivery_io;
+  auto transport = http::make_http_transport(delivery_io.io, {config.delivery.allow_private});
+  auto runtime = Runtime::start(config, db, *transport);
+  if (!runtime) {
+    spdlog::error("cannot start the actors: {}", runtime.error().message);
+    return 1;
+  }
+  Runtime& rt = **runtime;
+  auto listener = storage::Listener::start(
+      setup->conninfo, "unipay_bill", [&rt](std::string payload) { on_notification(rt, payload); },
+      [&rt] { rt.refresh_all(); });
+  if (!listener) spdlog::warn("LISTEN unavailable ({}); cross-node wake-ups are off", listener.error().message);
+
+  Metrics metrics;
+  Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }};
+  const auto& s = config.server;
+  http::ServerOptions options{s.listen_host, s.listen_port, s.io_threads, s.max_body_bytes, s.max_header_bytes,
+                              s.max_connections, s.read_timeout_ms};
+  // The router reads api.post, so it is set before the first request can arrive.
+  std::unique_ptr<http::Server> server;
+  std::promise<http::Post> poster;
+  api.post = [future = poster.get_future().share()](std::function<void()> fn) { future.get()(std::move(fn)); };
+  auto started = http::Server::start(options, make_router(api));
+  if (!started) {
+    spdlog::error("cannot listen on {}:{}: {}", s.listen_host, s.listen_port, started.error().message);
+    return 1;
+  }
+  server = std::move(*started);
+  poster.set_value(server->poster());
+  std::printf("unipayd listening on http://%s:%u (node %s, database %s)\n",
+              config::format_host_port(s.listen_host, server->port()).c_str(), server->port(), s.node_id.c_str(),
+              config.database.url.empty() ? "embedded" : "external");
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  spdlog::info("signal {}: stopping", signal_number);
+  server->stop();
+  rt.stop();
+  listener = make_error(Errc::server_busy, "stopped");
+  if (setup->embedded) (void)setup->embedded->stop();
+  return 0;
+}
+
+int run_migrate(const config::Config& config) {
+  setup_logging(config.server);
+  auto setup = setup_database(config);
+  if (!setup) {
+    spdlog::error("migration failed: {}", setup.error().message);
+    return 1;
+  }
+  std::printf("migrations applied\n");
+  return 0;
+}
+
+int run_app_create(const config::Config& config, const config::AppCreateArgs& args) {
+  setup_logging(config.server);
+  auto setup = setup_database(config);
+  if (!setup) {
+    spdlog::error("cannot reach the database: {}", setup.error().message);
+    return 1;
+  }
+  AppSpec spec;
+  spec.name = args.name;
+  spec.delivery_url = args.delivery_url;
+  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
+  json::Writer channels;
+  channels.begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret).end_object().end_object();
+  spec.channels_json = channels.take();
+  auto app = new_app(spec);
+  if (!app) {
+    std::fprintf(stderr, "%s\n", app.error().message.c_str());
+    return 2;
+  }
+  std::promise<Result<std::vector<storage::Rows>>> written;
+  setup->db->write(storage::insert_app(*app, {}), [&written](auto r) { written.set_value(std::move(r)); });
+  auto result = written.get_future().get();
+  if (!result) {
+    std::fprintf(stderr, "cannot store the app: %s\n", result.error().message.c_str());
+    return 1;
+  }
+  std::string answer = app_answer(*app, {}, app->secrets[0]);
+  answer.pop_back();  // add the sandbox secret, shown this once
+  json::Writer tail;
+  tail.begin_object().key("sandbox_secret").string(sandbox_secret).end_object();
+  std::printf("%s,%s\n", answer.c_str(), tail.str().c_str() + 1);
+  return 0;
+}
+
+}  // namespace unipay
