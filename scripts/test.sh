@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One command to run every test on a fresh Debian 12 machine: installs what is missing,
+# builds, and runs unit, integration and end-to-end tests (ctest starts the PostgreSQL the
+# tests need and stops it), then the unit and integration tests again under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+bash scripts/install-deps.sh
+
+echo "== build (tests)"
+bash scripts/build.sh build-test normal
+echo "== unit, integration and end-to-end tests"
+(cd build-test && ctest --output-on-failure --timeout 900 -j 2)
+
+echo "== build (ASan + UBSan)"
+bash scripts/build.sh build-asan asan
+echo "== unit and integration tests under sanitizers"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure --timeout 900 -L "unit|integration")
+
+echo "all tests passed in $(( $(date +%s) - start )) s"

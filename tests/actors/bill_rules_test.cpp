@@ -1,0 +1,185 @@
+// Proves the bill state machine of DESIGN.md §2 and §7.7/§7.8 cell by cell: every
+// (state, event) pair has exactly the verdict and target the contract gives it.
+#include "actors/bill_rules.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
+
+#include <set>
+
+namespace unipay {
+namespace {
+
+using S = BillState;
+using K = BillEventKind;
+using V = Verdict;
+
+Bill bill_in(S state) {
+  Bill b;
+  b.bill_id = "b_01JABCDEFGHJKMNPQRSTVWXYZ0";
+  b.app_id = "app_1";
+  b.amount_minor = 600;
+  b.currency = "USD";
+  b.state = state;
+  b.version = 3;
+  if (state == S::paid || state == S::delivered || state == S::refunded) b.provider_trade_no = "T1";
+  return b;
+}
+
+BillEvent event(K kind, std::string trade_no = "T1", int64_t amount = 600, std::string currency = "USD") {
+  BillEvent e;
+  e.kind = kind;
+  e.trade_no = std::move(trade_no);
+  e.amount_minor = amount;
+  e.currency = std::move(currency);
+  return e;
+}
+
+struct Cell {
+  S state;
+  K kind;
+  V verdict;
+  S next;  // meaningful for apply
+};
+
+// The whole table: 6 states × 6 events.
+const Cell kTable[] = {
+    {S::created, K::provider_success, V::apply, S::paid},
+    {S::created, K::provider_failure, V::apply, S::failed},
+    {S::created, K::close, V::apply, S::closed},
+    {S::created, K::expire, V::apply, S::closed},
+    {S::created, K::delivery_confirmed, V::refuse, S::created},
+    {S::created, K::refund, V::refuse, S::created},
+
+    {S::paid, K::provider_success, V::ignore, S::paid},  // same trade number: duplicate
+    {S::paid, K::provider_failure, V::ignore, S::paid},
+    {S::paid, K::close, V::refuse, S::paid},
+    {S::paid, K::expire, V::ignore, S::paid},
+    {S::paid, K::delivery_confirmed, V::apply, S::delivered},
+    {S::paid, K::refund, V::apply, S::refunded},
+
+    {S::failed, K::provider_success, V::apply, S::paid},  // late payment
+    {S::failed, K::provider_failure, V::ignore, S::failed},
+    {S::failed, K::close, V::refuse, S::failed},
+    {S::failed, K::expire, V::ignore, S::failed},
+    {S::failed, K::delivery_confirmed, V::refuse, S::failed},
+    {S::failed, K::refund, V::refuse, S::failed},
+
+    {S::closed, K::provider_success, V::apply, S::paid},  // late payment
+    {S::closed, K::provider_failure, V::ignore, S::closed},
+    {S::closed, K::close, V::ignore, S::closed},  // closing a closed bill is 200 again
+    {S::closed, K::expire, V::ignore, S::closed},
+    {S::closed, K::delivery_confirmed, V::refuse, S::closed},
+    {S::closed, K::refund, V::refuse, S::closed},
+
+    {S::delivered, K::provider_success, V::ignore, S::delivered},
+    {S::delivered, K::provider_failure, V::ignore, S::delivered},
+    {S::delivered, K::close, V::refuse, S::delivered},
+    {S::delivered, K::expire, V::ignore, S::delivered},
+    {S::delivered, K::delivery_confirmed, V::ignore, S::delivered},
+    {S::delivered, K::refund, V::apply, S::refunded},
+
+    {S::refunded, K::provider_success, V::ignore, S::refunded},
+    {S::refunded, K::provider_failure, V::ignore, S::refunded},
+    {S::refunded, K::close, V::refuse, S::refunded},
+    {S::refunded, K::expire, V::ignore, S::refunded},
+    {S::refunded, K::delivery_confirmed, V::ignore, S::refunded},
+    {S::refunded, K::refund, V::ignore, S::refunded},
+};
+
+TEST(BillRules, EveryStateEventPairFollowsTheContract) {
+  for (const Cell& cell : kTable) {
+    Decision d = decide(bill_in(cell.state), event(cell.kind));
+    SCOPED_TRACE(std::string(to_string(cell.state)) + " + " + std::string(to_string(cell.kind)));
+    EXPECT_EQ(d.verdict, cell.verdict) << d.reason;
+    if (cell.verdict == V::apply) EXPECT_EQ(d.next, cell.next);
+  }
+}
+
+TEST(BillRules, TableCoversAllThirtySixPairs) {
+  EXPECT_EQ(std::size(kTable), 36u);
+}
+
+TEST(BillRules, SuccessWithWrongMoneyIsRefusedInEveryState) {
+  for (S state : {S::created, S::paid, S::failed, S::closed, S::delivered, S::refunded}) {
+    EXPECT_EQ(decide(bill_in(state), event(K::provider_success, "T1", 599)).verdict, V::refuse);
+    EXPECT_EQ(decide(bill_in(state), event(K::provider_success, "T1", 600, "EUR")).verdict, V::refuse);
+  }
+}
+
+TEST(BillRules, SecondTradeNumberForAPaidBillIsAConflict) {
+  Decision d = decide(bill_in(S::paid), event(K::provider_success, "T2"));
+  EXPECT_EQ(d.verdict, V::refuse);
+  EXPECT_EQ(d.refusal, Errc::conflict);
+}
+
+TEST(BillRules, AnotherAppsEventIsNotFound) {
+  BillEvent e = event(K::close);
+  e.app_id = "app_other";
+  Decision d = decide(bill_in(S::created), e);
+  EXPECT_EQ(d.verdict, V::refuse);
+  EXPECT_EQ(d.refusal, Errc::not_found);
+}
+
+TEST(BillRules, ClosingAPaidBillIsAConflict) {
+  EXPECT_EQ(decide(bill_in(S::paid), event(K::close)).refusal, Errc::conflict);
+}
+
+TEST(BillRules, LatePaymentIsMarkedAndDelivered) {
+  for (S state : {S::failed, S::closed}) {
+    Decision d = decide(bill_in(state), event(K::provider_success, "T9"));
+    EXPECT_TRUE(d.late_payment);
+    EXPECT_TRUE(d.enqueue_delivery);
+    Bill next = apply_decision(bill_in(state), d, event(K::provider_success, "T9"), Millis{});
+    EXPECT_TRUE(next.late_payment);
+    EXPECT_EQ(next.provider_trade_no, "T9");
+  }
+}
+
+TEST(BillRules, PaidEnqueuesDeliveryAndDeliveredFinishesIt) {
+  EXPECT_TRUE(decide(bill_in(S::created), event(K::provider_success)).enqueue_delivery);
+  EXPECT_TRUE(decide(bill_in(S::paid), event(K::delivery_confirmed)).finish_delivery);
+  EXPECT_FALSE(decide(bill_in(S::created), event(K::close)).enqueue_delivery);
+}
+
+TEST(BillRules, ApplyBumpsVersionAndStampsTimes) {
+  Millis t{std::chrono::milliseconds(1'700'000'000'123)};
+  Bill paid = apply_decision(bill_in(S::created), decide(bill_in(S::created), event(K::provider_success)),
+                             event(K::provider_success), t);
+  EXPECT_EQ(paid.version, 4);
+  EXPECT_EQ(paid.state, S::paid);
+  EXPECT_EQ(paid.paid_at, t);
+  Bill delivered = apply_decision(paid, decide(paid, event(K::delivery_confirmed)), event(K::delivery_confirmed), t);
+  EXPECT_EQ(delivered.version, 5);
+  EXPECT_EQ(delivered.delivered_at, t);
+}
+
+TEST(BillRules, WaitConditions) {
+  EXPECT_FALSE(wait_satisfied(S::created, WaitUntil::paid));
+  for (S s : {S::paid, S::failed, S::closed, S::delivered, S::refunded}) EXPECT_TRUE(wait_satisfied(s, WaitUntil::paid));
+  EXPECT_FALSE(wait_satisfied(S::created, WaitUntil::delivered));
+  EXPECT_FALSE(wait_satisfied(S::paid, WaitUntil::delivered));
+  for (S s : {S::failed, S::closed, S::delivered, S::refunded}) EXPECT_TRUE(wait_satisfied(s, WaitUntil::delivered));
+}
+
+// Property: no event sequence moves money twice. Whatever order callbacks, closes, expiries,
+// confirmations and refunds arrive in, at most one trade number is ever accepted and a bill
+// is paid at most once per trade.
+RC_GTEST_PROP(BillRules, AtMostOneTradeIsEverAccepted, ()) {
+  auto kinds = *rc::gen::container<std::vector<int>>(rc::gen::inRange(0, 6));
+  auto trades = *rc::gen::container<std::vector<int>>(kinds.size(), rc::gen::inRange(0, 3));
+  Bill bill = bill_in(S::created);
+  bill.provider_trade_no.clear();
+  std::set<std::string> accepted;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    BillEvent e = event(static_cast<K>(kinds[i]), "T" + std::to_string(trades[i]));
+    Decision d = decide(bill, e);
+    if (d.verdict != V::apply) continue;
+    if (d.next == S::paid) accepted.insert(e.trade_no);
+    bill = apply_decision(bill, d, e, Millis{});
+  }
+  RC_ASSERT(accepted.size() <= 1u);
+}
+
+}  // namespace
+}  // namespace unipay
