@@ -25,9 +25,13 @@ struct IdempotencyRecord {
 // key was new (one statement); the statement returns one row, column 0 't' when the bill
 // was inserted, 'f' when the key already existed (then read it with select_idempotency).
 Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency);
+// The same with the key's lifetime given: a stored key older than keep_s seconds is
+// replaced and counts as new. The overload above keeps keys 86400 s (DESIGN §3: 24 h).
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency,
+                      int keep_s);
 
-// One row: request_sha256, status, response_body; none when the key is unknown or older
-// than keep_s seconds.
+// One row: request_sha256, status, response_body (then app_id, idem_key); none when the
+// key is unknown or older than keep_s seconds.
 Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s);
 std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows);
 

@@ -53,6 +53,9 @@ struct DatabaseStats {
   uint64_t read_errors = 0;
   size_t write_queue_depth = 0;
   size_t read_queue_depth = 0;
+  uint64_t write_refused = 0;     // writes refused with busy (queue full)
+  uint64_t read_refused = 0;      // reads refused with busy (queue full)
+  uint64_t writer_reconnects = 0; // the writer's connection was lost and re-established
 };
 
 class Database {
@@ -76,13 +79,39 @@ class Database {
   void read(Statement statement, ReadDone done);
 
   // Blocking single statement in its own transaction, for start-up, the CLI and tests.
-  // Must not be called from an asio thread or a scheduled actor.
+  // Must not be called from an asio thread or a scheduled actor. Runs on a dedicated
+  // connection (opened on first use, calls serialized); unreachable → storage_read,
+  // a statement error → storage_write.
   Result<Rows> run_blocking(const Statement& statement);
 
   DatabaseStats stats() const;
 
  private:
   Database() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Receives the NOTIFY payloads of one channel (cross-node wake-ups) on a connection and a
+// thread of its own. Notifications sent while the connection is down are lost, so after it
+// re-establishes a lost connection (with backoff) it calls on_reconnect: re-read state then.
+// Both callbacks run on the listener's thread: hand the work on and return.
+class Listener {
+ public:
+  using OnNotify = std::function<void(std::string payload)>;
+  using OnReconnect = std::function<void()>;
+
+  // Connects and runs LISTEN before returning, so every notification committed after
+  // start() returns is delivered. Unreachable → storage_read.
+  static Result<std::unique_ptr<Listener>> start(const std::string& conninfo,
+                                                 const std::string& channel,
+                                                 OnNotify on_notify, OnReconnect on_reconnect);
+  ~Listener();  // stops and joins the thread; no callback runs after it returns
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+ private:
+  Listener() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -51,3 +51,10 @@ std::vector<Job> parse_jobs(const Rows& rows);
 Statement select_job_for_bill(const std::string& kind, const std::string& bill_id);
 
 }  // namespace unipay::storage
+
+namespace unipay::storage {
+
+// Deletes a job (its work is settled: delivered or refunded before delivery).
+Statement finish_job(int64_t job_id);
+
+}  // namespace unipay::storage

@@ -1,0 +1,227 @@
+// SQL for bills. Every value travels as a $n parameter; only fixed fragments are joined.
+#include "storage/bill_store.hpp"
+
+#include "storage/sql_support.hpp"
+
+namespace unipay::storage {
+
+namespace {
+
+// How long an Idempotency-Key answers replays (DESIGN §3: kept 24 h).
+constexpr int kIdempotencyKeepS = 86400;
+
+// The bill's columns in the order parse_bill reads them: the one list every bill select uses.
+enum BillColumn : size_t {
+  c_bill_id, c_app_id, c_user_id, c_item_id, c_channel, c_bill_type, c_amount_minor,
+  c_currency, c_coins, c_passinfo, c_os, c_app_version, c_sdk_version, c_map_user_id,
+  c_extra, c_state, c_version, c_provider_trade_no, c_client_token_hash, c_created_at,
+  c_paid_at, c_delivered_at, c_expires_at, c_late_payment, kBillColumnCount
+};
+
+const std::string& bill_select_columns() {
+  static const std::string columns =
+      "bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, currency, coins, "
+      "passinfo, os, app_version, sdk_version, map_user_id, extra::text, state, version, "
+      "provider_trade_no, client_token_hash, " +
+      sql::ms_column("created_at") + ", " + sql::ms_column("paid_at") + ", " +
+      sql::ms_column("delivered_at") + ", " + sql::ms_column("expires_at") + ", late_payment";
+  return columns;
+}
+
+// INSERT column list and the matching typed parameters $1..$24 (bill_params' order).
+// Casts are explicit because the values sit in a SELECT list, where no column type is
+// inferred for a parameter.
+const std::string& bill_insert_sql() {
+  static const std::string sql =
+      "INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, "
+      "currency, coins, passinfo, os, app_version, sdk_version, map_user_id, extra, state, "
+      "version, provider_trade_no, client_token_hash, created_at, paid_at, delivered_at, "
+      "expires_at, late_payment) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
+      "$6::text, $7::bigint, $8::text, $9::bigint, $10::text, $11::text, $12::text, $13::text, "
+      "$14::text, $15::jsonb, $16::text, $17::bigint, $18::text, $19::text, " +
+      sql::ms_param(20) + ", " + sql::ms_param(21) + ", " + sql::ms_param(22) + ", " +
+      sql::ms_param(23) + ", $24::boolean";
+  return sql;
+}
+
+std::vector<std::optional<std::string>> bill_params(const Bill& b) {
+  return {b.bill_id, b.app_id, b.user_id, b.item_id, b.channel,
+          std::string(to_string(b.bill_type)), std::to_string(b.amount_minor), b.currency,
+          std::to_string(b.coins), b.passinfo, b.os, b.app_version, b.sdk_version,
+          b.map_user_id, b.extra_json, std::string(to_string(b.state)),
+          std::to_string(b.version), sql::null_if_empty(b.provider_trade_no),
+          b.client_token_hash, sql::ms_text(b.created_at), sql::ms_text(b.paid_at),
+          sql::ms_text(b.delivered_at), sql::ms_text(b.expires_at), sql::bool_text(b.late_payment)};
+}
+
+// Appends a parameter and answers its placeholder, for statements with optional filters.
+std::string add_param(Statement& st, std::optional<std::string> value) {
+  st.params.push_back(std::move(value));
+  return "$" + std::to_string(st.params.size());
+}
+
+}  // namespace
+
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency) {
+  return insert_bill(bill, idempotency, kIdempotencyKeepS);
+}
+
+// A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
+// purge that has not run yet never blocks a new request with an expired key.
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency,
+                      int keep_s) {
+  Statement st{"", bill_params(bill)};
+  if (!idempotency) {
+    st.sql = bill_insert_sql() + " RETURNING true";
+    return st;
+  }
+  st.sql =
+      "WITH idem AS (INSERT INTO idempotency_keys (app_id, idem_key, request_sha256, status, "
+      "response_body) VALUES ($25, $26, $27, $28::integer, $29) "
+      "ON CONFLICT (app_id, idem_key) DO UPDATE SET request_sha256 = EXCLUDED.request_sha256, "
+      "status = EXCLUDED.status, response_body = EXCLUDED.response_body, created_at = now() "
+      "WHERE idempotency_keys.created_at < now() - $30::integer * interval '1 second' "
+      "RETURNING 1), "
+      "b AS (" + bill_insert_sql() + " WHERE EXISTS (SELECT 1 FROM idem) RETURNING 1) "
+      "SELECT EXISTS (SELECT 1 FROM b)";
+  const IdempotencyRecord& r = *idempotency;
+  for (auto v : {r.app_id, r.key, r.request_sha256, std::to_string(r.status), r.response_body,
+                 std::to_string(keep_s)}) {
+    st.params.emplace_back(std::move(v));
+  }
+  return st;
+}
+
+Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s) {
+  return {"SELECT request_sha256, status, response_body, app_id, idem_key FROM idempotency_keys "
+          "WHERE app_id = $1 AND idem_key = $2 "
+          "AND created_at >= now() - $3::integer * interval '1 second'",
+          {app_id, key, std::to_string(keep_s)}};
+}
+
+std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows) {
+  if (rows.empty() || rows.rows[0].size() < 5) return std::nullopt;
+  auto status = sql::to_int64(rows, 0, 1);
+  if (!status) return std::nullopt;
+  return IdempotencyRecord{rows.text(0, 3), rows.text(0, 4), rows.text(0, 0), int(*status),
+                           rows.text(0, 2)};
+}
+
+Statement select_bill(const std::string& bill_id) {
+  return {"SELECT " + bill_select_columns() + " FROM bills WHERE bill_id = $1", {bill_id}};
+}
+
+std::optional<Bill> parse_bill(const Rows& rows, size_t row) {
+  if (row >= rows.size() || rows.rows[row].size() < kBillColumnCount) return std::nullopt;
+  auto type = parse_bill_type(rows.text(row, c_bill_type));
+  auto state = parse_bill_state(rows.text(row, c_state));
+  auto amount = sql::to_int64(rows, row, c_amount_minor);
+  auto coins = sql::to_int64(rows, row, c_coins);
+  auto version = sql::to_int64(rows, row, c_version);
+  auto created = sql::to_millis(rows, row, c_created_at);
+  auto expires = sql::to_millis(rows, row, c_expires_at);
+  if (!type || !state || !amount || !coins || !version || !created || !expires) {
+    return std::nullopt;
+  }
+  Bill b;
+  b.bill_id = rows.text(row, c_bill_id);
+  b.app_id = rows.text(row, c_app_id);
+  b.user_id = rows.text(row, c_user_id);
+  b.item_id = rows.text(row, c_item_id);
+  b.channel = rows.text(row, c_channel);
+  b.bill_type = *type;
+  b.amount_minor = *amount;
+  b.currency = rows.text(row, c_currency);
+  b.coins = *coins;
+  b.passinfo = rows.text(row, c_passinfo);
+  b.os = rows.text(row, c_os);
+  b.app_version = rows.text(row, c_app_version);
+  b.sdk_version = rows.text(row, c_sdk_version);
+  b.map_user_id = rows.text(row, c_map_user_id);
+  b.extra_json = rows.text(row, c_extra);
+  b.state = *state;
+  b.version = *version;
+  b.provider_trade_no = rows.text(row, c_provider_trade_no);
+  b.client_token_hash = rows.text(row, c_client_token_hash);
+  b.created_at = *created;
+  b.paid_at = sql::to_millis(rows, row, c_paid_at);
+  b.delivered_at = sql::to_millis(rows, row, c_delivered_at);
+  b.expires_at = *expires;
+  b.late_payment = sql::to_bool(rows, row, c_late_payment);
+  return b;
+}
+
+Statement insert_callback_audit(const CallbackAudit& a) {
+  return {"INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) "
+          "VALUES ($1, $2, $3, $4, $5, $6)",
+          {a.app_id, a.channel, a.bill_id, a.body_sha256, a.verdict, a.detail}};
+}
+
+// Data-modifying CTEs always run, so each one filters on `upd` (empty when the
+// compare-and-set lost) and on its own flag. pg_notify sits in a scalar subquery over
+// upd: it is evaluated once per updated row, so a lost CAS notifies nobody.
+Statement transition_statement(const TransitionWrite& w) {
+  static const std::string sql =
+      "WITH upd AS (UPDATE bills SET state = $3::text, version = $4::bigint, "
+      "provider_trade_no = $5::text, paid_at = " + sql::ms_param(6) + ", delivered_at = " +
+      sql::ms_param(7) + ", late_payment = $8::boolean "
+      "WHERE bill_id = $1::text AND version = $2::bigint RETURNING bill_id, state, version), "
+      "job AS (INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at, lease_owner, "
+      "lease_until) SELECT 'delivery', bill_id, 0, now(), $10::text, "
+      "now() + $11::bigint * interval '1 millisecond' FROM upd WHERE $9::boolean "
+      "ON CONFLICT (kind, bill_id) DO NOTHING), "
+      "fin AS (DELETE FROM jobs WHERE kind = 'delivery' AND bill_id IN (SELECT bill_id FROM upd) "
+      "AND $12::boolean), "
+      "aud AS (INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) "
+      "SELECT $14::text, $15::text, $16::text, $17::text, $18::text, $19::text FROM upd "
+      "WHERE $13::boolean) "
+      "SELECT EXISTS (SELECT 1 FROM upd), (SELECT pg_notify('unipay_bill', "
+      "bill_id || ' ' || state || ' ' || version) FROM upd)";
+  const Bill& b = w.next;
+  Statement st{sql,
+               {b.bill_id, std::to_string(w.expected_version), std::string(to_string(b.state)),
+                std::to_string(b.version), sql::null_if_empty(b.provider_trade_no),
+                sql::ms_text(b.paid_at), sql::ms_text(b.delivered_at),
+                sql::bool_text(b.late_payment), sql::bool_text(w.enqueue_delivery),
+                w.lease_owner, std::to_string(w.lease.count()),
+                sql::bool_text(w.finish_delivery), sql::bool_text(w.audit.has_value())}};
+  const CallbackAudit none{};
+  const CallbackAudit& a = w.audit ? *w.audit : none;
+  for (const auto* v : {&a.app_id, &a.channel, &a.bill_id, &a.body_sha256, &a.verdict,
+                        &a.detail}) {
+    st.params.emplace_back(*v);
+  }
+  return st;
+}
+
+Statement list_bills(const BillQuery& q) {
+  Statement st;
+  std::string where = "app_id = " + add_param(st, q.app_id);
+  if (q.user_id) where += " AND user_id = " + add_param(st, *q.user_id);
+  if (q.state) where += " AND state = " + add_param(st, std::string(to_string(*q.state)));
+  if (q.channel) where += " AND channel = " + add_param(st, *q.channel);
+  if (q.from) {
+    add_param(st, sql::ms_text(*q.from));
+    where += " AND created_at >= " + sql::ms_param(int(st.params.size()));
+  }
+  if (q.to) {
+    add_param(st, sql::ms_text(*q.to));
+    where += " AND created_at < " + sql::ms_param(int(st.params.size()));
+  }
+  // Plain text order, served by the (app_id, bill_id) indexes: bill ids are "b_" and a
+  // fixed width of digits and capitals, which every collation orders as bytes do.
+  if (q.after_bill_id) where += " AND bill_id < " + add_param(st, *q.after_bill_id);
+  int64_t limit = q.limit < 0 ? 0 : q.limit;
+  std::string limit_param = add_param(st, std::to_string(limit + 1));
+  st.sql = "SELECT " + bill_select_columns() + " FROM bills WHERE " + where +
+           " ORDER BY bill_id DESC LIMIT " + limit_param + "::bigint";
+  return st;
+}
+
+Statement select_expired_bills(int limit) {
+  return {"SELECT bill_id FROM bills WHERE state = 'created' AND expires_at < now() "
+          "ORDER BY expires_at LIMIT $1::integer",
+          {std::to_string(limit)}};
+}
+
+}  // namespace unipay::storage

@@ -1,0 +1,88 @@
+#include "storage/database.hpp"
+
+#include <mutex>
+
+#include "storage/group_writer.hpp"
+#include "storage/pg_connection.hpp"
+#include "storage/reader_pool.hpp"
+
+namespace unipay::storage {
+
+const std::string& Rows::text(size_t row, size_t col) const {
+  static const std::string empty;
+  const auto& cell = rows.at(row).at(col);
+  return cell ? *cell : empty;
+}
+
+struct Database::Impl {
+  std::string conninfo;
+  // Destroyed in reverse order: the writer stops first, so callbacks of its last batch
+  // may still queue reads.
+  std::unique_ptr<ReaderPool> readers;
+  std::unique_ptr<GroupWriter> writer;
+  std::mutex blocking_mu;
+  pg::Conn blocking;  // guarded by blocking_mu
+};
+
+Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
+  if (options.reader_connections < 1 || options.max_batch_ops < 1) {
+    return make_error(Errc::invalid_parameter,
+                      "reader_connections and max_batch_ops must be at least 1");
+  }
+  auto writer_conn = pg::connect(options.conninfo, "unipay-writer", Errc::storage_read);
+  if (!writer_conn) return writer_conn.error();
+  std::vector<pg::Conn> reader_conns;
+  for (int i = 0; i < options.reader_connections; ++i) {
+    auto conn = pg::connect(options.conninfo, "unipay-reader", Errc::storage_read);
+    if (!conn) return conn.error();
+    reader_conns.push_back(std::move(*conn));
+  }
+  std::unique_ptr<Database> db(new Database());
+  db->impl_ = std::make_unique<Impl>();
+  db->impl_->conninfo = options.conninfo;
+  db->impl_->readers =
+      std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops);
+  db->impl_->writer = std::make_unique<GroupWriter>(
+      std::move(*writer_conn), options.write_queue_limit_ops, options.max_batch_ops);
+  return db;
+}
+
+Database::~Database() = default;
+
+void Database::write(std::vector<Statement> statements, WriteDone done) {
+  impl_->writer->submit(pg::WriteOp{std::move(statements), std::move(done)});
+}
+
+void Database::read(Statement statement, ReadDone done) {
+  impl_->readers->submit(std::move(statement), std::move(done));
+}
+
+Result<Rows> Database::run_blocking(const Statement& statement) {
+  std::lock_guard lock(impl_->blocking_mu);
+  auto& conn = impl_->blocking;
+  if (!conn || !pg::alive(conn.get())) {
+    auto fresh = pg::connect(impl_->conninfo, "unipay-blocking", Errc::storage_read);
+    if (!fresh) return fresh.error();
+    conn = std::move(*fresh);
+  }
+  return pg::exec(conn.get(), statement, Errc::storage_write);
+}
+
+DatabaseStats Database::stats() const {
+  const GroupWriterStats w = impl_->writer->stats();
+  const ReaderPoolStats r = impl_->readers->stats();
+  DatabaseStats s;
+  s.write_ops = w.ops;
+  s.write_batches = w.batches;
+  s.write_errors = w.errors;
+  s.write_refused = w.refused;
+  s.writer_reconnects = w.reconnects;
+  s.write_queue_depth = w.depth;
+  s.reads = r.reads;
+  s.read_errors = r.errors;
+  s.read_refused = r.refused;
+  s.read_queue_depth = r.depth;
+  return s;
+}
+
+}  // namespace unipay::storage

@@ -1,0 +1,57 @@
+// Internal: the writer thread behind Database::write (group commit on one connection).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/pg_connection.hpp"
+#include "storage/pg_pipeline.hpp"
+
+namespace unipay::storage {
+
+struct GroupWriterStats {
+  uint64_t ops = 0;         // ops taken from the queue and completed
+  uint64_t batches = 0;     // group transactions sent (retries of single ops not counted)
+  uint64_t errors = 0;      // ops completed with storage_write
+  uint64_t refused = 0;     // ops refused with busy (queue full)
+  uint64_t reconnects = 0;  // successful re-connections after a lost connection
+  size_t depth = 0;
+};
+
+class GroupWriter {
+ public:
+  GroupWriter(pg::Conn conn, size_t queue_limit, size_t max_batch);
+  ~GroupWriter();  // finishes the batch in flight; queued ops complete with storage_write
+  GroupWriter(const GroupWriter&) = delete;
+  GroupWriter& operator=(const GroupWriter&) = delete;
+
+  // Queues the op, or completes it at once with busy when the queue is full.
+  void submit(pg::WriteOp op);
+  GroupWriterStats stats() const;
+
+ private:
+  void run();
+  bool take(std::vector<pg::WriteOp>& batch);
+  bool ensure_connected();
+  void commit_batch(std::vector<pg::WriteOp>& batch);
+  void commit_alone(pg::WriteOp& op);
+  void finish(pg::WriteOp& op, pg::TxnOutcome& outcome, size_t index);
+  void fail(pg::WriteOp& op, const std::string& message);
+
+  pg::Conn conn_;  // used by the writer thread only
+  const size_t queue_limit_;
+  const size_t max_batch_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<pg::WriteOp> queue_;  // guarded by mu_
+  bool stopping_ = false;          // guarded by mu_
+  std::atomic<uint64_t> ops_{0}, batches_{0}, errors_{0}, refused_{0}, reconnects_{0};
+  std::thread thread_;  // last: starts after every member above exists
+};
+
+}  // namespace unipay::storage

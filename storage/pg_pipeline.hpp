@@ -1,0 +1,36 @@
+// Internal: several write ops committed in one transaction sent as one libpq pipeline
+// (one round trip for the group instead of one per statement).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+
+namespace unipay::storage::pg {
+
+struct WriteOp {
+  std::vector<Statement> statements;
+  WriteDone done;
+};
+
+struct TxnOutcome {
+  enum class Kind { committed, failed, connection_lost };
+  Kind kind = Kind::connection_lost;
+  std::vector<std::vector<Rows>> rows;  // committed: per op, one Rows per statement
+  std::string error;                    // failed / connection_lost: what went wrong first
+};
+
+// Sends BEGIN, every statement of every op, COMMIT and one sync, then reads the results.
+// failed: a statement or the COMMIT raised an error; everything was rolled back and the
+// connection is usable again. connection_lost: the connection broke before COMMIT was
+// confirmed, so the outcome is unknown; the caller must reset the connection.
+// The connection stays in blocking mode: when the socket cannot take more, libpq's send
+// path reads the server's pending results into its input buffer, so a large pipeline
+// cannot deadlock on full socket buffers; batch size only bounds memory.
+TxnOutcome run_transaction(PGconn* conn, std::span<WriteOp> ops);
+
+}  // namespace unipay::storage::pg

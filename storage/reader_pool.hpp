@@ -1,0 +1,54 @@
+// Internal: the reader threads behind Database::read, one connection each, one shared
+// bounded queue.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/pg_connection.hpp"
+
+namespace unipay::storage {
+
+struct ReaderPoolStats {
+  uint64_t reads = 0;    // reads completed
+  uint64_t errors = 0;   // reads completed with storage_read
+  uint64_t refused = 0;  // reads refused with busy (queue full)
+  size_t depth = 0;
+};
+
+class ReaderPool {
+ public:
+  ReaderPool(std::vector<pg::Conn> conns, size_t queue_limit);
+  ~ReaderPool();  // finishes the reads in flight; queued reads complete with storage_read
+  ReaderPool(const ReaderPool&) = delete;
+  ReaderPool& operator=(const ReaderPool&) = delete;
+
+  // Queues the read, or completes it at once with busy when the queue is full.
+  void submit(Statement statement, ReadDone done);
+  ReaderPoolStats stats() const;
+
+ private:
+  struct ReadOp {
+    Statement statement;
+    ReadDone done;
+  };
+  void run(PGconn* conn);
+  bool take(ReadOp& op);
+  Result<Rows> read_once(PGconn* conn, const Statement& statement);
+
+  std::vector<pg::Conn> conns_;  // conns_[i] is used by threads_[i] only
+  const size_t queue_limit_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ReadOp> queue_;  // guarded by mu_
+  bool stopping_ = false;     // guarded by mu_
+  std::atomic<uint64_t> reads_{0}, errors_{0}, refused_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace unipay::storage

@@ -1,0 +1,296 @@
+// Bill SQL against a real PostgreSQL: round trips, idempotency, compare-and-set
+// transitions (alone and inside one group commit) with what they imply.
+#include "storage/bill_store.hpp"
+
+#include <poll.h>
+
+#include "storage/job_store.hpp"
+#include "storage/store_fixture.hpp"
+
+namespace unipay::storage::test {
+namespace {
+
+using std::chrono::milliseconds;
+
+void expect_same_bill(const Bill& got, const Bill& want) {
+  EXPECT_EQ(got.bill_id, want.bill_id);
+  EXPECT_EQ(got.app_id, want.app_id);
+  EXPECT_EQ(got.user_id, want.user_id);
+  EXPECT_EQ(got.item_id, want.item_id);
+  EXPECT_EQ(got.channel, want.channel);
+  EXPECT_EQ(got.bill_type, want.bill_type);
+  EXPECT_EQ(got.amount_minor, want.amount_minor);
+  EXPECT_EQ(got.currency, want.currency);
+  EXPECT_EQ(got.coins, want.coins);
+  EXPECT_EQ(got.passinfo, want.passinfo);
+  EXPECT_EQ(got.os, want.os);
+  EXPECT_EQ(got.app_version, want.app_version);
+  EXPECT_EQ(got.sdk_version, want.sdk_version);
+  EXPECT_EQ(got.map_user_id, want.map_user_id);
+  EXPECT_EQ(got.extra_json, want.extra_json);
+  EXPECT_EQ(got.state, want.state);
+  EXPECT_EQ(got.version, want.version);
+  EXPECT_EQ(got.provider_trade_no, want.provider_trade_no);
+  EXPECT_EQ(got.client_token_hash, want.client_token_hash);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.paid_at, want.paid_at);
+  EXPECT_EQ(got.delivered_at, want.delivered_at);
+  EXPECT_EQ(got.expires_at, want.expires_at);
+  EXPECT_EQ(got.late_payment, want.late_payment);
+}
+
+class BillStoreTest : public StoreTest {
+ protected:
+  // created → `to` at version 1 → 2, as the bill actor would ask for it.
+  TransitionWrite pay(const Bill& bill, BillState to, const std::string& trade_no = "") {
+    TransitionWrite w;
+    w.next = bill;
+    w.next.state = to;
+    w.next.version = bill.version + 1;
+    w.next.provider_trade_no = trade_no;
+    if (to == BillState::paid) w.next.paid_at = bill.created_at + milliseconds{5000};
+    w.expected_version = bill.version;
+    w.enqueue_delivery = to == BillState::paid;
+    w.lease_owner = "node-a";
+    return w;
+  }
+
+  int64_t count(const std::string& sql, const std::string& bill_id) {
+    return std::stoll(run({sql, {bill_id}}).text(0, 0));
+  }
+  int64_t jobs_of(const std::string& bill_id) {
+    return count("SELECT count(*) FROM jobs WHERE bill_id = $1", bill_id);
+  }
+  int64_t audits_of(const std::string& bill_id) {
+    return count("SELECT count(*) FROM callbacks WHERE bill_id = $1", bill_id);
+  }
+
+  // Holds the writer busy so the ops submitted right after wait together and are
+  // committed as one group.
+  std::future<Result<std::vector<Rows>>> occupy_writer() {
+    auto busy = std::make_shared<std::promise<Result<std::vector<Rows>>>>();
+    auto answer = busy->get_future();
+    db_->write({{"SELECT pg_sleep(0.3)", {}}},
+               [busy](Result<std::vector<Rows>> r) { busy->set_value(std::move(r)); });
+    return answer;
+  }
+};
+
+// Every field, including optional times, jsonb extra and late_payment, comes back as
+// written; absent optional times and trade number come back absent.
+TEST_F(BillStoreTest, InsertThenSelectRoundTripsEveryField) {
+  Bill full = sample_bill("b_01", app_id_);
+  full.bill_type = BillType::recharge;
+  full.extra_json = R"({"k": "v", "n": [1, 2]})";  // jsonb's own output form
+  full.state = BillState::delivered;
+  full.version = 3;
+  full.provider_trade_no = "T-123";
+  full.paid_at = full.created_at + milliseconds{1001};
+  full.delivered_at = full.created_at + milliseconds{2002};
+  full.late_payment = true;
+  insert(full);
+  Bill bare = sample_bill("b_02", app_id_);
+  insert(bare);
+
+  auto got_full = load("b_01");
+  ASSERT_TRUE(got_full);
+  expect_same_bill(*got_full, full);
+  auto got_bare = load("b_02");
+  ASSERT_TRUE(got_bare);
+  expect_same_bill(*got_bare, bare);
+  EXPECT_FALSE(load("b_missing"));
+}
+
+// The same key inserts once; the second request inserts nothing and finds the first
+// answer; a key older than its lifetime counts as new and is replaced.
+TEST_F(BillStoreTest, IdempotencyKeyInsertsOnceAndExpires) {
+  IdempotencyRecord record{app_id_, "key-1", "sha-a", 201, R"({"bill":1})"};
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record)).text(0, 0), "t");
+  IdempotencyRecord again{app_id_, "key-1", "sha-b", 201, R"({"bill":2})"};
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), again)).text(0, 0), "f");
+  EXPECT_TRUE(load("b_01"));
+  EXPECT_FALSE(load("b_02"));
+
+  auto stored = parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400)));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->app_id, app_id_);
+  EXPECT_EQ(stored->key, "key-1");
+  EXPECT_EQ(stored->request_sha256, "sha-a");
+  EXPECT_EQ(stored->status, 201);
+  EXPECT_EQ(stored->response_body, R"({"bill":1})");
+  EXPECT_FALSE(parse_idempotency(run(select_idempotency("other-app", "key-1", 86400))));
+
+  run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours'", {}});
+  EXPECT_FALSE(parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400))));
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), again)).text(0, 0), "t");
+  stored = parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400)));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->request_sha256, "sha-b");
+}
+
+// A matching version applies the transition with its job and audit row; a stale
+// version changes nothing (no error, 'f') and writes neither.
+TEST_F(BillStoreTest, TransitionAppliesOnlyOnMatchingVersion) {
+  Bill bill = sample_bill("b_01", app_id_);
+  insert(bill);
+  TransitionWrite w = pay(bill, BillState::paid, "T-1");
+  w.audit = CallbackAudit{app_id_, "sandbox", "b_01", "hash", "accepted", ""};
+  EXPECT_EQ(write_one(transition_statement(w)).text(0, 0), "t");
+  auto stored = load("b_01");
+  ASSERT_TRUE(stored);
+  expect_same_bill(*stored, w.next);
+  auto job = parse_jobs(run(select_job_for_bill("delivery", "b_01")));
+  ASSERT_EQ(job.size(), 1u);
+  EXPECT_EQ(job[0].attempt, 0);
+  EXPECT_EQ(run({"SELECT lease_owner FROM jobs", {}}).text(0, 0), "node-a");
+  EXPECT_EQ(audits_of("b_01"), 1);
+
+  TransitionWrite stale = pay(bill, BillState::failed);
+  stale.audit = w.audit;
+  EXPECT_EQ(write_one(transition_statement(stale)).text(0, 0), "f");
+  EXPECT_EQ(load("b_01")->state, BillState::paid);
+  EXPECT_EQ(load("b_01")->version, 2);
+  EXPECT_EQ(audits_of("b_01"), 1);
+}
+
+// Two transitions of one bill from the same version, committed in one group with
+// others: exactly one wins, the others all apply, the version moves once, and only the
+// winner's job and audit row exist.
+TEST_F(BillStoreTest, GroupCommitResolvesConflictingTransitions) {
+  for (auto id : {"b_a", "b_b", "b_c"}) insert(sample_bill(id, app_id_));
+  const Bill a = *load("b_a");
+  TransitionWrite to_paid = pay(a, BillState::paid, "T-a");
+  to_paid.audit = CallbackAudit{app_id_, "sandbox", "b_a", "h1", "accepted", "paid"};
+  TransitionWrite to_failed = pay(a, BillState::failed);
+  to_failed.audit = CallbackAudit{app_id_, "sandbox", "b_a", "h2", "accepted", "failed"};
+  const auto before = db_->stats();
+
+  auto busy = occupy_writer();
+  std::vector<std::future<Result<std::vector<Rows>>>> answers;
+  for (auto* w : {&to_paid, &to_failed}) {
+    answers.push_back(std::async(std::launch::async, [this, st = transition_statement(*w)] {
+      return write_sync(*db_, {st});
+    }));
+  }
+  auto other_b = std::async(std::launch::async, [&] {
+    return write_sync(*db_, {transition_statement(pay(*load("b_b"), BillState::paid, "T-b"))});
+  });
+  auto other_c = std::async(std::launch::async, [&] {
+    return write_sync(*db_, {transition_statement(pay(*load("b_c"), BillState::closed)),
+                             insert_callback_audit({app_id_, "sandbox", "b_c", "h3", "ok", ""})});
+  });
+  ASSERT_TRUE(busy.get().ok());
+  auto paid = answers[0].get();
+  auto failed = answers[1].get();
+  ASSERT_TRUE(paid.ok() && failed.ok());
+  const bool paid_won = paid->at(0).text(0, 0) == "t";
+  EXPECT_NE(paid_won, failed->at(0).text(0, 0) == "t") << "exactly one CAS may win";
+
+  auto stored_a = load("b_a");
+  EXPECT_EQ(stored_a->state, paid_won ? BillState::paid : BillState::failed);
+  EXPECT_EQ(stored_a->version, 2);
+  EXPECT_EQ(jobs_of("b_a"), paid_won ? 1 : 0);
+  EXPECT_EQ(run({"SELECT detail FROM callbacks WHERE bill_id = 'b_a'", {}}).rows.size(), 1u);
+  EXPECT_EQ(run({"SELECT detail FROM callbacks WHERE bill_id = 'b_a'", {}}).text(0, 0),
+            paid_won ? "paid" : "failed");
+  EXPECT_EQ(other_b.get()->at(0).text(0, 0), "t");
+  EXPECT_EQ(other_c.get()->at(0).text(0, 0), "t");
+  EXPECT_EQ(load("b_b")->state, BillState::paid);
+  EXPECT_EQ(jobs_of("b_b"), 1);
+  EXPECT_EQ(load("b_c")->state, BillState::closed);
+  EXPECT_EQ(jobs_of("b_c"), 0);
+  EXPECT_EQ(audits_of("b_c"), 1);
+  const auto after = db_->stats();
+  EXPECT_LT(after.write_batches - before.write_batches, after.write_ops - before.write_ops)
+      << "the ops were meant to share a transaction";
+}
+
+// finish_delivery removes the delivery job, but only when its CAS applies.
+TEST_F(BillStoreTest, FinishDeliveryDeletesTheJobOnlyWhenApplied) {
+  Bill bill = sample_bill("b_01", app_id_);
+  insert(bill);
+  TransitionWrite paid = pay(bill, BillState::paid, "T-1");
+  ASSERT_EQ(write_one(transition_statement(paid)).text(0, 0), "t");
+  TransitionWrite delivered;
+  delivered.next = paid.next;
+  delivered.next.state = BillState::delivered;
+  delivered.next.delivered_at = paid.next.created_at + milliseconds{9000};
+  delivered.finish_delivery = true;
+
+  delivered.expected_version = 1;  // stale
+  delivered.next.version = 2;
+  EXPECT_EQ(write_one(transition_statement(delivered)).text(0, 0), "f");
+  EXPECT_EQ(jobs_of("b_01"), 1);
+
+  delivered.expected_version = 2;
+  delivered.next.version = 3;
+  EXPECT_EQ(write_one(transition_statement(delivered)).text(0, 0), "t");
+  EXPECT_EQ(jobs_of("b_01"), 0);
+  expect_same_bill(*load("b_01"), delivered.next);
+}
+
+// Waits up to `timeout` for one notification on `conn`; its payload, or "" for none.
+std::string next_notification(PGconn* conn, milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    PQconsumeInput(conn);
+    if (PGnotify* n = PQnotifies(conn)) {
+      std::string payload = n->extra;
+      PQfreemem(n);
+      return payload;
+    }
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "";
+    pollfd fd{PQsocket(conn), POLLIN, 0};
+    poll(&fd, 1, int(left.count()));
+  }
+}
+
+// NOTIFY unipay_bill '<id> <state> <version>' goes out with an applied transition and
+// never with a lost compare-and-set.
+TEST_F(BillStoreTest, NotifiesOnlyAppliedTransitions) {
+  pg::Conn listener = scratch_.connect();
+  ASSERT_TRUE(listener);
+  PQclear(PQexec(listener.get(), "LISTEN unipay_bill"));
+  Bill bill = sample_bill("b_01", app_id_);
+  insert(bill);
+
+  TransitionWrite lost = pay(bill, BillState::closed);
+  lost.expected_version = 7;
+  EXPECT_EQ(write_one(transition_statement(lost)).text(0, 0), "f");
+  EXPECT_EQ(write_one(transition_statement(pay(bill, BillState::closed))).text(0, 0), "t");
+  // Notifications arrive in commit order: the first one must be the applied transition's.
+  EXPECT_EQ(next_notification(listener.get(), milliseconds{5000}), "b_01 closed 2");
+  EXPECT_EQ(next_notification(listener.get(), milliseconds{300}), "");
+}
+
+// A trade number already paid on another bill of the channel fails that op alone (the
+// unique index), even inside a group: the first bill keeps it and the other ops commit.
+TEST_F(BillStoreTest, DuplicateTradeNumberFailsOnlyItsOwnOp) {
+  for (auto id : {"b_1", "b_2", "b_3"}) insert(sample_bill(id, app_id_));
+  ASSERT_EQ(write_one(transition_statement(pay(*load("b_1"), BillState::paid, "T-same"))).text(0, 0),
+            "t");
+
+  auto busy = occupy_writer();
+  auto clash = std::async(std::launch::async, [&] {
+    return write_sync(*db_, {transition_statement(pay(*load("b_2"), BillState::paid, "T-same"))});
+  });
+  auto fine = std::async(std::launch::async, [&] {
+    return write_sync(*db_, {transition_statement(pay(*load("b_3"), BillState::paid, "T-3"))});
+  });
+  ASSERT_TRUE(busy.get().ok());
+  auto clashed = clash.get();
+  ASSERT_FALSE(clashed.ok());
+  EXPECT_EQ(clashed.error().code, Errc::storage_write);
+  auto fine_result = fine.get();
+  ASSERT_TRUE(fine_result.ok());
+  EXPECT_EQ(fine_result->at(0).text(0, 0), "t");
+
+  EXPECT_EQ(load("b_1")->provider_trade_no, "T-same");
+  EXPECT_EQ(load("b_2")->state, BillState::created);
+  EXPECT_EQ(jobs_of("b_2"), 0);
+  EXPECT_EQ(load("b_3")->state, BillState::paid);
+}
+
+}  // namespace
+}  // namespace unipay::storage::test

@@ -1,0 +1,297 @@
+// Database against a real PostgreSQL: group commit, per-op failure isolation, limits,
+// reads, connection loss on the writer.
+#include "storage/database.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <iostream>
+
+#include "scratch_database.hpp"
+
+namespace unipay::storage::scratch {
+namespace {
+
+using namespace std::chrono_literals;
+using WriteResult = Result<std::vector<Rows>>;
+
+Statement insert_row(int id) {
+  return {"INSERT INTO t (id, v) VALUES ($1, $2)", {std::to_string(id), "v" + std::to_string(id)}};
+}
+
+std::future<WriteResult> write_async(Database& db, std::vector<Statement> statements) {
+  auto done = std::make_shared<std::promise<WriteResult>>();
+  auto answer = done->get_future();
+  db.write(std::move(statements), [done](WriteResult r) { done->set_value(std::move(r)); });
+  return answer;
+}
+
+Result<Rows> read_sync(Database& db, Statement statement) {
+  auto done = std::make_shared<std::promise<Result<Rows>>>();
+  auto answer = done->get_future();
+  db.read(std::move(statement), [done](Result<Rows> r) { done->set_value(std::move(r)); });
+  return answer.get();
+}
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (scratch_.conninfo().empty()) GTEST_SKIP() << "UNIPAY_TEST_DATABASE_URL is not set";
+    check_ = scratch_.connect();
+    ASSERT_TRUE(check_);
+    auto made = pg::exec_script(
+        check_.get(), "CREATE TABLE t (id int PRIMARY KEY, v text, version bigint DEFAULT 1)",
+        Errc::storage_write);
+    ASSERT_TRUE(made.ok()) << made.error().message;
+  }
+
+  std::unique_ptr<Database> open(DatabaseOptions options = {}) {
+    options.conninfo = scratch_.conninfo();
+    auto db = Database::open(options);
+    EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+
+  // A number from another session (not the Database under test).
+  int64_t scalar(const std::string& sql) {
+    auto rows = pg::exec(check_.get(), {sql, {}}, Errc::storage_read);
+    EXPECT_TRUE(rows.ok()) << sql << ": " << (rows.ok() ? "" : rows.error().message);
+    return rows.ok() && !rows->empty() ? std::stoll(rows->text(0, 0)) : -1;
+  }
+
+  int64_t backend_pid(const char* role) {
+    return scalar(std::string("SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE ") +
+                  "datname = current_database() AND application_name = '" + role + "'");
+  }
+
+  // Keeps the writer busy `seconds` long, so the ops queued meanwhile share the next batch.
+  std::future<WriteResult> hold_writer(Database& db, double seconds) {
+    auto held = write_async(db, {{"SELECT pg_sleep($1)", {std::to_string(seconds)}}});
+    EXPECT_TRUE(eventually([&] { return db.stats().write_queue_depth == 0; }));
+    return held;
+  }
+
+  ScratchDatabase scratch_;
+  pg::Conn check_;
+};
+
+// Proves group commit: concurrent ops are committed in far fewer transactions than ops.
+TEST_F(DatabaseTest, GroupCommitCommitsManyOpsInFewBatches) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  constexpr int kThreads = 4, kPerThread = 1500;
+  Countdown done;
+  std::atomic<int> failures{0};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        db->write({insert_row(t * kPerThread + i)}, [&](WriteResult r) {
+          if (!r.ok()) failures.fetch_add(1);
+          done.add();
+        });
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  ASSERT_TRUE(done.wait_for(kThreads * kPerThread, 60s));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM t"), kThreads * kPerThread);
+  const auto stats = db->stats();
+  EXPECT_EQ(stats.write_ops, uint64_t{kThreads * kPerThread});
+  EXPECT_LT(stats.write_batches, stats.write_ops / 4);
+  std::cout << "[ measure  ] " << stats.write_ops << " ops in " << stats.write_batches
+            << " batches (" << double(stats.write_ops) / double(stats.write_batches)
+            << " ops/batch), " << double(stats.write_ops) / seconds << " ops/s\n";
+}
+
+// Proves `done` runs only after COMMIT: another session already sees the row inside it.
+TEST_F(DatabaseTest, CallbackRunsAfterCommit) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  std::promise<int64_t> seen;
+  db->write({insert_row(7)}, [&](WriteResult r) {
+    EXPECT_TRUE(r.ok());
+    seen.set_value(scalar("SELECT count(*) FROM t WHERE id = 7"));
+  });
+  EXPECT_EQ(seen.get_future().get(), 1);
+}
+
+// Proves failure isolation: a failing op in a group fails alone with the server's message,
+// atomically (its first statement is undone), while the others in that batch commit.
+TEST_F(DatabaseTest, FailingOpFailsAloneWhileTheBatchCommits) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(write_async(*db, {insert_row(1)}).get().ok());
+  const auto batches_before = db->stats().write_batches;
+  auto held = hold_writer(*db, 0.5);
+  auto good1 = write_async(*db, {insert_row(2)});
+  auto bad = write_async(*db, {insert_row(3), insert_row(1)});  // 1 exists: 23505
+  auto good2 = write_async(*db, {insert_row(4), {"SELECT v FROM t WHERE id = $1", {"4"}}});
+  ASSERT_TRUE(held.get().ok());
+  auto b = bad.get();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, Errc::storage_write);
+  EXPECT_NE(b.error().message.find("23505"), std::string::npos) << b.error().message;
+  EXPECT_TRUE(good1.get().ok());
+  auto g2 = good2.get();
+  ASSERT_TRUE(g2.ok());
+  ASSERT_EQ(g2->size(), 2u);
+  EXPECT_EQ((*g2)[1].text(0, 0), "v4");  // one Rows per statement, in order
+  EXPECT_EQ(db->stats().write_batches, batches_before + 2);  // hold + the shared batch
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id IN (2, 4)"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 3"), 0);
+  EXPECT_EQ(db->stats().write_errors, 1u);
+}
+
+// Proves a compare-and-set that matches no row is a normal result (affected = 0), not an
+// error that would roll back the other ops of its batch.
+TEST_F(DatabaseTest, CompareAndSetMissDoesNotAbortTheBatch) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(write_async(*db, {insert_row(1)}).get().ok());
+  auto held = hold_writer(*db, 0.5);
+  const Statement cas{"UPDATE t SET v = 'x', version = version + 1 WHERE id = $1 AND version = $2",
+                      {"1", "99"}};
+  auto miss = write_async(*db, {cas});
+  auto other = write_async(*db, {insert_row(2)});
+  ASSERT_TRUE(held.get().ok());
+  auto m = miss.get();
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ((*m)[0].affected, 0);
+  EXPECT_TRUE(other.get().ok());
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 2"), 1);
+}
+
+// Proves a large batch cannot deadlock on full socket buffers: megabytes go out (parameters)
+// and come back (RETURNING) in one pipeline while the connection stays blocking.
+TEST_F(DatabaseTest, LargeBatchDoesNotDeadlock) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  auto held = hold_writer(*db, 0.5);
+  const std::string big(32 * 1024, 'x');
+  std::vector<std::future<WriteResult>> ops;
+  for (int i = 0; i < 512; ++i) {
+    ops.push_back(write_async(
+        *db, {{"INSERT INTO t (id, v) VALUES ($1, $2) RETURNING v", {std::to_string(i), big}}}));
+  }
+  ASSERT_TRUE(held.get().ok());
+  for (auto& op : ops) {
+    ASSERT_EQ(op.wait_for(60s), std::future_status::ready);
+    auto r = op.get();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r)[0].text(0, 0).size(), big.size());
+  }
+  EXPECT_LE(db->stats().write_batches, 3u);  // hold + one (or two) batches of 512
+}
+
+// Proves the configured queue limits: beyond them, write and read answer busy at once.
+TEST_F(DatabaseTest, FullQueuesAnswerBusy) {
+  DatabaseOptions options;
+  options.write_queue_limit_ops = 2;
+  options.read_queue_limit_ops = 1;
+  options.reader_connections = 1;
+  auto db = open(options);
+  ASSERT_TRUE(db);
+  auto held = hold_writer(*db, 1.0);
+  auto q1 = write_async(*db, {insert_row(1)});
+  auto q2 = write_async(*db, {insert_row(2)});
+  auto refused = write_async(*db, {insert_row(3)});
+  ASSERT_EQ(refused.wait_for(0s), std::future_status::ready);  // answered inside write()
+  EXPECT_EQ(refused.get().error().code, Errc::busy);
+
+  std::promise<void> reader_busy;
+  db->read({"SELECT pg_sleep(1)", {}}, [&](Result<Rows>) { reader_busy.set_value(); });
+  ASSERT_TRUE(eventually([&] { return db->stats().read_queue_depth == 0; }));
+  std::promise<Result<Rows>> queued, busy;
+  db->read({"SELECT 1", {}}, [&](Result<Rows> r) { queued.set_value(std::move(r)); });
+  db->read({"SELECT 1", {}}, [&](Result<Rows> r) { busy.set_value(std::move(r)); });
+  auto b = busy.get_future();
+  ASSERT_EQ(b.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(b.get().error().code, Errc::busy);
+  EXPECT_TRUE(queued.get_future().get().ok());
+  EXPECT_TRUE(q1.get().ok() && q2.get().ok() && held.get().ok());
+  EXPECT_EQ(db->stats().write_refused, 1u);
+  EXPECT_EQ(db->stats().read_refused, 1u);
+}
+
+// Proves reads return rows (NULL as "" and is_null), bad SQL is storage_read, and
+// run_blocking works outside the pools.
+TEST_F(DatabaseTest, ReadsReturnRowsAndErrorsAreStorageRead) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->run_blocking(insert_row(5)).ok());
+  auto rows = read_sync(*db, {"SELECT id, v, NULL::text FROM t WHERE id = $1", {"5"}});
+  ASSERT_TRUE(rows.ok()) << rows.error().message;
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->text(0, 1), "v5");
+  EXPECT_TRUE(rows->is_null(0, 2));
+  EXPECT_EQ(rows->text(0, 2), "");
+  auto bad = read_sync(*db, {"SELEKT nonsense", {}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Errc::storage_read);
+  EXPECT_NE(bad.error().message.find("42601"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(db->stats().read_errors, 1u);
+}
+
+// Proves a lost writer connection fails that batch's ops with storage_write (outcome
+// unknown), and the writer reconnects so later writes succeed.
+TEST_F(DatabaseTest, WriterConnectionLossFailsTheBatchThenRecovers) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(write_async(*db, {insert_row(1)}).get().ok());
+  const int64_t writer = backend_pid("unipay-writer");
+  ASSERT_GT(writer, 0);
+  auto held = hold_writer(*db, 0.5);
+  auto slow = write_async(*db, {{"SELECT pg_sleep(5)", {}}});
+  auto with_it = write_async(*db, {insert_row(2)});
+  ASSERT_TRUE(held.get().ok());
+  ASSERT_TRUE(eventually([&] {
+    return scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = " + std::to_string(writer) +
+                  " AND query = 'SELECT pg_sleep(5)' AND state = 'active'") == 1;
+  }));
+  EXPECT_EQ(scalar("SELECT pg_terminate_backend(" + std::to_string(writer) + ")::int"), 1);
+  for (auto* op : {&slow, &with_it}) {
+    auto r = op->get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::storage_write);
+    EXPECT_NE(r.error().message.find("outcome unknown"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 2"), 0);
+  auto later = write_async(*db, {insert_row(3)}).get();
+  EXPECT_TRUE(later.ok()) << later.error().message;
+  EXPECT_GE(db->stats().writer_reconnects, 1u);
+  EXPECT_NE(backend_pid("unipay-writer"), writer);
+}
+
+// Proves a writer connection lost while idle is noticed before the next batch is sent,
+// so no op fails for it.
+TEST_F(DatabaseTest, IdleWriterConnectionLossIsHealedBeforeTheNextBatch) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(write_async(*db, {insert_row(1)}).get().ok());
+  const int64_t writer = backend_pid("unipay-writer");
+  EXPECT_EQ(scalar("SELECT pg_terminate_backend(" + std::to_string(writer) + ")::int"), 1);
+  ASSERT_TRUE(eventually([&] { return backend_pid("unipay-writer") == 0; }));
+  auto r = write_async(*db, {insert_row(2)}).get();
+  EXPECT_TRUE(r.ok()) << r.error().message;
+}
+
+// Proves ops still queued when the Database is destroyed complete with storage_write.
+TEST_F(DatabaseTest, DestructionCompletesQueuedOps) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  auto held = hold_writer(*db, 0.5);
+  auto queued = write_async(*db, {insert_row(1)});
+  db.reset();
+  EXPECT_TRUE(held.get().ok());  // the batch in flight finishes
+  auto r = queued.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::storage_write);
+}
+
+}  // namespace
+}  // namespace unipay::storage::scratch

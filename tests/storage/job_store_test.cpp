@@ -1,0 +1,184 @@
+// Job SQL against a real PostgreSQL: concurrent claims, leases, reschedule, dead letter,
+// replay.
+#include "storage/job_store.hpp"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "storage/store_fixture.hpp"
+
+namespace unipay::storage::test {
+namespace {
+
+using std::chrono::milliseconds;
+
+class JobStoreTest : public StoreTest {
+ protected:
+  // n paid bills j_00001.. of app1, each with a delivery job due now.
+  void add_jobs(int n) {
+    run({"INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, "
+         "amount_minor, currency, state, version, client_token_hash, created_at, expires_at) "
+         "SELECT 'j_' || lpad(g::text, 5, '0'), $1, 'u', 'i', 'sandbox', 'purchase', 100, "
+         "'USD', 'paid', 2, 'h', now(), now() + interval '1 hour' "
+         "FROM generate_series(1, $2::integer) g",
+         {app_id_, std::to_string(n)}});
+    run({"INSERT INTO jobs (kind, bill_id, next_attempt_at) "
+         "SELECT 'delivery', bill_id, now() FROM bills WHERE bill_id LIKE 'j\\_%'", {}});
+  }
+
+  std::vector<Job> claim(Database& db, const std::string& owner, milliseconds lease,
+                         int limit = 10, const std::string& kind = "delivery") {
+    auto rows = write_sync(db, {claim_due_jobs(kind, owner, lease, limit)});
+    EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().message);
+    return rows.ok() ? parse_jobs(rows->at(0)) : std::vector<Job>{};
+  }
+  std::vector<Job> claim(const std::string& owner, milliseconds lease = milliseconds{60000},
+                         int limit = 10, const std::string& kind = "delivery") {
+    return claim(*db_, owner, lease, limit, kind);
+  }
+
+  std::vector<std::string> bills_of(const std::vector<Job>& jobs) {
+    std::vector<std::string> out;
+    for (const auto& j : jobs) out.push_back(j.bill_id);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // The job of a bill as select_job_for_bill reads it, and its dead flag.
+  std::pair<Job, bool> job_of(const std::string& bill_id) {
+    Rows rows = run(select_job_for_bill("delivery", bill_id));
+    auto jobs = parse_jobs(rows);
+    EXPECT_EQ(jobs.size(), 1u);
+    return {jobs.empty() ? Job{} : jobs[0], !rows.empty() && rows.text(0, 7) == "t"};
+  }
+};
+
+// Two nodes claiming concurrently, each on its own connection, never get the same job,
+// and between them they claim every job; each lease names the node that got the job.
+TEST_F(JobStoreTest, ConcurrentClaimersNeverShareAJob) {
+  const int total = 300;
+  add_jobs(total);
+  std::vector<int64_t> got[2];
+  std::vector<std::thread> nodes;
+  for (int n = 0; n < 2; ++n) {
+    nodes.emplace_back([&, n] {
+      auto db = open_database(conninfo_);
+      if (!db) return;
+      // Bounded, so a claim that hands out leased jobs again fails instead of spinning.
+      for (int round = 0; round < total; ++round) {
+        auto jobs = claim(*db, "node-" + std::to_string(n), milliseconds{60000}, 7);
+        if (jobs.empty()) break;
+        for (const auto& j : jobs) got[n].push_back(j.job_id);
+      }
+    });
+  }
+  for (auto& t : nodes) t.join();
+
+  std::set<int64_t> node0(got[0].begin(), got[0].end());
+  std::set<int64_t> all = node0;
+  all.insert(got[1].begin(), got[1].end());
+  EXPECT_EQ(node0.size(), got[0].size()) << "node 0 claimed a job twice";
+  EXPECT_EQ(got[0].size() + got[1].size(), size_t(total)) << "a job was claimed twice";
+  EXPECT_EQ(all.size(), size_t(total)) << "a job was never claimed";
+  Rows owners = run({"SELECT job_id, lease_owner FROM jobs", {}});
+  for (size_t i = 0; i < owners.size(); ++i) {
+    int64_t id = std::stoll(owners.text(i, 0));
+    EXPECT_EQ(owners.text(i, 1), node0.count(id) ? "node-0" : "node-1") << id;
+  }
+}
+
+// A lease that ran out is claimable by another node; a live lease is not.
+TEST_F(JobStoreTest, ExpiredLeaseIsClaimedAgain) {
+  add_jobs(1);
+  auto first = claim("node-a", milliseconds{1});
+  ASSERT_EQ(first.size(), 1u);
+  std::this_thread::sleep_for(milliseconds{50});
+  auto second = claim("node-b");
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].job_id, first[0].job_id);
+  EXPECT_EQ(second[0].bill_id, "j_00001");
+  EXPECT_EQ(second[0].kind, "delivery");
+  EXPECT_TRUE(claim("node-a").empty());
+}
+
+// Only due, live jobs of the asked kind are claimed.
+TEST_F(JobStoreTest, ClaimsOnlyDueLiveJobsOfTheKind) {
+  add_jobs(3);
+  run({"UPDATE jobs SET next_attempt_at = now() + interval '1 hour' WHERE bill_id = 'j_00002'", {}});
+  run({"UPDATE jobs SET dead_at = now() WHERE bill_id = 'j_00003'", {}});
+  run({"INSERT INTO jobs (kind, bill_id, next_attempt_at) VALUES ('verify', 'j_00003', now())", {}});
+  EXPECT_EQ(bills_of(claim("node-a")), std::vector<std::string>{"j_00001"});
+  auto verify = claim("node-a", milliseconds{60000}, 10, "verify");
+  ASSERT_EQ(verify.size(), 1u);
+  EXPECT_EQ(verify[0].kind, "verify");
+  EXPECT_EQ(verify[0].bill_id, "j_00003");
+}
+
+// A restarted node takes back exactly the leases it held, no one else's.
+TEST_F(JobStoreTest, ReleaseLeasesOfFreesOnlyThatOwner) {
+  add_jobs(3);
+  ASSERT_EQ(claim("node-1", milliseconds{60000}, 2).size(), 2u);
+  ASSERT_EQ(claim("node-2").size(), 1u);
+  EXPECT_EQ(write_one(release_leases_of("nobody")).affected, 0);
+  EXPECT_EQ(write_one(release_leases_of("node-1")).affected, 2);
+  EXPECT_EQ(claim("node-3").size(), 2u);
+  EXPECT_EQ(run({"SELECT count(*) FROM jobs WHERE lease_owner = 'node-2'", {}}).text(0, 0), "1");
+}
+
+// Only the lease holder reschedules; the job then waits its delay (held, not due) and
+// records the attempt and the error; once due again any node may claim it.
+TEST_F(JobStoreTest, RescheduleNeedsTheLeaseAndDelaysTheJob) {
+  add_jobs(1);
+  auto job = claim("node-a");
+  ASSERT_EQ(job.size(), 1u);
+  EXPECT_TRUE(write_one(reschedule_job(job[0].job_id, "node-b", 1, milliseconds{10000},
+                                       milliseconds{30000}, "stolen")).empty());
+  const Millis before = now_ms();
+  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 1, milliseconds{10000},
+                                     milliseconds{30000}, "HTTP 500")).size(), 1u);
+  auto [stored, dead] = job_of("j_00001");
+  EXPECT_FALSE(dead);
+  EXPECT_EQ(stored.attempt, 1);
+  EXPECT_EQ(stored.last_error, "HTTP 500");
+  EXPECT_GE(stored.next_attempt_at, before + milliseconds{9000});
+  EXPECT_LE(stored.next_attempt_at, now_ms() + milliseconds{11000});
+  EXPECT_TRUE(claim("node-c").empty());
+
+  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 2, milliseconds{0},
+                                     milliseconds{0}, "timeout")).size(), 1u);
+  std::this_thread::sleep_for(milliseconds{20});
+  auto again = claim("node-c");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempt, 2);
+}
+
+// A dead-lettered job is never claimed until an admin replays it (scoped to the bill's
+// app when one is given); the replay makes it due now as a fresh run.
+TEST_F(JobStoreTest, DeadLetterThenReplay) {
+  add_jobs(1);
+  auto job = claim("node-a");
+  ASSERT_EQ(job.size(), 1u);
+  EXPECT_EQ(write_one(dead_letter_job(job[0].job_id, 5, "gave up")).size(), 1u);
+  auto [dead_job, dead] = job_of("j_00001");
+  EXPECT_TRUE(dead);
+  EXPECT_EQ(dead_job.attempt, 5);
+  EXPECT_EQ(dead_job.last_error, "gave up");
+  EXPECT_EQ(run({"SELECT count(*) FROM jobs WHERE lease_owner IS NULL", {}}).text(0, 0), "1");
+  EXPECT_TRUE(claim("node-a").empty());
+
+  EXPECT_TRUE(write_one(replay_delivery_job("other-app", "j_00001")).empty());
+  EXPECT_TRUE(write_one(replay_delivery_job(app_id_, "j_missing")).empty());
+  EXPECT_EQ(write_one(replay_delivery_job(app_id_, "j_00001")).size(), 1u);
+  auto [replayed, still_dead] = job_of("j_00001");
+  EXPECT_FALSE(still_dead);
+  EXPECT_EQ(replayed.attempt, 0);
+  ASSERT_EQ(claim("node-b").size(), 1u);
+
+  ASSERT_EQ(write_one(dead_letter_job(job[0].job_id, 1, "again")).size(), 1u);
+  EXPECT_EQ(write_one(replay_delivery_job("", "j_00001")).size(), 1u);
+  EXPECT_EQ(claim("node-b").size(), 1u);
+}
+
+}  // namespace
+}  // namespace unipay::storage::test
