@@ -103,8 +103,8 @@ int run_serve(const config::Config& config) {
   }
   server = std::move(*started);
   poster.set_value(server->poster());
-  std::printf("unipayd listening on http://%s:%u (node %s, database %s)\n",
-              config::format_host_port(s.listen_host, server->port()).c_str(), server->port(), s.node_id.c_str(),
+  std::printf("unipayd listening on http://%s (node %s, database %s)\n",
+              config::format_host_port(s.listen_host, server->port()).c_str(), s.node_id.c_str(),
               config.database.url.empty() ? "embedded" : "external");
   std::fflush(stdout);
 
