@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <optional>
 #include <spdlog/spdlog.h>
 
@@ -62,7 +64,11 @@ bhttp::response<bhttp::string_body> build_response(Response in, unsigned version
   const bool no_body = in.status == 204 || in.status == 304;  // these may carry no body
   if (!no_body && !in.content_type.empty()) out.set(bhttp::field::content_type, in.content_type);
   for (const Header& header : in.headers) {
-    if (valid_header(header)) out.set(header.name, header.value);
+    if (valid_header(header)) {
+      out.set(header.name, header.value);
+    } else {
+      spdlog::error("http: handler header '{}' is not valid; dropped", header.name.substr(0, 64));
+    }
   }
   out.keep_alive(keep_alive);
   if (!no_body) out.content_length(in.body.size());
@@ -101,8 +107,8 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
   }
 
-  // Only while no thread runs the io_context (Server::stop), so nothing races with it.
-  void close_now() {
+  // On the strand, or from Server::stop() once no thread runs the io_context.
+  void close() {
     beast::error_code ec;
     handler_timer_.cancel();
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -161,15 +167,14 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read_error(beast::error_code ec) {
-    const size_t max_body = shared_->options.max_body_bytes;
+    const ServerOptions& limits = shared_->options;
     if (ec == bhttp::error::body_limit) {
-      return answer_error(error_response(413, "payload_too_large", 6,
-                                         "request body exceeds " + std::to_string(max_body) + " bytes"));
+      const std::string message = "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes";
+      return answer_error(error_response(413, "payload_too_large", 6, message));
     }
     if (ec == bhttp::error::header_limit) {
-      return answer_error(error_response(431, "header_too_large", 6,
-                                         "request header exceeds " +
-                                             std::to_string(shared_->options.max_header_bytes) + " bytes"));
+      const std::string message = "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes";
+      return answer_error(error_response(431, "header_too_large", 6, message));
     }
     const bool syntax = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
@@ -268,13 +273,6 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void close() {
-    beast::error_code ec;
-    handler_timer_.cancel();
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
-  }
-
   std::shared_ptr<ServerShared> shared_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -321,7 +319,7 @@ void close_sessions(ServerShared& shared) {
     }
   }
   // Outside the lock: a session released here unregisters itself under that lock.
-  for (const auto& session : live) session->close_now();
+  for (const auto& session : live) session->close();
 }
 
 }  // namespace unipay::http::detail
