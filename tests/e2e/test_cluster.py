@@ -1,0 +1,95 @@
+"""Bill expiry, and two unipayd nodes over one PostgreSQL: a callback on one node wakes a
+long poll parked on the other (LISTEN/NOTIFY), and the bill is delivered exactly once."""
+import threading
+import time
+import unittest
+
+from harness import E2ECase, client_result, log
+
+
+class ExpiryTest(E2ECase):
+    SERVER_ARGS = ("--bill-ttl-s", "1", "--expiry-sweep-interval-ms", "200", "--node-id", "node-expiry")
+
+    def test_created_bill_closes_after_its_ttl_and_wakes_its_poll(self):
+        """A created bill is closed by the expiry sweep once its ttl passed; the parked
+        long poll answers `closed` (not timed out); a late payment still pays and delivers."""
+        bill, token = self.app.new_bill()
+        started = time.monotonic()
+        r = client_result(self.server, bill["bill_id"], token, timeout=15)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        self.assertEqual(doc["bill"]["state"], "closed")
+        self.assertFalse(doc["timed_out"])
+        log("expiry: ttl 1 s → poll answered closed after %.2f s" % (time.monotonic() - started))
+        self.assertEqual(self.pay(self.app, bill).status, 200)
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        after = self.app.bill(bill["bill_id"])
+        self.assertEqual(after["state"], "delivered")
+        self.assertTrue(after["late_payment"])
+
+
+class TwoNodesTest(E2ECase):
+    SERVER_ARGS = ("--node-id", "node-a")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.node_b = cls.start_server(extra_args=("--node-id", "node-b"))
+
+    def test_callback_on_one_node_wakes_a_long_poll_on_the_other(self):
+        """The poll is parked on node A; the provider's callback lands on node B. B commits,
+        NOTIFY reaches A, A's bill actor re-reads its row and answers the poll."""
+        bill, token = self.app.new_bill()
+        answer = {}
+
+        def poll():
+            answer["response"] = client_result(self.server, bill["bill_id"], token, timeout=20)
+            answer["at"] = time.monotonic()
+
+        waiter = threading.Thread(target=poll)
+        waiter.start()
+        time.sleep(0.5)  # the poll is parked on node A
+        b_client = type(self.app)(self.node_b, self.app.app_id, self.app.secret)
+        b_client.sandbox_secret = self.app.sandbox_secret
+        r = self.pay(b_client, bill)
+        acked = time.monotonic()
+        self.assertEqual(r.status, 200, r)
+        waiter.join(30)
+        self.assertFalse(waiter.is_alive())
+        doc = answer["response"].json()
+        self.assertEqual(doc["bill"]["state"], "paid")
+        self.assertFalse(doc["timed_out"])
+        log("cross-node wake latency (callback answered on B → poll answered on A): %.1f ms"
+            % ((answer["at"] - acked) * 1000))
+
+    def test_bill_paid_on_one_node_is_delivered_once(self):
+        """Whichever node runs the delivery job, the game server sees one confirmed delivery
+        and no attempt after it; both nodes then read the bill as delivered."""
+        bills = [self.app.new_bill()[0] for _ in range(6)]
+        b_client = type(self.app)(self.node_b, self.app.app_id, self.app.secret)
+        b_client.sandbox_secret = self.app.sandbox_secret
+        for i, bill in enumerate(bills):
+            self.assertEqual(self.pay(self.app if i % 2 else b_client, bill).status, 200)
+        ids = [b["bill_id"] for b in bills]
+        self.assertTrue(self.game.wait_confirmed(ids, 20))
+        time.sleep(2)
+        for bill_id in ids:
+            self.assertEqual(self.game.count(bill_id), 1, self.game.for_bill(bill_id))
+            self.assertEqual(self.app.bill(bill_id)["state"], "delivered")
+            self.assertEqual(b_client.bill(bill_id)["state"], "delivered")
+
+    def test_close_on_one_node_after_payment_on_the_other_is_refused(self):
+        """Node A holds the bill as created; node B commits paid. A close on A must not win:
+        A learns of the change (NOTIFY, or the compare-and-set failing) and answers 409."""
+        bill, _ = self.app.new_bill()
+        self.assertEqual(self.app.bill(bill["bill_id"])["state"], "created")  # live on A
+        b_client = type(self.app)(self.node_b, self.app.app_id, self.app.secret)
+        b_client.sandbox_secret = self.app.sandbox_secret
+        self.assertEqual(self.pay(b_client, bill).status, 200)
+        r = self.app.close_bill(bill["bill_id"])
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.app.bill(bill["bill_id"])["state"] in ("paid", "delivered"), True)
+
+
+if __name__ == "__main__":
+    unittest.main()
