@@ -92,7 +92,9 @@ TEST(BillRules, EveryStateEventPairFollowsTheContract) {
     Decision d = decide(bill_in(cell.state), event(cell.kind));
     SCOPED_TRACE(std::string(to_string(cell.state)) + " + " + std::string(to_string(cell.kind)));
     EXPECT_EQ(d.verdict, cell.verdict) << d.reason;
-    if (cell.verdict == V::apply) EXPECT_EQ(d.next, cell.next);
+    if (cell.verdict == V::apply) {
+      EXPECT_EQ(d.next, cell.next);
+    }
   }
 }
 
