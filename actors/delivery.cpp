@@ -96,7 +96,14 @@ class DeliveryActor : public caf::event_based_actor {
 
   void on_bill(Result<Bill> bill) {
     if (!bill) return failed("bill unavailable: " + bill.error().message);
-    if (bill->state != BillState::paid) return finish_settled();  // delivered or refunded meanwhile
+    if (bill->state == BillState::delivered || bill->state == BillState::refunded) return finish_settled();
+    if (bill->state != BillState::paid) {
+      // A job exists only for a paid bill: this node's copy is stale (another node committed
+      // `paid` while our LISTEN connection was down). Re-read it and try again later; never
+      // drop the job on a stale reading.
+      ctx_->bills->refresh(bill_id_);
+      return failed("bill reads as " + std::string(to_string(bill->state)) + " on this node");
+    }
     bill_ = std::move(*bill);
     ctx_->db->read(storage::select_app(bill_->app_id), [self = self()](Result<storage::Rows> rows) {
       if (!rows) return caf::anon_send(self, dmsg::AppLoaded{rows.error()});
@@ -143,6 +150,7 @@ class DeliveryActor : public caf::event_based_actor {
     // The game server has the item: never deliver again for a storage hiccup, only retry
     // recording it. If we give up, the lease runs out and the at-least-once rule applies.
     if (++confirm_tries_ > kConfirmRetries) return quit();
+    if (result.error().code == Errc::conflict) ctx_->bills->refresh(bill_id_);  // stale copy here
     spdlog::warn("bill {}: recording delivery failed ({}), retrying", bill_id_, result.error().message);
     delayed_send(this, kConfirmRetryDelay, dmsg::ConfirmAgain{});
   }

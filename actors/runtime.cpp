@@ -47,6 +47,8 @@ class RoutedBillService : public BillService {
         std::move(done), kDroppedRetries);
   }
 
+  void refresh(const std::string& bill_id) override { send_refresh(bill_id, 0); }
+
   void send_refresh(const std::string& bill_id, int64_t version) {
     caf::anon_send(registry_, msg::BillRequest{bill_id, msg::Refresh{version}});
   }
