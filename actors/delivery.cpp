@@ -1,12 +1,12 @@
 #include "actors/delivery.hpp"
 
 #include <random>
-#include <unordered_map>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/actor_context.hpp"
+#include "actors/actor_directory.hpp"
 #include "actors/bill_service.hpp"
 #include "actors/delivery_attempt.hpp"
 #include "actors/delivery_messages.hpp"
@@ -202,7 +202,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
       : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {}
 
   caf::behavior make_behavior() override {
-    set_down_handler([this](caf::down_msg& down) { forget(down.source); });
+    set_down_handler([this](caf::down_msg& down) { active_.forget(down.source); });
     send(this, msg::PollJobs{});
     return {
         [this](msg::DeliverNow& m) { run(m.bill_id, std::nullopt); },
@@ -242,23 +242,14 @@ class DeliveryDispatcher : public caf::event_based_actor {
   // A job already running here is left alone; beyond capacity the job waits for its lease
   // to run out and is claimed by a later poll.
   void run(const std::string& bill_id, std::optional<storage::Job> job) {
-    if (active_.count(bill_id) != 0 || capacity() == 0) return;
+    if (active_.contains(bill_id) || capacity() == 0) return;
     caf::actor actor = system().spawn<DeliveryActor>(ctx_, bill_id, std::move(job));
     monitor(actor);
-    active_.emplace(bill_id, actor);
-    ids_.emplace(actor.address(), bill_id);
-  }
-
-  void forget(const caf::actor_addr& source) {
-    auto it = ids_.find(source);
-    if (it == ids_.end()) return;
-    active_.erase(it->second);
-    ids_.erase(it);
+    active_.add(bill_id, actor);
   }
 
   std::shared_ptr<const ActorContext> ctx_;
-  std::unordered_map<std::string, caf::actor> active_;
-  std::unordered_map<caf::actor_addr, std::string> ids_;
+  ActorDirectory active_;
   bool claiming_ = false;
 };
 
