@@ -1,4 +1,5 @@
 """Named limits refuse clearly instead of growing: long-poll waiters per bill."""
+import re
 import threading
 import time
 import unittest
@@ -22,14 +23,12 @@ class WaiterLimitTest(E2ECase):
         threads = [threading.Thread(target=poll) for _ in range(64)]
         for t in threads:
             t.start()
-        # Probe with a 1 s poll until the 64 are parked: a probe that arrives early parks
-        # for a second itself, then frees its slot.
+        # Wait until the server reports all 64 parked (its long-poll gauge), then probe.
         deadline = time.monotonic() + 15
-        extra = None
-        while time.monotonic() < deadline:
-            extra = client_result(self.server, bill["bill_id"], token, timeout=1)
-            if extra.status == 429:
-                break
+        while time.monotonic() < deadline and self.open_longpolls() < 64:
+            time.sleep(0.05)
+        self.assertEqual(self.open_longpolls(), 64)
+        extra = client_result(self.server, bill["bill_id"], token, timeout=1)
         self.assertIsNotNone(extra)
         self.assertError(extra, "busy", 429, 5)
         self.assertIn("retry-after", extra.headers)
@@ -39,6 +38,12 @@ class WaiterLimitTest(E2ECase):
         self.assertEqual(len(answers), 64)
         self.assertTrue(all(r.status == 200 and r.json()["bill"]["state"] == "paid" for r in answers),
                         [r.status for r in answers])
+
+
+    def open_longpolls(self):
+        text = self.server.request("GET", "/metrics").body.decode()
+        match = re.search(r"^unipay_longpolls_open (\d+)$", text, re.M)
+        return int(match.group(1)) if match else -1
 
 
 if __name__ == "__main__":
