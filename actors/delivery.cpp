@@ -163,7 +163,7 @@ class DeliveryActor : public caf::event_based_actor {
   void failed(const std::string& reason) {
     int attempt_done = job_->attempt + 1;
     auto age = now_ms() - job_->created_at;
-    if (age >= cfg().give_up_after_h) {
+    if (age >= cfg().give_up_after_s) {
       spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, attempt_done, reason);
       ctx_->db->write({storage::dead_letter_job(job_->job_id, attempt_done, reason)}, [](auto&&) {});
       return quit();

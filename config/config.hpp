@@ -60,7 +60,7 @@ struct BillsConfig {
 struct DeliveryConfig {
   std::chrono::milliseconds backoff_initial_ms{1000};
   std::chrono::milliseconds backoff_max_ms{600000};
-  std::chrono::hours give_up_after_h{72};
+  std::chrono::seconds give_up_after_s{72 * 3600};  // then the job is dead-lettered
   std::chrono::milliseconds lease_ms{30000};
   std::chrono::milliseconds timeout_ms{10000};       // one delivery HTTP call
   std::chrono::milliseconds poll_interval_ms{1000};  // how often due jobs are claimed

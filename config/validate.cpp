@@ -143,7 +143,7 @@ void check_delivery(const DeliveryConfig& d, Checker& check) {
     check.fail(
         fmt::format("delivery.backoff_initial_ms ({}) must not exceed delivery.backoff_max_ms ({})",
                     d.backoff_initial_ms.count(), d.backoff_max_ms.count()));
-  check.duration("delivery.give_up_after_h", d.give_up_after_h);
+  check.duration("delivery.give_up_after_s", d.give_up_after_s);
   check.duration("delivery.lease_ms", d.lease_ms);
   check.duration("delivery.timeout_ms", d.timeout_ms);
   // A lease shorter than one call lets another node claim a job that is still running.

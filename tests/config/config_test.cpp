@@ -92,6 +92,8 @@ std::vector<PinnedCase> pinned_cases() {
        [](const Config& c) { return c.delivery.lease_ms == 45000ms; }},
       {"--delivery-poll-interval-ms", "UNIPAY_DELIVERY_POLL_INTERVAL_MS", "250",
        [](const Config& c) { return c.delivery.poll_interval_ms == 250ms; }},
+      {"--delivery-give-up-after-s", "UNIPAY_DELIVERY_GIVE_UP_AFTER_S", "3600",
+       [](const Config& c) { return c.delivery.give_up_after_s == 3600s; }},
       {"--expiry-sweep-interval-ms", "UNIPAY_EXPIRY_SWEEP_INTERVAL_MS", "750",
        [](const Config& c) { return c.bills.expiry_sweep_interval_ms == 750ms; }},
       {"--embedded-port", "UNIPAY_EMBEDDED_PORT", "25433",

@@ -34,7 +34,7 @@ ttl_s = 900
 actor_idle_ms = 30000
 [delivery]
 backoff_initial_ms = 500
-give_up_after_h = 24
+give_up_after_s = 86400
 allow_private = true
 )",
                                  c);
@@ -52,7 +52,7 @@ allow_private = true
   EXPECT_EQ(c.bills.ttl_s, 900s);
   EXPECT_EQ(c.bills.actor_idle_ms, 30000ms);
   EXPECT_EQ(c.delivery.backoff_initial_ms, 500ms);
-  EXPECT_EQ(c.delivery.give_up_after_h, 24h);
+  EXPECT_EQ(c.delivery.give_up_after_s, 86400s);
   EXPECT_TRUE(c.delivery.allow_private);
   EXPECT_EQ(c.server.actor_threads, 2);  // untouched keys keep their defaults
 }

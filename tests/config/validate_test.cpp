@@ -41,14 +41,14 @@ TEST(Validate, RangesAreCheckedTogether) {
   c.database.embedded_port = 0;
   c.bills.ttl_s = 0s;
   c.delivery.poll_interval_ms = -5ms;
-  c.delivery.give_up_after_h = 100000h;  // beyond a year
+  c.delivery.give_up_after_s = std::chrono::hours(100000);  // beyond a year
   c.delivery.claim_batch = 0;
   const auto errors = validate(c);
   EXPECT_EQ(errors.size(), 12u);
   for (const char* name :
        {"server.listen port", "server.io_threads", "server.actor_threads", "server.max_body_bytes",
         "server.log_level", "server.admin_token", "database.data_dir", "database.embedded_port",
-        "bills.ttl_s", "delivery.poll_interval_ms", "delivery.give_up_after_h",
+        "bills.ttl_s", "delivery.poll_interval_ms", "delivery.give_up_after_s",
         "delivery.claim_batch"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
