@@ -11,6 +11,7 @@
 #include "actors/delivery_attempt.hpp"
 #include "actors/delivery_messages.hpp"
 #include "net/crypto.hpp"
+#include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
 
 namespace unipay::dmsg {
@@ -105,6 +106,7 @@ class DeliveryActor : public caf::event_based_actor {
       return failed("bill reads as " + std::string(to_string(bill->state)) + " on this node");
     }
     bill_ = std::move(*bill);
+    if (auto app = storage::cached_app(bill_->app_id)) return on_app(std::optional<storage::App>(std::move(app)));
     ctx_->db->read(storage::select_app(bill_->app_id), [self = self()](Result<storage::Rows> rows) {
       if (!rows) return caf::anon_send(self, dmsg::AppLoaded{rows.error()});
       caf::anon_send(self, dmsg::AppLoaded{storage::parse_app(*rows)});
@@ -114,6 +116,7 @@ class DeliveryActor : public caf::event_based_actor {
   void on_app(Result<std::optional<storage::App>> app) {
     if (!app || !app->has_value() || (*app)->secrets.empty()) return failed("app unavailable");
     const storage::App& a = **app;
+    storage::remember_app(a);  // this actor thread's cache
     int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();

@@ -2,14 +2,14 @@
 
 #include "net/crypto.hpp"
 #include "net/signing.hpp"
+#include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
 
 namespace unipay {
 namespace {
 
 int64_t unix_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -32,14 +32,22 @@ void check_nonce(const CallPtr& call, std::function<void()> next) {
                       call->resume<std::vector<storage::Rows>>(
                           [call, next = std::move(next)](Result<std::vector<storage::Rows>> rows) {
                             if (!rows) return call->fail(rows.error());
-                            if (rows->front().empty()) return call->fail(Errc::replayed, "nonce already used");
+                            if (rows->front().empty())
+                              return call->fail(Errc::replayed, "nonce already used");
                             next();
                           }));
 }
 
-void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, std::function<void()> next) {
+void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, bool from_cache,
+                   std::function<void()> next) {
   if (!app) return call->fail(Errc::unauthorized, "unknown app");
   auto secret = matching_secret(*app, call->request);
+  if (!secret && from_cache) {
+    // The secret may have been rotated within the cache's second: ask the database once.
+    return load_app(call, app->app_id, AppSource::database, [call, next](std::optional<storage::App> fresh) {
+      on_app_loaded(call, std::move(fresh), false, next);
+    });
+  }
   if (!secret) return call->fail(Errc::bad_signature, "signature does not match");
   auto headers = signed_headers(call->request);
   call->app_id = app->app_id;
@@ -65,10 +73,26 @@ std::optional<std::string_view> bearer_token(const http::Request& request) {
 void authenticate_app(const CallPtr& call, std::function<void()> next) {
   auto headers = signed_headers(call->request);
   if (auto shape = signing::check_header_shape(headers); !shape) return call->fail(shape.error());
-  call->api.db->read(storage::select_app(std::string(headers.app_id)),
+  std::string app_id(headers.app_id);
+  if (auto app = storage::cached_app(app_id))
+    return on_app_loaded(call, std::move(app), true, std::move(next));
+  load_app(call, app_id, AppSource::database,
+           [call, next = std::move(next)](std::optional<storage::App> app) {
+             on_app_loaded(call, std::move(app), false, next);
+           });
+}
+
+void load_app(const CallPtr& call, const std::string& app_id, AppSource source,
+              std::function<void(std::optional<storage::App>)> next) {
+  if (source == AppSource::cache) {
+    if (auto app = storage::cached_app(app_id)) return next(std::move(app));
+  }
+  call->api.db->read(storage::select_app(app_id),
                      call->resume<storage::Rows>([call, next = std::move(next)](Result<storage::Rows> rows) {
                        if (!rows) return call->fail(rows.error());
-                       on_app_loaded(call, storage::parse_app(*rows), next);
+                       auto app = storage::parse_app(*rows);
+                       if (app) storage::remember_app(*app);  // back on an io thread: its cache
+                       next(std::move(app));
                      }));
 }
 
@@ -90,7 +114,8 @@ void authorize_bill(const CallPtr& call, const std::string& bill_id, bool allow_
                     std::function<void(Bill)> next) {
   auto token = bearer_token(call->request);
   if (token && !allow_client_token) return call->fail(Errc::forbidden, "a client token cannot do this");
-  auto check = [call, next, token_hash = token ? crypto::sha256_hex(*token) : std::string()](Result<Bill> bill) {
+  auto check = [call, next,
+                token_hash = token ? crypto::sha256_hex(*token) : std::string()](Result<Bill> bill) {
     if (!bill) return call->fail(bill.error());
     bool allowed = token_hash.empty() ? bill->app_id == call->app_id
                                       : crypto::constant_time_equal(token_hash, bill->client_token_hash);

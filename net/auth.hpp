@@ -21,6 +21,12 @@ std::optional<std::string_view> bearer_token(const http::Request& request);
 // signed from then on.
 void authenticate_app(const CallPtr& call, std::function<void()> next);
 
+// The app (nullopt when unknown), from this thread's one-second cache when allowed, else
+// from the database (then cached); a database error answers the call.
+enum class AppSource { cache, database };
+void load_app(const CallPtr& call, const std::string& app_id, AppSource source,
+              std::function<void(std::optional<storage::App>)> next);
+
 // Admin routes: missing token 401 unauthorized; any other credential 403 forbidden.
 bool authenticate_admin(const CallPtr& call);
 

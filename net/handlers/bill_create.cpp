@@ -6,6 +6,7 @@
 #include "net/bill_request.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/handlers.hpp"
+#include "storage/app_reads.hpp"
 #include "storage/bill_store.hpp"
 
 namespace unipay::handlers {
@@ -117,12 +118,19 @@ void on_authenticated(const CallPtr& call) {
     return call->fail(Errc::invalid_parameter, "Idempotency-Key must be 1 to 255 visible ASCII characters");
   }
   std::string item_id = request->item_id;
+  auto priced = [call](CreateRequest r, const std::optional<storage::CatalogItem>& item) {
+    auto settled = settle_price(std::move(r), item);
+    if (!settled) return call->fail(settled.error());
+    commit(call, std::move(*settled));
+  };
+  if (auto hit = storage::cached_catalog_item(call->app_id, item_id)) return priced(std::move(*request), *hit);
   call->api.db->read(storage::select_catalog_item(call->app_id, item_id),
-                     call->resume<storage::Rows>([call, request = std::move(*request)](Result<storage::Rows> rows) {
+                     call->resume<storage::Rows>([call, item_id, priced, request = std::move(*request)](
+                                                     Result<storage::Rows> rows) {
                        if (!rows) return call->fail(rows.error());
-                       auto settled = settle_price(request, storage::parse_catalog_item(*rows));
-                       if (!settled) return call->fail(settled.error());
-                       commit(call, std::move(*settled));
+                       auto item = storage::parse_catalog_item(*rows);
+                       storage::remember_catalog_item(call->app_id, item_id, item);
+                       priced(request, item);
                      }));
 }
 

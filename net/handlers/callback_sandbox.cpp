@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/bill_id.hpp"
+#include "net/auth.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/handlers.hpp"
 #include "net/http_errors.hpp"
@@ -63,7 +64,8 @@ void audit_then_answer(const CallPtr& call, storage::CallbackAudit audit, Result
   }
   call->api.db->write({storage::insert_callback_audit(audit)},
                       call->resume<std::vector<storage::Rows>>([call, outcome](auto written) {
-                        if (!written) spdlog::error("callback audit not written: {}", written.error().message);
+                        if (!written)
+                          spdlog::error("callback audit not written: {}", written.error().message);
                         if (!outcome) return call->fail(outcome.error());
                         call->reply(200, R"({"ok":true})");
                       }));
@@ -90,7 +92,8 @@ void on_verified(const CallPtr& call, storage::CallbackAudit audit) {
   auto notice = parse_notice(*body);
   if (!notice) return audit_then_answer(call, audit, notice.error());
   audit.bill_id = notice->bill_id;
-  if (!looks_like_bill_id(notice->bill_id)) return audit_then_answer(call, audit, make_error(Errc::not_found, "no such bill"));
+  if (!looks_like_bill_id(notice->bill_id))
+    return audit_then_answer(call, audit, make_error(Errc::not_found, "no such bill"));
   notice->event.app_id = audit.app_id;
   call->api.bills->apply(notice->bill_id, notice->event, audit,
                          call->resume<EventResult>([call, audit](Result<EventResult> r) {
@@ -109,22 +112,30 @@ std::optional<std::string> sandbox_secret(const storage::App& app) {
   return secret->string;
 }
 
+void verify_sandbox(const CallPtr& call, const storage::CallbackAudit& audit, AppSource source) {
+  load_app(call, audit.app_id, source, [call, audit, source](std::optional<storage::App> app) {
+    auto secret = app ? sandbox_secret(*app) : std::nullopt;
+    std::string_view signature = call->request.header("x-sandbox-signature");
+    bool verified = secret && signing::verify_sandbox_signature(*secret, call->request.body, signature);
+    // A cached secret may be a second old: ask the database once before refusing.
+    if (!verified && source == AppSource::cache) return verify_sandbox(call, audit, AppSource::database);
+    if (!secret) {
+      return audit_then_answer(call, audit, make_error(Errc::not_found, "no sandbox channel for this app"));
+    }
+    if (!verified) {
+      return audit_then_answer(call, audit,
+                               make_error(Errc::bad_signature, "X-Sandbox-Signature does not match"));
+    }
+    on_verified(call, audit);
+  });
+}
+
 }  // namespace
 
 void sandbox_callback(const CallPtr& call) {
-  storage::CallbackAudit audit{call->params.at(0), "sandbox", "", crypto::sha256_hex(call->request.body), "", ""};
-  call->api.db->read(storage::select_app(audit.app_id),
-                     call->resume<storage::Rows>([call, audit](Result<storage::Rows> rows) {
-                       if (!rows) return call->fail(rows.error());
-                       auto app = storage::parse_app(*rows);
-                       auto secret = app ? sandbox_secret(*app) : std::nullopt;
-                       if (!secret) return audit_then_answer(call, audit, make_error(Errc::not_found, "no sandbox channel for this app"));
-                       std::string_view signature = call->request.header("x-sandbox-signature");
-                       if (!signing::verify_sandbox_signature(*secret, call->request.body, signature)) {
-                         return audit_then_answer(call, audit, make_error(Errc::bad_signature, "X-Sandbox-Signature does not match"));
-                       }
-                       on_verified(call, audit);
-                     }));
+  storage::CallbackAudit audit{
+      call->params.at(0), "sandbox", "", crypto::sha256_hex(call->request.body), "", ""};
+  verify_sandbox(call, audit, AppSource::cache);
 }
 
 }  // namespace unipay::handlers

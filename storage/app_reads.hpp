@@ -1,0 +1,24 @@
+// Per-thread caches (one second) of apps and catalog items: signed requests, callbacks,
+// creates and deliveries all need them, and the rows change rarely. Each io or actor thread
+// keeps its own copy, so no lock is taken; the caller looks up on its own thread and, after
+// a database read, remembers the row back on its own thread. An admin change is seen within
+// a second on every node (both secrets are valid during a rotation).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "storage/app_store.hpp"
+
+namespace unipay::storage {
+
+std::optional<App> cached_app(const std::string& app_id);
+void remember_app(const App& app);
+
+// The outer optional: cached or not; the inner: in the catalog or not.
+std::optional<std::optional<CatalogItem>> cached_catalog_item(const std::string& app_id,
+                                                              const std::string& item_id);
+void remember_catalog_item(const std::string& app_id, const std::string& item_id,
+                           const std::optional<CatalogItem>& item);
+
+}  // namespace unipay::storage
