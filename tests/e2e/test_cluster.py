@@ -23,7 +23,8 @@ class ExpiryTest(E2ECase):
         log("expiry: ttl 1 s → poll answered closed after %.2f s" % (time.monotonic() - started))
         self.assertEqual(self.pay(self.app, bill).status, 200)
         self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
-        after = self.app.bill(bill["bill_id"])
+        # The game server counts its 2xx before unipay has read and committed it: wait for it.
+        after = client_result(self.server, bill["bill_id"], token, timeout=10, until="delivered").json()["bill"]
         self.assertEqual(after["state"], "delivered")
         self.assertTrue(after["late_payment"])
 
