@@ -257,12 +257,21 @@ class BillActor : public caf::event_based_actor {
     waiters_.erase(it);
   }
 
-  void schedule_idle_check() { delayed_send(this, limits().actor_idle_ms, msg::IdleCheck{}); }
+  // Settled bills (nothing left to happen but a rare refund or a late callback) make way
+  // sooner: at thousands of bills a second, live actors would otherwise pile up.
+  std::chrono::milliseconds idle_limit() const {
+    bool settled = bill_ && bill_->state != BillState::created && bill_->state != BillState::paid;
+    return settled ? std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms) : limits().actor_idle_ms;
+  }
+
+  void schedule_idle_check() {
+    delayed_send(this, std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms), msg::IdleCheck{});
+  }
 
   void on_idle_check() {
     bool busy = !waiters_.empty() || !pending_.empty() || in_flight_ || loading_;
     auto idle = std::chrono::steady_clock::now() - last_activity_;
-    if (!busy && idle >= limits().actor_idle_ms) return quit();
+    if (!busy && idle >= idle_limit()) return quit();
     schedule_idle_check();
   }
 

@@ -48,6 +48,7 @@ struct BillsConfig {
   std::chrono::milliseconds expiry_sweep_interval_ms{5000};
   size_t max_live_bill_actors = 200000;
   std::chrono::milliseconds actor_idle_ms{60000};  // idle bill actors are reaped after this
+  std::chrono::milliseconds settled_actor_idle_ms{5000};  // ...and settled ones with no waiter after this
   size_t max_pending_events_per_bill = 64;
   std::chrono::seconds idempotency_keep_s{86400};
   std::chrono::seconds idempotency_wait_s{10};

@@ -168,6 +168,8 @@ std::vector<Setting> bills_settings() {
       make(UNIPAY_FIELD(bills, max_live_bill_actors), "", "", "", "bill actors alive at once"),
       make(UNIPAY_FIELD(bills, actor_idle_ms), "", "", "",
            "an idle bill actor is stopped after this, milliseconds"),
+      make(UNIPAY_FIELD(bills, settled_actor_idle_ms), "", "", "",
+           "an idle actor of a settled bill with no waiter is stopped after this, milliseconds"),
       make(UNIPAY_FIELD(bills, max_pending_events_per_bill), "", "", "",
            "events queued per bill while it commits"),
       make(UNIPAY_FIELD(bills, idempotency_keep_s), "", "", "",

@@ -121,6 +121,7 @@ void check_bills(const BillsConfig& b, Checker& check) {
   check.duration("bills.expiry_sweep_interval_ms", b.expiry_sweep_interval_ms);
   check.at_least("bills.max_live_bill_actors", b.max_live_bill_actors, 1);
   check.duration("bills.actor_idle_ms", b.actor_idle_ms);
+  check.duration("bills.settled_actor_idle_ms", b.settled_actor_idle_ms);
   check.at_least("bills.max_pending_events_per_bill", b.max_pending_events_per_bill, 1);
   check.duration("bills.idempotency_keep_s", b.idempotency_keep_s);
   check.duration("bills.idempotency_wait_s", b.idempotency_wait_s);
