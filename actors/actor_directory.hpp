@@ -2,11 +2,10 @@
 // bill registry and the delivery dispatcher; owned by one actor, so no locking.
 #pragma once
 
-#include <string>
-#include <unordered_map>
-
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
+#include <string>
+#include <unordered_map>
 
 namespace unipay {
 

@@ -1,10 +1,10 @@
 #include "actors/bill_actor.hpp"
 
-#include <deque>
-#include <map>
+#include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
+#include <deque>
+#include <map>
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
@@ -25,7 +25,7 @@ struct InFlight {
   bool is_create = false;
   Bill next;
   Decision decision;
-  msg::Event event;         // for transitions
+  msg::Event event;                  // for transitions
   Reply<CreateResult> create_reply;  // for creation
 };
 
@@ -37,8 +37,14 @@ class BillActor : public caf::event_based_actor {
   caf::behavior make_behavior() override {
     schedule_idle_check();
     return {
-        [this](msg::BillRequest& r) { touch(); on_request(std::move(r)); },
-        [this](msg::Create& c) { touch(); on_create(std::move(c)); },
+        [this](msg::BillRequest& r) {
+          touch();
+          on_request(std::move(r));
+        },
+        [this](msg::Create& c) {
+          touch();
+          on_create(std::move(c));
+        },
         [this](msg::Loaded& l) { on_loaded(std::move(l.row)); },
         [this](msg::Committed& c) { on_committed(std::move(c.applied)); },
         [this](msg::WaiterDeadline d) { on_deadline(d.waiter_id); },
@@ -261,7 +267,8 @@ class BillActor : public caf::event_based_actor {
   // sooner: at thousands of bills a second, live actors would otherwise pile up.
   std::chrono::milliseconds idle_limit() const {
     bool settled = bill_ && bill_->state != BillState::created && bill_->state != BillState::paid;
-    return settled ? std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms) : limits().actor_idle_ms;
+    return settled ? std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms)
+                   : limits().actor_idle_ms;
   }
 
   void schedule_idle_check() {

@@ -4,10 +4,9 @@
 // and its long-poll waiters. Events that arrive during a commit wait in a bounded queue.
 #pragma once
 
+#include <caf/fwd.hpp>
 #include <memory>
 #include <string>
-
-#include <caf/fwd.hpp>
 
 namespace unipay {
 

@@ -2,12 +2,11 @@
 // so they are CAF "unsafe" message types. Include only from actors/*.cpp: it pulls CAF.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <variant>
-
-#include <caf/allowed_unsafe_message_type.hpp>
 
 #include "actors/bill_rules.hpp"
 #include "actors/bill_service.hpp"

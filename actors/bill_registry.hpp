@@ -5,9 +5,8 @@
 // request/then, so no pending-request table grows here.
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
+#include <memory>
 
 namespace unipay {
 

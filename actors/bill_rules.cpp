@@ -93,12 +93,18 @@ Decision on_refund(const Bill& bill) {
 
 std::string_view to_string(BillEventKind kind) {
   switch (kind) {
-    case BillEventKind::provider_success: return "provider_success";
-    case BillEventKind::provider_failure: return "provider_failure";
-    case BillEventKind::close: return "close";
-    case BillEventKind::expire: return "expire";
-    case BillEventKind::delivery_confirmed: return "delivery_confirmed";
-    case BillEventKind::refund: return "refund";
+    case BillEventKind::provider_success:
+      return "provider_success";
+    case BillEventKind::provider_failure:
+      return "provider_failure";
+    case BillEventKind::close:
+      return "close";
+    case BillEventKind::expire:
+      return "expire";
+    case BillEventKind::delivery_confirmed:
+      return "delivery_confirmed";
+    case BillEventKind::refund:
+      return "refund";
   }
   return "unknown";
 }
@@ -108,12 +114,18 @@ Decision decide(const Bill& bill, const BillEvent& event) {
     return refusing(Errc::not_found, "no such bill");
   }
   switch (event.kind) {
-    case BillEventKind::provider_success: return on_success(bill, event);
-    case BillEventKind::provider_failure: return on_failure(bill);
-    case BillEventKind::close: return on_close(bill);
-    case BillEventKind::expire: return on_expire(bill);
-    case BillEventKind::delivery_confirmed: return on_delivery_confirmed(bill);
-    case BillEventKind::refund: return on_refund(bill);
+    case BillEventKind::provider_success:
+      return on_success(bill, event);
+    case BillEventKind::provider_failure:
+      return on_failure(bill);
+    case BillEventKind::close:
+      return on_close(bill);
+    case BillEventKind::expire:
+      return on_expire(bill);
+    case BillEventKind::delivery_confirmed:
+      return on_delivery_confirmed(bill);
+    case BillEventKind::refund:
+      return on_refund(bill);
   }
   return refusing(Errc::invalid_parameter, "unknown event");
 }

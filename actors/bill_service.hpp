@@ -47,8 +47,8 @@ class BillService {
   virtual void wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
                     Callback<WaitResult> done) = 0;
   // Applies an event; refusals come back as errors (conflict, invalid_parameter...).
-  virtual void apply(const std::string& bill_id, BillEvent event,
-                     std::optional<storage::CallbackAudit> audit, Callback<EventResult> done) = 0;
+  virtual void apply(const std::string& bill_id, BillEvent event, std::optional<storage::CallbackAudit> audit,
+                     Callback<EventResult> done) = 0;
   // Makes the bill's live actor (if any) re-read its row: its cached state may be stale.
   virtual void refresh(const std::string& bill_id) = 0;
 };

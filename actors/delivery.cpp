@@ -1,9 +1,9 @@
 #include "actors/delivery.hpp"
 
-#include <random>
+#include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
-#include <spdlog/spdlog.h>
+#include <random>
 
 #include "actors/actor_context.hpp"
 #include "actors/actor_directory.hpp"
@@ -15,12 +15,24 @@
 #include "storage/app_store.hpp"
 
 namespace unipay::dmsg {
-struct JobLoaded { Result<std::optional<storage::Job>> job; };
-struct BillLoaded { Result<Bill> bill; };
-struct AppLoaded { Result<std::optional<storage::App>> app; };
-struct AttemptDone { Result<OutboundResponse> response; };
-struct Confirmed { Result<EventResult> result; };
-struct Stored { Result<bool> still_owner; };
+struct JobLoaded {
+  Result<std::optional<storage::Job>> job;
+};
+struct BillLoaded {
+  Result<Bill> bill;
+};
+struct AppLoaded {
+  Result<std::optional<storage::App>> app;
+};
+struct AttemptDone {
+  Result<OutboundResponse> response;
+};
+struct Confirmed {
+  Result<EventResult> result;
+};
+struct Stored {
+  Result<bool> still_owner;
+};
 struct RetryNow {};
 struct ConfirmAgain {};
 }  // namespace unipay::dmsg
@@ -46,8 +58,11 @@ class DeliveryActor : public caf::event_based_actor {
  public:
   DeliveryActor(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx, std::string bill_id,
                 std::optional<storage::Job> job)
-      : caf::event_based_actor(cfg), ctx_(std::move(ctx)), bill_id_(std::move(bill_id)),
-        job_(std::move(job)), rng_(std::random_device{}()) {}
+      : caf::event_based_actor(cfg),
+        ctx_(std::move(ctx)),
+        bill_id_(std::move(bill_id)),
+        job_(std::move(job)),
+        rng_(std::random_device{}()) {}
 
   caf::behavior make_behavior() override {
     if (job_) {
@@ -106,7 +121,8 @@ class DeliveryActor : public caf::event_based_actor {
       return failed("bill reads as " + std::string(to_string(bill->state)) + " on this node");
     }
     bill_ = std::move(*bill);
-    if (auto app = storage::cached_app(bill_->app_id)) return on_app(std::optional<storage::App>(std::move(app)));
+    if (auto app = storage::cached_app(bill_->app_id))
+      return on_app(std::optional<storage::App>(std::move(app)));
     ctx_->db->read(storage::select_app(bill_->app_id), [self = self()](Result<storage::Rows> rows) {
       if (!rows) return caf::anon_send(self, dmsg::AppLoaded{rows.error()});
       caf::anon_send(self, dmsg::AppLoaded{storage::parse_app(*rows)});
@@ -117,12 +133,12 @@ class DeliveryActor : public caf::event_based_actor {
     if (!app || !app->has_value() || (*app)->secrets.empty()) return failed("app unavailable");
     const storage::App& a = **app;
     storage::remember_app(a);  // this actor thread's cache
-    int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    auto request = build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_,
-                                          job_->attempt + 1, now_s, crypto::random_base64url(16),
-                                          cfg().timeout_ms);
+    int64_t now_s =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    auto request =
+        build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_, job_->attempt + 1,
+                               now_s, crypto::random_base64url(16), cfg().timeout_ms);
     if (!request) return failed(request.error().message);
     ctx_->transport->post(std::move(*request), [self = self()](Result<OutboundResponse> r) {
       caf::anon_send(self, dmsg::AttemptDone{std::move(r)});
@@ -172,11 +188,11 @@ class DeliveryActor : public caf::event_based_actor {
       return quit();
     }
     delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
-    spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done,
-                 reason, delay_.count());
+    spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, reason,
+                 delay_.count());
     job_->attempt = attempt_done;
-    ctx_->db->write({storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done,
-                                             delay_, cfg().lease_ms, reason.substr(0, 500))},
+    ctx_->db->write({storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done, delay_,
+                                             cfg().lease_ms, reason.substr(0, 500))},
                     [self = self()](Result<std::vector<storage::Rows>> rows) {
                       if (!rows) return caf::anon_send(self, dmsg::Stored{rows.error()});
                       caf::anon_send(self, dmsg::Stored{!rows->front().empty()});
@@ -258,8 +274,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
 
 }  // namespace
 
-caf::actor spawn_delivery_dispatcher(caf::actor_system& system,
-                                     std::shared_ptr<const ActorContext> context) {
+caf::actor spawn_delivery_dispatcher(caf::actor_system& system, std::shared_ptr<const ActorContext> context) {
   return system.spawn<DeliveryDispatcher>(std::move(context));
 }
 

@@ -6,15 +6,13 @@
 // the job comes back when its lease runs out, or at once when this node restarts.
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
+#include <memory>
 
 namespace unipay {
 
 struct ActorContext;
 
-caf::actor spawn_delivery_dispatcher(caf::actor_system& system,
-                                     std::shared_ptr<const ActorContext> context);
+caf::actor spawn_delivery_dispatcher(caf::actor_system& system, std::shared_ptr<const ActorContext> context);
 
 }  // namespace unipay

@@ -5,8 +5,8 @@
 
 namespace unipay {
 
-Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, const Bill& bill,
-                                               int attempt, int64_t now_s, const std::string& nonce,
+Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, const Bill& bill, int attempt,
+                                               int64_t now_s, const std::string& nonce,
                                                std::chrono::milliseconds timeout) {
   auto url = parse_url(target.delivery_url);
   if (!url) return url.error();
@@ -15,8 +15,8 @@ Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, con
   request.body = delivery_body(bill, delivery_id_for(bill.bill_id), attempt);
   request.timeout = timeout;
   std::string timestamp = std::to_string(now_s);
-  std::string signature = signing::sign_request(target.secret, "POST", url->path_with_query,
-                                                timestamp, nonce, request.body);
+  std::string signature =
+      signing::sign_request(target.secret, "POST", url->path_with_query, timestamp, nonce, request.body);
   request.headers = {{"X-Unipay-App", target.app_id},
                      {"X-Unipay-Timestamp", timestamp},
                      {"X-Unipay-Nonce", nonce},

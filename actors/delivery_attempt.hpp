@@ -16,8 +16,8 @@ struct DeliveryTarget {
 };
 
 // POST <delivery_url> with the X-Unipay-* signature headers over the URL's path and query.
-Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, const Bill& bill,
-                                               int attempt, int64_t now_s, const std::string& nonce,
+Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, const Bill& bill, int attempt,
+                                               int64_t now_s, const std::string& nonce,
                                                std::chrono::milliseconds timeout);
 
 }  // namespace unipay

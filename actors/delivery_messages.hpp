@@ -1,10 +1,9 @@
 // Messages of the delivery dispatcher and its retry actors. Include only from actors/*.cpp.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <string>
 #include <vector>
-
-#include <caf/allowed_unsafe_message_type.hpp>
 
 #include "config/result.hpp"
 #include "storage/job_store.hpp"

@@ -15,7 +15,7 @@ namespace unipay {
 struct OutboundRequest {
   std::string url;  // http://host[:port]/path?query  (https:// too)
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;  // sent as application/json with POST
+  std::string body;                          // sent as application/json with POST
   std::chrono::milliseconds timeout{10000};  // the whole call: resolve, connect, write, read
 };
 
@@ -34,9 +34,9 @@ class DeliveryTransport {
 
 // The parts of a delivery URL. Pure, tested.
 struct ParsedUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;    // without brackets for IPv6
-  std::string port;    // explicit or the scheme's default
+  std::string scheme;           // "http" or "https"
+  std::string host;             // without brackets for IPv6
+  std::string port;             // explicit or the scheme's default
   std::string path_with_query;  // "/" when empty
 };
 Result<ParsedUrl> parse_url(const std::string& url);

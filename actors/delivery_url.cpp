@@ -18,8 +18,8 @@ constexpr size_t kMaxUrlBytes = 4096;
 Error bad_url(const std::string& why) { return make_error(Errc::invalid_parameter, "delivery URL: " + why); }
 
 bool is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
 }
 
 // Digits only, 1..65535.
@@ -98,7 +98,7 @@ bool private_v6(const std::array<uint8_t, 16>& b) {
     return private_v4(v4_at(b.data() + 12));
   }
   if (b[0] == 0x20 && b[1] == 0x02) return private_v4(v4_at(b.data() + 2));  // 6to4
-  return (b[0] & 0xfe) == 0xfc                     // unique local fc00::/7 (fd00:ec2::254)
+  return (b[0] & 0xfe) == 0xfc                       // unique local fc00::/7 (fd00:ec2::254)
          || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)  // link-local fe80::/10
          || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)  // old site-local fec0::/10
          || b[0] == 0xff;                            // multicast
@@ -115,7 +115,8 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   const size_t sep = url.find("://");
   if (sep == std::string::npos) return bad_url("missing scheme");
   ParsedUrl out;
-  for (char c : url.substr(0, sep)) out.scheme.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
+  for (char c : url.substr(0, sep))
+    out.scheme.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c));
   if (out.scheme != "http" && out.scheme != "https") return bad_url("scheme must be http or https");
   const std::string_view rest = std::string_view(url).substr(sep + 3);
   const size_t path_at = rest.find_first_of("/?#");

@@ -1,7 +1,8 @@
 #include "actors/housekeeping.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_service.hpp"
@@ -10,7 +11,9 @@
 
 namespace unipay::hmsg {
 struct Sweep {};
-struct Expired { Result<storage::Rows> rows; };
+struct Expired {
+  Result<storage::Rows> rows;
+};
 }  // namespace unipay::hmsg
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::hmsg::Sweep)

@@ -2,9 +2,8 @@
 // actors, like any other event), and purge nonces and idempotency keys past their windows.
 #pragma once
 
-#include <memory>
-
 #include <caf/fwd.hpp>
+#include <memory>
 
 namespace unipay {
 

@@ -1,7 +1,8 @@
 #include "actors/runtime.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+
+#include <caf/all.hpp>
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
@@ -28,14 +29,17 @@ class RoutedBillService : public BillService {
   }
 
   void get(const std::string& bill_id, Callback<Bill> done) override {
-    route<Bill>(bill_id, [](Reply<Bill> r) { return msg::Get{std::move(r)}; }, std::move(done),
-                kDroppedRetries);
+    route<Bill>(
+        bill_id, [](Reply<Bill> r) { return msg::Get{std::move(r)}; }, std::move(done), kDroppedRetries);
   }
 
   void wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
             Callback<WaitResult> done) override {
     route<WaitResult>(
-        bill_id, [until, timeout](Reply<WaitResult> r) { return msg::Wait{until, timeout, std::move(r)}; },
+        bill_id,
+        [until, timeout](Reply<WaitResult> r) {
+          return msg::Wait{until, timeout, std::move(r)};
+        },
         std::move(done), kDroppedRetries);
   }
 
@@ -43,7 +47,9 @@ class RoutedBillService : public BillService {
              Callback<EventResult> done) override {
     route<EventResult>(
         bill_id,
-        [event, audit](Reply<EventResult> r) { return msg::Event{event, audit, std::move(r)}; },
+        [event, audit](Reply<EventResult> r) {
+          return msg::Event{event, audit, std::move(r)};
+        },
         std::move(done), kDroppedRetries);
   }
 

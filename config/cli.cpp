@@ -131,8 +131,7 @@ std::optional<Invocation> CommandLine::parse(int argc, const char* const* argv) 
   } catch (const CLI::CallForAllHelp&) {
     return exit_now(0, help_text());
   } catch (const CLI::ParseError& error) {
-    return exit_now(
-        2, fmt::format("usage error: {}\nRun 'unipayd --help' for usage.\n", error.what()));
+    return exit_now(2, fmt::format("usage error: {}\nRun 'unipayd --help' for usage.\n", error.what()));
   }
   return std::nullopt;
 }
@@ -150,8 +149,8 @@ std::string CommandLine::config_path() const {
 }
 
 // Parses `text` as `setting`'s kind and stores it; problems are named after `source`.
-void apply_text(const Setting& setting, std::string_view text, std::string_view source,
-                Config& config, std::vector<std::string>& errors) {
+void apply_text(const Setting& setting, std::string_view text, std::string_view source, Config& config,
+                std::vector<std::string>& errors) {
   auto value = detail::parse_text(setting.kind, text);
   if (!value) {
     errors.push_back(fmt::format("{}: {}", source, value.error().message));
@@ -222,8 +221,7 @@ Invocation parse_checked(int argc, const char* const* argv) {
   for (std::string& problem : validate(config)) errors.push_back(std::move(problem));
   if (invocation.command == Command::app_create) {
     if (invocation.app_create.name.empty()) errors.push_back("--name must not be empty");
-    if (invocation.app_create.delivery_url.empty())
-      errors.push_back("--delivery-url must not be empty");
+    if (invocation.app_create.delivery_url.empty()) errors.push_back("--delivery-url must not be empty");
   }
   if (!errors.empty()) return exit_now(2, config_errors(errors));
   return invocation;
@@ -236,8 +234,7 @@ Invocation parse_invocation(int argc, const char* const* argv) {
   try {
     return parse_checked(argc, argv);
   } catch (const std::exception& error) {
-    return exit_now(
-        2, fmt::format("internal error while parsing the command line: {}\n", error.what()));
+    return exit_now(2, fmt::format("internal error while parsing the command line: {}\n", error.what()));
   }
 }
 

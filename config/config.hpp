@@ -17,8 +17,8 @@ namespace unipay::config {
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
-  int io_threads = 1;                 // asio threads serving HTTP
-  int actor_threads = 2;              // CAF scheduler.max-threads
+  int io_threads = 1;     // asio threads serving HTTP
+  int actor_threads = 2;  // CAF scheduler.max-threads
   size_t max_body_bytes = 65536;
   size_t max_header_bytes = 8192;
   size_t max_json_depth = 32;
@@ -27,14 +27,14 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
-  std::string admin_token;            // empty: admin API disabled (every admin call 401)
-  std::string node_id;                // stable per node; leases are owned by it
+  std::string admin_token;  // empty: admin API disabled (every admin call 401)
+  std::string node_id;      // stable per node; leases are owned by it
   bool log_json = false;
   std::string log_level = "info";
 };
 
 struct DatabaseConfig {
-  std::string url;                    // empty: embedded PostgreSQL under data_dir/pg
+  std::string url;  // empty: embedded PostgreSQL under data_dir/pg
   std::string data_dir = "./var";
   int embedded_port = 5432;
   int reader_connections = 4;
@@ -44,10 +44,10 @@ struct DatabaseConfig {
 };
 
 struct BillsConfig {
-  std::chrono::seconds ttl_s{1800};   // a created bill closes after this
+  std::chrono::seconds ttl_s{1800};  // a created bill closes after this
   std::chrono::milliseconds expiry_sweep_interval_ms{5000};
   size_t max_live_bill_actors = 200000;
-  std::chrono::milliseconds actor_idle_ms{60000};  // idle bill actors are reaped after this
+  std::chrono::milliseconds actor_idle_ms{60000};         // idle bill actors are reaped after this
   std::chrono::milliseconds settled_actor_idle_ms{5000};  // ...and settled ones with no waiter after this
   size_t max_pending_events_per_bill = 64;
   std::chrono::seconds idempotency_keep_s{86400};
@@ -67,7 +67,7 @@ struct DeliveryConfig {
   std::chrono::milliseconds poll_interval_ms{1000};  // how often due jobs are claimed
   size_t max_concurrent = 1000;                      // delivery actors at once
   size_t claim_batch = 100;
-  bool allow_private = false;         // delivery URLs may be loopback/private addresses
+  bool allow_private = false;  // delivery URLs may be loopback/private addresses
 };
 
 struct Config {
@@ -90,8 +90,8 @@ struct Invocation {
   Command command = Command::serve;
   Config config;
   AppCreateArgs app_create;
-  int exit_code = 0;           // for exit_now (--help: 0; a usage or config error: 2)
-  std::string message;         // for exit_now: help text or the errors, to print
+  int exit_code = 0;    // for exit_now (--help: 0; a usage or config error: 2)
+  std::string message;  // for exit_now: help text or the errors, to print
 };
 
 // Parses argv, the environment (UNIPAY_*) and the TOML file named by --config, then

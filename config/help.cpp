@@ -46,8 +46,7 @@ std::string help_text() {
     if (s.flag.empty()) continue;
     const std::string name =
         s.value_name.empty() ? std::string(s.flag) : fmt::format("{} {}", s.flag, s.value_name);
-    text +=
-        fmt::format("  {}  [{}]  (default: {})\n      {}\n", name, s.env, s.show(defaults), s.help);
+    text += fmt::format("  {}  [{}]  (default: {})\n      {}\n", name, s.env, s.show(defaults), s.help);
   }
   text += kTrailer;
   return text;

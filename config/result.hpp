@@ -19,12 +19,12 @@ enum class Errc {
   forbidden,
   insufficient_balance,
   account_frozen,
-  busy,               // a limit or a lock: retry later
+  busy,  // a limit or a lock: retry later
   invalid_parameter,
   invalid_json,
   payload_too_large,
   header_too_large,
-  conflict,           // idempotency key / op_id reuse, illegal transition
+  conflict,               // idempotency key / op_id reuse, illegal transition
   idempotency_in_flight,  // conflict with ret 5: the first request did not answer in time
   server_busy,
   storage_read,
@@ -42,21 +42,33 @@ inline Error make_error(Errc code, std::string message) { return Error{code, std
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit on purpose
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit on purpose
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit on purpose
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit on purpose
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
 
  private:
   std::variant<T, Error> v_;

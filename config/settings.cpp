@@ -76,8 +76,8 @@ struct Key {
 
 // `get` maps a Config (const or not) to the field, so one lambda serves set and show.
 template <class Get>
-Setting make(Key key, Get get, std::string_view flag, std::string_view env,
-             std::string_view value_name, std::string_view help) {
+Setting make(Key key, Get get, std::string_view flag, std::string_view env, std::string_view value_name,
+             std::string_view help) {
   using T = std::remove_cvref_t<decltype(get(std::declval<Config&>()))>;
   Setting s{key.section, key.key, flag, env, value_name, help, kind_of<T>(), {}, {}};
   s.set = [get](Config& config, const Value& value) { return assign(get(config), value); };
@@ -120,14 +120,12 @@ std::vector<Setting> server_settings() {
       make(UNIPAY_FIELD(server, max_header_bytes), "", "", "", "largest request header, bytes"),
       make(UNIPAY_FIELD(server, max_json_depth), "", "", "", "deepest JSON nesting accepted"),
       make(UNIPAY_FIELD(server, max_connections), "", "", "", "open HTTP connections at once"),
-      make(UNIPAY_FIELD(server, read_timeout_ms), "", "", "",
-           "deadline to read one request, milliseconds"),
+      make(UNIPAY_FIELD(server, read_timeout_ms), "", "", "", "deadline to read one request, milliseconds"),
       make(UNIPAY_FIELD(server, longpoll_max_s), "", "", "",
            "longest long-poll a client may ask for, seconds"),
       make(UNIPAY_FIELD(server, longpoll_default_s), "", "", "",
            "long-poll wait when the client names none, seconds"),
-      make(UNIPAY_FIELD(server, max_waiters_per_bill), "", "", "",
-           "long-poll waiters held per bill"),
+      make(UNIPAY_FIELD(server, max_waiters_per_bill), "", "", "", "long-poll waiters held per bill"),
       make(UNIPAY_FIELD(server, admin_token), "--admin-token", "UNIPAY_ADMIN_TOKEN", "T",
            "bearer token of the admin API; empty disables it"),
       make(UNIPAY_FIELD(server, node_id), "--node-id", "UNIPAY_NODE_ID", "ID",
@@ -147,8 +145,7 @@ std::vector<Setting> database_settings() {
            "directory for the server's own files"),
       make(UNIPAY_FIELD(database, embedded_port), "--embedded-port", "UNIPAY_EMBEDDED_PORT", "PORT",
            "port naming the embedded cluster's Unix socket"),
-      make(UNIPAY_FIELD(database, reader_connections), "", "", "",
-           "database connections for reads"),
+      make(UNIPAY_FIELD(database, reader_connections), "", "", "", "database connections for reads"),
       make(UNIPAY_FIELD(database, write_queue_limit_ops), "", "", "",
            "writes queued before callers get busy, operations"),
       make(UNIPAY_FIELD(database, read_queue_limit_ops), "", "", "",
@@ -163,8 +160,7 @@ std::vector<Setting> bills_settings() {
       make(UNIPAY_FIELD(bills, ttl_s), "--bill-ttl-s", "UNIPAY_BILL_TTL_S", "S",
            "an unpaid bill closes after this, seconds"),
       make(UNIPAY_FIELD(bills, expiry_sweep_interval_ms), "--expiry-sweep-interval-ms",
-           "UNIPAY_EXPIRY_SWEEP_INTERVAL_MS", "MS",
-           "how often expired bills are looked for, milliseconds"),
+           "UNIPAY_EXPIRY_SWEEP_INTERVAL_MS", "MS", "how often expired bills are looked for, milliseconds"),
       make(UNIPAY_FIELD(bills, max_live_bill_actors), "", "", "", "bill actors alive at once"),
       make(UNIPAY_FIELD(bills, actor_idle_ms), "", "", "",
            "an idle bill actor is stopped after this, milliseconds"),
@@ -194,18 +190,16 @@ std::vector<Setting> delivery_settings() {
       make(UNIPAY_FIELD(delivery, give_up_after_s), "--delivery-give-up-after-s",
            "UNIPAY_DELIVERY_GIVE_UP_AFTER_S", "S",
            "a delivery still failing after this is dead-lettered, seconds (72 h)"),
-      make(UNIPAY_FIELD(delivery, lease_ms), "--delivery-lease-ms", "UNIPAY_DELIVERY_LEASE_MS",
-           "MS", "a claimed delivery job is leased this long, milliseconds"),
-      make(UNIPAY_FIELD(delivery, timeout_ms), "--delivery-timeout-ms",
-           "UNIPAY_DELIVERY_TIMEOUT_MS", "MS", "one delivery HTTP call, milliseconds"),
+      make(UNIPAY_FIELD(delivery, lease_ms), "--delivery-lease-ms", "UNIPAY_DELIVERY_LEASE_MS", "MS",
+           "a claimed delivery job is leased this long, milliseconds"),
+      make(UNIPAY_FIELD(delivery, timeout_ms), "--delivery-timeout-ms", "UNIPAY_DELIVERY_TIMEOUT_MS", "MS",
+           "one delivery HTTP call, milliseconds"),
       make(UNIPAY_FIELD(delivery, poll_interval_ms), "--delivery-poll-interval-ms",
-           "UNIPAY_DELIVERY_POLL_INTERVAL_MS", "MS",
-           "how often due jobs are claimed, milliseconds"),
+           "UNIPAY_DELIVERY_POLL_INTERVAL_MS", "MS", "how often due jobs are claimed, milliseconds"),
       make(UNIPAY_FIELD(delivery, max_concurrent), "", "", "", "deliveries in flight at once"),
       make(UNIPAY_FIELD(delivery, claim_batch), "", "", "", "jobs claimed per poll"),
-      make(UNIPAY_FIELD(delivery, allow_private), "--allow-private-delivery",
-           "UNIPAY_ALLOW_PRIVATE_DELIVERY", "",
-           "delivery URLs may be loopback, private or link-local addresses"),
+      make(UNIPAY_FIELD(delivery, allow_private), "--allow-private-delivery", "UNIPAY_ALLOW_PRIVATE_DELIVERY",
+           "", "delivery URLs may be loopback, private or link-local addresses"),
   };
 }
 
@@ -223,10 +217,8 @@ std::string lowercase(std::string_view text) {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
     std::vector<Setting> out;
-    for (auto part :
-         {server_settings(), database_settings(), bills_settings(), delivery_settings()}) {
-      out.insert(out.end(), std::make_move_iterator(part.begin()),
-                 std::make_move_iterator(part.end()));
+    for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings()}) {
+      out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return out;
   }();
@@ -246,8 +238,7 @@ Result<Value> parse_text(Kind kind, std::string_view text) {
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, number);
   if (text.empty() || ec != std::errc{} || ptr != end) {
-    return make_error(Errc::invalid_parameter,
-                      fmt::format("expected an integer, got \"{}\"", text));
+    return make_error(Errc::invalid_parameter, fmt::format("expected an integer, got \"{}\"", text));
   }
   return Value{number};
 }

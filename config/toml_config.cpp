@@ -62,8 +62,8 @@ const Setting* find_setting(std::string_view section, std::string_view key) {
   return it == all.end() ? nullptr : &*it;
 }
 
-void apply_key(std::string_view section, std::string_view key, const toml::node& node,
-               Config& config, std::vector<std::string>& errors) {
+void apply_key(std::string_view section, std::string_view key, const toml::node& node, Config& config,
+               std::vector<std::string>& errors) {
   const Setting* setting = find_setting(section, key);
   if (setting == nullptr) {
     errors.push_back(fmt::format("unknown key {}.{}", section, key));
@@ -71,8 +71,8 @@ void apply_key(std::string_view section, std::string_view key, const toml::node&
   }
   std::optional<Value> value = to_value(node);
   if (!value) {
-    errors.push_back(fmt::format("{}: expected {}, got {}", setting->toml_path(),
-                                 kind_name(setting->kind), node_type_name(node)));
+    errors.push_back(fmt::format("{}: expected {}, got {}", setting->toml_path(), kind_name(setting->kind),
+                                 node_type_name(node)));
     return;
   }
   if (auto problem = setting->set(config, *value)) {

@@ -46,8 +46,7 @@ class Checker {
   void fail(std::string message) { errors_.push_back(std::move(message)); }
 
   void between(std::string_view name, int64_t value, int64_t min, int64_t max) {
-    if (value < min || value > max)
-      fail(fmt::format("{} must be {}..{}, got {}", name, min, max, value));
+    if (value < min || value > max) fail(fmt::format("{} must be {}..{}, got {}", name, min, max, value));
   }
 
   void at_least(std::string_view name, size_t value, size_t min) {
@@ -55,8 +54,7 @@ class Checker {
   }
 
   void sizes_between(std::string_view name, size_t value, size_t min, size_t max) {
-    if (value < min || value > max)
-      fail(fmt::format("{} must be {}..{}, got {}", name, min, max, value));
+    if (value < min || value > max) fail(fmt::format("{} must be {}..{}, got {}", name, min, max, value));
   }
 
   // Durations must be positive; the cap of a year keeps later arithmetic (backoff
@@ -76,8 +74,7 @@ class Checker {
 
 void check_server(const ServerConfig& s, Checker& check) {
   if (!is_host(s.listen_host) && !is_ipv6(s.listen_host))
-    check.fail(
-        fmt::format("server.listen host \"{}\" is not an IP address or host name", s.listen_host));
+    check.fail(fmt::format("server.listen host \"{}\" is not an IP address or host name", s.listen_host));
   check.between("server.listen port", s.listen_port, 1, 65535);
   check.between("server.io_threads", s.io_threads, 1, 256);
   check.between("server.actor_threads", s.actor_threads, 1, 256);
@@ -89,22 +86,19 @@ void check_server(const ServerConfig& s, Checker& check) {
   check.duration("server.longpoll_max_s", s.longpoll_max_s);
   check.duration("server.longpoll_default_s", s.longpoll_default_s);
   if (s.longpoll_default_s > s.longpoll_max_s)
-    check.fail(
-        fmt::format("server.longpoll_default_s ({}) must not exceed server.longpoll_max_s ({})",
-                    s.longpoll_default_s.count(), s.longpoll_max_s.count()));
+    check.fail(fmt::format("server.longpoll_default_s ({}) must not exceed server.longpoll_max_s ({})",
+                           s.longpoll_default_s.count(), s.longpoll_max_s.count()));
   check.at_least("server.max_waiters_per_bill", s.max_waiters_per_bill, 1);
   // The token travels in an Authorization header: it must survive one unquoted.
-  if (!std::all_of(s.admin_token.begin(), s.admin_token.end(),
-                   [](char c) { return c > ' ' && c < 127; }))
+  if (!std::all_of(s.admin_token.begin(), s.admin_token.end(), [](char c) { return c > ' ' && c < 127; }))
     check.fail("server.admin_token must be printable ASCII without spaces");
   if (s.node_id.empty() || s.node_id.size() > 64 ||
       !std::all_of(s.node_id.begin(), s.node_id.end(), is_node_char))
-    check.fail(
-        fmt::format("server.node_id must be 1..64 of [A-Za-z0-9._-], got \"{}\"", s.node_id));
+    check.fail(fmt::format("server.node_id must be 1..64 of [A-Za-z0-9._-], got \"{}\"", s.node_id));
   constexpr std::array<std::string_view, 5> kLevels{"trace", "debug", "info", "warn", "error"};
   if (std::find(kLevels.begin(), kLevels.end(), s.log_level) == kLevels.end())
-    check.fail(fmt::format("server.log_level must be trace, debug, info, warn or error, got \"{}\"",
-                           s.log_level));
+    check.fail(
+        fmt::format("server.log_level must be trace, debug, info, warn or error, got \"{}\"", s.log_level));
 }
 
 void check_database(const DatabaseConfig& d, Checker& check) {
@@ -130,9 +124,8 @@ void check_bills(const BillsConfig& b, Checker& check) {
   // A timestamp is good for signature_window_s either side of now, so a captured request
   // stays replayable for twice that: the nonce memory must cover the whole span.
   if (b.nonce_window_s < 2 * b.signature_window_s)
-    check.fail(fmt::format(
-        "bills.nonce_window_s ({}) must be at least twice bills.signature_window_s ({})",
-        b.nonce_window_s.count(), b.signature_window_s.count()));
+    check.fail(fmt::format("bills.nonce_window_s ({}) must be at least twice bills.signature_window_s ({})",
+                           b.nonce_window_s.count(), b.signature_window_s.count()));
   check.at_least("bills.max_passinfo_bytes", b.max_passinfo_bytes, 1);
   check.at_least("bills.max_extra_bytes", b.max_extra_bytes, 2);  // "{}"
 }
@@ -141,16 +134,15 @@ void check_delivery(const DeliveryConfig& d, Checker& check) {
   check.duration("delivery.backoff_initial_ms", d.backoff_initial_ms);
   check.duration("delivery.backoff_max_ms", d.backoff_max_ms);
   if (d.backoff_initial_ms > d.backoff_max_ms)
-    check.fail(
-        fmt::format("delivery.backoff_initial_ms ({}) must not exceed delivery.backoff_max_ms ({})",
-                    d.backoff_initial_ms.count(), d.backoff_max_ms.count()));
+    check.fail(fmt::format("delivery.backoff_initial_ms ({}) must not exceed delivery.backoff_max_ms ({})",
+                           d.backoff_initial_ms.count(), d.backoff_max_ms.count()));
   check.duration("delivery.give_up_after_s", d.give_up_after_s);
   check.duration("delivery.lease_ms", d.lease_ms);
   check.duration("delivery.timeout_ms", d.timeout_ms);
   // A lease shorter than one call lets another node claim a job that is still running.
   if (d.lease_ms <= d.timeout_ms)
-    check.fail(fmt::format("delivery.lease_ms ({}) must exceed delivery.timeout_ms ({})",
-                           d.lease_ms.count(), d.timeout_ms.count()));
+    check.fail(fmt::format("delivery.lease_ms ({}) must exceed delivery.timeout_ms ({})", d.lease_ms.count(),
+                           d.timeout_ms.count()));
   check.duration("delivery.poll_interval_ms", d.poll_interval_ms);
   check.at_least("delivery.max_concurrent", d.max_concurrent, 1);
   check.at_least("delivery.claim_batch", d.claim_batch, 1);
@@ -169,8 +161,7 @@ std::vector<std::string> validate(const Config& config) {
 
 Result<HostPort> parse_host_port(std::string_view text) {
   auto fail = [text](std::string_view why) -> Error {
-    return make_error(Errc::invalid_parameter,
-                      fmt::format("\"{}\" is not HOST:PORT: {}", text, why));
+    return make_error(Errc::invalid_parameter, fmt::format("\"{}\" is not HOST:PORT: {}", text, why));
   };
   std::string_view host;
   std::string_view port;
@@ -193,8 +184,7 @@ Result<HostPort> parse_host_port(std::string_view text) {
   }
   unsigned number = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), number);
-  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || number < 1 ||
-      number > 65535)
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || number < 1 || number > 65535)
     return fail("the port must be 1..65535");
   return HostPort{std::string(host), static_cast<uint16_t>(number)};
 }

@@ -19,7 +19,8 @@ bool is_ip_literal(const std::string& host) {
 Status check_delivery_url(const std::string& url, bool allow_private) {
   auto parsed = parse_url(url);
   if (!parsed) return invalid("delivery_url: " + parsed.error().message);
-  if (parsed->host == "localhost" && !allow_private) return invalid("delivery_url must not be a loopback address");
+  if (parsed->host == "localhost" && !allow_private)
+    return invalid("delivery_url must not be a loopback address");
   if (!allow_private && is_ip_literal(parsed->host) && is_private_address(parsed->host)) {
     return invalid("delivery_url must not be a loopback, private, link-local or metadata address");
   }
@@ -33,7 +34,8 @@ Result<storage::CatalogItem> parse_catalog_item(const json::Value& v) {
   auto amount = json::get_amount(v, "amount");
   auto currency = json::get_string(v, "currency", 3);
   auto coins = json::get_count(v, "coins");
-  if (!id || !amount || !currency || !coins) return invalid("catalog: item_id, amount, currency, coins malformed");
+  if (!id || !amount || !currency || !coins)
+    return invalid("catalog: item_id, amount, currency, coins malformed");
   if (!id->has_value() || !amount->has_value() || !currency->has_value() || !is_currency_code(**currency)) {
     return invalid("catalog entries need item_id, amount and a three-letter currency");
   }
@@ -70,7 +72,8 @@ Status read_channels(const json::Value& body, AppSpec& spec) {
   }
   if (const json::Value* sandbox = channels->find("sandbox")) {
     auto secret = json::get_string(*sandbox, "secret", 256);
-    if (!secret || !secret->has_value() || (*secret)->empty()) return invalid("channels.sandbox.secret is required");
+    if (!secret || !secret->has_value() || (*secret)->empty())
+      return invalid("channels.sandbox.secret is required");
   }
   spec.channels_json = json::serialize(*channels);
   return ok_status();

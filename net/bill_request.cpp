@@ -96,7 +96,8 @@ Result<CreateRequest> parse_create_request(const json::Value& body, const Create
 
 Result<CreateRequest> settle_price(CreateRequest r, const std::optional<storage::CatalogItem>& item) {
   if (item) {
-    if (r.amount_minor && *r.amount_minor != item->amount_minor) return invalid("amount differs from the catalog");
+    if (r.amount_minor && *r.amount_minor != item->amount_minor)
+      return invalid("amount differs from the catalog");
     if (r.currency && *r.currency != item->currency) return invalid("currency differs from the catalog");
     if (r.coins && *r.coins != item->coins) return invalid("coins differ from the catalog");
     r.amount_minor = item->amount_minor;

@@ -18,8 +18,8 @@ void Call::reply(http::Response response) {
   assert(!answered_ && "a call is answered once");
   answered_ = true;
   if (signature_verified) {
-    response.headers.push_back(
-        {"x-unipay-signature", signing::sign_response(signing_secret, response.status, nonce, response.body)});
+    response.headers.push_back({"x-unipay-signature", signing::sign_response(signing_secret, response.status,
+                                                                             nonce, response.body)});
   }
   api.metrics->count_response(response.status);
   auto latency = std::chrono::steady_clock::now() - request.received_at;

@@ -74,18 +74,15 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(EVP_MAC_CTX_new(mac));
   if (!ctx) return {};
   char digest_name[] = OSSL_DIGEST_NAME_SHA2_256;
-  const OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-      OSSL_PARAM_construct_end()};
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                               OSSL_PARAM_construct_end()};
   // A non-null pointer even for an empty key: OpenSSL treats a null key as "no key set".
   static const unsigned char kEmpty = 0;
-  const auto* key_bytes =
-      key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  const auto* key_bytes = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
   unsigned char digest[EVP_MAX_MD_SIZE];
   size_t size = 0;
   if (EVP_MAC_init(ctx.get(), key_bytes, key.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
       EVP_MAC_final(ctx.get(), digest, &size, sizeof digest) != 1 || size != kSha256Bytes) {
     return {};
   }
@@ -105,8 +102,7 @@ std::string random_hex(size_t bytes) {
 }
 
 std::string random_base64url(size_t bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string raw(bytes, '\0');
   random_bytes_or_abort(reinterpret_cast<unsigned char*>(raw.data()), bytes);
   std::string out;

@@ -6,7 +6,7 @@
 
 namespace unipay::crypto {
 
-std::string sha256_hex(std::string_view data);                       // lowercase hex
+std::string sha256_hex(std::string_view data);                             // lowercase hex
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);  // lowercase hex
 // Constant-time for equal lengths (CRYPTO_memcmp); different lengths are unequal.
 bool constant_time_equal(std::string_view a, std::string_view b);

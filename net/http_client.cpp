@@ -3,6 +3,8 @@
 // read, under one timer for the whole call; finish() reports exactly once.
 #include "net/http_client.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,7 +16,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <optional>
-#include <spdlog/spdlog.h>
 
 namespace unipay::http {
 
@@ -86,10 +87,11 @@ class Call : public std::enable_shared_from_this<Call> {
     timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (!ec) self->fail("timed out after " + std::to_string(self->request_.timeout.count()) + " ms");
     });
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-                              self->on_resolve(ec, std::move(results));
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          self->on_resolve(ec, std::move(results));
+        });
   }
 
   void on_resolve(beast::error_code ec, const tcp::resolver::results_type& results) {
@@ -134,7 +136,8 @@ class Call : public std::enable_shared_from_this<Call> {
     message_.set(bhttp::field::user_agent, "unipay");
     message_.set(bhttp::field::content_type, "application/json");
     for (const auto& [name, value] : request_.headers) {
-      if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) {
+      if (name.find_first_of("\r\n:") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
         return fail("bad request header " + name);
       }
       message_.set(name, value);
@@ -155,9 +158,8 @@ class Call : public std::enable_shared_from_this<Call> {
     parser_.emplace();
     parser_->body_limit(shared_->options.max_response_body_bytes);
     with_stream([this](auto& stream) {
-      bhttp::async_read(stream, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->on_read(ec);
-      });
+      bhttp::async_read(stream, buffer_, *parser_,
+                        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
     });
   }
 
@@ -232,7 +234,8 @@ class HttpTransport final : public DeliveryTransport {
         holds_slot = false;
         return report(std::move(done), call_error("too many outbound calls in flight"));
       }
-      auto call = std::make_shared<Call>(shared_, std::move(url).value(), std::move(request), std::move(done));
+      auto call =
+          std::make_shared<Call>(shared_, std::move(url).value(), std::move(request), std::move(done));
       holds_slot = false;  // the Call gives the slot back when it is destroyed
       call->start();
     } catch (const std::exception& e) {
@@ -258,7 +261,8 @@ class HttpTransport final : public DeliveryTransport {
 
 }  // namespace
 
-std::unique_ptr<DeliveryTransport> make_http_transport(asio::io_context& io_context, const ClientOptions& options) {
+std::unique_ptr<DeliveryTransport> make_http_transport(asio::io_context& io_context,
+                                                       const ClientOptions& options) {
   return std::make_unique<HttpTransport>(io_context, options);
 }
 

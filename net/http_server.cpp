@@ -1,6 +1,8 @@
 // The listener and the io threads of the HTTP server. Sessions live in net/http_session.cpp.
 #include "net/http_server.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,7 +11,6 @@
 #include <boost/asio/strand.hpp>
 #include <optional>
 #include <random>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <vector>
 

@@ -1,21 +1,21 @@
 // One keep-alive HTTP/1.1 connection: read a request within the deadline and the size
 // limits, hand it to the RequestHandler, write its answer, repeat. Every step runs on the
 // session's strand; the Responder may run on any thread and posts back to it.
+#include "net/http_session.hpp"
+
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <optional>
-#include <spdlog/spdlog.h>
-
-#include "net/http_session.hpp"
 
 namespace unipay::http::detail {
 
@@ -54,7 +54,8 @@ Request to_request(bhttp::request<bhttp::string_body>& message, const std::strin
 }
 
 // The Beast answer for a handler's Response; never throws on a bad status or header.
-bhttp::response<bhttp::string_body> build_response(Response in, unsigned version, bool keep_alive, bool head) {
+bhttp::response<bhttp::string_body> build_response(Response in, unsigned version, bool keep_alive,
+                                                   bool head) {
   if (in.status < 200 || in.status > 599) {
     spdlog::error("http: handler answered status {}; sending 500", in.status);
     in = error_response(500, "server_busy", -1, "internal error");
@@ -129,18 +130,19 @@ class Session : public std::enable_shared_from_this<Session> {
     // Idle keep-alive: wait for the first byte of the next request under idle_timeout,
     // then the whole request gets read_timeout.
     stream_.expires_after(shared_->options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->stream_.expires_after(self->shared_->options.read_timeout);
-      self->read_header();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->stream_.expires_after(self->shared_->options.read_timeout);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
-    bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->on_header(ec);
-    });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
@@ -173,7 +175,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return answer_error(error_response(413, "payload_too_large", 6, message));
     }
     if (ec == bhttp::error::header_limit) {
-      const std::string message = "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes";
+      const std::string message =
+          "request header exceeds " + std::to_string(limits.max_header_bytes) + " bytes";
       return answer_error(error_response(431, "header_too_large", 6, message));
     }
     const bool syntax = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
@@ -185,9 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
     close();  // timeout, peer gone, or cut mid-request: nobody to answer
   }
 
-  void answer_error(Response response) {
-    write(build_response(std::move(response), 11, false, false), true);
-  }
+  void answer_error(Response response) { write(build_response(std::move(response), 11, false, false), true); }
 
   void dispatch() {
     auto message = parser_->release();
@@ -220,9 +221,10 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       try {
-        asio::post(self->stream_.get_executor(), [self, generation, response = std::move(response)]() mutable {
-          self->on_response(generation, std::move(response));
-        });
+        asio::post(self->stream_.get_executor(),
+                   [self, generation, response = std::move(response)]() mutable {
+                     self->on_response(generation, std::move(response));
+                   });
       } catch (const std::exception& e) {
         spdlog::error("request {}: cannot post the answer: {}", self->request_id_, e.what());
       }
@@ -240,7 +242,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_handler_deadline(uint64_t generation) {
     if (generation != generation_ || !waiting_) return;
     waiting_ = false;
-    spdlog::error("request {}: no answer from the handler within {} s", request_id_, kHandlerDeadline.count());
+    spdlog::error("request {}: no answer from the handler within {} s", request_id_,
+                  kHandlerDeadline.count());
     // The handler may still answer later: closing keeps that answer off this connection.
     write(build_response(error_response(503, "server_busy", -1, "no answer in time"), version_, false, head_),
           true);
@@ -250,12 +253,13 @@ class Session : public std::enable_shared_from_this<Session> {
     response_ = std::move(response);
     // A peer that never reads its answer must not hold the session for ever.
     stream_.expires_after(shared_->options.read_timeout);
-    bhttp::async_write(stream_, response_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      if (close_after) return self->linger_close();
-      self->response_ = {};
-      self->read_request();
-    });
+    bhttp::async_write(stream_, response_,
+                       [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+                         if (ec) return self->close();
+                         if (close_after) return self->linger_close();
+                         self->response_ = {};
+                         self->read_request();
+                       });
   }
 
   void linger_close() {
@@ -291,7 +295,8 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
 };
 
-void start_session(asio::io_context& io_context, int fd, bool ipv6, const std::shared_ptr<ServerShared>& shared) {
+void start_session(asio::io_context& io_context, int fd, bool ipv6,
+                   const std::shared_ptr<ServerShared>& shared) {
   try {
     tcp::socket socket(asio::make_strand(io_context));
     beast::error_code ec;

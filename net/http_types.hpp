@@ -17,14 +17,14 @@ struct Header {
 };
 
 struct Request {
-  std::string method;             // "GET", "POST", ...
-  std::string target;             // path with query, exactly as received
-  std::string path;               // target without the query
-  std::string query;              // after '?', without it ("" when none)
-  std::vector<Header> headers;    // names lowercased
+  std::string method;           // "GET", "POST", ...
+  std::string target;           // path with query, exactly as received
+  std::string path;             // target without the query
+  std::string query;            // after '?', without it ("" when none)
+  std::vector<Header> headers;  // names lowercased
   std::string body;
   std::string remote_address;
-  std::string request_id;         // made by the session for logs
+  std::string request_id;  // made by the session for logs
   std::chrono::steady_clock::time_point received_at;
 
   // The first header with this (lowercase) name, or "" when absent.
@@ -35,7 +35,7 @@ struct Request {
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
-  std::vector<Header> headers;    // extra headers (Retry-After, X-Unipay-Signature, ...)
+  std::vector<Header> headers;  // extra headers (Retry-After, X-Unipay-Signature, ...)
   std::string body;
 };
 

@@ -17,9 +17,7 @@ constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 // misconfiguration cannot overflow the stack of an io thread.
 constexpr size_t kDepthCeiling = 1024;
 
-Error invalid_json(std::string message) {
-  return make_error(Errc::invalid_json, std::move(message));
-}
+Error invalid_json(std::string message) { return make_error(Errc::invalid_json, std::move(message)); }
 
 // Sorting the keys keeps a 64 KiB object of 10,000 short keys from costing 10^8 compares.
 Status check_unique_keys(const std::vector<std::pair<std::string, Value>>& members) {
@@ -95,7 +93,9 @@ Status build(dom::element element, size_t depth, size_t max_depth, Value& out) {
       out.kind = Kind::boolean;
       out.boolean = element.get_bool().value_unsafe();
       break;
-    case dom::element_type::NULL_VALUE: out.kind = Kind::null; break;
+    case dom::element_type::NULL_VALUE:
+      out.kind = Kind::null;
+      break;
   }
   return ok_status();
 }
@@ -113,8 +113,10 @@ std::string widen_big_integers(std::string_view text) {
     const char c = text[i];
     if (in_string || (c != '-' && kDigits.find(c) == std::string_view::npos)) {
       out += c;
-      if (in_string && c == '\\' && i + 1 < text.size()) out += text[++i];  // skips \"
-      else if (c == '"') in_string = !in_string;
+      if (in_string && c == '\\' && i + 1 < text.size())
+        out += text[++i];  // skips \"
+      else if (c == '"')
+        in_string = !in_string;
       continue;
     }
     const size_t end = std::min(text.find_first_not_of("0123456789+-.eE", i), text.size());
@@ -131,21 +133,25 @@ std::string widen_big_integers(std::string_view text) {
 
 Error parse_error(simdjson::error_code code, size_t max_depth) {
   switch (code) {
-    case simdjson::UTF8_ERROR: return invalid_json("JSON text is not valid UTF-8");
-    case simdjson::DEPTH_ERROR: return too_deep(max_depth);
-    case simdjson::EMPTY: return invalid_json("empty JSON document");
-    case simdjson::MEMALLOC: return make_error(Errc::server_busy, "out of memory parsing JSON");
-    default: return invalid_json(simdjson::error_message(code));
+    case simdjson::UTF8_ERROR:
+      return invalid_json("JSON text is not valid UTF-8");
+    case simdjson::DEPTH_ERROR:
+      return too_deep(max_depth);
+    case simdjson::EMPTY:
+      return invalid_json("empty JSON document");
+    case simdjson::MEMALLOC:
+      return make_error(Errc::server_busy, "out of memory parsing JSON");
+    default:
+      return invalid_json(simdjson::error_message(code));
   }
 }
 
 // Integer tokens only: 100.0 and 1e2 are Kind::number and refused like "100".
-Result<std::optional<int64_t>> get_integer_in(const Value& object, std::string_view key,
-                                              int64_t low, const std::string& message) {
+Result<std::optional<int64_t>> get_integer_in(const Value& object, std::string_view key, int64_t low,
+                                              const std::string& message) {
   const Value* value = object.find(key);
   if (value == nullptr || value->kind == Value::Kind::null) return std::optional<int64_t>{};
-  if (value->kind != Value::Kind::integer || value->integer < low ||
-      value->integer > kMaxSafeInteger) {
+  if (value->kind != Value::Kind::integer || value->integer < low || value->integer > kMaxSafeInteger) {
     return make_error(Errc::invalid_parameter, message);
   }
   return std::optional<int64_t>{value->integer};
@@ -169,11 +175,21 @@ std::string format_double(double number) {
 void write_value(Writer& writer, const Value& value) {
   using Kind = Value::Kind;
   switch (value.kind) {
-    case Kind::null: writer.null(); return;
-    case Kind::boolean: writer.boolean(value.boolean); return;
-    case Kind::integer: writer.integer(value.integer); return;
-    case Kind::number: writer.raw(format_double(value.number)); return;
-    case Kind::string: writer.string(value.string); return;
+    case Kind::null:
+      writer.null();
+      return;
+    case Kind::boolean:
+      writer.boolean(value.boolean);
+      return;
+    case Kind::integer:
+      writer.integer(value.integer);
+      return;
+    case Kind::number:
+      writer.raw(format_double(value.number));
+      return;
+    case Kind::string:
+      writer.string(value.string);
+      return;
     case Kind::array:
       writer.begin_array();
       for (const Value& item : value.items) write_value(writer, item);
@@ -190,22 +206,41 @@ void write_value(Writer& writer, const Value& value) {
 void append_escape(std::string& out, unsigned char byte) {
   static constexpr char kHex[] = "0123456789abcdef";
   switch (byte) {
-    case '"': out += "\\\""; return;
-    case '\\': out += "\\\\"; return;
-    case '\n': out += "\\n"; return;
-    case '\r': out += "\\r"; return;
-    case '\t': out += "\\t"; return;
-    case '\b': out += "\\b"; return;
-    case '\f': out += "\\f"; return;
-    default: out += {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0xF]};
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    default:
+      out += {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0xF]};
   }
 }
 
 // Length of the valid UTF-8 sequence that starts `rest`, or 0 if it is not one.
 size_t valid_sequence_length(std::string_view rest) {
   const auto lead = static_cast<unsigned char>(rest[0]);
-  const size_t length =
-      lead < 0x80 ? 1 : lead < 0xC2 ? 0 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : lead < 0xF5 ? 4 : 0;
+  const size_t length = lead < 0x80   ? 1
+                        : lead < 0xC2 ? 0
+                        : lead < 0xE0 ? 2
+                        : lead < 0xF0 ? 3
+                        : lead < 0xF5 ? 4
+                                      : 0;
   if (length == 0 || length > rest.size()) return 0;
   return simdjson::validate_utf8(rest.data(), length) ? length : 0;
 }
@@ -250,23 +285,22 @@ Result<Value> parse(std::string_view text, const ParseLimits& limits) {
   }
 }
 
-Result<std::optional<std::string>> get_string(const Value& object, std::string_view key,
-                                              size_t max_bytes) {
+Result<std::optional<std::string>> get_string(const Value& object, std::string_view key, size_t max_bytes) {
   const Value* value = object.find(key);
   if (value == nullptr || value->kind == Value::Kind::null) return std::optional<std::string>{};
   if (value->kind != Value::Kind::string) {
     return make_error(Errc::invalid_parameter, "field " + std::string(key) + ": must be a string");
   }
   if (value->string.size() > max_bytes) {
-    return make_error(Errc::invalid_parameter, "field " + std::string(key) + ": at most " +
-                                                   std::to_string(max_bytes) + " bytes");
+    return make_error(Errc::invalid_parameter,
+                      "field " + std::string(key) + ": at most " + std::to_string(max_bytes) + " bytes");
   }
   return std::optional<std::string>{value->string};
 }
 
 Result<std::optional<int64_t>> get_amount(const Value& object, std::string_view key) {
-  return get_integer_in(object, key, 1, std::string(key) +
-      " must be an integer number of minor units in [1, 2^53-1]");
+  return get_integer_in(object, key, 1,
+                        std::string(key) + " must be an integer number of minor units in [1, 2^53-1]");
 }
 
 Result<std::optional<int64_t>> get_count(const Value& object, std::string_view key) {
@@ -314,10 +348,24 @@ void Writer::before_value() {
   }
 }
 
-Writer& Writer::begin_object() { raw("{"); first_.push_back(true); return *this; }
-Writer& Writer::begin_array() { raw("["); first_.push_back(true); return *this; }
-Writer& Writer::end_object() { close_container(out_, first_, '}'); return *this; }
-Writer& Writer::end_array() { close_container(out_, first_, ']'); return *this; }
+Writer& Writer::begin_object() {
+  raw("{");
+  first_.push_back(true);
+  return *this;
+}
+Writer& Writer::begin_array() {
+  raw("[");
+  first_.push_back(true);
+  return *this;
+}
+Writer& Writer::end_object() {
+  close_container(out_, first_, '}');
+  return *this;
+}
+Writer& Writer::end_array() {
+  close_container(out_, first_, ']');
+  return *this;
+}
 
 Writer& Writer::key(std::string_view name) {
   before_value();

@@ -19,8 +19,8 @@ struct Value {
   enum class Kind { null, boolean, integer, number, string, array, object };
   Kind kind = Kind::null;
   bool boolean = false;
-  int64_t integer = 0;   // Kind::integer: the token had no fraction and no exponent and fits int64
-  double number = 0;     // Kind::number: any other number token (100.0, 1e2, 2^64)
+  int64_t integer = 0;  // Kind::integer: the token had no fraction and no exponent and fits int64
+  double number = 0;    // Kind::number: any other number token (100.0, 1e2, 2^64)
   std::string string;
   std::vector<Value> items;
   std::vector<std::pair<std::string, Value>> members;  // in document order, keys unique
@@ -40,8 +40,7 @@ Result<Value> parse(std::string_view text, const ParseLimits& limits = {});
 
 // Field readers for request objects; errors are invalid_parameter naming the field.
 // Absent or null → std::nullopt (the caller decides whether it is required).
-Result<std::optional<std::string>> get_string(const Value& object, std::string_view key,
-                                              size_t max_bytes);
+Result<std::optional<std::string>> get_string(const Value& object, std::string_view key, size_t max_bytes);
 // An amount: an integer token in [1, 2^53 - 1]; 100.0, 1e2, "100", 0, -1 are refused.
 Result<std::optional<int64_t>> get_amount(const Value& object, std::string_view key);
 // A non-negative integer token in [0, 2^53 - 1].

@@ -14,9 +14,12 @@ int main(int argc, char** argv) {
         std::fputc('\n', invocation.exit_code == 0 ? stdout : stderr);
       }
       return invocation.exit_code;
-    case Command::serve: return unipay::run_serve(invocation.config);
-    case Command::migrate: return unipay::run_migrate(invocation.config);
-    case Command::app_create: return unipay::run_app_create(invocation.config, invocation.app_create);
+    case Command::serve:
+      return unipay::run_serve(invocation.config);
+    case Command::migrate:
+      return unipay::run_migrate(invocation.config);
+    case Command::app_create:
+      return unipay::run_app_create(invocation.config, invocation.app_create);
   }
   return 2;
 }

@@ -17,13 +17,17 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   out += "# HELP unipay_http_responses_total HTTP responses by status class\n";
   out += "# TYPE unipay_http_responses_total counter\n";
   for (size_t i = 1; i < m.responses_by_class.size(); ++i) {
-    out += fmt::format("unipay_http_responses_total{{class=\"{}xx\"}} {}\n", i, m.responses_by_class[i].load());
+    out +=
+        fmt::format("unipay_http_responses_total{{class=\"{}xx\"}} {}\n", i, m.responses_by_class[i].load());
   }
   counter(out, "unipay_bills_created_total", "bills created", m.bills_created.load());
-  counter(out, "unipay_callbacks_accepted_total", "provider callbacks that changed a bill", m.callbacks_accepted.load());
-  counter(out, "unipay_callbacks_ignored_total", "duplicate or stale callbacks acknowledged", m.callbacks_ignored.load());
+  counter(out, "unipay_callbacks_accepted_total", "provider callbacks that changed a bill",
+          m.callbacks_accepted.load());
+  counter(out, "unipay_callbacks_ignored_total", "duplicate or stale callbacks acknowledged",
+          m.callbacks_ignored.load());
   counter(out, "unipay_callbacks_refused_total", "callbacks refused", m.callbacks_refused.load());
-  counter(out, "unipay_callback_alerts_total", "callbacks with mismatched money or a second trade", m.callback_alerts.load());
+  counter(out, "unipay_callback_alerts_total", "callbacks with mismatched money or a second trade",
+          m.callback_alerts.load());
   counter(out, "unipay_longpolls_open", "long polls waiting", m.longpolls_open.load(), "gauge");
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
   counter(out, "unipay_db_write_batches_total", "group-commit transactions", db.write_batches);

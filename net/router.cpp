@@ -67,7 +67,8 @@ http::RequestHandler make_router(const Api& api) {
       if (route.method == call->request.method) return route.handler(call);
     }
     if (path_known) {
-      http::Response response = http::error_response(make_error(Errc::invalid_parameter, "method not allowed"));
+      http::Response response =
+          http::error_response(make_error(Errc::invalid_parameter, "method not allowed"));
       response.status = 405;
       return call->reply(std::move(response));
     }

@@ -1,14 +1,14 @@
 #include "net/server_main.hpp"
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <csignal>
 #include <cstdio>
 #include <future>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include "actors/runtime.hpp"
 #include "net/app_spec.hpp"
@@ -23,7 +23,8 @@ namespace {
 void setup_logging(const config::ServerConfig& server) {
   auto logger = spdlog::stderr_logger_mt("unipay");
   if (server.log_json) {
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
   }
@@ -85,17 +86,20 @@ int run_serve(const config::Config& config) {
   auto listener = storage::Listener::start(
       setup->conninfo, "unipay_bill", [&rt](std::string payload) { on_notification(rt, payload); },
       [&rt] { rt.refresh_all(); });
-  if (!listener) spdlog::warn("LISTEN unavailable ({}); cross-node wake-ups are off", listener.error().message);
+  if (!listener)
+    spdlog::warn("LISTEN unavailable ({}); cross-node wake-ups are off", listener.error().message);
 
   Metrics metrics;
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }};
   const auto& s = config.server;
-  http::ServerOptions options{s.listen_host, s.listen_port, s.io_threads, s.max_body_bytes, s.max_header_bytes,
-                              s.max_connections, s.read_timeout_ms};
+  http::ServerOptions options{s.listen_host,      s.listen_port,     s.io_threads,     s.max_body_bytes,
+                              s.max_header_bytes, s.max_connections, s.read_timeout_ms};
   // The router reads api.post, so it is set before the first request can arrive.
   std::unique_ptr<http::Server> server;
   std::promise<http::Post> poster;
-  api.post = [future = poster.get_future().share()](std::function<void()> fn) { future.get()(std::move(fn)); };
+  api.post = [future = poster.get_future().share()](std::function<void()> fn) {
+    future.get()(std::move(fn));
+  };
   auto started = http::Server::start(options, make_router(api));
   if (!started) {
     spdlog::error("cannot listen on {}:{}: {}", s.listen_host, s.listen_port, started.error().message);
@@ -141,7 +145,13 @@ int run_app_create(const config::Config& config, const config::AppCreateArgs& ar
   spec.delivery_url = args.delivery_url;
   std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
   json::Writer channels;
-  channels.begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret).end_object().end_object();
+  channels.begin_object()
+      .key("sandbox")
+      .begin_object()
+      .key("secret")
+      .string(sandbox_secret)
+      .end_object()
+      .end_object();
   spec.channels_json = channels.take();
   auto app = new_app(spec);
   if (!app) {

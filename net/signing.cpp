@@ -24,9 +24,7 @@ bool all_of(std::string_view text, Pred pred) {
   return std::all_of(text.begin(), text.end(), pred);
 }
 
-Error unauthorized(std::string message) {
-  return make_error(Errc::unauthorized, std::move(message));
-}
+Error unauthorized(std::string message) { return make_error(Errc::unauthorized, std::move(message)); }
 
 // Exactly 64 lowercase hex: anything else (including "" from a failed HMAC) can never
 // match, so comparisons below fail closed.
@@ -37,8 +35,7 @@ bool is_signature_shape(std::string_view signature) {
 }  // namespace
 
 std::string canonical_request(std::string_view method, std::string_view path_with_query,
-                              std::string_view timestamp, std::string_view nonce,
-                              std::string_view body) {
+                              std::string_view timestamp, std::string_view nonce, std::string_view body) {
   std::string out;
   out.reserve(method.size() + path_with_query.size() + timestamp.size() + nonce.size() + 68);
   out.append(method).append("\n");
@@ -49,11 +46,9 @@ std::string canonical_request(std::string_view method, std::string_view path_wit
   return out;
 }
 
-std::string sign_request(std::string_view secret, std::string_view method,
-                         std::string_view path_with_query, std::string_view timestamp,
-                         std::string_view nonce, std::string_view body) {
-  return crypto::hmac_sha256_hex(
-      secret, canonical_request(method, path_with_query, timestamp, nonce, body));
+std::string sign_request(std::string_view secret, std::string_view method, std::string_view path_with_query,
+                         std::string_view timestamp, std::string_view nonce, std::string_view body) {
+  return crypto::hmac_sha256_hex(secret, canonical_request(method, path_with_query, timestamp, nonce, body));
 }
 
 std::string sign_response(std::string_view secret, int status, std::string_view nonce,
@@ -85,9 +80,9 @@ Status check_timestamp(std::string_view timestamp, int64_t now_s, int64_t window
   if (timestamp.empty() || !all_of(timestamp, is_digit)) {
     return unauthorized("X-Unipay-Timestamp must be unix seconds (decimal digits)");
   }
-  const Error stale = make_error(Errc::stale_timestamp,
-                                 "X-Unipay-Timestamp is more than " + std::to_string(window_s) +
-                                     " s away from the server clock");
+  const Error stale =
+      make_error(Errc::stale_timestamp, "X-Unipay-Timestamp is more than " + std::to_string(window_s) +
+                                            " s away from the server clock");
   int64_t seconds = 0;
   auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), seconds);
   if (ec != std::errc{} || end != timestamp.data() + timestamp.size()) return stale;  // > int64
@@ -100,8 +95,7 @@ Status check_timestamp(std::string_view timestamp, int64_t now_s, int64_t window
 }
 
 Status verify_request(const std::vector<std::string>& secrets, const SignedHeaders& headers,
-                      std::string_view method, std::string_view path_with_query,
-                      std::string_view body) {
+                      std::string_view method, std::string_view path_with_query, std::string_view body) {
   const Error bad = make_error(Errc::bad_signature, "X-Unipay-Signature does not match");
   if (!is_signature_shape(headers.signature)) return bad;
   const std::string canonical =
@@ -112,8 +106,7 @@ Status verify_request(const std::vector<std::string>& secrets, const SignedHeade
     // An empty secret is "not set" (e.g. no previous secret): accepting it would let
     // anyone sign with the empty key.
     if (secret.empty()) continue;
-    matched |= crypto::constant_time_equal(crypto::hmac_sha256_hex(secret, canonical),
-                                           headers.signature);
+    matched |= crypto::constant_time_equal(crypto::hmac_sha256_hex(secret, canonical), headers.signature);
   }
   if (!matched) return bad;
   return ok_status();

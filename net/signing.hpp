@@ -12,17 +12,14 @@ namespace unipay::signing {
 
 // METHOD "\n" PATH_WITH_QUERY "\n" TIMESTAMP "\n" NONCE "\n" hex(SHA-256(body))
 std::string canonical_request(std::string_view method, std::string_view path_with_query,
-                              std::string_view timestamp, std::string_view nonce,
-                              std::string_view body);
+                              std::string_view timestamp, std::string_view nonce, std::string_view body);
 
 // hex HMAC-SHA256(secret, canonical_request(...))
-std::string sign_request(std::string_view secret, std::string_view method,
-                         std::string_view path_with_query, std::string_view timestamp,
-                         std::string_view nonce, std::string_view body);
+std::string sign_request(std::string_view secret, std::string_view method, std::string_view path_with_query,
+                         std::string_view timestamp, std::string_view nonce, std::string_view body);
 
 // hex HMAC-SHA256(secret, STATUS "\n" NONCE "\n" hex(SHA-256(body)))
-std::string sign_response(std::string_view secret, int status, std::string_view nonce,
-                          std::string_view body);
+std::string sign_response(std::string_view secret, int status, std::string_view nonce, std::string_view body);
 
 struct SignedHeaders {
   std::string_view app_id;
@@ -42,11 +39,9 @@ Status check_timestamp(std::string_view timestamp, int64_t now_s, int64_t window
 // bad_signature unless the signature matches one of `secrets` (current, previous);
 // constant-time comparison.
 Status verify_request(const std::vector<std::string>& secrets, const SignedHeaders& headers,
-                      std::string_view method, std::string_view path_with_query,
-                      std::string_view body);
+                      std::string_view method, std::string_view path_with_query, std::string_view body);
 
 // Sandbox channel: hex HMAC-SHA256(sandbox secret, raw body), compared in constant time.
-bool verify_sandbox_signature(std::string_view secret, std::string_view body,
-                              std::string_view signature_hex);
+bool verify_sandbox_signature(std::string_view secret, std::string_view body, std::string_view signature_hex);
 
 }  // namespace unipay::signing

@@ -40,11 +40,11 @@ std::optional<std::vector<std::string>> parse_text_array(std::string_view text) 
 // One catalog row, inserted only when the app exists, so replacing the catalog of an
 // unknown app changes nothing instead of failing the op on the foreign key.
 Statement insert_catalog_item(const std::string& app_id, const CatalogItem& item) {
-  return {"INSERT INTO catalog_items (app_id, item_id, amount_minor, currency, coins) "
-          "SELECT $1::text, $2::text, $3::bigint, $4::text, $5::bigint "
-          "WHERE EXISTS (SELECT 1 FROM apps WHERE app_id = $1::text)",
-          {app_id, item.item_id, std::to_string(item.amount_minor), item.currency,
-           std::to_string(item.coins)}};
+  return {
+      "INSERT INTO catalog_items (app_id, item_id, amount_minor, currency, coins) "
+      "SELECT $1::text, $2::text, $3::bigint, $4::text, $5::bigint "
+      "WHERE EXISTS (SELECT 1 FROM apps WHERE app_id = $1::text)",
+      {app_id, item.item_id, std::to_string(item.amount_minor), item.currency, std::to_string(item.coins)}};
 }
 
 const char* const kCatalogColumns = "item_id, amount_minor, currency, coins";
@@ -61,9 +61,10 @@ std::optional<CatalogItem> parse_catalog_row(const Rows& rows, size_t row) {
 
 std::vector<Statement> insert_app(const App& app, const std::vector<CatalogItem>& catalog) {
   std::vector<Statement> out;
-  out.push_back({"INSERT INTO apps (app_id, name, delivery_url, channels) "
-                 "VALUES ($1, $2, $3, $4::jsonb)",
-                 {app.app_id, app.name, app.delivery_url, app.channels_json}});
+  out.push_back(
+      {"INSERT INTO apps (app_id, name, delivery_url, channels) "
+       "VALUES ($1, $2, $3, $4::jsonb)",
+       {app.app_id, app.name, app.delivery_url, app.channels_json}});
   if (!app.secrets.empty()) {
     out.push_back({"INSERT INTO app_secrets (app_id, generation, secret) VALUES ($1, 1, $2)",
                    {app.app_id, app.secrets.front()}});
@@ -77,11 +78,12 @@ std::vector<Statement> update_app(const std::string& app_id, const std::optional
                                   const std::optional<std::string>& channels_json,
                                   const std::optional<std::vector<CatalogItem>>& catalog) {
   std::vector<Statement> out;
-  out.push_back({"UPDATE apps SET name = COALESCE($2::text, name), "
-                 "delivery_url = COALESCE($3::text, delivery_url), "
-                 "channels = COALESCE($4::jsonb, channels), updated_at = now() "
-                 "WHERE app_id = $1 RETURNING app_id",
-                 {app_id, name, delivery_url, channels_json}});
+  out.push_back(
+      {"UPDATE apps SET name = COALESCE($2::text, name), "
+       "delivery_url = COALESCE($3::text, delivery_url), "
+       "channels = COALESCE($4::jsonb, channels), updated_at = now() "
+       "WHERE app_id = $1 RETURNING app_id",
+       {app_id, name, delivery_url, channels_json}});
   if (catalog) {
     out.push_back({"DELETE FROM catalog_items WHERE app_id = $1", {app_id}});
     for (const auto& item : *catalog) out.push_back(insert_catalog_item(app_id, item));
@@ -93,21 +95,22 @@ std::vector<Statement> update_app(const std::string& app_id, const std::optional
 // unknown app inserts nothing and the statement answers no row. Two rotations racing on
 // one app collide on the primary key; the loser fails instead of skipping a generation.
 Statement rotate_secret(const std::string& app_id, const std::string& new_secret) {
-  return {"WITH cur AS (SELECT a.app_id, COALESCE(max(s.generation), 0) AS gen FROM apps a "
-          "LEFT JOIN app_secrets s ON s.app_id = a.app_id WHERE a.app_id = $1::text "
-          "GROUP BY a.app_id), "
-          "ins AS (INSERT INTO app_secrets (app_id, generation, secret) "
-          "SELECT app_id, gen + 1, $2::text FROM cur RETURNING generation), "
-          "del AS (DELETE FROM app_secrets WHERE app_id = $1::text "
-          "AND generation < (SELECT gen FROM cur)), "
-          "touch AS (UPDATE apps SET updated_at = now() WHERE app_id IN (SELECT app_id FROM cur)) "
-          "SELECT generation FROM ins",
-          {app_id, new_secret}};
+  return {
+      "WITH cur AS (SELECT a.app_id, COALESCE(max(s.generation), 0) AS gen FROM apps a "
+      "LEFT JOIN app_secrets s ON s.app_id = a.app_id WHERE a.app_id = $1::text "
+      "GROUP BY a.app_id), "
+      "ins AS (INSERT INTO app_secrets (app_id, generation, secret) "
+      "SELECT app_id, gen + 1, $2::text FROM cur RETURNING generation), "
+      "del AS (DELETE FROM app_secrets WHERE app_id = $1::text "
+      "AND generation < (SELECT gen FROM cur)), "
+      "touch AS (UPDATE apps SET updated_at = now() WHERE app_id IN (SELECT app_id FROM cur)) "
+      "SELECT generation FROM ins",
+      {app_id, new_secret}};
 }
 
 Statement select_app(const std::string& app_id) {
-  return {"SELECT a.app_id, a.name, a.delivery_url, a.channels::text, " +
-              sql::ms_column("a.created_at") + ", " + sql::ms_column("a.updated_at") +
+  return {"SELECT a.app_id, a.name, a.delivery_url, a.channels::text, " + sql::ms_column("a.created_at") +
+              ", " + sql::ms_column("a.updated_at") +
               ", ARRAY(SELECT s.secret FROM app_secrets s WHERE s.app_id = a.app_id "
               "ORDER BY s.generation DESC LIMIT 2) "
               "FROM apps a WHERE a.app_id = $1",
@@ -132,8 +135,7 @@ std::optional<App> parse_app(const Rows& rows) {
 }
 
 Statement select_catalog(const std::string& app_id) {
-  return {std::string("SELECT ") + kCatalogColumns +
-              " FROM catalog_items WHERE app_id = $1 ORDER BY item_id",
+  return {std::string("SELECT ") + kCatalogColumns + " FROM catalog_items WHERE app_id = $1 ORDER BY item_id",
           {app_id}};
 }
 
@@ -146,8 +148,7 @@ std::vector<CatalogItem> parse_catalog(const Rows& rows) {
 }
 
 Statement select_catalog_item(const std::string& app_id, const std::string& item_id) {
-  return {std::string("SELECT ") + kCatalogColumns +
-              " FROM catalog_items WHERE app_id = $1 AND item_id = $2",
+  return {std::string("SELECT ") + kCatalogColumns + " FROM catalog_items WHERE app_id = $1 AND item_id = $2",
           {app_id, item_id}};
 }
 
@@ -159,10 +160,11 @@ std::optional<CatalogItem> parse_catalog_item(const Rows& rows) {
 // A nonce older than the window may come again: the upsert refreshes it and counts it
 // as fresh, so the answer never depends on whether the purge has run.
 Statement insert_nonce(const std::string& app_id, const std::string& nonce, int window_s) {
-  return {"INSERT INTO nonces (app_id, nonce) VALUES ($1, $2) "
-          "ON CONFLICT (app_id, nonce) DO UPDATE SET seen_at = now() "
-          "WHERE nonces.seen_at < now() - $3::integer * interval '1 second' RETURNING 1",
-          {app_id, nonce, std::to_string(window_s)}};
+  return {
+      "INSERT INTO nonces (app_id, nonce) VALUES ($1, $2) "
+      "ON CONFLICT (app_id, nonce) DO UPDATE SET seen_at = now() "
+      "WHERE nonces.seen_at < now() - $3::integer * interval '1 second' RETURNING 1",
+      {app_id, nonce, std::to_string(window_s)}};
 }
 
 std::vector<Statement> purge_expired(int nonce_window_s, int idempotency_keep_s) {

@@ -21,9 +21,9 @@ struct App {
   std::string app_id;
   std::string name;
   std::string delivery_url;
-  std::string channels_json = "{}";        // the `channels` object as given (secrets included)
-  std::vector<std::string> secrets;        // newest first: [current, previous]
-  std::string created_at;                  // RFC 3339, as stored
+  std::string channels_json = "{}";  // the `channels` object as given (secrets included)
+  std::vector<std::string> secrets;  // newest first: [current, previous]
+  std::string created_at;            // RFC 3339, as stored
   std::string updated_at;
 };
 

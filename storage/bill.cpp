@@ -110,8 +110,7 @@ std::string format_rfc3339_ms(Millis t) {
   char out[32];
   std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
                 unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
-                int(hms.minutes().count()), int(hms.seconds().count()),
-                int(hms.subseconds().count()));
+                int(hms.minutes().count()), int(hms.seconds().count()), int(hms.subseconds().count()));
   return out;
 }
 

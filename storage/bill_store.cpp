@@ -12,10 +12,31 @@ constexpr int kIdempotencyKeepS = 86400;
 
 // The bill's columns in the order parse_bill reads them: the one list every bill select uses.
 enum BillColumn : size_t {
-  c_bill_id, c_app_id, c_user_id, c_item_id, c_channel, c_bill_type, c_amount_minor,
-  c_currency, c_coins, c_passinfo, c_os, c_app_version, c_sdk_version, c_map_user_id,
-  c_extra, c_state, c_version, c_provider_trade_no, c_client_token_hash, c_created_at,
-  c_paid_at, c_delivered_at, c_expires_at, c_late_payment, kBillColumnCount
+  c_bill_id,
+  c_app_id,
+  c_user_id,
+  c_item_id,
+  c_channel,
+  c_bill_type,
+  c_amount_minor,
+  c_currency,
+  c_coins,
+  c_passinfo,
+  c_os,
+  c_app_version,
+  c_sdk_version,
+  c_map_user_id,
+  c_extra,
+  c_state,
+  c_version,
+  c_provider_trade_no,
+  c_client_token_hash,
+  c_created_at,
+  c_paid_at,
+  c_delivered_at,
+  c_expires_at,
+  c_late_payment,
+  kBillColumnCount
 };
 
 const std::string& bill_select_columns() {
@@ -39,19 +60,36 @@ const std::string& bill_insert_sql() {
       "expires_at, late_payment) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
       "$6::text, $7::bigint, $8::text, $9::bigint, $10::text, $11::text, $12::text, $13::text, "
       "$14::text, $15::jsonb, $16::text, $17::bigint, $18::text, $19::text, " +
-      sql::ms_param(20) + ", " + sql::ms_param(21) + ", " + sql::ms_param(22) + ", " +
-      sql::ms_param(23) + ", $24::boolean";
+      sql::ms_param(20) + ", " + sql::ms_param(21) + ", " + sql::ms_param(22) + ", " + sql::ms_param(23) +
+      ", $24::boolean";
   return sql;
 }
 
 std::vector<std::optional<std::string>> bill_params(const Bill& b) {
-  return {b.bill_id, b.app_id, b.user_id, b.item_id, b.channel,
-          std::string(to_string(b.bill_type)), std::to_string(b.amount_minor), b.currency,
-          std::to_string(b.coins), b.passinfo, b.os, b.app_version, b.sdk_version,
-          b.map_user_id, b.extra_json, std::string(to_string(b.state)),
-          std::to_string(b.version), sql::null_if_empty(b.provider_trade_no),
-          b.client_token_hash, sql::ms_text(b.created_at), sql::ms_text(b.paid_at),
-          sql::ms_text(b.delivered_at), sql::ms_text(b.expires_at), sql::bool_text(b.late_payment)};
+  return {b.bill_id,
+          b.app_id,
+          b.user_id,
+          b.item_id,
+          b.channel,
+          std::string(to_string(b.bill_type)),
+          std::to_string(b.amount_minor),
+          b.currency,
+          std::to_string(b.coins),
+          b.passinfo,
+          b.os,
+          b.app_version,
+          b.sdk_version,
+          b.map_user_id,
+          b.extra_json,
+          std::string(to_string(b.state)),
+          std::to_string(b.version),
+          sql::null_if_empty(b.provider_trade_no),
+          b.client_token_hash,
+          sql::ms_text(b.created_at),
+          sql::ms_text(b.paid_at),
+          sql::ms_text(b.delivered_at),
+          sql::ms_text(b.expires_at),
+          sql::bool_text(b.late_payment)};
 }
 
 // Appends a parameter and answers its placeholder, for statements with optional filters.
@@ -68,8 +106,7 @@ Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& 
 
 // A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
 // purge that has not run yet never blocks a new request with an expired key.
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency,
-                      int keep_s) {
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s) {
   Statement st{"", bill_params(bill)};
   if (!idempotency) {
     st.sql = bill_insert_sql() + " RETURNING true";
@@ -82,7 +119,9 @@ Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& 
       "status = EXCLUDED.status, response_body = EXCLUDED.response_body, created_at = now() "
       "WHERE idempotency_keys.created_at < now() - $30::integer * interval '1 second' "
       "RETURNING 1), "
-      "b AS (" + bill_insert_sql() + " WHERE EXISTS (SELECT 1 FROM idem) RETURNING 1) "
+      "b AS (" +
+      bill_insert_sql() +
+      " WHERE EXISTS (SELECT 1 FROM idem) RETURNING 1) "
       "SELECT EXISTS (SELECT 1 FROM b)";
   const IdempotencyRecord& r = *idempotency;
   for (auto v : {r.app_id, r.key, r.request_sha256, std::to_string(r.status), r.response_body,
@@ -93,18 +132,18 @@ Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& 
 }
 
 Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s) {
-  return {"SELECT request_sha256, status, response_body, app_id, idem_key FROM idempotency_keys "
-          "WHERE app_id = $1 AND idem_key = $2 "
-          "AND created_at >= now() - $3::integer * interval '1 second'",
-          {app_id, key, std::to_string(keep_s)}};
+  return {
+      "SELECT request_sha256, status, response_body, app_id, idem_key FROM idempotency_keys "
+      "WHERE app_id = $1 AND idem_key = $2 "
+      "AND created_at >= now() - $3::integer * interval '1 second'",
+      {app_id, key, std::to_string(keep_s)}};
 }
 
 std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows) {
   if (rows.empty() || rows.rows[0].size() < 5) return std::nullopt;
   auto status = sql::to_int64(rows, 0, 1);
   if (!status) return std::nullopt;
-  return IdempotencyRecord{rows.text(0, 3), rows.text(0, 4), rows.text(0, 0), int(*status),
-                           rows.text(0, 2)};
+  return IdempotencyRecord{rows.text(0, 3), rows.text(0, 4), rows.text(0, 0), int(*status), rows.text(0, 2)};
 }
 
 Statement select_bill(const std::string& bill_id) {
@@ -152,9 +191,10 @@ std::optional<Bill> parse_bill(const Rows& rows, size_t row) {
 }
 
 Statement insert_callback_audit(const CallbackAudit& a) {
-  return {"INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) "
-          "VALUES ($1, $2, $3, $4, $5, $6)",
-          {a.app_id, a.channel, a.bill_id, a.body_sha256, a.verdict, a.detail}};
+  return {
+      "INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) "
+      "VALUES ($1, $2, $3, $4, $5, $6)",
+      {a.app_id, a.channel, a.bill_id, a.body_sha256, a.verdict, a.detail}};
 }
 
 // Data-modifying CTEs always run, so each one filters on `upd` (empty when the
@@ -163,8 +203,9 @@ Statement insert_callback_audit(const CallbackAudit& a) {
 Statement transition_statement(const TransitionWrite& w) {
   static const std::string sql =
       "WITH upd AS (UPDATE bills SET state = $3::text, version = $4::bigint, "
-      "provider_trade_no = $5::text, paid_at = " + sql::ms_param(6) + ", delivered_at = " +
-      sql::ms_param(7) + ", late_payment = $8::boolean "
+      "provider_trade_no = $5::text, paid_at = " +
+      sql::ms_param(6) + ", delivered_at = " + sql::ms_param(7) +
+      ", late_payment = $8::boolean "
       "WHERE bill_id = $1::text AND version = $2::bigint RETURNING bill_id, state, version), "
       "job AS (INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at, lease_owner, "
       "lease_until) SELECT 'delivery', bill_id, 0, now(), $10::text, "
@@ -180,15 +221,13 @@ Statement transition_statement(const TransitionWrite& w) {
   const Bill& b = w.next;
   Statement st{sql,
                {b.bill_id, std::to_string(w.expected_version), std::string(to_string(b.state)),
-                std::to_string(b.version), sql::null_if_empty(b.provider_trade_no),
-                sql::ms_text(b.paid_at), sql::ms_text(b.delivered_at),
-                sql::bool_text(b.late_payment), sql::bool_text(w.enqueue_delivery),
-                w.lease_owner, std::to_string(w.lease.count()),
+                std::to_string(b.version), sql::null_if_empty(b.provider_trade_no), sql::ms_text(b.paid_at),
+                sql::ms_text(b.delivered_at), sql::bool_text(b.late_payment),
+                sql::bool_text(w.enqueue_delivery), w.lease_owner, std::to_string(w.lease.count()),
                 sql::bool_text(w.finish_delivery), sql::bool_text(w.audit.has_value())}};
   const CallbackAudit none{};
   const CallbackAudit& a = w.audit ? *w.audit : none;
-  for (const auto* v : {&a.app_id, &a.channel, &a.bill_id, &a.body_sha256, &a.verdict,
-                        &a.detail}) {
+  for (const auto* v : {&a.app_id, &a.channel, &a.bill_id, &a.body_sha256, &a.verdict, &a.detail}) {
     st.params.emplace_back(*v);
   }
   return st;
@@ -219,9 +258,10 @@ Statement list_bills(const BillQuery& q) {
 }
 
 Statement select_expired_bills(int limit) {
-  return {"SELECT bill_id FROM bills WHERE state = 'created' AND expires_at < now() "
-          "ORDER BY expires_at LIMIT $1::integer",
-          {std::to_string(limit)}};
+  return {
+      "SELECT bill_id FROM bills WHERE state = 'created' AND expires_at < now() "
+      "ORDER BY expires_at LIMIT $1::integer",
+      {std::to_string(limit)}};
 }
 
 }  // namespace unipay::storage

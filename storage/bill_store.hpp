@@ -27,8 +27,7 @@ struct IdempotencyRecord {
 Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency);
 // The same with the key's lifetime given: a stored key older than keep_s seconds is
 // replaced and counts as new. The overload above keeps keys 86400 s (DESIGN §3: 24 h).
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency,
-                      int keep_s);
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s);
 
 // One row: request_sha256, status, response_body (then app_id, idem_key); none when the
 // key is unknown or older than keep_s seconds.
@@ -56,7 +55,7 @@ struct TransitionWrite {
   bool enqueue_delivery = false;  // insert the bill's delivery job, due now, leased to:
   std::string lease_owner;
   std::chrono::milliseconds lease{30000};
-  bool finish_delivery = false;   // delete the bill's delivery job (delivery confirmed)
+  bool finish_delivery = false;        // delete the bill's delivery job (delivery confirmed)
   std::optional<CallbackAudit> audit;  // audit row of the callback that caused it
 };
 
@@ -72,8 +71,8 @@ struct BillQuery {
   std::optional<std::string> user_id;
   std::optional<BillState> state;
   std::optional<std::string> channel;
-  std::optional<Millis> from;   // created_at >= from
-  std::optional<Millis> to;     // created_at < to
+  std::optional<Millis> from;                // created_at >= from
+  std::optional<Millis> to;                  // created_at < to
   std::optional<std::string> after_bill_id;  // cursor: bill ids sort by creation time
   int limit = 50;
 };

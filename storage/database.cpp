@@ -26,8 +26,7 @@ struct Database::Impl {
 
 Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options) {
   if (options.reader_connections < 1 || options.max_batch_ops < 1) {
-    return make_error(Errc::invalid_parameter,
-                      "reader_connections and max_batch_ops must be at least 1");
+    return make_error(Errc::invalid_parameter, "reader_connections and max_batch_ops must be at least 1");
   }
   auto writer_conn = pg::connect(options.conninfo, "unipay-writer", Errc::storage_read);
   if (!writer_conn) return writer_conn.error();
@@ -40,10 +39,9 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
   std::unique_ptr<Database> db(new Database());
   db->impl_ = std::make_unique<Impl>();
   db->impl_->conninfo = options.conninfo;
-  db->impl_->readers =
-      std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops);
-  db->impl_->writer = std::make_unique<GroupWriter>(
-      std::move(*writer_conn), options.write_queue_limit_ops, options.max_batch_ops);
+  db->impl_->readers = std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops);
+  db->impl_->writer = std::make_unique<GroupWriter>(std::move(*writer_conn), options.write_queue_limit_ops,
+                                                    options.max_batch_ops);
   return db;
 }
 

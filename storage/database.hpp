@@ -39,10 +39,10 @@ using ReadDone = std::function<void(Result<Rows>)>;
 
 struct DatabaseOptions {
   std::string conninfo;
-  int reader_connections = 4;          // reader threads, one connection each
+  int reader_connections = 4;             // reader threads, one connection each
   size_t write_queue_limit_ops = 100000;  // queued write ops beyond this are refused (busy)
   size_t read_queue_limit_ops = 100000;   // queued reads beyond this are refused (busy)
-  size_t max_batch_ops = 512;          // write ops grouped into one transaction at most
+  size_t max_batch_ops = 512;             // write ops grouped into one transaction at most
 };
 
 struct DatabaseStats {
@@ -53,9 +53,9 @@ struct DatabaseStats {
   uint64_t read_errors = 0;
   size_t write_queue_depth = 0;
   size_t read_queue_depth = 0;
-  uint64_t write_refused = 0;     // writes refused with busy (queue full)
-  uint64_t read_refused = 0;      // reads refused with busy (queue full)
-  uint64_t writer_reconnects = 0; // the writer's connection was lost and re-established
+  uint64_t write_refused = 0;      // writes refused with busy (queue full)
+  uint64_t read_refused = 0;       // reads refused with busy (queue full)
+  uint64_t writer_reconnects = 0;  // the writer's connection was lost and re-established
 };
 
 class Database {
@@ -103,8 +103,7 @@ class Listener {
 
   // Connects and runs LISTEN before returning, so every notification committed after
   // start() returns is delivered. Unreachable → storage_read.
-  static Result<std::unique_ptr<Listener>> start(const std::string& conninfo,
-                                                 const std::string& channel,
+  static Result<std::unique_ptr<Listener>> start(const std::string& conninfo, const std::string& channel,
                                                  OnNotify on_notify, OnReconnect on_reconnect);
   ~Listener();  // stops and joins the thread; no callback runs after it returns
   Listener(const Listener&) = delete;

@@ -123,8 +123,8 @@ Result<std::unique_ptr<Cluster>> make_cluster(const EmbeddedPgOptions& options, 
 
 Status init_if_new(const Cluster& c) {
   if (fs::exists(c.data / "PG_VERSION")) return ok_status();
-  auto run = c.tool("initdb", {"-D", c.data.string(), "-U", "postgres", "--auth=trust", "-E",
-                               "UTF8", "--locale=C.UTF-8"});
+  auto run = c.tool(
+      "initdb", {"-D", c.data.string(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"});
   if (!run) return run.error();
   if (run->exit_code != 0) return fail("initdb failed: " + run->output);
   return ok_status();
@@ -170,10 +170,10 @@ std::string tail_of(const fs::path& file, size_t bytes) {
 
 Result<ProgramRun> pg_ctl_start(const Cluster& c) {
   // -o goes through pg_ctl's shell: quote the socket directory.
-  const std::string opts = "-p " + std::to_string(c.port) + " -k '" + c.run.string() +
-                           "' -c listen_addresses=''";
-  return c.tool("pg_ctl", {"-D", c.data.string(), "-l", c.log.string(), "-w", "-t", "60", "-o",
-                           opts, "start"});
+  const std::string opts =
+      "-p " + std::to_string(c.port) + " -k '" + c.run.string() + "' -c listen_addresses=''";
+  return c.tool("pg_ctl",
+                {"-D", c.data.string(), "-l", c.log.string(), "-w", "-t", "60", "-o", opts, "start"});
 }
 
 Status start_server(const Cluster& c) {
@@ -198,8 +198,8 @@ std::string conninfo_value(const std::string& value) {
 }
 
 std::string make_conninfo(const Cluster& c, const std::string& dbname) {
-  return "host=" + conninfo_value(c.run.string()) + " port=" + std::to_string(c.port) +
-         " dbname=" + dbname + " user=postgres";
+  return "host=" + conninfo_value(c.run.string()) + " port=" + std::to_string(c.port) + " dbname=" + dbname +
+         " user=postgres";
 }
 
 Status create_database_if_missing(const Cluster& c) {
@@ -210,8 +210,8 @@ Status create_database_if_missing(const Cluster& c) {
     conn = pg::connect(make_conninfo(c, "postgres"), "unipay-embedded", Errc::storage_write);
   }
   if (!conn) return conn.error();
-  auto found = pg::exec(conn->get(), {"SELECT 1 FROM pg_database WHERE datname = 'unipay'", {}},
-                        Errc::storage_write);
+  auto found =
+      pg::exec(conn->get(), {"SELECT 1 FROM pg_database WHERE datname = 'unipay'", {}}, Errc::storage_write);
   if (!found) return found.error();
   if (!found->empty()) return ok_status();
   auto created = pg::exec(conn->get(), {"CREATE DATABASE unipay", {}}, Errc::storage_write);

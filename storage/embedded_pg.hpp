@@ -12,9 +12,9 @@
 namespace unipay::storage {
 
 struct EmbeddedPgOptions {
-  std::filesystem::path data_dir;     // the cluster lives in data_dir/pg
+  std::filesystem::path data_dir;  // the cluster lives in data_dir/pg
   std::filesystem::path bin_dir = "/usr/lib/postgresql/15/bin";
-  int port = 5432;                    // only names the socket file: <data_dir>/pg/run/.s.PGSQL.<port>
+  int port = 5432;  // only names the socket file: <data_dir>/pg/run/.s.PGSQL.<port>
 };
 
 class EmbeddedPostgres {

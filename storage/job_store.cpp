@@ -12,8 +12,8 @@ namespace {
 std::string job_columns(const std::string& alias) {
   const std::string p = alias + ".";
   return p + "job_id, " + p + "kind, " + p + "bill_id, " + p + "attempt, " +
-         sql::ms_column(p + "next_attempt_at") + ", " + sql::ms_column(p + "created_at") +
-         ", " + p + "last_error";
+         sql::ms_column(p + "next_attempt_at") + ", " + sql::ms_column(p + "created_at") + ", " + p +
+         "last_error";
 }
 
 }  // namespace
@@ -22,50 +22,54 @@ std::string job_columns(const std::string& alias) {
 // another claimer holds are skipped rather than waited for. A row that another claimer
 // leased and committed meanwhile is re-checked on lock (READ COMMITTED re-evaluates the
 // WHERE on the newest version), and its fresh lease excludes it.
-Statement claim_due_jobs(const std::string& kind, const std::string& owner,
-                         std::chrono::milliseconds lease, int limit) {
-  return {"WITH due AS MATERIALIZED (SELECT job_id FROM jobs WHERE kind = $1::text "
-          "AND dead_at IS NULL AND next_attempt_at <= now() "
-          "AND (lease_until IS NULL OR lease_until < now()) "
-          "ORDER BY next_attempt_at LIMIT $4::integer FOR UPDATE SKIP LOCKED) "
-          "UPDATE jobs j SET lease_owner = $2::text, "
-          "lease_until = now() + $3::bigint * interval '1 millisecond' "
-          "FROM due WHERE j.job_id = due.job_id RETURNING " + job_columns("j"),
-          {kind, owner, std::to_string(lease.count()), std::to_string(limit)}};
+Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
+                         int limit) {
+  return {
+      "WITH due AS MATERIALIZED (SELECT job_id FROM jobs WHERE kind = $1::text "
+      "AND dead_at IS NULL AND next_attempt_at <= now() "
+      "AND (lease_until IS NULL OR lease_until < now()) "
+      "ORDER BY next_attempt_at LIMIT $4::integer FOR UPDATE SKIP LOCKED) "
+      "UPDATE jobs j SET lease_owner = $2::text, "
+      "lease_until = now() + $3::bigint * interval '1 millisecond' "
+      "FROM due WHERE j.job_id = due.job_id RETURNING " +
+          job_columns("j"),
+      {kind, owner, std::to_string(lease.count()), std::to_string(limit)}};
 }
 
 Statement release_leases_of(const std::string& owner) {
-  return {"UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
-          {owner}};
+  return {"UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", {owner}};
 }
 
 Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_done,
                          std::chrono::milliseconds delay, std::chrono::milliseconds lease,
                          const std::string& last_error) {
-  return {"UPDATE jobs SET attempt = $3::integer, "
-          "next_attempt_at = now() + $4::bigint * interval '1 millisecond', "
-          "lease_until = now() + ($4::bigint + $5::bigint) * interval '1 millisecond', "
-          "last_error = $6::text WHERE job_id = $1::bigint AND lease_owner = $2::text "
-          "RETURNING job_id",
-          {std::to_string(job_id), owner, std::to_string(attempt_done),
-           std::to_string(delay.count()), std::to_string(lease.count()), last_error}};
+  return {
+      "UPDATE jobs SET attempt = $3::integer, "
+      "next_attempt_at = now() + $4::bigint * interval '1 millisecond', "
+      "lease_until = now() + ($4::bigint + $5::bigint) * interval '1 millisecond', "
+      "last_error = $6::text WHERE job_id = $1::bigint AND lease_owner = $2::text "
+      "RETURNING job_id",
+      {std::to_string(job_id), owner, std::to_string(attempt_done), std::to_string(delay.count()),
+       std::to_string(lease.count()), last_error}};
 }
 
 Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& last_error) {
-  return {"UPDATE jobs SET attempt = $2::integer, last_error = $3::text, dead_at = now(), "
-          "lease_owner = NULL, lease_until = NULL WHERE job_id = $1::bigint RETURNING job_id",
-          {std::to_string(job_id), std::to_string(attempt_done), last_error}};
+  return {
+      "UPDATE jobs SET attempt = $2::integer, last_error = $3::text, dead_at = now(), "
+      "lease_owner = NULL, lease_until = NULL WHERE job_id = $1::bigint RETURNING job_id",
+      {std::to_string(job_id), std::to_string(attempt_done), last_error}};
 }
 
 // A replay starts a fresh delivery run: attempt and created_at restart, so the retry
 // actor's backoff begins at its first step and its give-up window (counted from
 // created_at) is whole again instead of dead-lettering the job on its first failure.
 Statement replay_delivery_job(const std::string& app_id_or_empty, const std::string& bill_id) {
-  return {"UPDATE jobs j SET dead_at = NULL, next_attempt_at = now(), lease_owner = NULL, "
-          "lease_until = NULL, attempt = 0, created_at = now() FROM bills b "
-          "WHERE j.kind = 'delivery' AND j.bill_id = $2::text AND b.bill_id = j.bill_id "
-          "AND ($1::text = '' OR b.app_id = $1::text) RETURNING j.job_id",
-          {app_id_or_empty, bill_id}};
+  return {
+      "UPDATE jobs j SET dead_at = NULL, next_attempt_at = now(), lease_owner = NULL, "
+      "lease_until = NULL, attempt = 0, created_at = now() FROM bills b "
+      "WHERE j.kind = 'delivery' AND j.bill_id = $2::text AND b.bill_id = j.bill_id "
+      "AND ($1::text = '' OR b.app_id = $1::text) RETURNING j.job_id",
+      {app_id_or_empty, bill_id}};
 }
 
 std::vector<Job> parse_jobs(const Rows& rows) {
@@ -77,8 +81,8 @@ std::vector<Job> parse_jobs(const Rows& rows) {
     auto next = sql::to_millis(rows, row, 4);
     auto created = sql::to_millis(rows, row, 5);
     if (!id || !attempt || !next || !created) continue;
-    out.push_back(Job{*id, rows.text(row, 1), rows.text(row, 2), int(*attempt), *next,
-                      *created, rows.text(row, 6)});
+    out.push_back(
+        Job{*id, rows.text(row, 1), rows.text(row, 2), int(*attempt), *next, *created, rows.text(row, 6)});
   }
   return out;
 }

@@ -16,7 +16,7 @@ struct Job {
   int64_t job_id = 0;
   std::string kind;  // "delivery" | "verify"
   std::string bill_id;
-  int attempt = 0;   // attempts already made
+  int attempt = 0;  // attempts already made
   Millis next_attempt_at{};
   Millis created_at{};
   std::string last_error;
@@ -24,8 +24,8 @@ struct Job {
 
 // Claims up to `limit` due, unleased (or lease-expired), not dead jobs of `kind` for
 // `owner` until now + lease. Returns the claimed jobs (see parse_jobs).
-Statement claim_due_jobs(const std::string& kind, const std::string& owner,
-                         std::chrono::milliseconds lease, int limit);
+Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
+                         int limit);
 
 // Clears the leases `owner` still holds (a restarted node takes its own jobs back).
 Statement release_leases_of(const std::string& owner);

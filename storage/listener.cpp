@@ -44,8 +44,7 @@ struct Listener::Impl {
   bool reconnect();
 };
 
-Result<std::unique_ptr<Listener>> Listener::start(const std::string& conninfo,
-                                                  const std::string& channel,
+Result<std::unique_ptr<Listener>> Listener::start(const std::string& conninfo, const std::string& channel,
                                                   OnNotify on_notify, OnReconnect on_reconnect) {
   auto conn = pg::connect(conninfo, "unipay-listener", Errc::storage_read);
   if (!conn) return conn.error();

@@ -34,8 +34,13 @@ void on_notice(void* arg, const PGresult* notice) {
 Result<Conn> connect(const std::string& conninfo, const char* role, Errc errc) {
   // Keywords before "dbname" are defaults the expanded conninfo overrides; the fallback
   // application name only applies when the conninfo sets none.
-  const char* keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "dbname", "fallback_application_name", nullptr};
+  const char* keys[] = {"connect_timeout",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "dbname",
+                        "fallback_application_name",
+                        nullptr};
   const char* values[] = {"10", "30", "10", "3", conninfo.c_str(), role, nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn) return make_error(errc, "libpq: out of memory");
@@ -70,8 +75,8 @@ Rows to_rows(const PGresult* result) {
       if (PQgetisnull(result, r, c)) {
         row.emplace_back(std::nullopt);
       } else {
-        row.emplace_back(std::string(PQgetvalue(result, r, c),
-                                     static_cast<size_t>(PQgetlength(result, r, c))));
+        row.emplace_back(
+            std::string(PQgetvalue(result, r, c), static_cast<size_t>(PQgetlength(result, r, c))));
       }
     }
   }
@@ -84,16 +89,16 @@ int send_statement(PGconn* conn, const Statement& statement) {
   std::vector<const char*> values;
   values.reserve(statement.params.size());
   for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
-  return PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()),
-                           nullptr, values.data(), nullptr, nullptr, /*resultFormat=*/0);
+  return PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                           values.data(), nullptr, nullptr, /*resultFormat=*/0);
 }
 
 Result<Rows> exec(PGconn* conn, const Statement& statement, Errc errc) {
   std::vector<const char*> values;
   values.reserve(statement.params.size());
   for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
-  ResultPtr result(PQexecParams(conn, statement.sql.c_str(), static_cast<int>(values.size()),
-                                nullptr, values.data(), nullptr, nullptr, 0));
+  ResultPtr result(PQexecParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                values.data(), nullptr, nullptr, 0));
   if (!result) return make_error(errc, connection_error(conn));
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {

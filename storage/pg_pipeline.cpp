@@ -16,7 +16,7 @@ struct Sent {
 struct Received {
   bool lost = false;
   bool commit_ok = false;
-  std::string error;      // the first error result (a FATAL from the server included)
+  std::string error;       // the first error result (a FATAL from the server included)
   std::vector<Rows> rows;  // one per statement, flattened over the ops
 };
 
@@ -127,8 +127,7 @@ TxnOutcome run_transaction(PGconn* conn, std::span<WriteOp> ops) {
     out.rows = split_by_op(ops, got.rows);
     return out;
   }
-  out.error = !got.error.empty() ? got.error : !sent.error.empty() ? sent.error
-                                                                  : connection_error(conn);
+  out.error = !got.error.empty() ? got.error : !sent.error.empty() ? sent.error : connection_error(conn);
   if (got.lost || PQexitPipelineMode(conn) != 1) return out;  // connection_lost
   // An error inside BEGIN ... leaves the block open in the failed state: close it.
   if (PQtransactionStatus(conn) != PQTRANS_IDLE) (void)exec_script(conn, "ROLLBACK", Errc::storage_write);

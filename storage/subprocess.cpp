@@ -1,6 +1,7 @@
 #include "storage/subprocess.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,7 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <signal.h>
 
 extern char** environ;
 
@@ -37,8 +37,7 @@ struct FileActions {
 
 }  // namespace
 
-Result<ProgramRun> run_program(const std::vector<std::string>& argv, const std::string& cwd,
-                               int log_fd) {
+Result<ProgramRun> run_program(const std::vector<std::string>& argv, const std::string& cwd, int log_fd) {
   if (argv.empty()) return make_error(Errc::invalid_parameter, "empty command");
   std::string header = "$";
   for (const auto& arg : argv) header += " " + arg;
@@ -58,8 +57,7 @@ Result<ProgramRun> run_program(const std::vector<std::string>& argv, const std::
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, args[0], &fa.actions, nullptr, args.data(), environ);
   if (rc != 0) {
-    return make_error(Errc::storage_write,
-                      "cannot run " + argv[0] + ": " + std::strerror(rc));
+    return make_error(Errc::storage_write, "cannot run " + argv[0] + ": " + std::strerror(rc));
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {

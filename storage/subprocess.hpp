@@ -17,8 +17,7 @@ struct ProgramRun {
 
 // Runs argv[0] (an absolute path) in `cwd` with stdin from /dev/null; its stdout and stderr
 // are appended to the open file `log_fd` (and returned). Blocking.
-Result<ProgramRun> run_program(const std::vector<std::string>& argv, const std::string& cwd,
-                               int log_fd);
+Result<ProgramRun> run_program(const std::vector<std::string>& argv, const std::string& cwd, int log_fd);
 
 // Whether `pid` is a running PostgreSQL process, by /proc: a killed postmaster that nobody
 // reaped stays a zombie, which kill(pid, 0) still reports as alive.

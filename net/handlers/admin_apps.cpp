@@ -10,15 +10,17 @@ namespace {
 
 // Reads the app and its catalog, then answers {"app": ..., "secret"?}.
 void answer_app(const CallPtr& call, const std::string& app_id, int status, std::string secret) {
-  call->api.db->read(storage::select_app(app_id), call->resume<storage::Rows>([=](Result<storage::Rows> rows) {
-    if (!rows) return call->fail(rows.error());
-    auto app = storage::parse_app(*rows);
-    if (!app) return call->fail(Errc::not_found, "no such app");
-    call->api.db->read(storage::select_catalog(app_id), call->resume<storage::Rows>([=](Result<storage::Rows> items) {
-      if (!items) return call->fail(items.error());
-      call->reply(status, app_answer(*app, storage::parse_catalog(*items), secret));
-    }));
-  }));
+  call->api.db->read(
+      storage::select_app(app_id), call->resume<storage::Rows>([=](Result<storage::Rows> rows) {
+        if (!rows) return call->fail(rows.error());
+        auto app = storage::parse_app(*rows);
+        if (!app) return call->fail(Errc::not_found, "no such app");
+        call->api.db->read(storage::select_catalog(app_id),
+                           call->resume<storage::Rows>([=](Result<storage::Rows> items) {
+                             if (!items) return call->fail(items.error());
+                             call->reply(status, app_answer(*app, storage::parse_catalog(*items), secret));
+                           }));
+      }));
 }
 
 std::optional<AppSpec> read_spec(const CallPtr& call) {
@@ -41,11 +43,11 @@ void admin_create_app(const CallPtr& call) {
   auto app = new_app(*spec);
   if (!app) return call->fail(app.error());
   auto statements = storage::insert_app(*app, spec->catalog.value_or(std::vector<storage::CatalogItem>{}));
-  call->api.db->write(std::move(statements),
-                      call->resume<std::vector<storage::Rows>>([call, id = app->app_id, secret = app->secrets[0]](auto r) {
-                        if (!r) return call->fail(r.error());
-                        answer_app(call, id, 201, secret);
-                      }));
+  call->api.db->write(std::move(statements), call->resume<std::vector<storage::Rows>>(
+                                                 [call, id = app->app_id, secret = app->secrets[0]](auto r) {
+                                                   if (!r) return call->fail(r.error());
+                                                   answer_app(call, id, 201, secret);
+                                                 }));
 }
 
 void admin_get_app(const CallPtr& call) {
@@ -58,7 +60,8 @@ void admin_update_app(const CallPtr& call) {
   auto spec = read_spec(call);
   if (!spec) return;
   const std::string& app_id = call->params.at(0);
-  auto statements = storage::update_app(app_id, spec->name, spec->delivery_url, spec->channels_json, spec->catalog);
+  auto statements =
+      storage::update_app(app_id, spec->name, spec->delivery_url, spec->channels_json, spec->catalog);
   call->api.db->write(std::move(statements), call->resume<std::vector<storage::Rows>>([call, app_id](auto r) {
     if (!r) return call->fail(r.error());
     if (r->front().empty()) return call->fail(Errc::not_found, "no such app");
@@ -81,14 +84,15 @@ void admin_rotate_secret(const CallPtr& call) {
 void admin_replay_delivery(const CallPtr& call) {
   if (!authenticate_admin(call)) return;
   const std::string& bill_id = call->params.at(0);
-  call->api.db->write({storage::replay_delivery_job("", bill_id)},
-                      call->resume<std::vector<storage::Rows>>([call, bill_id](auto r) {
-                        if (!r) return call->fail(r.error());
-                        if (r->front().empty()) return call->fail(Errc::not_found, "no delivery job for this bill");
-                        json::Writer out;
-                        out.begin_object().key("bill_id").string(bill_id).key("replayed").boolean(true).end_object();
-                        call->reply(200, out.take());
-                      }));
+  call->api.db->write(
+      {storage::replay_delivery_job("", bill_id)},
+      call->resume<std::vector<storage::Rows>>([call, bill_id](auto r) {
+        if (!r) return call->fail(r.error());
+        if (r->front().empty()) return call->fail(Errc::not_found, "no delivery job for this bill");
+        json::Writer out;
+        out.begin_object().key("bill_id").string(bill_id).key("replayed").boolean(true).end_object();
+        call->reply(200, out.take());
+      }));
 }
 
 }  // namespace unipay::handlers

@@ -70,7 +70,9 @@ void replay(const CallPtr& call, const storage::IdempotencyRecord& ours) {
                      call->resume<storage::Rows>([call, ours](Result<storage::Rows> rows) {
                        if (!rows) return call->fail(rows.error());
                        auto first = storage::parse_idempotency(*rows);
-                       if (!first) return call->fail(Errc::idempotency_in_flight, "the first request with this Idempotency-Key has no answer yet");
+                       if (!first)
+                         return call->fail(Errc::idempotency_in_flight,
+                                           "the first request with this Idempotency-Key has no answer yet");
                        if (first->request_sha256 != ours.request_sha256) {
                          return call->fail(Errc::conflict, "Idempotency-Key reused with another request");
                        }
@@ -88,14 +90,13 @@ void commit(const CallPtr& call, CreateRequest request) {
     std::string fingerprint = call->request.method + "\n" + call->request.target + "\n" + call->request.body;
     record = storage::IdempotencyRecord{call->app_id, key, crypto::sha256_hex(fingerprint), 201, answer};
   }
-  call->api.bills->create(
-      std::move(bill), record,
-      call->resume<CreateResult>([call, record, answer](Result<CreateResult> created) {
-        if (!created) return call->fail(created.error());
-        if (!created->created) return replay(call, *record);
-        call->api.metrics->bills_created.fetch_add(1, std::memory_order_relaxed);
-        call->reply(201, answer);
-      }));
+  call->api.bills->create(std::move(bill), record,
+                          call->resume<CreateResult>([call, record, answer](Result<CreateResult> created) {
+                            if (!created) return call->fail(created.error());
+                            if (!created->created) return replay(call, *record);
+                            call->api.metrics->bills_created.fetch_add(1, std::memory_order_relaxed);
+                            call->reply(201, answer);
+                          }));
 }
 
 bool channel_configured(const storage::App& app, const std::string& channel) {
@@ -109,9 +110,11 @@ void on_authenticated(const CallPtr& call) {
   const auto& limits = call->api.config.bills;
   auto request = parse_create_request(*body, {limits.max_passinfo_bytes, limits.max_extra_bytes, 128});
   if (!request) return call->fail(request.error());
-  if (request->channel != "sandbox") return call->fail(Errc::invalid_parameter, "unsupported channel: " + request->channel);
+  if (request->channel != "sandbox")
+    return call->fail(Errc::invalid_parameter, "unsupported channel: " + request->channel);
   if (!channel_configured(*call->app, request->channel)) {
-    return call->fail(Errc::invalid_parameter, "channel " + request->channel + " is not configured for this app");
+    return call->fail(Errc::invalid_parameter,
+                      "channel " + request->channel + " is not configured for this app");
   }
   std::string key(call->request.header("idempotency-key"));
   if (call->request.has_header("idempotency-key") && !valid_idempotency_key(key)) {
@@ -123,15 +126,16 @@ void on_authenticated(const CallPtr& call) {
     if (!settled) return call->fail(settled.error());
     commit(call, std::move(*settled));
   };
-  if (auto hit = storage::cached_catalog_item(call->app_id, item_id)) return priced(std::move(*request), *hit);
+  if (auto hit = storage::cached_catalog_item(call->app_id, item_id))
+    return priced(std::move(*request), *hit);
   call->api.db->read(storage::select_catalog_item(call->app_id, item_id),
-                     call->resume<storage::Rows>([call, item_id, priced, request = std::move(*request)](
-                                                     Result<storage::Rows> rows) {
-                       if (!rows) return call->fail(rows.error());
-                       auto item = storage::parse_catalog_item(*rows);
-                       storage::remember_catalog_item(call->app_id, item_id, item);
-                       priced(request, item);
-                     }));
+                     call->resume<storage::Rows>(
+                         [call, item_id, priced, request = std::move(*request)](Result<storage::Rows> rows) {
+                           if (!rows) return call->fail(rows.error());
+                           auto item = storage::parse_catalog_item(*rows);
+                           storage::remember_catalog_item(call->app_id, item_id, item);
+                           priced(request, item);
+                         }));
 }
 
 }  // namespace

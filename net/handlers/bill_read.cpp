@@ -50,8 +50,8 @@ Result<WaitParams> wait_params(const CallPtr& call) {
   if (const std::string* t = find_param(*query, "timeout")) {
     auto seconds = parse_int(*t);
     if (!seconds || *seconds < 0 || *seconds > server.longpoll_max_s.count()) {
-      return make_error(Errc::invalid_parameter,
-                        "timeout must be whole seconds from 0 to " + std::to_string(server.longpoll_max_s.count()));
+      return make_error(Errc::invalid_parameter, "timeout must be whole seconds from 0 to " +
+                                                     std::to_string(server.longpoll_max_s.count()));
     }
     p.timeout = std::chrono::seconds(*seconds);
   }
@@ -84,7 +84,8 @@ Status read_list_filters(const Query& query, storage::BillQuery& q) {
   for (auto [name, field] : {std::pair{"from", &q.from}, std::pair{"to", &q.to}}) {
     if (const std::string* v = find_param(query, name)) {
       *field = parse_rfc3339(*v);
-      if (!*field) return make_error(Errc::invalid_parameter, std::string(name) + " must be an RFC 3339 time");
+      if (!*field)
+        return make_error(Errc::invalid_parameter, std::string(name) + " must be an RFC 3339 time");
     }
   }
   if (const std::string* v = find_param(query, "limit")) {
@@ -158,10 +159,11 @@ void list_bills(const CallPtr& call) {
     q.app_id = call->app_id;
     q.limit = kDefaultListLimit;
     if (auto s = read_list_filters(*query, q); !s) return call->fail(s.error());
-    call->api.db->read(storage::list_bills(q), call->resume<storage::Rows>([call, limit = q.limit](Result<storage::Rows> rows) {
-      if (!rows) return call->fail(rows.error());
-      call->reply(200, list_answer(*rows, limit));
-    }));
+    call->api.db->read(storage::list_bills(q),
+                       call->resume<storage::Rows>([call, limit = q.limit](Result<storage::Rows> rows) {
+                         if (!rows) return call->fail(rows.error());
+                         call->reply(200, list_answer(*rows, limit));
+                       }));
   });
 }
 

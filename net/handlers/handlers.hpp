@@ -12,18 +12,18 @@ namespace unipay::handlers {
 // bill_create.cpp
 void create_bill(const CallPtr& call);
 // bill_read.cpp
-void get_bill(const CallPtr& call);        // params: bill_id
-void wait_bill(const CallPtr& call);       // params: bill_id
+void get_bill(const CallPtr& call);   // params: bill_id
+void wait_bill(const CallPtr& call);  // params: bill_id
 void list_bills(const CallPtr& call);
 // bill_close.cpp
-void close_bill(const CallPtr& call);      // params: bill_id
+void close_bill(const CallPtr& call);  // params: bill_id
 // callback_sandbox.cpp
 void sandbox_callback(const CallPtr& call);  // params: app_id
 // admin_apps.cpp
 void admin_create_app(const CallPtr& call);
-void admin_get_app(const CallPtr& call);     // params: app_id
-void admin_update_app(const CallPtr& call);  // params: app_id
-void admin_rotate_secret(const CallPtr& call);  // params: app_id
+void admin_get_app(const CallPtr& call);          // params: app_id
+void admin_update_app(const CallPtr& call);       // params: app_id
+void admin_rotate_secret(const CallPtr& call);    // params: app_id
 void admin_replay_delivery(const CallPtr& call);  // params: bill_id
 // ops.cpp
 void healthz(const CallPtr& call);

@@ -19,8 +19,7 @@ const BackoffPolicy kDefault{};  // first 1 s, cap 10 min
 TEST(Backoff, CeilingsDoubleThenCap) {
   const std::vector<int64_t> expected_s = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600};
   for (size_t k = 1; k <= expected_s.size(); ++k) {
-    EXPECT_EQ(backoff_ceiling(kDefault, static_cast<int>(k)),
-              milliseconds(expected_s[k - 1] * 1000))
+    EXPECT_EQ(backoff_ceiling(kDefault, static_cast<int>(k)), milliseconds(expected_s[k - 1] * 1000))
         << "retry " << k;
   }
 }

@@ -98,9 +98,7 @@ TEST(BillRules, EveryStateEventPairFollowsTheContract) {
   }
 }
 
-TEST(BillRules, TableCoversAllThirtySixPairs) {
-  EXPECT_EQ(std::size(kTable), 36u);
-}
+TEST(BillRules, TableCoversAllThirtySixPairs) { EXPECT_EQ(std::size(kTable), 36u); }
 
 TEST(BillRules, SuccessWithWrongMoneyIsRefusedInEveryState) {
   for (S state : {S::created, S::paid, S::failed, S::closed, S::delivered, S::refunded}) {
@@ -151,17 +149,20 @@ TEST(BillRules, ApplyBumpsVersionAndStampsTimes) {
   EXPECT_EQ(paid.version, 4);
   EXPECT_EQ(paid.state, S::paid);
   EXPECT_EQ(paid.paid_at, t);
-  Bill delivered = apply_decision(paid, decide(paid, event(K::delivery_confirmed)), event(K::delivery_confirmed), t);
+  Bill delivered =
+      apply_decision(paid, decide(paid, event(K::delivery_confirmed)), event(K::delivery_confirmed), t);
   EXPECT_EQ(delivered.version, 5);
   EXPECT_EQ(delivered.delivered_at, t);
 }
 
 TEST(BillRules, WaitConditions) {
   EXPECT_FALSE(wait_satisfied(S::created, WaitUntil::paid));
-  for (S s : {S::paid, S::failed, S::closed, S::delivered, S::refunded}) EXPECT_TRUE(wait_satisfied(s, WaitUntil::paid));
+  for (S s : {S::paid, S::failed, S::closed, S::delivered, S::refunded})
+    EXPECT_TRUE(wait_satisfied(s, WaitUntil::paid));
   EXPECT_FALSE(wait_satisfied(S::created, WaitUntil::delivered));
   EXPECT_FALSE(wait_satisfied(S::paid, WaitUntil::delivered));
-  for (S s : {S::failed, S::closed, S::delivered, S::refunded}) EXPECT_TRUE(wait_satisfied(s, WaitUntil::delivered));
+  for (S s : {S::failed, S::closed, S::delivered, S::refunded})
+    EXPECT_TRUE(wait_satisfied(s, WaitUntil::delivered));
 }
 
 // Property: no event sequence moves money twice. Whatever order callbacks, closes, expiries,

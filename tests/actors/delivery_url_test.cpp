@@ -47,11 +47,11 @@ TEST(ParseUrl, AcceptsBracketedIpv6) {
 // Proves: other schemes, missing hosts, bad ports, credentials, spaces and malformed
 // IPv6 literals are refused as invalid_parameter.
 TEST(ParseUrl, RefusesBadUrls) {
-  for (const char* url : {"ftp://example.com/", "file:///etc/passwd", "gopher://x", "example.com/x",
-                          "http://", "http:///path", "http://:80/", "http://host:0/", "http://host:65536/",
-                          "http://host:8a/", "http://host:/", "http://user:pw@host/", "http://ho st/",
-                          "http://host/a b", "http://host/\r\nX: y", "http://[::1/", "http://[zz::1]/",
-                          "http://::1/", "http://[::1]x/"}) {
+  for (const char* url :
+       {"ftp://example.com/", "file:///etc/passwd", "gopher://x", "example.com/x", "http://", "http:///path",
+        "http://:80/", "http://host:0/", "http://host:65536/", "http://host:8a/", "http://host:/",
+        "http://user:pw@host/", "http://ho st/", "http://host/a b", "http://host/\r\nX: y", "http://[::1/",
+        "http://[zz::1]/", "http://::1/", "http://[::1]x/"}) {
     Result<ParsedUrl> result = parse_url(url);
     ASSERT_FALSE(result.ok()) << url;
     EXPECT_EQ(result.error().code, Errc::invalid_parameter) << url;
@@ -73,17 +73,17 @@ TEST(IsPrivateAddress, RefusesPrivateIpv4) {
 // Proves: ::1, link-local, unique-local (with the EC2 metadata address), unspecified and
 // IPv4-mapped private addresses are refused.
 TEST(IsPrivateAddress, RefusesPrivateIpv6) {
-  for (const char* address : {"::1", "::", "fe80::1", "fe80::1%eth0", "febf::1", "fc00::1", "fd00:ec2::254",
-                              "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "64:ff9b::a00:1",
-                              "2002:7f00:1::", "ff02::1"}) {
+  for (const char* address :
+       {"::1", "::", "fe80::1", "fe80::1%eth0", "febf::1", "fc00::1", "fd00:ec2::254", "::ffff:127.0.0.1",
+        "::ffff:10.1.2.3", "::ffff:169.254.169.254", "64:ff9b::a00:1", "2002:7f00:1::", "ff02::1"}) {
     EXPECT_TRUE(is_private_address(address)) << address;
   }
 }
 
 // Proves: public addresses pass, in both families (also IPv4-mapped public).
 TEST(IsPrivateAddress, AllowsPublicAddresses) {
-  for (const char* address : {"8.8.8.8", "1.1.1.1", "203.0.114.1", "2001:4860::8888", "2606:4700::1111",
-                              "::ffff:8.8.8.8"}) {
+  for (const char* address :
+       {"8.8.8.8", "1.1.1.1", "203.0.114.1", "2001:4860::8888", "2606:4700::1111", "::ffff:8.8.8.8"}) {
     EXPECT_FALSE(is_private_address(address)) << address;
   }
 }

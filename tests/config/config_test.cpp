@@ -60,9 +60,7 @@ struct PinnedCase {
 std::vector<PinnedCase> pinned_cases() {
   return {
       {"--listen", "UNIPAY_LISTEN", "0.0.0.0:9000",
-       [](const Config& c) {
-         return c.server.listen_host == "0.0.0.0" && c.server.listen_port == 9000;
-       }},
+       [](const Config& c) { return c.server.listen_host == "0.0.0.0" && c.server.listen_port == 9000; }},
       {"--database-url", "UNIPAY_DATABASE_URL", "postgresql://db/x",
        [](const Config& c) { return c.database.url == "postgresql://db/x"; }},
       {"--data-dir", "UNIPAY_DATA_DIR", "/tmp/d",
@@ -75,17 +73,14 @@ std::vector<PinnedCase> pinned_cases() {
        [](const Config& c) { return c.delivery.backoff_initial_ms == 2500ms; }},
       {"--delivery-backoff-max-ms", "UNIPAY_DELIVERY_BACKOFF_MAX_MS", "7000",
        [](const Config& c) { return c.delivery.backoff_max_ms == 7000ms; }},
-      {"--io-threads", "UNIPAY_IO_THREADS", "7",
-       [](const Config& c) { return c.server.io_threads == 7; }},
+      {"--io-threads", "UNIPAY_IO_THREADS", "7", [](const Config& c) { return c.server.io_threads == 7; }},
       {"--actor-threads", "UNIPAY_ACTOR_THREADS", "9",
        [](const Config& c) { return c.server.actor_threads == 9; }},
-      {"--node-id", "UNIPAY_NODE_ID", "node-a",
-       [](const Config& c) { return c.server.node_id == "node-a"; }},
+      {"--node-id", "UNIPAY_NODE_ID", "node-a", [](const Config& c) { return c.server.node_id == "node-a"; }},
       {"--log-json", "UNIPAY_LOG_JSON", "", [](const Config& c) { return c.server.log_json; }},
       {"--log-level", "UNIPAY_LOG_LEVEL", "warn",
        [](const Config& c) { return c.server.log_level == "warn"; }},
-      {"--bill-ttl-s", "UNIPAY_BILL_TTL_S", "120",
-       [](const Config& c) { return c.bills.ttl_s == 120s; }},
+      {"--bill-ttl-s", "UNIPAY_BILL_TTL_S", "120", [](const Config& c) { return c.bills.ttl_s == 120s; }},
       {"--delivery-timeout-ms", "UNIPAY_DELIVERY_TIMEOUT_MS", "2000",
        [](const Config& c) { return c.delivery.timeout_ms == 2000ms; }},
       {"--delivery-lease-ms", "UNIPAY_DELIVERY_LEASE_MS", "45000",
@@ -163,8 +158,7 @@ TEST_F(ConfigTest, EnvironmentNumbers) {
   set_env("UNIPAY_IO_THREADS", "3x");
   const Invocation inv = run({});
   EXPECT_EQ(inv.exit_code, 2);
-  EXPECT_TRUE(contains(inv.message, "config error: UNIPAY_IO_THREADS: expected an integer"))
-      << inv.message;
+  EXPECT_TRUE(contains(inv.message, "config error: UNIPAY_IO_THREADS: expected an integer")) << inv.message;
 }
 
 // Proves: problems from the environment, flags and validation are all listed at once,
@@ -175,9 +169,8 @@ TEST_F(ConfigTest, EveryErrorIsListedTogether) {
                               "--delivery-backoff-initial-ms", "700000", "--bill-ttl-s", "abc"});
   EXPECT_EQ(inv.command, Command::exit_now);
   EXPECT_EQ(inv.exit_code, 2);
-  for (const char* part :
-       {"server.io_threads", "server.log_level", "--listen", "[::1]:8080",
-        "delivery.backoff_initial_ms", "--bill-ttl-s", "database.embedded_port"}) {
+  for (const char* part : {"server.io_threads", "server.log_level", "--listen", "[::1]:8080",
+                           "delivery.backoff_initial_ms", "--bill-ttl-s", "database.embedded_port"}) {
     EXPECT_TRUE(contains(inv.message, part)) << part << " missing from:\n" << inv.message;
   }
   size_t lines = 0;
@@ -194,8 +187,7 @@ TEST_F(ConfigTest, FileProblemsNameTheFile) {
   const std::string path = write_file("[server]\nfoo = 1\n");
   const Invocation inv = run({"--config", path});
   EXPECT_EQ(inv.exit_code, 2);
-  EXPECT_TRUE(contains(inv.message, "config error: " + path + ": unknown key server.foo"))
-      << inv.message;
+  EXPECT_TRUE(contains(inv.message, "config error: " + path + ": unknown key server.foo")) << inv.message;
   const Invocation missing = run({"--config", path + ".absent"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_TRUE(contains(missing.message, "cannot read")) << missing.message;
@@ -212,8 +204,8 @@ TEST_F(ConfigTest, HelpListsSubcommandsFlagsAndEnvironment) {
     EXPECT_EQ(inv.message, help_text());
   }
   const std::string help = help_text();
-  for (const char* part : {"serve", "migrate", "app create", "--name", "--delivery-url",
-                           "--sandbox-secret", "--config", "UNIPAY_CONFIG"}) {
+  for (const char* part : {"serve", "migrate", "app create", "--name", "--delivery-url", "--sandbox-secret",
+                           "--config", "UNIPAY_CONFIG"}) {
     EXPECT_TRUE(contains(help, part)) << part;
   }
   for (const auto& s : detail::settings()) {
@@ -266,9 +258,8 @@ TEST_F(ConfigTest, GlobalFlagsBeforeOrAfterSubcommand) {
   EXPECT_TRUE(migrate.config.server.log_json);
   EXPECT_EQ(migrate.config.server.listen_host, "::1");
   EXPECT_EQ(migrate.config.server.listen_port, 9090);
-  const Invocation create =
-      run({"--io-threads", "2", "app", "create", "--name", "n", "--delivery-url", "u",
-           "--data-dir=z", "--allow-private-delivery"});
+  const Invocation create = run({"--io-threads", "2", "app", "create", "--name", "n", "--delivery-url", "u",
+                                 "--data-dir=z", "--allow-private-delivery"});
   ASSERT_EQ(create.command, Command::app_create) << create.message;
   EXPECT_EQ(create.config.server.io_threads, 2);
   EXPECT_EQ(create.config.database.data_dir, "z");

@@ -52,8 +52,8 @@ class ConfigTest : public ::testing::Test {
   }
 
   std::string write_file(const std::string& text) {
-    const std::string path = ::testing::TempDir() + "unipay_config_" + std::to_string(getpid()) +
-                             "_" + std::to_string(files_.size()) + ".toml";
+    const std::string path = ::testing::TempDir() + "unipay_config_" + std::to_string(getpid()) + "_" +
+                             std::to_string(files_.size()) + ".toml";
     std::ofstream(path) << text;
     files_.push_back(path);
     return path;

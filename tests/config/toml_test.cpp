@@ -9,8 +9,7 @@ namespace {
 using namespace std::chrono_literals;
 
 bool has(const std::vector<std::string>& errors, const std::string& part) {
-  return std::any_of(errors.begin(), errors.end(),
-                     [&](const std::string& e) { return contains(e, part); });
+  return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return contains(e, part); });
 }
 
 // Proves: keys of all four sections land in their fields, durations in their own units,
@@ -85,8 +84,8 @@ TEST(ApplyToml, WrongTypesAreErrors) {
 // Proves: a section that is not a table, and numbers that do not fit a field, are errors.
 TEST(ApplyToml, ShapeAndRangeErrors) {
   Config c;
-  const auto errors = apply_toml(
-      "server = 3\n[database]\nreader_connections = 9999999999\nmax_batch_ops = -1\n", c);
+  const auto errors =
+      apply_toml("server = 3\n[database]\nreader_connections = 9999999999\nmax_batch_ops = -1\n", c);
   EXPECT_EQ(errors.size(), 3u);
   EXPECT_TRUE(has(errors, "server: expected a table"));
   EXPECT_TRUE(has(errors, "database.reader_connections: 9999999999 is out of range"));

@@ -18,8 +18,7 @@ Config valid_config() {
 }
 
 bool has(const std::vector<std::string>& errors, const std::string& part) {
-  return std::any_of(errors.begin(), errors.end(),
-                     [&](const std::string& e) { return contains(e, part); });
+  return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return contains(e, part); });
 }
 
 // Proves: the built-in defaults are valid once a node id is set (parse_invocation sets it).
@@ -48,8 +47,7 @@ TEST(Validate, RangesAreCheckedTogether) {
   for (const char* name :
        {"server.listen port", "server.io_threads", "server.actor_threads", "server.max_body_bytes",
         "server.log_level", "server.admin_token", "database.data_dir", "database.embedded_port",
-        "bills.ttl_s", "delivery.poll_interval_ms", "delivery.give_up_after_s",
-        "delivery.claim_batch"}) {
+        "bills.ttl_s", "delivery.poll_interval_ms", "delivery.give_up_after_s", "delivery.claim_batch"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
 }
@@ -88,9 +86,9 @@ TEST(ParseHostPort, Accepts) {
     const char* host;
     uint16_t port;
   };
-  for (const Case& k : {Case{"127.0.0.1:8080", "127.0.0.1", 8080}, Case{"[::1]:8080", "::1", 8080},
-                        Case{"[::]:1", "::", 1}, Case{"localhost:65535", "localhost", 65535},
-                        Case{"0.0.0.0:80", "0.0.0.0", 80}}) {
+  for (const Case& k :
+       {Case{"127.0.0.1:8080", "127.0.0.1", 8080}, Case{"[::1]:8080", "::1", 8080}, Case{"[::]:1", "::", 1},
+        Case{"localhost:65535", "localhost", 65535}, Case{"0.0.0.0:80", "0.0.0.0", 80}}) {
     auto parsed = parse_host_port(k.text);
     ASSERT_TRUE(parsed.ok()) << k.text << ": " << parsed.error().message;
     EXPECT_EQ(parsed->host, k.host);
@@ -101,9 +99,8 @@ TEST(ParseHostPort, Accepts) {
 
 // Proves: malformed listen addresses are refused with a reason, as values.
 TEST(ParseHostPort, Refuses) {
-  for (const char* text :
-       {"", "host", ":80", "host:", "host:0", "host:65536", "host:8o", "::1:8080", "[::1]8080",
-        "[::1", "[zz]:80", "1.2.3.999:80", "-bad:80", "a b:80", "[::1]:"}) {
+  for (const char* text : {"", "host", ":80", "host:", "host:0", "host:65536", "host:8o", "::1:8080",
+                           "[::1]8080", "[::1", "[zz]:80", "1.2.3.999:80", "-bad:80", "a b:80", "[::1]:"}) {
     auto parsed = parse_host_port(text);
     ASSERT_FALSE(parsed.ok()) << text;
     EXPECT_EQ(parsed.error().code, Errc::invalid_parameter);

@@ -1,5 +1,7 @@
 // The outbound Beast transport against loopback peers: our own Server as a game server,
 // a listener that never answers, a closed port. Runs on the Server's io threads.
+#include "net/http_client.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <thread>
 
 #include "http/raw_client.hpp"
-#include "net/http_client.hpp"
 #include "net/http_server.hpp"
 
 namespace unipay::http {
@@ -160,7 +161,8 @@ TEST_F(HttpClientTest, PrivateAddressRefusedUnlessAllowed) {
   auto refused = call(*strict, {url("/deliver"), {}, "{}", 2000ms});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message, "delivery to private address 127.0.0.1 refused");
-  auto by_name = call(*strict, {"http://localhost:" + std::to_string(server_->port()) + "/", {}, "{}", 2000ms});
+  auto by_name =
+      call(*strict, {"http://localhost:" + std::to_string(server_->port()) + "/", {}, "{}", 2000ms});
   ASSERT_FALSE(by_name.ok());
   EXPECT_NE(by_name.error().message.find("private address"), std::string::npos) << by_name.error().message;
   EXPECT_EQ(server_->stats().requests, 0u);
@@ -194,7 +196,8 @@ TEST_F(HttpClientTest, InFlightLimit) {
 // Proves: https to a peer that does not speak TLS fails the handshake as an error value.
 TEST_F(HttpClientTest, HttpsToPlainPeerFails) {
   auto client = transport(allow_loopback());
-  auto result = call(*client, {"https://127.0.0.1:" + std::to_string(server_->port()) + "/", {}, "{}", 2000ms});
+  auto result =
+      call(*client, {"https://127.0.0.1:" + std::to_string(server_->port()) + "/", {}, "{}", 2000ms});
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("TLS"), std::string::npos) << result.error().message;
 }

@@ -1,5 +1,7 @@
 // The Beast HTTP server over 127.0.0.1 (port 0): request values, keep-alive, the size limits
 // with their JSON envelopes, deadlines, the connection limit and shutdown.
+#include "net/http_server.hpp"
+
 #include <gtest/gtest.h>
 
 #include <future>
@@ -7,7 +9,6 @@
 #include <thread>
 
 #include "http/raw_client.hpp"
-#include "net/http_server.hpp"
 
 namespace unipay::http {
 namespace {
@@ -47,8 +48,9 @@ struct EchoServer {
 };
 
 std::string post(std::string_view target, const std::string& body, std::string_view extra = "") {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n" + std::string(extra) + "\r\n" + body;
+  return "POST " + std::string(target) +
+         " HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+         std::string(extra) + "\r\n" + body;
 }
 
 // Proves: the handler sees method, split path/query, lowercased header names, the body,
@@ -118,7 +120,8 @@ TEST(HttpServer, BodyLimitIsExact) {
 TEST(HttpServer, AnswersExpectContinue) {
   EchoServer echo;
   RawClient client(echo.port());
-  ASSERT_TRUE(client.send("POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"));
   auto interim = client.read_response();
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);

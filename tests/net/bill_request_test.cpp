@@ -27,8 +27,9 @@ TEST(BillRequest, FullRequestIsRead) {
 }
 
 TEST(BillRequest, RequiredFieldsAreRequired) {
-  for (auto text : {R"({"item_id":"i","channel":"sandbox"})", R"({"user_id":"u","channel":"sandbox"})",
-                    R"({"user_id":"u","item_id":"i"})", R"({"user_id":"","item_id":"i","channel":"sandbox"})"}) {
+  for (auto text :
+       {R"({"item_id":"i","channel":"sandbox"})", R"({"user_id":"u","channel":"sandbox"})",
+        R"({"user_id":"u","item_id":"i"})", R"({"user_id":"","item_id":"i","channel":"sandbox"})"}) {
     EXPECT_EQ(code_of(parse(text)), Errc::invalid_parameter) << text;
   }
 }
@@ -50,10 +51,13 @@ TEST(BillRequest, LimitsOnPassinfoAndExtra) {
   std::string passinfo(1025, 'x');
   EXPECT_EQ(code_of(parse(R"({"user_id":"u","item_id":"i","channel":"s","passinfo":")" + passinfo + "\"}")),
             Errc::invalid_parameter);
-  std::string extra = R"({"user_id":"u","item_id":"i","channel":"s","extra":{"k":")" + std::string(4100, 'x') + "\"}}";
+  std::string extra =
+      R"({"user_id":"u","item_id":"i","channel":"s","extra":{"k":")" + std::string(4100, 'x') + "\"}}";
   EXPECT_EQ(code_of(parse(extra)), Errc::invalid_parameter);
-  EXPECT_EQ(code_of(parse(R"({"user_id":"u","item_id":"i","channel":"s","extra":[1]})")), Errc::invalid_parameter);
-  EXPECT_EQ(code_of(parse(R"({"user_id":"u","item_id":"i","channel":"s","bill_type":"gift"})")), Errc::invalid_parameter);
+  EXPECT_EQ(code_of(parse(R"({"user_id":"u","item_id":"i","channel":"s","extra":[1]})")),
+            Errc::invalid_parameter);
+  EXPECT_EQ(code_of(parse(R"({"user_id":"u","item_id":"i","channel":"s","bill_type":"gift"})")),
+            Errc::invalid_parameter);
 }
 
 TEST(BillRequest, WithoutCatalogAmountAndCurrencyAreRequired) {
@@ -73,10 +77,16 @@ TEST(BillRequest, CatalogPriceWinsAndDifferencesAreRefused) {
   EXPECT_EQ(omitted->amount_minor, 300);
   EXPECT_EQ(omitted->currency, "EUR");
   EXPECT_EQ(omitted->coins, 30);
-  EXPECT_TRUE(settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","amount":300,"currency":"EUR"})"), item).ok());
-  EXPECT_FALSE(settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","amount":299})"), item).ok());
-  EXPECT_FALSE(settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","currency":"USD"})"), item).ok());
-  EXPECT_FALSE(settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","coins":31})"), item).ok());
+  EXPECT_TRUE(
+      settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","amount":300,"currency":"EUR"})"),
+                   item)
+          .ok());
+  EXPECT_FALSE(
+      settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","amount":299})"), item).ok());
+  EXPECT_FALSE(
+      settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","currency":"USD"})"), item).ok());
+  EXPECT_FALSE(
+      settle_price(*parse(R"({"user_id":"u","item_id":"gem","channel":"s","coins":31})"), item).ok());
 }
 
 }  // namespace

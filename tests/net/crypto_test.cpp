@@ -21,11 +21,10 @@ TEST(Crypto, Sha256KnownAnswers) {
 TEST(Crypto, HmacSha256KnownAnswers) {
   EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-  EXPECT_EQ(hmac_sha256_hex(std::string(131, '\xaa'),
-                            "Test Using Larger Than Block-Size Key - Hash Key First"),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-  EXPECT_EQ(hmac_sha256_hex("", ""),
-            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  EXPECT_EQ(
+      hmac_sha256_hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(hmac_sha256_hex("", ""), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 // Proves keys and messages with NUL bytes are used whole (string_view, not C strings).
@@ -66,8 +65,7 @@ TEST(Crypto, RandomBase64UrlShapeAndUniqueness) {
   for (const auto& [bytes, chars] : lengths) {
     std::string token = random_base64url(bytes);
     EXPECT_EQ(token.size(), chars) << bytes;
-    EXPECT_EQ(token.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+    EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos);
   }
   std::set<std::string> seen;

@@ -1,7 +1,7 @@
 // Query decoding and header lookup of the HTTP value types (no network).
-#include <gtest/gtest.h>
-
 #include "net/http_types.hpp"
+
+#include <gtest/gtest.h>
 
 namespace unipay::http {
 namespace {

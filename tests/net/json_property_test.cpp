@@ -43,11 +43,10 @@ rc::Gen<std::string> gen_utf8(size_t max_chars) {
   auto bmp = rc::gen::map(rc::gen::inRange<uint32_t>(0x800, 0x10000), [](uint32_t cp) {
     return cp >= 0xD800 && cp <= 0xDFFF ? cp + 0x800 : cp;  // skip surrogates
   });
-  auto code_point =
-      rc::gen::weightedOneOf<uint32_t>({{4, rc::gen::inRange<uint32_t>(0, 0x80)},
-                                        {2, rc::gen::inRange<uint32_t>(0x80, 0x800)},
-                                        {2, bmp},
-                                        {1, rc::gen::inRange<uint32_t>(0x10000, 0x110000)}});
+  auto code_point = rc::gen::weightedOneOf<uint32_t>({{4, rc::gen::inRange<uint32_t>(0, 0x80)},
+                                                      {2, rc::gen::inRange<uint32_t>(0x80, 0x800)},
+                                                      {2, bmp},
+                                                      {1, rc::gen::inRange<uint32_t>(0x10000, 0x110000)}});
   return rc::gen::mapcat(rc::gen::inRange<size_t>(0, max_chars + 1), [code_point](size_t n) {
     return rc::gen::map(rc::gen::container<std::vector<uint32_t>>(n, code_point), encode_utf8);
   });
@@ -64,15 +63,12 @@ rc::Gen<Value> value_of_kind(rc::Gen<T> gen, Kind kind, Set set) {
 }
 
 rc::Gen<Value> gen_scalar() {
-  return rc::gen::oneOf(rc::gen::just(Value{}),
-                        value_of_kind(rc::gen::arbitrary<bool>(), Kind::boolean,
-                                      [](Value& v, bool b) { v.boolean = b; }),
-                        value_of_kind(rc::gen::arbitrary<int64_t>(), Kind::integer,
-                                      [](Value& v, int64_t i) { v.integer = i; }),
-                        value_of_kind(rc::gen::arbitrary<double>(), Kind::number,
-                                      [](Value& v, double d) { v.number = d; }),
-                        value_of_kind(gen_utf8(12), Kind::string,
-                                      [](Value& v, std::string s) { v.string = std::move(s); }));
+  return rc::gen::oneOf(
+      rc::gen::just(Value{}),
+      value_of_kind(rc::gen::arbitrary<bool>(), Kind::boolean, [](Value& v, bool b) { v.boolean = b; }),
+      value_of_kind(rc::gen::arbitrary<int64_t>(), Kind::integer, [](Value& v, int64_t i) { v.integer = i; }),
+      value_of_kind(rc::gen::arbitrary<double>(), Kind::number, [](Value& v, double d) { v.number = d; }),
+      value_of_kind(gen_utf8(12), Kind::string, [](Value& v, std::string s) { v.string = std::move(s); }));
 }
 
 // Containers of up to 4 children, `depth` levels deep; object keys made unique (a
@@ -87,13 +83,11 @@ rc::Gen<Value> gen_value(int depth) {
   auto member = rc::gen::pair(gen_utf8(6), child);
   auto object = rc::gen::mapcat(rc::gen::inRange<size_t>(0, 5), [member](size_t n) {
     using Members = std::vector<std::pair<std::string, Value>>;
-    return value_of_kind(rc::gen::container<Members>(n, member), Kind::object,
-                         [](Value& v, Members m) {
-                           for (auto& [key, item] : m) {
-                             if (v.find(key) == nullptr)
-                               v.members.emplace_back(std::move(key), std::move(item));
-                           }
-                         });
+    return value_of_kind(rc::gen::container<Members>(n, member), Kind::object, [](Value& v, Members m) {
+      for (auto& [key, item] : m) {
+        if (v.find(key) == nullptr) v.members.emplace_back(std::move(key), std::move(item));
+      }
+    });
   });
   return rc::gen::oneOf(gen_scalar(), array, object);
 }

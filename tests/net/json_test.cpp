@@ -9,9 +9,7 @@
 namespace unipay::json {
 namespace {
 
-std::string nested_arrays(size_t depth) {
-  return std::string(depth, '[') + std::string(depth, ']');
-}
+std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 std::string nested_objects(size_t depth) {
   std::string text;
@@ -38,8 +36,7 @@ TEST(JsonParse, DepthThirtyTwoAcceptedThirtyThreeRefused) {
   EXPECT_TRUE(parse("{\"a\":" + nested_arrays(31) + "}").ok());
   // Non-empty innermost arrays (simdjson's own limit) and empty ones (the walk's) agree.
   EXPECT_TRUE(parse(std::string(32, '[') + "1" + std::string(32, ']')).ok());
-  EXPECT_EQ(parse_error_code(std::string(33, '[') + "1" + std::string(33, ']')),
-            Errc::invalid_json);
+  EXPECT_EQ(parse_error_code(std::string(33, '[') + "1" + std::string(33, ']')), Errc::invalid_json);
   EXPECT_NE(parse(nested_arrays(33)).error().message.find("32"), std::string::npos);
 }
 
@@ -82,8 +79,8 @@ TEST(JsonParse, BadUtf8Refused) {
 
 // Proves syntax errors, trailing content and empty bodies are invalid_json.
 TEST(JsonParse, SyntaxAndTrailingContentRefused) {
-  for (std::string_view text : {"", "  ", "{} x", "{}}", "1 2", "[1,]", "{\"a\":}", "nul",
-                                "{'a':1}", "[1] [2]", "\"unterminated", "01"}) {
+  for (std::string_view text : {"", "  ", "{} x", "{}}", "1 2", "[1,]", "{\"a\":}", "nul", "{'a':1}",
+                                "[1] [2]", "\"unterminated", "01"}) {
     EXPECT_EQ(parse_error_code(text), Errc::invalid_json) << text;
   }
   EXPECT_TRUE(parse(" \n{\"a\": [1, 2]}\t ").ok());
@@ -117,8 +114,8 @@ TEST(JsonParse, IntegersVersusNumbers) {
 
 // Proves the big-integer retry leaves strings alone (digits and escaped quotes in them).
 TEST(JsonParse, BigIntegerRetryKeepsStrings) {
-  auto value = parse(
-      R"({"s":"12345678901234567890123 \"99999999999999999999999","n":-99999999999999999999})");
+  auto value =
+      parse(R"({"s":"12345678901234567890123 \"99999999999999999999999","n":-99999999999999999999})");
   ASSERT_TRUE(value.ok()) << value.error().message;
   EXPECT_EQ(value->find("s")->string, "12345678901234567890123 \"99999999999999999999999");
   EXPECT_EQ(value->find("n")->number, -1e20);
@@ -144,8 +141,7 @@ TEST(JsonFields, AmountBounds) {
     auto result = amount(bad);
     ASSERT_FALSE(result.ok()) << bad;
     EXPECT_EQ(result.error().code, Errc::invalid_parameter);
-    EXPECT_EQ(result.error().message,
-              "amount must be an integer number of minor units in [1, 2^53-1]");
+    EXPECT_EQ(result.error().message, "amount must be an integer number of minor units in [1, 2^53-1]");
   }
   EXPECT_FALSE(amount("null").value().has_value());
   EXPECT_FALSE(get_amount(parse("{}").value(), "amount").value().has_value());
@@ -218,8 +214,7 @@ TEST(JsonWrite, WriterCommas) {
 TEST(JsonWrite, SerializeNumbersAndOrder) {
   auto value = parse(R"({"z":100.0,"a":1e2,"m":[-0.0,0.1,1e300,-5,"s"],"t":true,"n":null})");
   ASSERT_TRUE(value.ok());
-  EXPECT_EQ(serialize(*value),
-            R"({"z":100.0,"a":100.0,"m":[-0.0,0.1,1e+300,-5,"s"],"t":true,"n":null})");
+  EXPECT_EQ(serialize(*value), R"({"z":100.0,"a":100.0,"m":[-0.0,0.1,1e+300,-5,"s"],"t":true,"n":null})");
   Value nan;
   nan.kind = Value::Kind::number;
   nan.number = std::nan("");

@@ -24,17 +24,14 @@ namespace {
 constexpr std::string_view kSecret = "app-secret-1";
 constexpr std::string_view kBody =
     R"({"user_id":"u1","item_id":"gem_100","channel":"sandbox","amount":100,"currency":"USD"})";
-constexpr std::string_view kBodySha256 =
-    "93da71217d1f86d11996469580585824c07cf1313a5355bba23bde53706b68b5";
-constexpr std::string_view kEmptySha256 =
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+constexpr std::string_view kBodySha256 = "93da71217d1f86d11996469580585824c07cf1313a5355bba23bde53706b68b5";
+constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 constexpr std::string_view kNonce = "n0nce_ABCDEFGH-123";
 constexpr std::string_view kPostSignature =
     "ff5b3ba7cb27794634eb9dc59e8979ea1ba0a68e3d7e505f798b2f44bb98b759";
 constexpr std::string_view kGetPath = "/v1/bills?user_id=u1&state=paid&limit=10";
 constexpr std::string_view kGetNonce = "QueryNonce_0123456789";
-constexpr std::string_view kGetSignature =
-    "e30eb5bcaa1bcd21bcefca4964cb30c14868bbeb0c41a9ceb9ad5bf2ee4a79a4";
+constexpr std::string_view kGetSignature = "e30eb5bcaa1bcd21bcefca4964cb30c14868bbeb0c41a9ceb9ad5bf2ee4a79a4";
 
 SignedHeaders post_headers(std::string_view signature = kPostSignature) {
   return SignedHeaders{"app_1", "1700000000", kNonce, signature};
@@ -52,19 +49,16 @@ TEST(Signing, CanonicalRequestExactText) {
 
 // Proves sign_request matches signatures computed independently with openssl.
 TEST(Signing, RequestSignatureKnownAnswers) {
-  EXPECT_EQ(sign_request(kSecret, "POST", "/v1/bills", "1700000000", kNonce, kBody),
-            kPostSignature);
+  EXPECT_EQ(sign_request(kSecret, "POST", "/v1/bills", "1700000000", kNonce, kBody), kPostSignature);
   EXPECT_EQ(sign_request(kSecret, "GET", kGetPath, "1700000123", kGetNonce, ""), kGetSignature);
 }
 
 // Proves sign_response = HMAC(secret, STATUS "\n" NONCE "\n" hex(SHA-256(body))).
 TEST(Signing, ResponseSignatureKnownAnswer) {
-  const std::string response =
-      R"({"bill":{"bill_id":"b_01ARZ3NDEKTSV4RRFFQ69G5FAV","state":"paid"}})";
+  const std::string response = R"({"bill":{"bill_id":"b_01ARZ3NDEKTSV4RRFFQ69G5FAV","state":"paid"}})";
   EXPECT_EQ(sign_response(kSecret, 201, kNonce, response),
             "73505ccbe6cc1e39f93afa1cb5278ac71b63456f4880002097310e3f245bc1bf");
-  EXPECT_NE(sign_response(kSecret, 200, kNonce, response),
-            sign_response(kSecret, 201, kNonce, response));
+  EXPECT_NE(sign_response(kSecret, 200, kNonce, response), sign_response(kSecret, 201, kNonce, response));
 }
 
 // Proves well-formed headers pass and each missing header is unauthorized, named.
@@ -98,8 +92,8 @@ TEST(Signing, HeaderShapeMalformed) {
   EXPECT_TRUE(shape_ok("1", n16, kPostSignature));
   EXPECT_TRUE(shape_ok("1234567890123456789", n64, kPostSignature));
   EXPECT_TRUE(shape_ok("1700000000", "Az09_-Az09_-Az09", kPostSignature));
-  for (std::string_view ts : {"-1700000000", "+1700000000", "1700000000.5", " 1700000000", "1e9",
-                              "12345678901234567890"}) {
+  for (std::string_view ts :
+       {"-1700000000", "+1700000000", "1700000000.5", " 1700000000", "1e9", "12345678901234567890"}) {
     EXPECT_FALSE(shape_ok(ts, n16, kPostSignature)) << ts;
   }
   for (std::string_view nonce :
@@ -138,8 +132,7 @@ TEST(Signing, VerifyWithRotatedSecrets) {
   const std::vector<std::string> previous_first = {std::string(kSecret), "app-secret-0"};
   EXPECT_TRUE(verify_request(current_first, post_headers(), "POST", "/v1/bills", kBody).ok());
   EXPECT_TRUE(verify_request(previous_first, post_headers(), "POST", "/v1/bills", kBody).ok());
-  const std::string by_new =
-      sign_request("app-secret-2", "POST", "/v1/bills", "1700000000", kNonce, kBody);
+  const std::string by_new = sign_request("app-secret-2", "POST", "/v1/bills", "1700000000", kNonce, kBody);
   EXPECT_TRUE(verify_request(current_first, post_headers(by_new), "POST", "/v1/bills", kBody).ok());
 
   auto refused = [](const Status& status) {
@@ -151,8 +144,7 @@ TEST(Signing, VerifyWithRotatedSecrets) {
   const std::string by_empty = sign_request("", "POST", "/v1/bills", "1700000000", kNonce, kBody);
   EXPECT_TRUE(refused(verify_request({""}, post_headers(by_empty), "POST", "/v1/bills", kBody)));
   EXPECT_TRUE(refused(verify_request(current_first, post_headers(), "POST", "/v1/bills", "{}")));
-  EXPECT_TRUE(
-      refused(verify_request(current_first, post_headers(), "POST", "/v1/bills?x=1", kBody)));
+  EXPECT_TRUE(refused(verify_request(current_first, post_headers(), "POST", "/v1/bills?x=1", kBody)));
   EXPECT_TRUE(refused(verify_request(current_first, post_headers(), "PUT", "/v1/bills", kBody)));
   SignedHeaders other_nonce = post_headers();
   other_nonce.nonce = "n0nce_ABCDEFGH-124";
@@ -162,14 +154,13 @@ TEST(Signing, VerifyWithRotatedSecrets) {
 // Proves the sandbox signature is hex HMAC-SHA256(secret, raw body), and that a wrong
 // secret, body, an empty secret or a malformed signature are refused.
 TEST(Signing, SandboxSignature) {
-  const std::string body =
-      R"({"bill_id":"b_01ARZ3NDEKTSV4RRFFQ69G5FAV","status":"success","amount":100})";
+  const std::string body = R"({"bill_id":"b_01ARZ3NDEKTSV4RRFFQ69G5FAV","status":"success","amount":100})";
   const std::string good = "df2691a197fa294167d2402f36c92e9cdf5cc54e06a12ab0f8519e9c0dd0c0d8";
   EXPECT_TRUE(verify_sandbox_signature("sandbox-secret", body, good));
   EXPECT_FALSE(verify_sandbox_signature("sandbox-secreT", body, good));
   EXPECT_FALSE(verify_sandbox_signature("sandbox-secret", body + " ", good));
-  EXPECT_FALSE(verify_sandbox_signature(
-      "", "", "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"));
+  EXPECT_FALSE(
+      verify_sandbox_signature("", "", "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"));
   EXPECT_FALSE(verify_sandbox_signature("sandbox-secret", body, ""));
   std::string upper = good;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

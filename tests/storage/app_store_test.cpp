@@ -26,8 +26,8 @@ std::string describe(const std::vector<CatalogItem>& items) {
   std::string out;
   for (const auto& i : items) {
     if (!out.empty()) out += ",";
-    out += i.item_id + ":" + std::to_string(i.amount_minor) + ":" + i.currency + ":" +
-           std::to_string(i.coins);
+    out +=
+        i.item_id + ":" + std::to_string(i.amount_minor) + ":" + i.currency + ":" + std::to_string(i.coins);
   }
   return out;
 }
@@ -73,14 +73,16 @@ TEST_F(AppStoreTest, UpdateChangesOnlyWhatIsGiven) {
 
   std::vector<CatalogItem> items{{"a", 1, "USD", 0}, {"b", 2, "USD", 3}};
   ASSERT_TRUE(write(update_app(app_id_, std::nullopt, "https://new.example/d",
-                               R"({"stripe": {"secret_key": "k"}})", items)).ok());
+                               R"({"stripe": {"secret_key": "k"}})", items))
+                  .ok());
   after = app(app_id_);
   EXPECT_EQ(after->name, "Renamed");
   EXPECT_EQ(after->delivery_url, "https://new.example/d");
   EXPECT_EQ(after->channels_json, R"({"stripe": {"secret_key": "k"}})");
   EXPECT_EQ(describe(catalog(app_id_)), "a:1:USD:0,b:2:USD:3");
   ASSERT_TRUE(write(update_app(app_id_, std::nullopt, std::nullopt, std::nullopt,
-                               std::vector<CatalogItem>{{"c", 5, "JPY", 0}})).ok());
+                               std::vector<CatalogItem>{{"c", 5, "JPY", 0}}))
+                  .ok());
   EXPECT_EQ(describe(catalog(app_id_)), "c:5:JPY:0");
 
   auto unknown = write(update_app("ghost", "x", std::nullopt, std::nullopt, items));
@@ -126,7 +128,8 @@ TEST_F(AppStoreTest, PurgeDropsOnlyExpiredRows) {
     IdempotencyRecord record{app_id_, key, "sha", 201, "{}"};
     ASSERT_EQ(write_one(insert_bill(bill, record)).text(0, 0), "t");
   }
-  run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE idem_key = 'old-key'", {}});
+  run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE idem_key = 'old-key'",
+       {}});
 
   ASSERT_TRUE(write(purge_expired(600, 86400)).ok());
   EXPECT_EQ(run({"SELECT string_agg(nonce, ',') FROM nonces", {}}).text(0, 0), "new-nonce-000000");

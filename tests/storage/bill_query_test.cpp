@@ -19,7 +19,11 @@ class BillQueryTest : public StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (HasFatalFailure() || IsSkipped()) return;
-    struct Row { const char* user; const char* channel; BillState state; };
+    struct Row {
+      const char* user;
+      const char* channel;
+      BillState state;
+    };
     const Row rows[] = {{"u1", "sandbox", BillState::created}, {"u2", "alipay", BillState::created},
                         {"u1", "sandbox", BillState::paid},    {"u1", "alipay", BillState::closed},
                         {"u2", "sandbox", BillState::created}, {"u1", "sandbox", BillState::created},

@@ -168,9 +168,8 @@ TEST_F(BillStoreTest, GroupCommitResolvesConflictingTransitions) {
   auto busy = occupy_writer();
   std::vector<std::future<Result<std::vector<Rows>>>> answers;
   for (auto* w : {&to_paid, &to_failed}) {
-    answers.push_back(std::async(std::launch::async, [this, st = transition_statement(*w)] {
-      return write_sync(*db_, {st});
-    }));
+    answers.push_back(std::async(std::launch::async,
+                                 [this, st = transition_statement(*w)] { return write_sync(*db_, {st}); }));
   }
   auto other_b = std::async(std::launch::async, [&] {
     return write_sync(*db_, {transition_statement(pay(*load("b_b"), BillState::paid, "T-b"))});
@@ -268,8 +267,7 @@ TEST_F(BillStoreTest, NotifiesOnlyAppliedTransitions) {
 // unique index), even inside a group: the first bill keeps it and the other ops commit.
 TEST_F(BillStoreTest, DuplicateTradeNumberFailsOnlyItsOwnOp) {
   for (auto id : {"b_1", "b_2", "b_3"}) insert(sample_bill(id, app_id_));
-  ASSERT_EQ(write_one(transition_statement(pay(*load("b_1"), BillState::paid, "T-same"))).text(0, 0),
-            "t");
+  ASSERT_EQ(write_one(transition_statement(pay(*load("b_1"), BillState::paid, "T-same"))).text(0, 0), "t");
 
   auto busy = occupy_writer();
   auto clash = std::async(std::launch::async, [&] {

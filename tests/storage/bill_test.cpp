@@ -54,21 +54,19 @@ TEST(Rfc3339, ParsesZuluOffsetsAndFractions) {
 
 // Anything that is not a complete, valid RFC 3339 date-time is refused.
 TEST(Rfc3339, RefusesMalformedTimes) {
-  for (const char* bad : {"", "2026-11-21", "2026-11-21T23:59:59", "2026-13-01T00:00:00Z",
-                          "2026-02-29T00:00:00Z", "2026-11-21T24:00:00Z",
-                          "2026-11-21T23:60:00Z", "2026-11-21T23:59:60Z",
-                          "2026-11-21T23:59:59+0800", "2026-11-21T23:59:59+24:00",
-                          "2026-11-21T23:59:59.Z", "2026-11-21T23:59:59Zjunk",
-                          "2026-1-21T23:59:59Z", "+026-11-21T23:59:59Z",
-                          "2026-11-21T23:59:59.123 Z"}) {
+  for (const char* bad :
+       {"", "2026-11-21", "2026-11-21T23:59:59", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
+        "2026-11-21T24:00:00Z", "2026-11-21T23:60:00Z", "2026-11-21T23:59:60Z", "2026-11-21T23:59:59+0800",
+        "2026-11-21T23:59:59+24:00", "2026-11-21T23:59:59.Z", "2026-11-21T23:59:59Zjunk",
+        "2026-1-21T23:59:59Z", "+026-11-21T23:59:59Z", "2026-11-21T23:59:59.123 Z"}) {
     EXPECT_FALSE(parse_rfc3339(bad)) << bad;
   }
 }
 
 // What we format, we parse back to the same instant.
 TEST(Rfc3339, FormatThenParseIsIdentity) {
-  for (int64_t ms : {int64_t{0}, int64_t{-1}, int64_t{1}, int64_t{1795305599123},
-                     int64_t{4102444799999}, int64_t{-86400001}}) {
+  for (int64_t ms : {int64_t{0}, int64_t{-1}, int64_t{1}, int64_t{1795305599123}, int64_t{4102444799999},
+                     int64_t{-86400001}}) {
     EXPECT_EQ(parse_rfc3339(format_rfc3339_ms(at_ms(ms))), at_ms(ms)) << ms;
   }
 }

@@ -40,9 +40,9 @@ class DatabaseTest : public ::testing::Test {
     if (scratch_.conninfo().empty()) GTEST_SKIP() << "UNIPAY_TEST_DATABASE_URL is not set";
     check_ = scratch_.connect();
     ASSERT_TRUE(check_);
-    auto made = pg::exec_script(
-        check_.get(), "CREATE TABLE t (id int PRIMARY KEY, v text, version bigint DEFAULT 1)",
-        Errc::storage_write);
+    auto made =
+        pg::exec_script(check_.get(), "CREATE TABLE t (id int PRIMARY KEY, v text, version bigint DEFAULT 1)",
+                        Errc::storage_write);
     ASSERT_TRUE(made.ok()) << made.error().message;
   }
 
@@ -103,9 +103,9 @@ TEST_F(DatabaseTest, GroupCommitCommitsManyOpsInFewBatches) {
   const auto stats = db->stats();
   EXPECT_EQ(stats.write_ops, uint64_t{kThreads * kPerThread});
   EXPECT_LT(stats.write_batches, stats.write_ops / 4);
-  std::cout << "[ measure  ] " << stats.write_ops << " ops in " << stats.write_batches
-            << " batches (" << double(stats.write_ops) / double(stats.write_batches)
-            << " ops/batch), " << double(stats.write_ops) / seconds << " ops/s\n";
+  std::cout << "[ measure  ] " << stats.write_ops << " ops in " << stats.write_batches << " batches ("
+            << double(stats.write_ops) / double(stats.write_batches) << " ops/batch), "
+            << double(stats.write_ops) / seconds << " ops/s\n";
 }
 
 // Proves `done` runs only after COMMIT: another session already sees the row inside it.
@@ -140,7 +140,7 @@ TEST_F(DatabaseTest, FailingOpFailsAloneWhileTheBatchCommits) {
   auto g2 = good2.get();
   ASSERT_TRUE(g2.ok());
   ASSERT_EQ(g2->size(), 2u);
-  EXPECT_EQ((*g2)[1].text(0, 0), "v4");  // one Rows per statement, in order
+  EXPECT_EQ((*g2)[1].text(0, 0), "v4");                      // one Rows per statement, in order
   EXPECT_EQ(db->stats().write_batches, batches_before + 2);  // hold + the shared batch
   EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id IN (2, 4)"), 2);
   EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 3"), 0);
@@ -175,8 +175,8 @@ TEST_F(DatabaseTest, LargeBatchDoesNotDeadlock) {
   const std::string big(32 * 1024, 'x');
   std::vector<std::future<WriteResult>> ops;
   for (int i = 0; i < 512; ++i) {
-    ops.push_back(write_async(
-        *db, {{"INSERT INTO t (id, v) VALUES ($1, $2) RETURNING v", {std::to_string(i), big}}}));
+    ops.push_back(
+        write_async(*db, {{"INSERT INTO t (id, v) VALUES ($1, $2) RETURNING v", {std::to_string(i), big}}}));
   }
   ASSERT_TRUE(held.get().ok());
   for (auto& op : ops) {

@@ -17,24 +17,27 @@ class JobStoreTest : public StoreTest {
  protected:
   // n paid bills j_00001.. of app1, each with a delivery job due now.
   void add_jobs(int n) {
-    run({"INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, "
+    run(
+        {"INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, "
          "amount_minor, currency, state, version, client_token_hash, created_at, expires_at) "
          "SELECT 'j_' || lpad(g::text, 5, '0'), $1, 'u', 'i', 'sandbox', 'purchase', 100, "
          "'USD', 'paid', 2, 'h', now(), now() + interval '1 hour' "
          "FROM generate_series(1, $2::integer) g",
          {app_id_, std::to_string(n)}});
-    run({"INSERT INTO jobs (kind, bill_id, next_attempt_at) "
-         "SELECT 'delivery', bill_id, now() FROM bills WHERE bill_id LIKE 'j\\_%'", {}});
+    run(
+        {"INSERT INTO jobs (kind, bill_id, next_attempt_at) "
+         "SELECT 'delivery', bill_id, now() FROM bills WHERE bill_id LIKE 'j\\_%'",
+         {}});
   }
 
-  std::vector<Job> claim(Database& db, const std::string& owner, milliseconds lease,
-                         int limit = 10, const std::string& kind = "delivery") {
+  std::vector<Job> claim(Database& db, const std::string& owner, milliseconds lease, int limit = 10,
+                         const std::string& kind = "delivery") {
     auto rows = write_sync(db, {claim_due_jobs(kind, owner, lease, limit)});
     EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().message);
     return rows.ok() ? parse_jobs(rows->at(0)) : std::vector<Job>{};
   }
-  std::vector<Job> claim(const std::string& owner, milliseconds lease = milliseconds{60000},
-                         int limit = 10, const std::string& kind = "delivery") {
+  std::vector<Job> claim(const std::string& owner, milliseconds lease = milliseconds{60000}, int limit = 10,
+                         const std::string& kind = "delivery") {
     return claim(*db_, owner, lease, limit, kind);
   }
 
@@ -132,11 +135,14 @@ TEST_F(JobStoreTest, RescheduleNeedsTheLeaseAndDelaysTheJob) {
   add_jobs(1);
   auto job = claim("node-a");
   ASSERT_EQ(job.size(), 1u);
-  EXPECT_TRUE(write_one(reschedule_job(job[0].job_id, "node-b", 1, milliseconds{10000},
-                                       milliseconds{30000}, "stolen")).empty());
+  EXPECT_TRUE(write_one(reschedule_job(job[0].job_id, "node-b", 1, milliseconds{10000}, milliseconds{30000},
+                                       "stolen"))
+                  .empty());
   const Millis before = now_ms();
-  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 1, milliseconds{10000},
-                                     milliseconds{30000}, "HTTP 500")).size(), 1u);
+  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 1, milliseconds{10000}, milliseconds{30000},
+                                     "HTTP 500"))
+                .size(),
+            1u);
   auto [stored, dead] = job_of("j_00001");
   EXPECT_FALSE(dead);
   EXPECT_EQ(stored.attempt, 1);
@@ -145,8 +151,9 @@ TEST_F(JobStoreTest, RescheduleNeedsTheLeaseAndDelaysTheJob) {
   EXPECT_LE(stored.next_attempt_at, now_ms() + milliseconds{11000});
   EXPECT_TRUE(claim("node-c").empty());
 
-  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 2, milliseconds{0},
-                                     milliseconds{0}, "timeout")).size(), 1u);
+  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 2, milliseconds{0}, milliseconds{0}, "timeout"))
+                .size(),
+            1u);
   std::this_thread::sleep_for(milliseconds{20});
   auto again = claim("node-c");
   ASSERT_EQ(again.size(), 1u);

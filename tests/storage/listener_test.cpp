@@ -28,19 +28,25 @@ TEST(Listener, DeliversNotificationsAndSurvivesReconnect) {
   std::atomic<int> reconnects{0};
   auto listener = Listener::start(
       db.conninfo(), "unipay_bill",
-      [&](std::string p) { std::lock_guard l(mu); payloads.push_back(std::move(p)); },
+      [&](std::string p) {
+        std::lock_guard l(mu);
+        payloads.push_back(std::move(p));
+      },
       [&] { reconnects.fetch_add(1); });
   ASSERT_TRUE(listener.ok()) << listener.error().message;
   auto received = [&](size_t n) {
-    return eventually([&] { std::lock_guard l(mu); return payloads.size() >= n; });
+    return eventually([&] {
+      std::lock_guard l(mu);
+      return payloads.size() >= n;
+    });
   };
   run(db, "SELECT pg_notify('unipay_bill', 'b_1 paid 2')");
   run(db, "SELECT pg_notify('other_channel', 'not for us')");
   ASSERT_TRUE(received(1));
 
   const std::string pid = run(db,
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
-      "application_name = 'unipay-listener'");
+                              "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+                              "application_name = 'unipay-listener'");
   EXPECT_EQ(run(db, "SELECT pg_terminate_backend(" + pid + ")"), "t");
   ASSERT_TRUE(eventually([&] { return reconnects.load() == 1; }));
   run(db, "SELECT pg_notify('unipay_bill', 'b_2 closed 2')");
@@ -51,8 +57,8 @@ TEST(Listener, DeliversNotificationsAndSurvivesReconnect) {
 
 // Proves an unreachable database is an error value from start(), not a thread that spins.
 TEST(Listener, UnreachableDatabaseIsAnError) {
-  auto listener = Listener::start("host=/nonexistent-unipay-dir port=1 dbname=x", "c",
-                                  [](std::string) {}, [] {});
+  auto listener = Listener::start(
+      "host=/nonexistent-unipay-dir port=1 dbname=x", "c", [](std::string) {}, [] {});
   ASSERT_FALSE(listener.ok());
   EXPECT_EQ(listener.error().code, Errc::storage_read);
 }

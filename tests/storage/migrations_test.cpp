@@ -13,8 +13,8 @@ namespace {
 
 int64_t count_applied(const ScratchDatabase& db) {
   auto conn = db.connect();
-  auto rows = pg::exec(conn.get(), {"SELECT count(*), max(version) FROM schema_migrations", {}},
-                       Errc::storage_read);
+  auto rows =
+      pg::exec(conn.get(), {"SELECT count(*), max(version) FROM schema_migrations", {}}, Errc::storage_read);
   EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().message);
   if (!rows.ok()) return -1;
   EXPECT_EQ(rows->text(0, 1), std::to_string(latest_migration_version()));
