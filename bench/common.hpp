@@ -1,0 +1,45 @@
+// Pieces the scenarios share: the once-a-second interval (series point and live line), bulk
+// bill creation before a storm, and the end-of-run check that every paid bill was delivered.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "bench/context.hpp"
+#include "bench/cpu_usage.hpp"
+
+namespace unipay::bench {
+
+// Every second: closes the stats interval (with gauge()) and, on a terminal, rewrites the
+// live line: elapsed, rate of `step`, its p99, errors, and `extra()`. Stops when *alive is
+// false.
+void start_progress(Context& ctx, Step step, std::function<int64_t()> gauge,
+                    std::function<std::string()> extra, std::shared_ptr<bool> alive);
+// Ends the live line (a newline if one was drawn).
+void end_progress(Context& ctx);
+
+// Creates n bills with `connections` requests in flight; records Step::create. Stops at
+// the deadline. Failed creations are errors and are not retried.
+std::vector<CreatedBill> create_bills(Context& ctx, int n, int connections, Clock::time_point deadline);
+
+// Waits (bounded) until the game server acknowledged every bill in `paid`. Then asks the
+// server about each bill the game never got: still `paid` means its delivery is pending
+// (retries back off; metric delivery_pending_at_end, not a loss); any other state, or no
+// bill at all, counts as bills_lost. Returns the seconds the wait took.
+double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s);
+
+// CPU use over a phase (see cpu_usage.hpp), added to the scenario's metrics.
+class CpuWindow {
+ public:
+  explicit CpuWindow(const Context& ctx) : before_(take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid)) {}
+  void finish(Context& ctx, double ops, const std::string& per_op_name) const;
+
+ private:
+  CpuSnapshot before_;
+};
+
+// Also copies the game's duplicate count into the correctness counters.
+void count_duplicates(Context& ctx);
+
+}  // namespace unipay::bench

@@ -1,0 +1,50 @@
+// What every scenario gets: the options, the loop, the client pool to unipayd, the game
+// server simulator, the stats, the bench's app; and what it hands back for the report.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/game_sim.hpp"
+#include "bench/http_client.hpp"
+#include "bench/loop.hpp"
+#include "bench/options.hpp"
+#include "bench/stats.hpp"
+#include "bench/unipay_api.hpp"
+
+namespace unipay::bench {
+
+// A bill whose sandbox callback unipay acknowledged: from then on it must be delivered.
+struct PaidBill {
+  std::string bill_id;
+  Clock::time_point paid_at;
+};
+
+struct ScenarioResult {
+  Step headline = Step::lifecycle;                     // the step whose rate the run is about
+  std::vector<std::pair<std::string, double>> metrics;  // scenario figures, units in the names
+  std::vector<std::string> notes;
+  void metric(std::string name, double value) { metrics.emplace_back(std::move(name), value); }
+};
+
+struct Context {
+  const Options& options;
+  Loop& loop;
+  HttpClient& client;
+  GameSim& game;
+  Stats& stats;
+  AppCreds app;
+  int server_pid = 0;         // 0: unknown (no RSS, no server CPU)
+  int postmaster_pid = 0;     // 0: unknown (no PostgreSQL CPU)
+  size_t max_connections = 0; // of the client pool
+  ScenarioResult result;
+};
+
+// Each returns 0, or 2 when it cannot run at all (the reason printed on stderr).
+int run_lifecycle(Context& ctx);  // also the outage scenario (the game server goes down)
+int run_callbacks(Context& ctx);
+int run_longpoll(Context& ctx);
+
+}  // namespace unipay::bench

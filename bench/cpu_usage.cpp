@@ -1,0 +1,110 @@
+#include "bench/cpu_usage.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace unipay::bench {
+
+namespace {
+
+constexpr int kMaxProcEntries = 100000;  // bounds the /proc scan
+
+double ticks_to_s(unsigned long long ticks) {
+  static const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return static_cast<double>(ticks) / hz;
+}
+
+// utime + stime (all threads) and the parent pid from /proc/<pid>/stat; false if gone.
+bool process_cpu(const std::string& pid, double& cpu_s, long& ppid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string text;
+  if (!std::getline(in, text)) return false;
+  // The command name (field 2) may hold spaces; the fields after its ')' are plain.
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream rest(text.substr(close + 2));
+  std::string state;
+  unsigned long long skip = 0, utime = 0, stime = 0;
+  rest >> state >> ppid;
+  for (int i = 0; i < 9; ++i) rest >> skip;  // fields 5..13
+  rest >> utime >> stime;
+  cpu_s = ticks_to_s(utime + stime);
+  return static_cast<bool>(rest);
+}
+
+void machine_cpu(CpuSnapshot& s) {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  unsigned long long busy = user + nice + system + irq + softirq + steal;
+  s.machine_busy_s = ticks_to_s(busy);
+  s.machine_all_s = ticks_to_s(busy + idle + iowait);
+}
+
+// The postmaster and every process whose parent it is (backends, walwriter, checkpointer).
+double cluster_cpu(int postmaster_pid) {
+  double total = 0;
+  DIR* dir = ::opendir("/proc");
+  if (!dir) return -1;
+  int seen = 0;
+  while (dirent* e = ::readdir(dir)) {
+    if (++seen > kMaxProcEntries) break;
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    double cpu = 0;
+    long ppid = 0;
+    if (!process_cpu(e->d_name, cpu, ppid)) continue;
+    if (std::atol(e->d_name) == postmaster_pid || ppid == postmaster_pid) total += cpu;
+  }
+  ::closedir(dir);
+  return total;
+}
+
+}  // namespace
+
+CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid) {
+  CpuSnapshot s;
+  machine_cpu(s);
+  long ppid = 0;
+  process_cpu("self", s.bench_s, ppid);
+  if (server_pid > 0 && !process_cpu(std::to_string(server_pid), s.server_s, ppid)) s.server_s = -1;
+  if (postmaster_pid > 0) s.postgres_s = cluster_cpu(postmaster_pid);
+  return s;
+}
+
+int read_postmaster_pid(const std::string& data_dir) {
+  std::ifstream in(data_dir + "/pg/data/postmaster.pid");
+  int pid = 0;
+  return (in >> pid) ? pid : 0;
+}
+
+std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, const CpuSnapshot& b, double ops,
+                                                        const std::string& per_op_name) {
+  std::vector<std::pair<std::string, double>> out;
+  double busy = b.machine_busy_s - a.machine_busy_s;
+  double all = b.machine_all_s - a.machine_all_s;
+  double bench = b.bench_s - a.bench_s;
+  double server = (a.server_s >= 0 && b.server_s >= 0) ? b.server_s - a.server_s : -1;
+  double pg = (a.postgres_s >= 0 && b.postgres_s >= 0) ? b.postgres_s - a.postgres_s : -1;
+  double other = busy - bench - std::max(server, 0.0) - std::max(pg, 0.0);
+  out.emplace_back("cpu_machine_busy_share", all > 0 ? busy / all : 0);
+  out.emplace_back("cpu_bench_s", bench);
+  if (server >= 0) out.emplace_back("cpu_server_s", server);
+  if (pg >= 0) out.emplace_back("cpu_postgres_s", pg);
+  out.emplace_back("cpu_other_processes_s", other);  // anything else running on the machine
+  if (ops <= 0) return out;
+  auto per = [&](const char* what, double s) {
+    if (s >= 0) out.emplace_back("cpu_" + std::string(what) + "_us_per_" + per_op_name, s * 1e6 / ops);
+  };
+  per("bench", bench);
+  per("server", server);
+  per("postgres", pg);
+  return out;
+}
+
+}  // namespace unipay::bench

@@ -1,0 +1,135 @@
+// unipay-bench: load tester for unipayd (bench issue). See docs/BENCHMARKS.md.
+// Exit status: 0 ok; 1 a correctness counter is not zero (or the run could not finish);
+// 2 usage error or a scenario that cannot run.
+#include <sys/resource.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "bench/baseline.hpp"
+#include "bench/cpu_usage.hpp"
+#include "bench/report.hpp"
+#include "bench/spawn.hpp"
+#include "net/crypto.hpp"
+
+namespace unipay::bench {
+namespace {
+
+volatile sig_atomic_t g_spawned_pid = 0;
+
+// Ctrl-C: the spawned unipayd (and with it its embedded PostgreSQL) must not outlive us.
+void on_interrupt(int signal_number) {
+  if (g_spawned_pid > 0) ::kill(g_spawned_pid, SIGTERM);
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+}
+
+size_t raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+  lim.rlim_cur = lim.rlim_max;
+  (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  return static_cast<size_t>(lim.rlim_cur);
+}
+
+int io_threads_of(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--io-threads=", 0) == 0) return std::atoi(a.c_str() + 13);
+    if (a == "--io-threads" && i + 1 < args.size()) return std::atoi(args[i + 1].c_str());
+  }
+  return 1;  // unipayd's default
+}
+
+bool create_app(Context& ctx, const std::string& admin_token) {
+  ctx.app.sandbox_secret = crypto::random_hex(24);
+  bool done = false;
+  bool ok = false;
+  ctx.client.send(create_app_request(admin_token, ctx.game.delivery_url(), ctx.app.sandbox_secret),
+                  [&](ClientResponse r) {
+                    done = true;
+                    ok = parse_app_answer(r, ctx.app);
+                    if (!ok) std::fprintf(stderr, "unipay-bench: creating the app: %s %s\n", answer_error_kind(r).c_str(), r.body.c_str());
+                  });
+  ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
+  return ok;
+}
+
+int run_scenario(Context& ctx) {
+  const std::string& s = ctx.options.scenario;
+  if (s == "lifecycle" || s == "outage") return run_lifecycle(ctx);
+  if (s == "callbacks") return run_callbacks(ctx);
+  return run_longpoll(ctx);
+}
+
+void report(Context& ctx, const BaselineResult& base, RunInfo info) {
+  info.game = ctx.game.counters();
+  info.client = ctx.client.counters();
+  print_table(ctx, base, info);
+  const Options& o = ctx.options;
+  if (!o.json_path.empty() && !write_json(o.json_path, ctx, base, info)) std::fprintf(stderr, "cannot write %s\n", o.json_path.c_str());
+  if (!o.svg_path.empty() && !write_svg(o.svg_path, ctx)) std::fprintf(stderr, "cannot write %s\n", o.svg_path.c_str());
+}
+
+int run(const Options& o) {
+  size_t fd_limit = raise_fd_limit();
+  std::string error;
+  auto game = GameSim::start({o.game_fail_rate, o.game_down_at_s, o.game_down_s, o.seed}, error);
+  if (!game) return std::fprintf(stderr, "unipay-bench: game server simulator: %s\n", error.c_str()), 1;
+  std::unique_ptr<SpawnedServer> spawned;
+  RunInfo info{o.target_url, o.spawn, o.server_args, io_threads_of(o.server_args)};
+  Endpoint target = o.target;
+  std::string admin_token = o.admin_token;
+  int pid = o.server_pid;
+  if (o.spawn) {
+    std::fprintf(stderr, "unipay-bench: starting %s on an embedded PostgreSQL\n", o.unipayd_path.c_str());
+    spawned = SpawnedServer::start({o.unipayd_path, o.server_args, o.keep_data}, error);
+    if (!spawned) return std::fprintf(stderr, "unipay-bench: %s\n", error.c_str()), 1;
+    g_spawned_pid = spawned->pid();
+    target = spawned->endpoint();
+    admin_token = spawned->admin_token();
+    pid = spawned->pid();
+    info.target = "http://127.0.0.1:" + std::to_string(target.port);
+    info.server_args = std::vector<std::string>(spawned->args().begin() + 1, spawned->args().end());
+    for (size_t i = 0; i + 1 < info.server_args.size(); ++i) {
+      if (info.server_args[i] == "--admin-token") info.server_args[i + 1] = "<random>";  // never in reports
+    }
+  }
+  Loop loop;
+  Stats stats(Clock::now());
+  // Room for the game server's accepted connections and the process's own files.
+  size_t max_connections = fd_limit > 2048 ? fd_limit - 512 : fd_limit / 2;
+  HttpClient client(loop, target, ClientOptions{max_connections});
+  Context ctx{o, loop, client, *game, stats, {}, pid, spawned ? read_postmaster_pid(spawned->data_dir()) : 0,
+              max_connections, {}};
+  if (!create_app(ctx, admin_token)) return 1;
+  info.loadavg_before = read_loadavg();
+  int code = run_scenario(ctx);
+  if (code != 0) return code;
+  BaselineResult base;
+  if (o.baseline) base = run_baselines(ctx, spawned ? spawned->conninfo() : o.pg_conninfo, info.io_threads);
+  info.elapsed_s = stats.elapsed_s();
+  info.loadavg_after = read_loadavg();
+  report(ctx, base, info);
+  client.close_idle();
+  if (spawned) spawned->stop();
+  g_spawned_pid = 0;
+  return ctx.stats.correctness.total() > 0 ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace unipay::bench
+
+int main(int argc, char** argv) {
+  unipay::bench::Options options;
+  if (auto code = unipay::bench::parse_options(argc, argv, options)) return *code;
+  if (options.scenario == "wallet") {
+    std::printf("wallet scenario needs the wallet issue\n");
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, unipay::bench::on_interrupt);
+  std::signal(SIGTERM, unipay::bench::on_interrupt);
+  return unipay::bench::run(options);
+}

@@ -1,0 +1,137 @@
+// lifecycle: create → long poll → callback → delivery → result, at a fixed arrival rate
+// (open loop: arrivals do not wait for the server) or as fast as it goes (--rate max: a
+// closed loop of --players). outage: the same load while the game server is down for
+// --game-down-s seconds from --game-down-at-s; reports the backlog of paid, undelivered
+// bills when it comes back and how long the server takes to deliver them all.
+#include <cmath>
+#include <cstdio>
+
+#include "bench/common.hpp"
+#include "bench/players.hpp"
+
+namespace unipay::bench {
+
+namespace {
+
+constexpr auto kPacingTick = std::chrono::milliseconds(1);
+constexpr uint64_t kMaxLaunchesPerTick = 2000;  // a stalled loop catches up in bounded steps
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+PlayerConfig player_config(const Options& o, bool outage) {
+  PlayerConfig c;
+  c.think_ms = o.think_ms;
+  c.poll_timeout_s = o.longpoll_timeout_s;
+  c.until_delivered = o.until == "delivered";
+  // An outage keeps polls waiting past the down time; without one, a poll that times out
+  // twice means something is wrong.
+  double waiting_s = outage ? o.game_down_s + o.drain_s : 0;
+  c.max_polls = 3 + static_cast<int>(std::ceil(waiting_s / o.longpoll_timeout_s));
+  return c;
+}
+
+// Open loop: on each tick, start the arrivals due by now; those over the in-flight cap are
+// skipped and counted (the bench, or the server, cannot keep up).
+// The ticker outlives this scenario's locals; it stops at the first tick after *loading
+// turned false, before touching `players`.
+void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading, size_t cap) {
+  auto skipped = std::make_shared<uint64_t>(0);
+  ctx.loop.every(kPacingTick, [&ctx, &players, start, loading, cap, skipped] {
+    if (!*loading) return false;
+    auto due = static_cast<uint64_t>(seconds_since(start) * ctx.options.rate);
+    for (uint64_t n = 0; players.started() + *skipped < due && n < kMaxLaunchesPerTick; ++n) {
+      if (players.in_flight() >= cap) {
+        *skipped += 1;
+        ctx.stats.error("bench:arrival_skipped_inflight_cap");
+        continue;
+      }
+      players.start_one();
+    }
+    return true;
+  });
+}
+
+// Outage figures, from when each bill was paid and when the game server acknowledged it.
+void outage_metrics(Context& ctx, const std::vector<PaidBill>& paid, Clock::time_point start) {
+  const Options& o = ctx.options;
+  auto down_from = start + seconds(o.game_down_at_s);
+  auto recovered = down_from + seconds(o.game_down_s);
+  uint64_t backlog = 0;
+  uint64_t undrained = 0;
+  double drain_s = 0;
+  for (const PaidBill& b : paid) {
+    auto acked = ctx.game.acknowledged_at(b.bill_id);
+    // Backlog at recovery: paid before it, not yet delivered when the game came back.
+    if (b.paid_at < recovered && (!acked || *acked >= recovered)) {
+      backlog += 1;
+      if (acked) drain_s = std::max(drain_s, std::chrono::duration<double>(*acked - recovered).count());
+      if (!acked) undrained += 1;
+    }
+  }
+  ctx.result.metric("outage_down_s", o.game_down_s);
+  ctx.result.metric("backlog_at_recovery_bills", static_cast<double>(backlog));
+  ctx.result.metric("drain_after_recovery_s", drain_s);
+  ctx.result.metric("backlog_still_undelivered", static_cast<double>(undrained));
+  if (undrained > 0) {
+    ctx.result.notes.push_back("the backlog had not drained when the bench stopped waiting: drain_after_recovery_s is a "
+                               "lower bound (give a longer --drain-s)");
+  }
+  ctx.result.metric("game_refused_while_down", static_cast<double>(ctx.game.counters().refused_while_down));
+}
+
+}  // namespace
+
+int run_lifecycle(Context& ctx) {
+  const Options& o = ctx.options;
+  const bool outage = o.scenario == "outage";
+  Players players(ctx, player_config(o, outage));
+  // A player holds a long-poll connection and, while paying, a second one.
+  size_t cap = o.max_inflight > 0 ? static_cast<size_t>(o.max_inflight) : ctx.max_connections / 2;
+  CpuWindow cpu(ctx);
+  auto start = Clock::now();
+  ctx.game.set_load_start(start);
+  auto loading = std::make_shared<bool>(true);
+  auto alive = std::make_shared<bool>(true);
+  auto gauge = [&ctx, &players, outage]() -> int64_t {
+    if (!outage) return static_cast<int64_t>(players.in_flight());
+    return static_cast<int64_t>(players.paid().size()) - static_cast<int64_t>(ctx.game.counters().acknowledged);
+  };
+  auto extra = [&ctx, &players] {
+    auto c = ctx.client.counters();
+    return "in flight " + std::to_string(players.in_flight()) + " | conns " + std::to_string(c.open) +
+           (ctx.game.down_now() ? " | GAME DOWN" : "");
+  };
+  start_progress(ctx, Step::lifecycle, gauge, extra, alive);
+  ctx.result.headline = Step::lifecycle;
+  if (o.rate_max) {
+    players.on_end([&players, loading] { if (*loading) players.start_one(); });
+    for (int i = 0; i < o.players; ++i) players.start_one();
+  } else {
+    pace(ctx, players, start, loading, cap);
+  }
+  auto load_end = start + seconds(o.duration_s);
+  ctx.loop.run_while([] { return true; }, load_end);
+  *loading = false;
+  double load_s = seconds_since(start);
+  // The rate counts lifecycles completed within the load window, not the drain after it.
+  uint64_t completed_in_window = players.completed();
+  ctx.loop.run_while([&] { return players.in_flight() > 0; }, Clock::now() + seconds(o.drain_s));
+  *alive = false;
+  end_progress(ctx);
+  cpu.finish(ctx, static_cast<double>(players.completed()), "lifecycle");
+  players.account_unfinished();
+  settle_deliveries(ctx, players.paid(), std::max(1.0, o.drain_s - (seconds_since(start) - load_s)));
+  count_duplicates(ctx);
+  ctx.result.metric("load_s", load_s);
+  ctx.result.metric("players_started", static_cast<double>(players.started()));
+  ctx.result.metric("lifecycles_completed", static_cast<double>(players.completed()));
+  ctx.result.metric("lifecycles_per_s", static_cast<double>(completed_in_window) / load_s);
+  ctx.result.metric("bills_paid", static_cast<double>(players.paid().size()));
+  if (!o.rate_max) ctx.result.metric("offered_rate_per_s", o.rate);
+  if (outage) outage_metrics(ctx, players.paid(), start);
+  return 0;
+}
+
+}  // namespace unipay::bench

@@ -1,0 +1,179 @@
+#include "bench/unipay_api.hpp"
+
+#include <atomic>
+#include <chrono>
+
+#include "net/crypto.hpp"
+#include "net/json.hpp"
+#include "net/signing.hpp"
+
+namespace unipay::bench {
+
+namespace {
+
+// Nonces: a random per-process prefix and a counter. Unique for the run's fresh app, and
+// cheaper than 128 fresh random bits per request.
+std::string next_nonce() {
+  static const std::string prefix = crypto::random_hex(8);
+  static std::atomic<uint64_t> counter{0};
+  return prefix + "n" + std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+}
+
+std::string unix_seconds() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+}
+
+const json::Value* member(const json::Value* object, std::string_view key) {
+  return object && object->is_object() ? object->find(key) : nullptr;
+}
+
+std::string string_member(const json::Value* object, std::string_view key) {
+  const json::Value* v = member(object, key);
+  return v && v->kind == json::Value::Kind::string ? v->string : std::string();
+}
+
+void sign(ClientRequest& r, const AppCreds& app) {
+  std::string nonce = next_nonce();
+  std::string ts = unix_seconds();
+  std::string signature = signing::sign_request(app.secret, r.method, r.target, ts, nonce, r.body);
+  r.headers.emplace_back("X-Unipay-App", app.app_id);
+  r.headers.emplace_back("X-Unipay-Timestamp", ts);
+  r.headers.emplace_back("X-Unipay-Nonce", nonce);
+  r.headers.emplace_back("X-Unipay-Signature", std::move(signature));
+}
+
+}  // namespace
+
+std::string answer_error_kind(const ClientResponse& r) {
+  if (r.status == 0) return "no_answer:" + r.error;
+  std::string kind = "http_" + std::to_string(r.status);
+  auto body = json::parse(r.body);
+  if (body) {
+    std::string code = string_member(member(&*body, "error"), "code");
+    if (!code.empty()) kind += ":" + code;
+  }
+  return kind;
+}
+
+ClientRequest create_app_request(const std::string& admin_token, const std::string& delivery_url,
+                                 const std::string& sandbox_secret) {
+  ClientRequest r;
+  r.method = "POST";
+  r.target = "/v1/admin/apps";
+  json::Writer w;
+  w.begin_object().key("name").string("unipay-bench " + crypto::random_hex(4));
+  w.key("delivery_url").string(delivery_url);
+  w.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
+  w.end_object().end_object().end_object();
+  r.body = w.take();
+  r.headers.emplace_back("Authorization", "Bearer " + admin_token);
+  r.headers.emplace_back("Content-Type", "application/json");
+  return r;
+}
+
+bool parse_app_answer(const ClientResponse& r, AppCreds& app) {
+  if (r.status != 201) return false;
+  auto body = json::parse(r.body);
+  if (!body) return false;
+  app.app_id = string_member(member(&*body, "app"), "app_id");
+  app.secret = string_member(&*body, "secret");
+  return !app.app_id.empty() && !app.secret.empty();
+}
+
+ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce) {
+  ClientRequest r;
+  r.method = "POST";
+  r.target = "/v1/bills";
+  json::Writer w;
+  w.begin_object().key("user_id").string(user_id).key("item_id").string("gem_pack");
+  w.key("channel").string("sandbox").key("amount").integer(kBillAmountMinor);
+  w.key("currency").string(kBillCurrency).end_object();
+  r.body = w.take();
+  r.headers.emplace_back("Content-Type", "application/json");
+  sign(r, app);
+  nonce = r.headers[r.headers.size() - 2].second;
+  return r;
+}
+
+bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std::string& nonce,
+                         CreatedBill& bill, std::string& error_kind) {
+  if (r.status != 201) {
+    error_kind = answer_error_kind(r);
+    return false;
+  }
+  if (!crypto::constant_time_equal(r.signature, signing::sign_response(app.secret, r.status, nonce, r.body))) {
+    error_kind = "create:bad_answer_signature";
+    return false;
+  }
+  auto body = json::parse(r.body);
+  if (body) {
+    bill.bill_id = string_member(member(&*body, "bill"), "bill_id");
+    bill.client_token = string_member(&*body, "client_token");
+  }
+  if (bill.bill_id.empty() || bill.client_token.empty()) {
+    error_kind = "create:malformed_answer";
+    return false;
+  }
+  return true;
+}
+
+ClientRequest longpoll_request(const CreatedBill& bill, int timeout_s, const char* until) {
+  ClientRequest r;
+  r.target = "/v1/bills/" + bill.bill_id + "/result?timeout=" + std::to_string(timeout_s) + "&until=" + until;
+  r.headers.emplace_back("Authorization", "Bearer " + bill.client_token);
+  // The server answers at timeout_s; the grace covers a busy server and the network.
+  r.timeout = std::chrono::milliseconds(timeout_s * 1000 + 15000);
+  return r;
+}
+
+bool parse_poll_answer(const ClientResponse& r, PollAnswer& answer) {
+  if (r.status != 200) return false;
+  auto body = json::parse(r.body);
+  if (!body) return false;
+  answer.state = string_member(member(&*body, "bill"), "state");
+  const json::Value* timed_out = member(&*body, "timed_out");
+  if (!timed_out || timed_out->kind != json::Value::Kind::boolean || answer.state.empty()) return false;
+  answer.timed_out = timed_out->boolean;
+  return true;
+}
+
+ClientRequest get_bill_request(const CreatedBill& bill) {
+  ClientRequest r;
+  r.target = "/v1/bills/" + bill.bill_id;
+  r.headers.emplace_back("Authorization", "Bearer " + bill.client_token);
+  return r;
+}
+
+ClientRequest get_bill_signed_request(const AppCreds& app, const std::string& bill_id) {
+  ClientRequest r;
+  r.target = "/v1/bills/" + bill_id;
+  sign(r, app);
+  return r;
+}
+
+std::string bill_state_of(const ClientResponse& r) {
+  if (r.status != 200) return {};
+  auto body = json::parse(r.body);
+  return body ? string_member(member(&*body, "bill"), "state") : std::string();
+}
+
+ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, const std::string& trade_no) {
+  ClientRequest r;
+  r.method = "POST";
+  r.target = "/v1/callbacks/" + app.app_id + "/sandbox";
+  json::Writer w;
+  w.begin_object().key("bill_id").string(bill_id).key("trade_no").string(trade_no);
+  w.key("status").string("success").key("amount").integer(kBillAmountMinor);
+  w.key("currency").string(kBillCurrency).end_object();
+  r.body = w.take();
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.headers.emplace_back("X-Sandbox-Signature", crypto::hmac_sha256_hex(app.sandbox_secret, r.body));
+  return r;
+}
+
+bool final_state(const std::string& state) {
+  return state == "delivered" || state == "failed" || state == "closed" || state == "refunded";
+}
+
+}  // namespace unipay::bench
