@@ -23,27 +23,29 @@ void lane(Context& ctx, HttpClient& client, const std::shared_ptr<Drive>& d) {
   d->sent += 1;
   // The very request of the callbacks scenario, HMAC included, so the client's own cost
   // per request is the same in both runs.
-  client.send(callback_request(ctx.app, "b_0000000000000000000000000A", "t_baseline"),
-              [&ctx, &client, d](ClientResponse r) {
-                d->answered += 1;
-                if (r.status == 200) {
-                  d->latency.record_us(std::chrono::duration_cast<std::chrono::microseconds>(r.latency()).count());
-                } else {
-                  d->failed += 1;
-                }
-                lane(ctx, client, d);
-              });
+  client.send(callback_request(ctx.app, "b_0000000000000000000000000A", "t_baseline"), [&ctx, &client,
+                                                                                        d](ClientResponse r) {
+    d->answered += 1;
+    if (r.status == 200) {
+      d->latency.record_us(std::chrono::duration_cast<std::chrono::microseconds>(r.latency()).count());
+    } else {
+      d->failed += 1;
+    }
+    lane(ctx, client, d);
+  });
 }
 
 void drive_baseline_http(Context& ctx, BaselineResult& out) {
   const Options& o = ctx.options;
   std::string line;
   std::string log = "/tmp/unipay-bench-baseline_http.log";
-  int pid = spawn_with_first_line({o.baseline_http_path, "--threads", std::to_string(out.http_threads)}, log, line, 10);
+  int pid = spawn_with_first_line({o.baseline_http_path, "--threads", std::to_string(out.http_threads)}, log,
+                                  line, 10);
   Endpoint endpoint;
   std::string error;
   auto at = line.rfind(' ');
-  if (pid <= 0 || at == std::string::npos || !parse_loopback_url("http://" + line.substr(at + 1), endpoint, error)) {
+  if (pid <= 0 || at == std::string::npos ||
+      !parse_loopback_url("http://" + line.substr(at + 1), endpoint, error)) {
     out.http_error = "baseline_http did not start (" + o.baseline_http_path + "): '" + line + "' " + error;
     terminate_process(pid, 5);
     return;
@@ -71,13 +73,15 @@ BaselineResult run_baselines(Context& ctx, const std::string& conninfo, int io_t
   out.ran = true;
   out.http_threads = io_threads;
   out.http_connections = ctx.options.connections;
-  std::fprintf(stderr, "unipay-bench: baseline_http, %d connections, %.0f s\n", ctx.options.connections, ctx.options.baseline_s);
+  std::fprintf(stderr, "unipay-bench: baseline_http, %d connections, %.0f s\n", ctx.options.connections,
+               ctx.options.baseline_s);
   drive_baseline_http(ctx, out);
   if (conninfo.empty()) {
     out.pg.error = "no PostgreSQL conninfo (give --pg-conninfo with --target)";
     return out;
   }
-  std::fprintf(stderr, "unipay-bench: PostgreSQL commit rates, 1 and 16 connections, %.0f s each\n", ctx.options.baseline_s);
+  std::fprintf(stderr, "unipay-bench: PostgreSQL commit rates, 1 and 16 connections, %.0f s each\n",
+               ctx.options.baseline_s);
   out.pg = measure_commit_rates(conninfo, ctx.options.baseline_s);
   return out;
 }

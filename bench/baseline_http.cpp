@@ -2,12 +2,11 @@
 // code as unipayd, so its rate is this machine's ceiling for one HTTP request over loopback
 // with the same number of io threads. Prints "baseline_http listening on HOST:PORT", then
 // serves until SIGTERM or SIGINT.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "bench/mini_server.hpp"
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -23,8 +24,9 @@ void start_progress(Context& ctx, Step step, std::function<int64_t()> gauge,
     if (!live_line(ctx)) return true;
     const SeriesPoint& p = *ctx.stats.last_point();
     auto i = static_cast<size_t>(step);
-    std::fprintf(stderr, "\r\033[K[%6.1fs] %s %6llu/s p99 %8.2f ms | errors %llu | %s", p.t_s, step_name(step),
-                 static_cast<unsigned long long>(p.count[i]), static_cast<double>(p.p99_us[i]) / 1000.0,
+    std::fprintf(stderr, "\r\033[K[%6.1fs] %s %6llu/s p99 %8.2f ms | errors %llu | %s", p.t_s,
+                 step_name(step), static_cast<unsigned long long>(p.count[i]),
+                 static_cast<double>(p.p99_us[i]) / 1000.0,
                  static_cast<unsigned long long>(ctx.stats.errors_total()), extra ? extra().c_str() : "");
     std::fflush(stderr);
     g_line_drawn = true;
@@ -79,7 +81,7 @@ std::vector<CreatedBill> create_bills(Context& ctx, int n, int connections, Cloc
 
 namespace {
 
-constexpr size_t kMaxStateChecks = 5000;   // bills asked about after the wait, at most
+constexpr size_t kMaxStateChecks = 5000;  // bills asked about after the wait, at most
 constexpr int kStateCheckLanes = 16;
 
 // Asks the server for each bill's state (bounded): `paid` is a pending delivery, anything
@@ -91,20 +93,22 @@ void classify_undelivered(Context& ctx, const std::vector<std::string>& missing)
   auto next = std::make_shared<size_t>(0);
   const size_t checks = std::min(missing.size(), kMaxStateChecks);
   auto lane = std::make_shared<std::function<void()>>();
-  *lane = [&ctx, &missing, pending, answered, next, checks, weak = std::weak_ptr<std::function<void()>>(lane)] {
+  *lane = [&ctx, &missing, pending, answered, next, checks,
+           weak = std::weak_ptr<std::function<void()>>(lane)] {
     if (*next >= checks) return;
     const std::string& bill_id = missing[(*next)++];
-    ctx.client.send(get_bill_signed_request(ctx.app, bill_id), [&ctx, pending, answered, weak](ClientResponse r) {
-      *answered += 1;
-      std::string state = bill_state_of(r);
-      if (state == "paid") {
-        *pending += 1;
-      } else {
-        ctx.stats.correctness.bills_lost += 1;
-        ctx.stats.error("lost:state_" + (state.empty() ? answer_error_kind(r) : state));
-      }
-      if (auto f = weak.lock()) (*f)();
-    });
+    ctx.client.send(get_bill_signed_request(ctx.app, bill_id),
+                    [&ctx, pending, answered, weak](ClientResponse r) {
+                      *answered += 1;
+                      std::string state = bill_state_of(r);
+                      if (state == "paid") {
+                        *pending += 1;
+                      } else {
+                        ctx.stats.correctness.bills_lost += 1;
+                        ctx.stats.error("lost:state_" + (state.empty() ? answer_error_kind(r) : state));
+                      }
+                      if (auto f = weak.lock()) (*f)();
+                    });
   };
   for (int i = 0; i < kStateCheckLanes; ++i) (*lane)();
   ctx.loop.run_while([&] { return *answered < *next; }, Clock::now() + std::chrono::seconds(60));
@@ -117,12 +121,19 @@ void classify_undelivered(Context& ctx, const std::vector<std::string>& missing)
 double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s) {
   auto started = Clock::now();
   // The app is the bench's own, so every acknowledged delivery is one of `paid`.
-  ctx.loop.run_while([&] { return ctx.game.counters().acknowledged < paid.size(); },
-                     started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(max_wait_s)));
+  ctx.loop.run_while(
+      [&] { return ctx.game.counters().acknowledged < paid.size(); },
+      started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(max_wait_s)));
   double waited = seconds_since(started);
   std::vector<std::string> missing;
   for (const PaidBill& bill : paid) {
-    if (!ctx.game.acknowledged_at(bill.bill_id)) missing.push_back(bill.bill_id);
+    auto acked = ctx.game.acknowledged_at(bill.bill_id);
+    if (!acked) {
+      missing.push_back(bill.bill_id);
+      continue;
+    }
+    // Callback answered → the game server acknowledged the delivery, for every paid bill.
+    ctx.stats.record_at(Step::delivery, std::max(*acked - bill.paid_at, Clock::duration::zero()), *acked);
   }
   classify_undelivered(ctx, missing);
   return waited;
@@ -133,6 +144,8 @@ void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name)
   for (auto& [name, value] : cpu_metrics(before_, after, ops, per_op_name)) ctx.result.metric(name, value);
 }
 
-void count_duplicates(Context& ctx) { ctx.stats.correctness.deliveries_duplicated = ctx.game.counters().duplicates; }
+void count_duplicates(Context& ctx) {
+  ctx.stats.correctness.deliveries_duplicated = ctx.game.counters().duplicates;
+}
 
 }  // namespace unipay::bench

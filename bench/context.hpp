@@ -23,7 +23,7 @@ struct PaidBill {
 };
 
 struct ScenarioResult {
-  Step headline = Step::lifecycle;                     // the step whose rate the run is about
+  Step headline = Step::lifecycle;                      // the step whose rate the run is about
   std::vector<std::pair<std::string, double>> metrics;  // scenario figures, units in the names
   std::vector<std::string> notes;
   void metric(std::string name, double value) { metrics.emplace_back(std::move(name), value); }
@@ -36,9 +36,9 @@ struct Context {
   GameSim& game;
   Stats& stats;
   AppCreds app;
-  int server_pid = 0;         // 0: unknown (no RSS, no server CPU)
-  int postmaster_pid = 0;     // 0: unknown (no PostgreSQL CPU)
-  size_t max_connections = 0; // of the client pool
+  int server_pid = 0;          // 0: unknown (no RSS, no server CPU)
+  int postmaster_pid = 0;      // 0: unknown (no PostgreSQL CPU)
+  size_t max_connections = 0;  // of the client pool
   ScenarioResult result;
 };
 

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -19,11 +21,14 @@ double ticks_to_s(unsigned long long ticks) {
   return static_cast<double>(ticks) / hz;
 }
 
-// utime + stime (all threads) and the parent pid from /proc/<pid>/stat; false if gone.
-bool process_cpu(const std::string& pid, double& cpu_s, long& ppid) {
-  std::ifstream in("/proc/" + pid + "/stat");
+// utime + stime (all threads) and the parent pid from /proc/<path>/stat (path: a pid, or
+// pid/task/tid for one thread); the command name into *name when asked. False if gone.
+bool process_cpu(const std::string& path, double& cpu_s, long& ppid, std::string* name = nullptr) {
+  std::ifstream in("/proc/" + path + "/stat");
   std::string text;
   if (!std::getline(in, text)) return false;
+  size_t open = text.find('(');
+  if (name && open != std::string::npos) *name = text.substr(open + 1, text.rfind(')') - open - 1);
   // The command name (field 2) may hold spaces; the fields after its ')' are plain.
   size_t close = text.rfind(')');
   if (close == std::string::npos) return false;
@@ -48,7 +53,7 @@ void machine_cpu(CpuSnapshot& s) {
 }
 
 // The postmaster and every process whose parent it is (backends, walwriter, checkpointer).
-double cluster_cpu(int postmaster_pid) {
+double cluster_cpu(int postmaster_pid, std::map<long, double>& each) {
   double total = 0;
   DIR* dir = ::opendir("/proc");
   if (!dir) return -1;
@@ -59,10 +64,30 @@ double cluster_cpu(int postmaster_pid) {
     double cpu = 0;
     long ppid = 0;
     if (!process_cpu(e->d_name, cpu, ppid)) continue;
-    if (std::atol(e->d_name) == postmaster_pid || ppid == postmaster_pid) total += cpu;
+    long pid = std::atol(e->d_name);
+    if (pid == postmaster_pid || ppid == postmaster_pid) {
+      total += cpu;
+      each[pid] = cpu;
+    }
   }
   ::closedir(dir);
   return total;
+}
+
+void thread_cpu(int pid, std::map<long, std::pair<std::string, double>>& out) {
+  std::string dir_path = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(dir_path.c_str());
+  if (!dir) return;
+  int seen = 0;
+  while (dirent* e = ::readdir(dir)) {
+    if (++seen > kMaxProcEntries || e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    double cpu = 0;
+    long ppid = 0;
+    std::string name;
+    if (process_cpu(std::to_string(pid) + "/task/" + e->d_name, cpu, ppid, &name))
+      out[std::atol(e->d_name)] = {name, cpu};
+  }
+  ::closedir(dir);
 }
 
 }  // namespace
@@ -73,7 +98,9 @@ CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid) {
   long ppid = 0;
   process_cpu("self", s.bench_s, ppid);
   if (server_pid > 0 && !process_cpu(std::to_string(server_pid), s.server_s, ppid)) s.server_s = -1;
-  if (postmaster_pid > 0) s.postgres_s = cluster_cpu(postmaster_pid);
+  if (server_pid > 0) thread_cpu(server_pid, s.server_threads);
+  if (postmaster_pid > 0) s.postgres_s = cluster_cpu(postmaster_pid, s.postgres_processes);
+  s.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return s;
 }
 
@@ -83,20 +110,37 @@ int read_postmaster_pid(const std::string& data_dir) {
   return (in >> pid) ? pid : 0;
 }
 
-std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, const CpuSnapshot& b, double ops,
-                                                        const std::string& per_op_name) {
+std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, const CpuSnapshot& b,
+                                                        double ops, const std::string& per_op_name) {
   std::vector<std::pair<std::string, double>> out;
   double busy = b.machine_busy_s - a.machine_busy_s;
   double all = b.machine_all_s - a.machine_all_s;
   double bench = b.bench_s - a.bench_s;
   double server = (a.server_s >= 0 && b.server_s >= 0) ? b.server_s - a.server_s : -1;
   double pg = (a.postgres_s >= 0 && b.postgres_s >= 0) ? b.postgres_s - a.postgres_s : -1;
-  double other = busy - bench - std::max(server, 0.0) - std::max(pg, 0.0);
+  // Clamped: process times and /proc/stat are sampled a moment apart.
+  double other = std::max(0.0, busy - bench - std::max(server, 0.0) - std::max(pg, 0.0));
   out.emplace_back("cpu_machine_busy_share", all > 0 ? busy / all : 0);
   out.emplace_back("cpu_bench_s", bench);
   if (server >= 0) out.emplace_back("cpu_server_s", server);
   if (pg >= 0) out.emplace_back("cpu_postgres_s", pg);
   out.emplace_back("cpu_other_processes_s", other);  // anything else running on the machine
+  // One backend near a whole core while the machine has idle CPU is a serial bottleneck
+  // (the group-commit writer runs every write on one connection).
+  double busiest = 0;
+  for (const auto& [pid, cpu] : b.postgres_processes) {
+    auto it = a.postgres_processes.find(pid);
+    if (it != a.postgres_processes.end()) busiest = std::max(busiest, cpu - it->second);
+  }
+  if (pg >= 0 && b.wall_s > a.wall_s)
+    out.emplace_back("cpu_postgres_busiest_process_share", busiest / (b.wall_s - a.wall_s));
+  double thread = 0;
+  for (const auto& [tid, named] : b.server_threads) {
+    auto it = a.server_threads.find(tid);
+    if (it != a.server_threads.end()) thread = std::max(thread, named.second - it->second.second);
+  }
+  if (server >= 0 && b.wall_s > a.wall_s)
+    out.emplace_back("cpu_server_busiest_thread_share", thread / (b.wall_s - a.wall_s));
   if (ops <= 0) return out;
   auto per = [&](const char* what, double s) {
     if (s >= 0) out.emplace_back("cpu_" + std::string(what) + "_us_per_" + per_op_name, s * 1e6 / ops);

@@ -4,6 +4,7 @@
 // which is what explains a throughput ceiling on a shared 2-core machine.
 #pragma once
 
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,8 +15,11 @@ struct CpuSnapshot {
   double machine_busy_s = 0;  // all CPUs, not idle and not iowait
   double machine_all_s = 0;
   double bench_s = 0;
-  double server_s = -1;       // -1: unknown
+  double server_s = -1;  // -1: unknown
   double postgres_s = -1;
+  std::map<long, double> postgres_processes;  // pid → CPU seconds: finds the busiest backend
+  std::map<long, std::pair<std::string, double>> server_threads;  // tid → (name, CPU seconds)
+  double wall_s = 0;                                              // monotonic clock
 };
 
 // server_pid / postmaster_pid: 0 when unknown.

@@ -76,7 +76,8 @@ std::unique_ptr<GameSim> GameSim::start(const GameSimOptions& options, std::stri
   Impl* impl = sim->impl_.get();
   impl->options = options;
   impl->random.seed(options.seed);
-  impl->server = MiniServer::start("127.0.0.1", 0, 1, [impl](const MiniRequest& r) { return impl->handle(r); }, error);
+  impl->server = MiniServer::start(
+      "127.0.0.1", 0, 1, [impl](const MiniRequest& r) { return impl->handle(r); }, error);
   if (!impl->server) return nullptr;
   return sim;
 }
@@ -92,7 +93,8 @@ std::string GameSim::delivery_url() const {
 }
 
 void GameSim::set_load_start(Clock::time_point start) {
-  impl_->load_start_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
+  impl_->load_start_ns.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
 }
 
 std::optional<Clock::time_point> GameSim::acknowledged_at(const std::string& bill_id) const {

@@ -25,8 +25,8 @@ struct GameSimOptions {
 
 struct GameCounters {
   uint64_t requests = 0;
-  uint64_t acknowledged = 0;     // distinct bills answered 200
-  uint64_t duplicates = 0;       // deliveries of a bill already answered 200
+  uint64_t acknowledged = 0;  // distinct bills answered 200
+  uint64_t duplicates = 0;    // deliveries of a bill already answered 200
   uint64_t injected_failures = 0;
   uint64_t refused_while_down = 0;
   uint64_t unparsable = 0;

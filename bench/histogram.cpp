@@ -7,8 +7,8 @@
 namespace unipay::bench {
 
 namespace {
-constexpr int kExactBits = 6;       // values below 64 µs get a bucket each
-constexpr int kSubBuckets = 32;     // per power of two above that
+constexpr int kExactBits = 6;    // values below 64 µs get a bucket each
+constexpr int kSubBuckets = 32;  // per power of two above that
 constexpr int kExact = 1 << kExactBits;
 }  // namespace
 

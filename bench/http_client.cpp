@@ -2,11 +2,11 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <deque>
@@ -21,9 +21,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr int kMaxSourceAddresses = 250;            // 127.0.0.1 .. 127.0.0.250
+constexpr int kMaxSourceAddresses = 250;               // 127.0.0.1 .. 127.0.0.250
 constexpr uint64_t kBodyLimitBytes = 8 * 1024 * 1024;  // far above any unipay answer
-constexpr uint32_t kLoopbackBase = 0x7f000001;      // 127.0.0.1
+constexpr uint32_t kLoopbackBase = 0x7f000001;         // 127.0.0.1
 
 struct Pending {
   ClientRequest request;
@@ -49,8 +49,8 @@ std::string error_kind(const beast::error_code& ec, bool connecting) {
 // A keep-alive connection that went stale while idle (the server closed it) fails this way
 // before the request was read; sending it again on a fresh connection is safe.
 bool stale_keepalive(const beast::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+  return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe;
 }
 
 }  // namespace
@@ -176,7 +176,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     ClientResponse r;
     r.status = static_cast<int>(message.result_int());
     r.body = std::move(message.body());
-    if (auto it = message.find("X-Unipay-Signature"); it != message.end()) r.signature = std::string(it->value());
+    if (auto it = message.find("X-Unipay-Signature"); it != message.end())
+      r.signature = std::string(it->value());
     finish(std::move(r), message.keep_alive());
   }
 
@@ -271,7 +272,7 @@ void HttpClient::send(ClientRequest request, ResponseHandler done) {
 }
 
 ClientCounters HttpClient::counters() const {
-  return {impl_->open, impl_->idle.size(), impl_->queue.size(), impl_->source_index + 1,
+  return {impl_->open,     impl_->idle.size(), impl_->queue.size(), impl_->source_index + 1,
           impl_->connects, impl_->retries};
 }
 

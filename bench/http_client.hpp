@@ -32,10 +32,10 @@ struct ClientRequest {
 };
 
 struct ClientResponse {
-  int status = 0;           // 0: no answer, see error
-  std::string error;        // "" or a short kind: connect, timeout, eof, reset, io, parse, emfile
+  int status = 0;     // 0: no answer, see error
+  std::string error;  // "" or a short kind: connect, timeout, eof, reset, io, parse, emfile
   std::string body;
-  std::string signature;    // the X-Unipay-Signature header, if any
+  std::string signature;  // the X-Unipay-Signature header, if any
   Clock::time_point sent_at;
   Clock::time_point done_at;
   Clock::duration latency() const { return done_at - sent_at; }
@@ -48,10 +48,10 @@ struct ClientOptions {
 };
 
 struct ClientCounters {
-  size_t open = 0;          // connections open (idle + busy + connecting)
+  size_t open = 0;  // connections open (idle + busy + connecting)
   size_t idle = 0;
-  size_t queued = 0;        // requests waiting for a connection
-  int source_addresses = 1; // 127.0.0.x addresses in use for new connections
+  size_t queued = 0;         // requests waiting for a connection
+  int source_addresses = 1;  // 127.0.0.x addresses in use for new connections
   uint64_t connects = 0;
   uint64_t retries = 0;
 };

@@ -50,7 +50,9 @@ bool create_app(Context& ctx, const std::string& admin_token) {
                   [&](ClientResponse r) {
                     done = true;
                     ok = parse_app_answer(r, ctx.app);
-                    if (!ok) std::fprintf(stderr, "unipay-bench: creating the app: %s %s\n", answer_error_kind(r).c_str(), r.body.c_str());
+                    if (!ok)
+                      std::fprintf(stderr, "unipay-bench: creating the app: %s %s\n",
+                                   answer_error_kind(r).c_str(), r.body.c_str());
                   });
   ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
   return ok;
@@ -68,8 +70,10 @@ void report(Context& ctx, const BaselineResult& base, RunInfo info) {
   info.client = ctx.client.counters();
   print_table(ctx, base, info);
   const Options& o = ctx.options;
-  if (!o.json_path.empty() && !write_json(o.json_path, ctx, base, info)) std::fprintf(stderr, "cannot write %s\n", o.json_path.c_str());
-  if (!o.svg_path.empty() && !write_svg(o.svg_path, ctx)) std::fprintf(stderr, "cannot write %s\n", o.svg_path.c_str());
+  if (!o.json_path.empty() && !write_json(o.json_path, ctx, base, info))
+    std::fprintf(stderr, "cannot write %s\n", o.json_path.c_str());
+  if (!o.svg_path.empty() && !write_svg(o.svg_path, ctx))
+    std::fprintf(stderr, "cannot write %s\n", o.svg_path.c_str());
 }
 
 int run(const Options& o) {
@@ -101,8 +105,16 @@ int run(const Options& o) {
   // Room for the game server's accepted connections and the process's own files.
   size_t max_connections = fd_limit > 2048 ? fd_limit - 512 : fd_limit / 2;
   HttpClient client(loop, target, ClientOptions{max_connections});
-  Context ctx{o, loop, client, *game, stats, {}, pid, spawned ? read_postmaster_pid(spawned->data_dir()) : 0,
-              max_connections, {}};
+  Context ctx{o,
+              loop,
+              client,
+              *game,
+              stats,
+              {},
+              pid,
+              spawned ? read_postmaster_pid(spawned->data_dir()) : 0,
+              max_connections,
+              {}};
   if (!create_app(ctx, admin_token)) return 1;
   info.loadavg_before = read_loadavg();
   int code = run_scenario(ctx);

@@ -19,7 +19,7 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr auto kIdleTimeout = std::chrono::seconds(120);    // a keep-alive connection with no request
+constexpr auto kIdleTimeout = std::chrono::seconds(120);      // a keep-alive connection with no request
 constexpr auto kAcceptRetry = std::chrono::milliseconds(50);  // after EMFILE: clients wait in the backlog
 constexpr uint64_t kBodyLimitBytes = 1024 * 1024;
 }  // namespace

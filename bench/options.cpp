@@ -26,40 +26,59 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--target", o.target_url, "a running unipayd, e.g. http://127.0.0.1:8080 (loopback only)");
   app.add_option("--admin-token", o.admin_token, "its admin token (to create the bench's app)");
   app.add_flag("--spawn", o.spawn, "start unipayd here on an embedded PostgreSQL in a /tmp directory");
-  app.add_option("--unipayd", o.unipayd_path, "the unipayd binary for --spawn (default: next to the bench)");
-  app.add_option("--server-arg", o.server_args, "extra flag for the spawned unipayd (repeatable), e.g. --server-arg=--io-threads=2");
+  app.add_option("--unipayd", o.unipayd_path,
+                 "the unipayd binary for --spawn (default: ../unipayd from the bench's directory)");
+  app.add_option("--server-arg", o.server_args,
+                 "extra flag for the spawned unipayd (repeatable), e.g. --server-arg=--io-threads=2");
   app.add_flag("--keep-data", o.keep_data, "keep the spawned server's data directory");
-  app.add_option("--server-pid", o.server_pid, "pid of the --target server, for its RSS");
+  app.add_option("--server-pid", o.server_pid, "pid of the --target server, for its RSS and CPU");
   app.add_option("--rate", rate, "arrivals per second, or max (closed loop with --players)");
   app.add_option("--duration", o.duration_s, "seconds of load")->check(CLI::Range(0.5, 3600.0));
-  app.add_option("--think-ms", o.think_ms, "a player pays this long after creating its bill")->check(CLI::Range(0, 60000));
+  app.add_option("--think-ms", o.think_ms, "a player pays this long after creating its bill")
+      ->check(CLI::Range(0, 60000));
   app.add_option("--players", o.players, "concurrent players with --rate max")->check(CLI::Range(1, 18000));
-  app.add_option("--connections", o.connections, "connections of the callback storm / pre-creation / baseline")->check(CLI::Range(1, 4096));
+  app.add_option("--connections", o.connections,
+                 "connections of the callback storm / pre-creation / baseline")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--waiters", o.waiters, "longpoll: concurrent waiters")->check(CLI::Range(1, 100000));
-  app.add_option("--bills", o.bills, "callbacks: bills created before the storm")->check(CLI::Range(1, 2000000));
-  app.add_option("--duplicate-share", o.duplicate_share, "callbacks: share sent twice")->check(CLI::Range(0.0, 1.0));
-  app.add_option("--longpoll-timeout-s", o.longpoll_timeout_s, "timeout= of each long poll")->check(CLI::Range(1, 60));
+  app.add_option("--bills", o.bills, "callbacks: bills created before the storm")
+      ->check(CLI::Range(1, 2000000));
+  app.add_option("--duplicate-share", o.duplicate_share, "callbacks: share sent twice")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--longpoll-timeout-s", o.longpoll_timeout_s, "timeout= of each long poll")
+      ->check(CLI::Range(1, 60));
   app.add_option("--until", o.until, "lifecycle: players long-poll until=paid or until=delivered")
       ->check(CLI::IsMember({"paid", "delivered"}));
-  app.add_option("--max-inflight", o.max_inflight, "players in flight at most (default: from the fd limit)")->check(CLI::Range(0, 1000000));
-  app.add_option("--drain-s", o.drain_s, "after the load, wait at most this long for stragglers (default 60; outage 60 + 4 x down time)")->check(CLI::Range(-1.0, 3600.0));
+  app.add_option("--max-inflight", o.max_inflight, "players in flight at most (default: from the fd limit)")
+      ->check(CLI::Range(0, 1000000));
+  app.add_option(
+         "--drain-s", o.drain_s,
+         "after the load, wait at most this long for stragglers (default 60; outage 60 + 4 x down time)")
+      ->check(CLI::Range(-1.0, 3600.0));
 }
 
 void add_other_options(CLI::App& app, Options& o) {
-  app.add_option("--game-fail-rate", o.game_fail_rate, "share of deliveries the game server answers 500")->check(CLI::Range(0.0, 1.0));
-  app.add_option("--game-down-at-s", o.game_down_at_s, "the game server goes down this many seconds into the load")->check(CLI::Range(0.0, 3600.0));
-  app.add_option("--game-down-s", o.game_down_s, "for this long (outage default 20)")->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--game-fail-rate", o.game_fail_rate, "share of deliveries the game server answers 500")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--game-down-at-s", o.game_down_at_s,
+                 "the game server goes down this many seconds into the load")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--game-down-s", o.game_down_s, "for this long (outage default 20)")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--json", o.json_path, "write the results as JSON");
   app.add_option("--svg", o.svg_path, "draw throughput and p99 over time");
   app.add_flag("!--no-progress", o.progress, "no live progress line");
   app.add_flag("--baseline", o.baseline, "also measure bench/baseline_http and PostgreSQL commit rates");
-  app.add_option("--baseline-s", o.baseline_s, "seconds per baseline measurement")->check(CLI::Range(1.0, 120.0));
-  app.add_option("--baseline-http", o.baseline_http_path, "the baseline_http binary (default: next to the bench)");
+  app.add_option("--baseline-s", o.baseline_s, "seconds per baseline measurement")
+      ->check(CLI::Range(1.0, 120.0));
+  app.add_option("--baseline-http", o.baseline_http_path,
+                 "the baseline_http binary (default: next to the bench)");
   app.add_option("--pg-conninfo", o.pg_conninfo, "libpq conninfo of the server's PostgreSQL (with --target)");
   app.add_option("--seed", o.seed, "random seed (default: from the clock)");
 }
 
 std::optional<int> validate(Options& o, const std::string& rate) {
+  if (o.scenario == "wallet") return std::nullopt;  // main() explains and exits 2
   if (rate == "max") {
     o.rate_max = true;
   } else {
@@ -92,7 +111,8 @@ std::optional<int> validate(Options& o, const std::string& rate) {
   // Retries back off exponentially (full jitter), so after T seconds down the next try of
   // an early bill may come about 2T later: wait long enough not to call it lost.
   if (o.drain_s < 0) o.drain_s = 60 + (o.scenario == "outage" ? 4 * o.game_down_s : 0);
-  if (o.seed == 0) o.seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  if (o.seed == 0)
+    o.seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   return std::nullopt;
 }
 

@@ -18,26 +18,26 @@ struct Options {
   Endpoint target;
   std::string admin_token;
   bool spawn = false;
-  std::string unipayd_path;               // default: <bench dir>/../unipayd
-  std::vector<std::string> server_args;   // extra flags for the spawned unipayd
+  std::string unipayd_path;              // default: <bench dir>/../unipayd
+  std::vector<std::string> server_args;  // extra flags for the spawned unipayd
   bool keep_data = false;
-  int server_pid = 0;                     // for RSS with --target
+  int server_pid = 0;  // for RSS with --target
 
   // Load.
   bool rate_max = false;
-  double rate = 100;               // lifecycles (or callbacks) started per second
+  double rate = 100;  // lifecycles (or callbacks) started per second
   double duration_s = 10;
-  int think_ms = 50;               // a player pays this long after its bill was created
-  int players = 256;               // concurrent players with --rate max
-  int connections = 64;            // connections of the callback storm and of pre-creation
-  int waiters = 19000;             // longpoll scenario
-  int bills = 50000;               // callbacks scenario: bills created before the storm
-  double duplicate_share = 0.10;   // callbacks scenario
+  int think_ms = 50;              // a player pays this long after its bill was created
+  int players = 256;              // concurrent players with --rate max
+  int connections = 64;           // connections of the callback storm and of pre-creation
+  int waiters = 19000;            // longpoll scenario
+  int bills = 50000;              // callbacks scenario: bills created before the storm
+  double duplicate_share = 0.10;  // callbacks scenario
   int longpoll_timeout_s = 30;
   std::string until = "delivered";  // lifecycle players long-poll until this (paid | delivered)
-  int max_inflight = 0;            // 0: from the fd limit
-  double drain_s = -1;             // after the load, wait this long at most for stragglers
-                                   // (-1: 60 s; outage: 60 s + 4 × the down time, for backoff)
+  int max_inflight = 0;             // 0: from the fd limit
+  double drain_s = -1;              // after the load, wait this long at most for stragglers
+                                    // (-1: 60 s; outage: 60 s + 4 × the down time, for backoff)
 
   // Game server simulator.
   double game_fail_rate = 0;
@@ -47,7 +47,7 @@ struct Options {
   // Outputs.
   std::string json_path;
   std::string svg_path;
-  bool progress = true;            // the live line (only on a terminal)
+  bool progress = true;  // the live line (only on a terminal)
 
   // Same-run baselines.
   bool baseline = false;
@@ -55,7 +55,7 @@ struct Options {
   std::string baseline_http_path;  // default: <bench dir>/baseline_http
   std::string pg_conninfo;         // with --target: where to measure commit rates
 
-  uint64_t seed = 0;               // 0: from the clock
+  uint64_t seed = 0;  // 0: from the clock
 };
 
 // Parses and validates argv. Returns an exit status when the program should stop now

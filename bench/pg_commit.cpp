@@ -49,7 +49,8 @@ double commit_rate(const std::string& conninfo, int connections, double seconds,
   std::atomic<uint64_t> commits{0};
   std::atomic<bool> failed{false};
   auto start = std::chrono::steady_clock::now();
-  auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+  auto deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
   for (auto& c : conns) {
     threads.emplace_back([&c, &commits, &failed, deadline] {
@@ -78,7 +79,10 @@ CommitRates measure_commit_rates(const std::string& conninfo, double seconds_eac
   Conn admin;
   if (!connect(admin, conninfo, out.error)) return out;
   if (!exec_ok(admin.pg, "DROP TABLE IF EXISTS bench_commit", out.error) ||
-      !exec_ok(admin.pg, "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v bigint NOT NULL, t timestamptz NOT NULL DEFAULT now())", out.error)) {
+      !exec_ok(admin.pg,
+               "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v bigint NOT NULL, t timestamptz NOT "
+               "NULL DEFAULT now())",
+               out.error)) {
     return out;
   }
   out.one_connection_per_s = commit_rate(conninfo, 1, seconds_each, out.error);

@@ -10,7 +10,7 @@ struct Player {
   uint64_t id = 0;
   CreatedBill bill;
   Clock::time_point started;
-  Clock::time_point paid_at;   // callback answered 200
+  Clock::time_point paid_at;  // callback answered 200
   bool callback_done = false;
   bool callback_ok = false;
   bool poll_done = false;
@@ -23,6 +23,8 @@ using PlayerPtr = std::shared_ptr<Player>;
 
 constexpr auto kRetryDelay = std::chrono::milliseconds(200);
 constexpr auto kTimeoutSlack = std::chrono::milliseconds(200);
+constexpr auto kWakeGrace = std::chrono::seconds(1);
+constexpr auto kDeliveredCommitGrace = std::chrono::seconds(5);
 
 bool busy_answer(const ClientResponse& r) { return r.status == 0 || r.status == 429 || r.status >= 500; }
 
@@ -38,6 +40,7 @@ struct Players::State : std::enable_shared_from_this<State> {
   void on_paid(const PlayerPtr& p, const ClientResponse& r);
   void delivered(const PlayerPtr& p, Clock::time_point answered);
   void maybe_end(const PlayerPtr& p);
+  bool missed_wake(const PlayerPtr& p, const ClientResponse& r) const;
 
   Context& ctx;
   PlayerConfig config;
@@ -68,12 +71,24 @@ void Players::State::create(const PlayerPtr& p) {
   });
 }
 
+// The awaited state, but only when the poll's own timeout ran out although the bill got
+// there well before (paid: the callback's answer; delivered: the game's acknowledgement,
+// plus time for the `delivered` commit): a waiter that was not woken. A diagnostic, not a
+// correctness counter (the answer did come, late).
+bool Players::State::missed_wake(const PlayerPtr& p, const ClientResponse& r) const {
+  if (r.latency() < std::chrono::seconds(config.poll_timeout_s) - kTimeoutSlack) return false;
+  if (!config.until_delivered) return p->callback_ok && p->paid_at + kWakeGrace < r.done_at;
+  auto acked = ctx.game.acknowledged_at(p->bill.bill_id);
+  return acked && *acked + kDeliveredCommitGrace < r.done_at;
+}
+
 void Players::State::poll(const PlayerPtr& p) {
   p->polls += 1;
-  ctx.client.send(longpoll_request(p->bill, config.poll_timeout_s, config.until_delivered ? "delivered" : "paid"),
-                  [self = shared_from_this(), p](ClientResponse r) {
-                    if (!self->closed) self->on_poll(p, r);
-                  });
+  ctx.client.send(
+      longpoll_request(p->bill, config.poll_timeout_s, config.until_delivered ? "delivered" : "paid"),
+      [self = shared_from_this(), p](ClientResponse r) {
+        if (!self->closed) self->on_poll(p, r);
+      });
 }
 
 void Players::State::on_poll(const PlayerPtr& p, const ClientResponse& r) {
@@ -81,11 +96,7 @@ void Players::State::on_poll(const PlayerPtr& p, const ClientResponse& r) {
   if (parse_poll_answer(r, answer)) {
     ctx.stats.record(Step::longpoll, r.latency());
     const bool done = answer.state == "delivered" || (!config.until_delivered && answer.state == "paid");
-    // The awaited state, but only when the poll's own timeout ran out: the bill changed
-    // earlier and the waiter was not woken then (a missed wake-up).
-    if (done && r.latency() >= std::chrono::seconds(config.poll_timeout_s) - kTimeoutSlack) {
-      ctx.stats.error("poll:woken_only_at_timeout");
-    }
+    if (done && missed_wake(p, r)) ctx.stats.error("poll:woken_only_at_timeout");
     if (!answer.timed_out && done) return delivered(p, r.done_at);
     if (!answer.timed_out && final_state(answer.state)) {
       ctx.stats.error("poll:ended_" + answer.state);  // a paid bill closed or failed is checked as lost
@@ -102,12 +113,15 @@ void Players::State::on_poll(const PlayerPtr& p, const ClientResponse& r) {
   if (p->polls >= config.max_polls || hopeless) {
     if (!hopeless) ctx.stats.error("poll:gave_up");
     // Delivered to the game, yet every poll of this paid bill came back without it.
-    if (p->callback_ok && ctx.game.acknowledged_at(p->bill.bill_id)) ctx.stats.correctness.waiters_never_answered += 1;
+    if (p->callback_ok && ctx.game.acknowledged_at(p->bill.bill_id))
+      ctx.stats.correctness.waiters_never_answered += 1;
     p->poll_done = true;
     return maybe_end(p);
   }
   if (busy_answer(r)) {
-    ctx.loop.after(kRetryDelay, [self = shared_from_this(), p] { if (!self->closed) self->poll(p); });
+    ctx.loop.after(kRetryDelay, [self = shared_from_this(), p] {
+      if (!self->closed) self->poll(p);
+    });
     return;
   }
   poll(p);
@@ -150,10 +164,6 @@ void Players::State::delivered(const PlayerPtr& p, Clock::time_point answered) {
   ctx.stats.record(Step::lifecycle, answered - p->started);
   if (p->callback_ok) {
     ctx.stats.record(Step::wake, std::max(answered - p->paid_at, Clock::duration::zero()));
-    // until=paid: the delivery may still be on its way; only the game server knows.
-    if (auto acked = ctx.game.acknowledged_at(p->bill.bill_id)) {
-      ctx.stats.record(Step::delivery, std::max(*acked - p->paid_at, Clock::duration::zero()));
-    }
   }
   maybe_end(p);
 }

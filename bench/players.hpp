@@ -19,9 +19,9 @@ namespace unipay::bench {
 struct PlayerConfig {
   int think_ms = 50;
   int poll_timeout_s = 30;
-  int max_polls = 3;             // long polls per player at most (timeouts re-poll)
-  int max_callback_tries = 5;    // a provider retries a callback answered busy / 5xx
-  bool until_delivered = true;   // else the player is done when its poll sees the bill paid
+  int max_polls = 3;            // long polls per player at most (timeouts re-poll)
+  int max_callback_tries = 5;   // a provider retries a callback answered busy / 5xx
+  bool until_delivered = true;  // else the player is done when its poll sees the bill paid
 };
 
 class Players {
@@ -37,7 +37,7 @@ class Players {
 
   size_t in_flight() const;
   uint64_t started() const;
-  uint64_t completed() const;   // ended with the bill delivered
+  uint64_t completed() const;  // ended with the bill delivered
   // Bills whose callback was acknowledged (the provider was told "paid").
   const std::vector<PaidBill>& paid() const;
   // For players still running at the end: their waiters count as never answered when the

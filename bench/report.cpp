@@ -104,8 +104,13 @@ void write_run(json::Writer& w, const Context& ctx, const RunInfo& info) {
   w.key("game_down_s").raw(num(o.game_down_s)).key("seed").integer(static_cast<int64_t>(o.seed));
   w.end_object();
   w.key("elapsed_s").raw(num(info.elapsed_s));
-  w.key("machine").begin_object().key("cpus").integer(static_cast<int64_t>(std::thread::hardware_concurrency()));
-  w.key("loadavg_before").string(info.loadavg_before).key("loadavg_after").string(info.loadavg_after).end_object();
+  w.key("machine").begin_object().key("cpus").integer(
+      static_cast<int64_t>(std::thread::hardware_concurrency()));
+  w.key("loadavg_before")
+      .string(info.loadavg_before)
+      .key("loadavg_after")
+      .string(info.loadavg_after)
+      .end_object();
   w.key("headline_per_s").raw(num(headline_rate(ctx)));
 }
 
@@ -130,13 +135,16 @@ std::vector<std::pair<std::string, double>> ratios(const Context& ctx, const Bas
   double rate = headline_rate(ctx);
   if (rate < 0) return out;
   std::string what = ctx.result.headline == Step::callback ? "callbacks_per_s" : "lifecycles_per_s";
-  if (b.pg.sixteen_connections_per_s > 0) out.emplace_back(what + "/pg_commits_16conn_per_s", rate / b.pg.sixteen_connections_per_s);
-  if (b.pg.one_connection_per_s > 0) out.emplace_back(what + "/pg_commits_1conn_per_s", rate / b.pg.one_connection_per_s);
+  if (b.pg.sixteen_connections_per_s > 0)
+    out.emplace_back(what + "/pg_commits_16conn_per_s", rate / b.pg.sixteen_connections_per_s);
+  if (b.pg.one_connection_per_s > 0)
+    out.emplace_back(what + "/pg_commits_1conn_per_s", rate / b.pg.one_connection_per_s);
   if (b.http_per_s > 0) out.emplace_back(what + "/baseline_http_per_s", rate / b.http_per_s);
   return out;
 }
 
-bool write_json(const std::string& path, const Context& ctx, const BaselineResult& base, const RunInfo& info) {
+bool write_json(const std::string& path, const Context& ctx, const BaselineResult& base,
+                const RunInfo& info) {
   json::Writer w;
   w.begin_object();
   write_run(w, ctx, info);

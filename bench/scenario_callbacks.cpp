@@ -30,7 +30,8 @@ struct Storm {
 
 void send_next(Context& ctx, const std::shared_ptr<Storm>& st);
 
-void on_answer(Context& ctx, const std::shared_ptr<Storm>& st, size_t index, int tries, const ClientResponse& r) {
+void on_answer(Context& ctx, const std::shared_ptr<Storm>& st, size_t index, int tries,
+               const ClientResponse& r) {
   st->answered += 1;
   const bool duplicate = st->is_paid[index];
   if (r.status == 200) {
@@ -87,10 +88,15 @@ int run_callbacks(Context& ctx) {
   CpuWindow cpu(ctx);
   auto storm_start = Clock::now();
   ctx.game.set_load_start(storm_start);
-  st->end = storm_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
-  start_progress(ctx, Step::callback, [st, &ctx] {
-    return static_cast<int64_t>(st->paid.size()) - static_cast<int64_t>(ctx.game.counters().acknowledged);
-  }, [st] { return "paid " + std::to_string(st->paid.size()) + " dup " + std::to_string(st->duplicates); }, alive);
+  st->end =
+      storm_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  start_progress(
+      ctx, Step::callback,
+      [st, &ctx] {
+        return static_cast<int64_t>(st->paid.size()) - static_cast<int64_t>(ctx.game.counters().acknowledged);
+      },
+      [st] { return "paid " + std::to_string(st->paid.size()) + " dup " + std::to_string(st->duplicates); },
+      alive);
   ctx.result.headline = Step::callback;
   for (int i = 0; i < o.connections; ++i) send_next(ctx, st);
   ctx.loop.run_while([&] { return st->answered < st->sent; }, st->end + std::chrono::seconds(30));
@@ -102,13 +108,17 @@ int run_callbacks(Context& ctx) {
   end_progress(ctx);
   count_duplicates(ctx);
   ctx.result.metric("storm_s", storm_s);
-  ctx.result.metric("callbacks_answered_200", static_cast<double>(ctx.stats.count(Step::callback) + ctx.stats.count(Step::callback_dup)));
-  ctx.result.metric("callbacks_per_s", static_cast<double>(ctx.stats.count(Step::callback) + ctx.stats.count(Step::callback_dup)) / storm_s);
+  ctx.result.metric("callbacks_answered_200", static_cast<double>(ctx.stats.count(Step::callback) +
+                                                                  ctx.stats.count(Step::callback_dup)));
+  ctx.result.metric(
+      "callbacks_per_s",
+      static_cast<double>(ctx.stats.count(Step::callback) + ctx.stats.count(Step::callback_dup)) / storm_s);
   ctx.result.metric("duplicates_sent", static_cast<double>(st->duplicates));
   ctx.result.metric("deliveries_settled_after_s", settle_s);
   if (st->next < st->bills.size()) {
     ctx.result.notes.push_back("the storm ended at --duration before every bill was paid (" +
-                               std::to_string(st->bills.size() - st->next) + " left): give fewer --bills for a whole run");
+                               std::to_string(st->bills.size() - st->next) +
+                               " left): give fewer --bills for a whole run");
   }
   return 0;
 }

@@ -36,7 +36,8 @@ PlayerConfig player_config(const Options& o, bool outage) {
 // skipped and counted (the bench, or the server, cannot keep up).
 // The ticker outlives this scenario's locals; it stops at the first tick after *loading
 // turned false, before touching `players`.
-void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading, size_t cap) {
+void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading,
+          size_t cap) {
   auto skipped = std::make_shared<uint64_t>(0);
   ctx.loop.every(kPacingTick, [&ctx, &players, start, loading, cap, skipped] {
     if (!*loading) return false;
@@ -75,8 +76,9 @@ void outage_metrics(Context& ctx, const std::vector<PaidBill>& paid, Clock::time
   ctx.result.metric("drain_after_recovery_s", drain_s);
   ctx.result.metric("backlog_still_undelivered", static_cast<double>(undrained));
   if (undrained > 0) {
-    ctx.result.notes.push_back("the backlog had not drained when the bench stopped waiting: drain_after_recovery_s is a "
-                               "lower bound (give a longer --drain-s)");
+    ctx.result.notes.push_back(
+        "the backlog had not drained when the bench stopped waiting: drain_after_recovery_s is a "
+        "lower bound (give a longer --drain-s)");
   }
   ctx.result.metric("game_refused_while_down", static_cast<double>(ctx.game.counters().refused_while_down));
 }
@@ -96,7 +98,8 @@ int run_lifecycle(Context& ctx) {
   auto alive = std::make_shared<bool>(true);
   auto gauge = [&ctx, &players, outage]() -> int64_t {
     if (!outage) return static_cast<int64_t>(players.in_flight());
-    return static_cast<int64_t>(players.paid().size()) - static_cast<int64_t>(ctx.game.counters().acknowledged);
+    return static_cast<int64_t>(players.paid().size()) -
+           static_cast<int64_t>(ctx.game.counters().acknowledged);
   };
   auto extra = [&ctx, &players] {
     auto c = ctx.client.counters();
@@ -106,7 +109,9 @@ int run_lifecycle(Context& ctx) {
   start_progress(ctx, Step::lifecycle, gauge, extra, alive);
   ctx.result.headline = Step::lifecycle;
   if (o.rate_max) {
-    players.on_end([&players, loading] { if (*loading) players.start_one(); });
+    players.on_end([&players, loading] {
+      if (*loading) players.start_one();
+    });
     for (int i = 0; i < o.players; ++i) players.start_one();
   } else {
     pace(ctx, players, start, loading, cap);

@@ -36,7 +36,8 @@ constexpr int kPortSpan = 12000;
 constexpr int kPortTries = 200;
 
 int free_loopback_port() {
-  auto seed = static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ static_cast<unsigned>(::getpid());
+  auto seed = static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+              static_cast<unsigned>(::getpid());
   for (int i = 0; i < kPortTries; ++i) {
     int port = kPortLow + static_cast<int>((seed + static_cast<unsigned>(i) * 7919u) % kPortSpan);
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -88,7 +89,8 @@ int terminate_process(int pid, double timeout_s) {
     if (exited(pid, status)) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     std::this_thread::sleep_for(kPoll);
   }
-  std::fprintf(stderr, "unipay-bench: pid %d did not stop within %.0f s of SIGTERM; SIGKILL\n", pid, timeout_s);
+  std::fprintf(stderr, "unipay-bench: pid %d did not stop within %.0f s of SIGTERM; SIGKILL\n", pid,
+               timeout_s);
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return -1;
@@ -108,7 +110,8 @@ int blocking_get_status(const Endpoint& endpoint, const std::string& path, doubl
   bool v6 = endpoint.host.find(':') != std::string::npos;
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
-  timeval tv{static_cast<time_t>(timeout_s), static_cast<suseconds_t>((timeout_s - static_cast<long>(timeout_s)) * 1e6)};
+  timeval tv{static_cast<time_t>(timeout_s),
+             static_cast<suseconds_t>((timeout_s - static_cast<long>(timeout_s)) * 1e6)};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   sockaddr_storage addr{};
@@ -147,9 +150,11 @@ std::unique_ptr<SpawnedServer> SpawnedServer::start(const SpawnOptions& options,
   s->keep_data_ = options.keep_data;
   s->admin_token_ = crypto::random_hex(24);
   s->endpoint_ = Endpoint{"127.0.0.1", static_cast<uint16_t>(free_loopback_port())};
-  s->args_ = {options.unipayd, "serve", "--listen", "127.0.0.1:" + std::to_string(s->endpoint_.port),
-              "--database-url=", "--data-dir", s->data_dir_, "--admin-token", s->admin_token_,
-              "--allow-private-delivery"};
+  s->args_ = {options.unipayd,   "serve",
+              "--listen",        "127.0.0.1:" + std::to_string(s->endpoint_.port),
+              "--database-url=", "--data-dir",
+              s->data_dir_,      "--admin-token",
+              s->admin_token_,   "--allow-private-delivery"};
   s->args_.insert(s->args_.end(), options.extra_args.begin(), options.extra_args.end());
   std::string log = s->data_dir_ + "/unipayd.log";
   int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

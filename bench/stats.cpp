@@ -1,5 +1,7 @@
 #include "bench/stats.hpp"
 
+#include <algorithm>
+
 namespace unipay::bench {
 
 namespace {
@@ -9,15 +11,24 @@ constexpr double kMinSpanS = 0.001;
 
 const char* step_name(Step step) {
   switch (step) {
-    case Step::create: return "create";
-    case Step::longpoll: return "longpoll";
-    case Step::callback: return "callback";
-    case Step::callback_dup: return "callback_dup";
-    case Step::delivery: return "delivery";
-    case Step::wake: return "wake";
-    case Step::lifecycle: return "lifecycle";
-    case Step::baseline_http: return "baseline_http";
-    case Step::count_: break;
+    case Step::create:
+      return "create";
+    case Step::longpoll:
+      return "longpoll";
+    case Step::callback:
+      return "callback";
+    case Step::callback_dup:
+      return "callback_dup";
+    case Step::delivery:
+      return "delivery";
+    case Step::wake:
+      return "wake";
+    case Step::lifecycle:
+      return "lifecycle";
+    case Step::baseline_http:
+      return "baseline_http";
+    case Step::count_:
+      break;
   }
   return "?";
 }
@@ -38,6 +49,14 @@ void Stats::record(Step step, Clock::duration latency) {
   double now = elapsed_s();
   if (s.first_s < 0) s.first_s = now;
   s.last_s = now;
+}
+
+void Stats::record_at(Step step, Clock::duration latency, Clock::time_point when) {
+  auto& s = steps_[static_cast<size_t>(step)];
+  s.all.record_us(std::chrono::duration_cast<std::chrono::microseconds>(latency).count());
+  double at = std::chrono::duration<double>(when - start_).count();
+  if (s.first_s < 0 || at < s.first_s) s.first_s = at;
+  s.last_s = std::max(s.last_s, at);
 }
 
 void Stats::error(const std::string& kind) {

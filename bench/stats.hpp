@@ -16,24 +16,24 @@
 namespace unipay::bench {
 
 enum class Step : int {
-  create,        // POST /v1/bills, sent → 201 read
-  longpoll,      // GET .../result, sent → answer read (includes the wait)
-  callback,      // POST /v1/callbacks/{app}/sandbox, sent → 200 read
-  callback_dup,  // the same, for a duplicate (already applied) callback
-  delivery,      // callback answered → the game server simulator got the first delivery
-  wake,          // callback answered → long poll answered (until=delivered: after delivery)
-  lifecycle,     // create sent → long poll answered with the bill delivered
-  baseline_http, // one request to bench/baseline_http
+  create,         // POST /v1/bills, sent → 201 read
+  longpoll,       // GET .../result, sent → answer read (includes the wait)
+  callback,       // POST /v1/callbacks/{app}/sandbox, sent → 200 read
+  callback_dup,   // the same, for a duplicate (already applied) callback
+  delivery,       // callback answered → the game server simulator got the first delivery
+  wake,           // callback answered → long poll answered (until=delivered: after delivery)
+  lifecycle,      // create sent → long poll answered with the bill delivered
+  baseline_http,  // one request to bench/baseline_http
   count_
 };
 constexpr int kSteps = static_cast<int>(Step::count_);
 const char* step_name(Step step);
 
 struct Correctness {
-  uint64_t bills_lost = 0;               // paid (callback acknowledged) but never delivered, or gone
-  uint64_t deliveries_duplicated = 0;    // a delivery after the game server had acknowledged one
-  uint64_t waiters_never_answered = 0;   // a long poll with no answer, or timed out after payment
-  uint64_t callbacks_wrongly_refused = 0;// a valid, signed callback on a real bill not answered 200
+  uint64_t bills_lost = 0;                 // paid (callback acknowledged) but never delivered, or gone
+  uint64_t deliveries_duplicated = 0;      // a delivery after the game server had acknowledged one
+  uint64_t waiters_never_answered = 0;     // a long poll with no answer, or timed out after payment
+  uint64_t callbacks_wrongly_refused = 0;  // a valid, signed callback on a real bill not answered 200
   uint64_t total() const {
     return bills_lost + deliveries_duplicated + waiters_never_answered + callbacks_wrongly_refused;
   }
@@ -60,6 +60,9 @@ class Stats {
   explicit Stats(Clock::time_point start) : start_(start) {}
 
   void record(Step step, Clock::duration latency);
+  // The same, for an event that happened at `when` (known only later, e.g. a delivery the
+  // game server acknowledged): rates use that time; the one-second series does not see it.
+  void record_at(Step step, Clock::duration latency, Clock::time_point when);
   void error(const std::string& kind);
   // Closes the current one-second interval into the series.
   void close_interval(int64_t gauge);

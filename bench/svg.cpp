@@ -14,7 +14,8 @@ namespace unipay::bench {
 namespace {
 
 constexpr double kWidth = 900, kPanel = 260, kLeft = 70, kRight = 20, kTop = 40, kGap = 60;
-constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+constexpr const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                   "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
 // A panel maps seconds to x and a value to y, linearly or, for latencies that span
 // microseconds to tens of seconds in one run, on a log scale from min_y.
@@ -37,25 +38,27 @@ struct Panel {
 };
 
 void axes(std::ostringstream& s, const Panel& p, const std::string& label) {
-  s << "<rect x='" << kLeft << "' y='" << p.top << "' width='" << (kWidth - kLeft - kRight) << "' height='" << kPanel
-    << "' fill='none' stroke='#999'/>\n";
+  s << "<rect x='" << kLeft << "' y='" << p.top << "' width='" << (kWidth - kLeft - kRight) << "' height='"
+    << kPanel << "' fill='none' stroke='#999'/>\n";
   for (int i = 0; i <= 4; ++i) {
     double v = p.log ? p.min_y * std::pow(p.max_y / p.min_y, i / 4.0) : p.max_y * i / 4;
     char buf[32];
     std::snprintf(buf, sizeof buf, v >= 100 ? "%.0f" : (v >= 1 ? "%.1f" : "%.3f"), v);
-    s << "<text x='" << (kLeft - 6) << "' y='" << (p.y(v) + 4) << "' text-anchor='end' font-size='11'>" << buf << "</text>\n";
+    s << "<text x='" << (kLeft - 6) << "' y='" << (p.y(v) + 4) << "' text-anchor='end' font-size='11'>" << buf
+      << "</text>\n";
   }
   s << "<text x='" << kLeft << "' y='" << (p.top - 8) << "' font-size='13'>" << label << "</text>\n";
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f s", p.max_t);
-  s << "<text x='" << (kWidth - kRight) << "' y='" << (p.top + kPanel + 16) << "' text-anchor='end' font-size='11'>" << buf << "</text>\n";
+  s << "<text x='" << (kWidth - kRight) << "' y='" << (p.top + kPanel + 16)
+    << "' text-anchor='end' font-size='11'>" << buf << "</text>\n";
 }
 
 template <class F>
-void line(std::ostringstream& s, const Panel& p, const std::vector<SeriesPoint>& series, F value, const char* color,
-          bool dashed) {
-  s << "<polyline fill='none' stroke='" << color << "' stroke-width='1.5'" << (dashed ? " stroke-dasharray='4 3'" : "")
-    << " points='";
+void line(std::ostringstream& s, const Panel& p, const std::vector<SeriesPoint>& series, F value,
+          const char* color, bool dashed) {
+  s << "<polyline fill='none' stroke='" << color << "' stroke-width='1.5'"
+    << (dashed ? " stroke-dasharray='4 3'" : "") << " points='";
   for (const SeriesPoint& pt : series) s << p.x(pt.t_s) << "," << p.y(value(pt)) << " ";
   s << "'/>\n";
 }
@@ -87,7 +90,8 @@ bool write_svg(const std::string& path, const Context& ctx) {
   Panel p99{kTop + kPanel + kGap, max_p99 * 1.2, max_t, true};
   std::ostringstream s;
   double height = kTop + 2 * kPanel + kGap + 60;
-  s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth << "' height='" << height << "' font-family='sans-serif'>\n";
+  s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << kWidth << "' height='" << height
+    << "' font-family='sans-serif'>\n";
   s << "<rect width='100%' height='100%' fill='white'/>\n";
   axes(s, rate, "unipay-bench " + ctx.options.scenario + ": per second (dashed: in flight / backlog)");
   axes(s, p99, "p99 latency per second, ms (log scale)");
@@ -95,14 +99,21 @@ bool write_svg(const std::string& path, const Context& ctx) {
   for (size_t k = 0; k < steps.size(); ++k) {
     const char* color = kColors[k % std::size(kColors)];
     auto i = static_cast<size_t>(steps[k]);
-    line(s, rate, series, [i](const SeriesPoint& pt) { return static_cast<double>(pt.count[i]); }, color, false);
-    line(s, p99, series, [i](const SeriesPoint& pt) { return static_cast<double>(pt.p99_us[i]) / 1000.0; }, color, false);
+    line(
+        s, rate, series, [i](const SeriesPoint& pt) { return static_cast<double>(pt.count[i]); }, color,
+        false);
+    line(
+        s, p99, series, [i](const SeriesPoint& pt) { return static_cast<double>(pt.p99_us[i]) / 1000.0; },
+        color, false);
     s << "<text x='" << legend_x << "' y='" << (height - 20) << "' font-size='12' fill='" << color << "'>"
       << step_name(static_cast<Step>(steps[k])) << "</text>\n";
     legend_x += 110;
   }
   if (max_gauge > 0) {
-    line(s, rate, series, [](const SeriesPoint& pt) { return static_cast<double>(std::max<int64_t>(pt.gauge, 0)); }, "#000", true);
+    line(
+        s, rate, series,
+        [](const SeriesPoint& pt) { return static_cast<double>(std::max<int64_t>(pt.gauge, 0)); }, "#000",
+        true);
   }
   s << "</svg>\n";
   std::ofstream out(path);

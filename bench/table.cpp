@@ -26,11 +26,15 @@ void print_baseline(const Context& ctx, const BaselineResult& b) {
   if (!b.ran) return;
   std::printf("baseline:\n");
   if (b.http_per_s > 0) {
-    std::printf("  baseline_http            %10.0f req/s (%d io thread(s), %d connections, p50 %.2f ms, p99 %.2f ms)\n",
-                b.http_per_s, b.http_threads, b.http_connections, b.http_p50_ms, b.http_p99_ms);
+    std::printf(
+        "  baseline_http            %10.0f req/s (%d io thread(s), %d connections, p50 %.2f ms, p99 %.2f "
+        "ms)\n",
+        b.http_per_s, b.http_threads, b.http_connections, b.http_p50_ms, b.http_p99_ms);
   }
-  if (b.pg.one_connection_per_s > 0) std::printf("  pg commits, 1 conn       %10.0f /s\n", b.pg.one_connection_per_s);
-  if (b.pg.sixteen_connections_per_s > 0) std::printf("  pg commits, 16 conns     %10.0f /s\n", b.pg.sixteen_connections_per_s);
+  if (b.pg.one_connection_per_s > 0)
+    std::printf("  pg commits, 1 conn       %10.0f /s\n", b.pg.one_connection_per_s);
+  if (b.pg.sixteen_connections_per_s > 0)
+    std::printf("  pg commits, 16 conns     %10.0f /s\n", b.pg.sixteen_connections_per_s);
   if (!b.http_error.empty()) std::printf("  (%s)\n", b.http_error.c_str());
   if (!b.pg.error.empty()) std::printf("  (%s)\n", b.pg.error.c_str());
   for (const auto& [name, value] : ratios(ctx, b)) std::printf("  ratio %-50s %8.3f\n", name.c_str(), value);
@@ -39,26 +43,30 @@ void print_baseline(const Context& ctx, const BaselineResult& b) {
 }  // namespace
 
 void print_table(const Context& ctx, const BaselineResult& base, const RunInfo& info) {
-  std::printf("\nunipay-bench %s against %s%s, %.1f s in all\n", ctx.options.scenario.c_str(), info.target.c_str(),
-              info.spawned ? " (spawned)" : "", info.elapsed_s);
+  std::printf("\nunipay-bench %s against %s%s, %.1f s in all\n", ctx.options.scenario.c_str(),
+              info.target.c_str(), info.spawned ? " (spawned)" : "", info.elapsed_s);
   std::printf("load average before %s, after %s\n", info.loadavg_before.c_str(), info.loadavg_after.c_str());
   print_steps(ctx.stats);
   std::printf("metrics:\n");
   for (const auto& [name, value] : ctx.result.metrics) std::printf("  %-36s %14.2f\n", name.c_str(), value);
   std::printf("errors:%s\n", ctx.stats.errors().empty() ? " none" : "");
-  for (const auto& [kind, n] : ctx.stats.errors()) std::printf("  %-50s %10llu\n", kind.c_str(), static_cast<unsigned long long>(n));
+  for (const auto& [kind, n] : ctx.stats.errors())
+    std::printf("  %-50s %10llu\n", kind.c_str(), static_cast<unsigned long long>(n));
   const Correctness& c = ctx.stats.correctness;
-  std::printf("correctness: bills_lost %llu, deliveries_duplicated %llu, waiters_never_answered %llu, "
-              "callbacks_wrongly_refused %llu%s\n",
-              static_cast<unsigned long long>(c.bills_lost), static_cast<unsigned long long>(c.deliveries_duplicated),
-              static_cast<unsigned long long>(c.waiters_never_answered),
-              static_cast<unsigned long long>(c.callbacks_wrongly_refused), c.total() ? "  <-- FAILED" : "");
-  std::printf("game server: %llu requests, %llu bills acknowledged, %llu duplicates, %llu injected failures, "
-              "%llu refused while down\n",
-              static_cast<unsigned long long>(info.game.requests), static_cast<unsigned long long>(info.game.acknowledged),
-              static_cast<unsigned long long>(info.game.duplicates),
-              static_cast<unsigned long long>(info.game.injected_failures),
-              static_cast<unsigned long long>(info.game.refused_while_down));
+  std::printf(
+      "correctness: bills_lost %llu, deliveries_duplicated %llu, waiters_never_answered %llu, "
+      "callbacks_wrongly_refused %llu%s\n",
+      static_cast<unsigned long long>(c.bills_lost), static_cast<unsigned long long>(c.deliveries_duplicated),
+      static_cast<unsigned long long>(c.waiters_never_answered),
+      static_cast<unsigned long long>(c.callbacks_wrongly_refused), c.total() ? "  <-- FAILED" : "");
+  std::printf(
+      "game server: %llu requests, %llu bills acknowledged, %llu duplicates, %llu injected failures, "
+      "%llu refused while down\n",
+      static_cast<unsigned long long>(info.game.requests),
+      static_cast<unsigned long long>(info.game.acknowledged),
+      static_cast<unsigned long long>(info.game.duplicates),
+      static_cast<unsigned long long>(info.game.injected_failures),
+      static_cast<unsigned long long>(info.game.refused_while_down));
   std::printf("client: %llu connects, %d source address(es), %llu stale keep-alive retries\n",
               static_cast<unsigned long long>(info.client.connects), info.client.source_addresses,
               static_cast<unsigned long long>(info.client.retries));

@@ -102,8 +102,9 @@ bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std
     error_kind = answer_error_kind(r);
     return false;
   }
-  if (!crypto::constant_time_equal(r.signature, signing::sign_response(app.secret, r.status, nonce, r.body))) {
-    error_kind = "create:bad_answer_signature";
+  if (!crypto::constant_time_equal(r.signature,
+                                   signing::sign_response(app.secret, r.status, nonce, r.body))) {
+    error_kind = "bad_answer_signature";
     return false;
   }
   auto body = json::parse(r.body);
@@ -112,7 +113,7 @@ bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std
     bill.client_token = string_member(&*body, "client_token");
   }
   if (bill.bill_id.empty() || bill.client_token.empty()) {
-    error_kind = "create:malformed_answer";
+    error_kind = "malformed_answer";
     return false;
   }
   return true;
