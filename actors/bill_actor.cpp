@@ -60,8 +60,10 @@ class BillActor : public caf::event_based_actor {
 
   void on_request(msg::BillRequest r) {
     if (auto* refresh = std::get_if<msg::Refresh>(&r.command)) {
-      // Our own commits notify too: skip the read when we already hold that version.
+      // Our own commits notify too, often before their Committed message arrives: skip the
+      // read when we hold that version, or are committing it right now.
       if (refresh->version != 0 && bill_ && bill_->version >= refresh->version) return;
+      if (refresh->version != 0 && in_flight_ && in_flight_->next.version >= refresh->version) return;
       return request_refresh();
     }
     if (!bill_ || loading_) return defer(std::move(r));

@@ -1,6 +1,7 @@
 #include "storage/pg_pipeline.hpp"
 
 #include "storage/pg_connection.hpp"
+#include "storage/pg_prepared.hpp"
 
 namespace unipay::storage::pg {
 namespace {
@@ -24,18 +25,19 @@ int send_plain(PGconn* conn, const char* sql) {
   return PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
 }
 
-Sent send_all(PGconn* conn, std::span<WriteOp> ops) {
+Sent send_all(PGconn* conn, std::span<WriteOp> ops, const std::vector<const char*>& names) {
   Sent sent;
   if (!send_plain(conn, "BEGIN")) {
     sent.error = connection_error(conn);
     return sent;
   }
   ++sent.queries;
+  size_t index = 0;
   for (const auto& op : ops) {
     for (const auto& statement : op.statements) {
       // A refused send (bad parameter count, broken connection) ends the batch without
       // COMMIT, so nothing of it can commit.
-      if (!send_statement(conn, statement)) {
+      if (!send_prepared_or_text(conn, statement, names[index++])) {
         sent.error = connection_error(conn);
         return sent;
       }
@@ -108,14 +110,25 @@ size_t count_statements(std::span<WriteOp> ops) {
 
 }  // namespace
 
+// Prepares (blocking, first use per session only) every statement of the batch: prepared
+// statements cannot be created inside the pipeline without shifting its results.
+std::vector<const char*> prepare_all(PGconn* conn, std::span<WriteOp> ops) {
+  std::vector<const char*> names;
+  for (const auto& op : ops) {
+    for (const auto& statement : op.statements) names.push_back(prepared_name(conn, statement));
+  }
+  return names;
+}
+
 TxnOutcome run_transaction(PGconn* conn, std::span<WriteOp> ops) {
   TxnOutcome out;
+  const std::vector<const char*> names = prepare_all(conn, ops);
   if (PQenterPipelineMode(conn) != 1) {
     out.error = connection_error(conn);
     return out;
   }
   const size_t statements = count_statements(ops);
-  Sent sent = send_all(conn, ops);
+  Sent sent = send_all(conn, ops, names);
   if (PQpipelineSync(conn) != 1) {
     out.error = connection_error(conn);
     return out;

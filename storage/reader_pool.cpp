@@ -1,5 +1,7 @@
 #include "storage/reader_pool.hpp"
 
+#include "storage/pg_prepared.hpp"
+
 namespace unipay::storage {
 
 ReaderPool::ReaderPool(std::vector<pg::Conn> conns, size_t queue_limit)
@@ -77,11 +79,11 @@ Result<Rows> ReaderPool::read_once(PGconn* conn, const Statement& statement) {
   if (PQstatus(conn) != CONNECTION_OK) {
     return make_error(Errc::storage_read, "database unreachable: " + pg::connection_error(conn));
   }
-  Result<Rows> result = pg::exec(conn, statement, Errc::storage_read);
+  Result<Rows> result = pg::exec_prepared(conn, statement, Errc::storage_read);
   if (result || PQstatus(conn) == CONNECTION_OK) return result;
   PQreset(conn);
   if (PQstatus(conn) != CONNECTION_OK) return result;
-  return pg::exec(conn, statement, Errc::storage_read);
+  return pg::exec_prepared(conn, statement, Errc::storage_read);
 }
 
 }  // namespace unipay::storage
