@@ -85,18 +85,21 @@ Rows to_rows(const PGresult* result) {
   return rows;
 }
 
-int send_statement(PGconn* conn, const Statement& statement) {
+std::vector<const char*> param_values(const Statement& statement) {
   std::vector<const char*> values;
   values.reserve(statement.params.size());
   for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
+  return values;
+}
+
+int send_statement(PGconn* conn, const Statement& statement) {
+  std::vector<const char*> values = param_values(statement);
   return PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
                            values.data(), nullptr, nullptr, /*resultFormat=*/0);
 }
 
 Result<Rows> exec(PGconn* conn, const Statement& statement, Errc errc) {
-  std::vector<const char*> values;
-  values.reserve(statement.params.size());
-  for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
+  std::vector<const char*> values = param_values(statement);
   ResultPtr result(PQexecParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
                                 values.data(), nullptr, nullptr, 0));
   if (!result) return make_error(errc, connection_error(conn));

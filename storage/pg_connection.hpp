@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/result.hpp"
 #include "storage/database.hpp"
@@ -36,6 +37,10 @@ std::string result_error(const PGresult* result);
 
 // Copies a PGRES_TUPLES_OK / PGRES_COMMAND_OK result into Rows (text format).
 Rows to_rows(const PGresult* result);
+
+// The statement's parameters as libpq wants them (NULL for SQL NULL); they point into
+// `statement`, which must outlive the call that uses them.
+std::vector<const char*> param_values(const Statement& statement);
 
 // Queues one statement with text parameters (PQsendQueryParams). 1 on success.
 int send_statement(PGconn* conn, const Statement& statement);

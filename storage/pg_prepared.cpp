@@ -29,13 +29,6 @@ SessionStatements& session_of(PGconn* conn) {
   return s;
 }
 
-std::vector<const char*> param_values(const Statement& statement) {
-  std::vector<const char*> values;
-  values.reserve(statement.params.size());
-  for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
-  return values;
-}
-
 }  // namespace
 
 const char* prepared_name(PGconn* conn, const Statement& statement) {
