@@ -5,6 +5,7 @@
 #include <caf/actor.hpp>
 
 #include "actors/backoff.hpp"
+#include "actors/bill_storage.hpp"
 #include "actors/delivery_transport.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
@@ -15,6 +16,7 @@ class BillService;
 
 struct ActorContext {
   storage::Database* db = nullptr;
+  BillStorage* bill_storage = nullptr;  // bill actors read and commit only through this
   DeliveryTransport* transport = nullptr;
   BillService* bills = nullptr;  // the routing facade (actors/runtime.cpp)
   config::Config config;

@@ -2,9 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <caf/all.hpp>
+#include <cassert>
 #include <deque>
+#include <limits>
 #include <map>
+#include <utility>
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
@@ -14,6 +18,18 @@ namespace unipay {
 namespace {
 
 using namespace std::chrono_literals;
+
+// What the actor is doing. Requests are served only when it is `ready`; otherwise they wait
+// in the bounded queue (pending_).
+enum class Phase {
+  unloaded,    // no row held and none being read (just spawned, or the first read failed)
+  loading,     // a read of the row is running (an older row may be held meanwhile)
+  ready,       // the row is held and nothing is running
+  committing,  // the creation or one transition is being committed (in_flight_)
+};
+
+// The version wanted after a "re-read everything" refresh: no row held satisfies it.
+constexpr int64_t kAnyNewerVersion = std::numeric_limits<int64_t>::max();
 
 struct Waiter {
   WaitUntil until;
@@ -59,15 +75,15 @@ class BillActor : public caf::event_based_actor {
   // --- requests -------------------------------------------------------------------------
 
   void on_request(msg::BillRequest r) {
-    if (auto* refresh = std::get_if<msg::Refresh>(&r.command)) {
-      // Our own commits notify too, often before their Committed message arrives: skip the
-      // read when we hold that version, or are committing it right now.
-      if (refresh->version != 0 && bill_ && bill_->version >= refresh->version) return;
-      if (refresh->version != 0 && in_flight_ && in_flight_->next.version >= refresh->version) return;
-      return request_refresh();
-    }
-    if (!bill_ || loading_) return defer(std::move(r));
+    if (auto* refresh = std::get_if<msg::Refresh>(&r.command)) return on_refresh(refresh->version);
+    if (!serving()) return defer(std::move(r));
     std::visit([this](auto& cmd) { handle(cmd); }, r.command);
+  }
+
+  // Requests are answered from the row held while it is current: ready, or committing (a
+  // read shows the last committed row; handle(Event) queues events until the commit ends).
+  bool serving() const {
+    return bill_ && (phase_ == Phase::ready || phase_ == Phase::committing) && !known_stale();
   }
 
   void handle(msg::Get& get) { get.reply(*bill_); }
@@ -97,49 +113,62 @@ class BillActor : public caf::event_based_actor {
     commit_transition(std::move(ev), std::move(decision));
   }
 
-  void handle(msg::Refresh&) { request_refresh(); }
+  void handle(msg::Refresh& refresh) { on_refresh(refresh.version); }
 
   void defer(msg::BillRequest r) {
     if (pending_.size() >= limits().max_pending_events_per_bill) {
       return msg::fail(r, make_error(Errc::busy, "too many requests queued on this bill"));
     }
     pending_.push_back(std::move(r));
-    if (!bill_ && !loading_) load();
+    if (phase_ == Phase::unloaded || phase_ == Phase::ready) load();  // ready: the row is stale
   }
 
   // Replays queued requests while the actor is ready for them.
   void drain() {
-    while (!pending_.empty() && bill_ && !loading_ && !in_flight_) {
+    while (!pending_.empty() && phase_ == Phase::ready && !known_stale()) {
       msg::BillRequest r = std::move(pending_.front());
       pending_.pop_front();
       std::visit([this](auto& cmd) { handle(cmd); }, r.command);
     }
   }
 
-  // --- loading --------------------------------------------------------------------------
+  // --- loading and refreshing -----------------------------------------------------------
 
-  void load() {
-    loading_ = true;
-    caf::actor self = this;
-    ctx_->db->read(storage::select_bill(bill_id_), [self](Result<storage::Rows> rows) {
-      if (!rows) return caf::anon_send(self, msg::Loaded{rows.error()});
-      caf::anon_send(self, msg::Loaded{storage::parse_bill(*rows)});
-    });
-  }
-
-  void request_refresh() {
-    if (loading_) return;
-    if (in_flight_) {
-      refresh_after_commit_ = true;
-      return;
-    }
+  // A NOTIFY named `version` (0: the LISTEN connection came back, anything may have changed).
+  void on_refresh(int64_t version) {
+    // Our own commits notify too, often before their Committed message arrives: skip the
+    // read when we hold that version, or are committing it right now.
+    if (version != 0 && bill_ && bill_->version >= version) return;
+    if (version != 0 && in_flight_ && in_flight_->next.version >= version) return;
+    wanted_version_ = std::max(wanted_version_, version == 0 ? kAnyNewerVersion : version);
+    // A read or commit running now may not show that change: on_loaded and after_commit
+    // compare what they got with wanted_version_ and read again if it is older.
+    if (phase_ == Phase::loading || phase_ == Phase::committing) return;
     load();
   }
 
+  // A notification named a newer version than the row held, and no read has shown it yet
+  // (the last one failed): requests wait for a read.
+  bool known_stale() const { return bill_ && bill_->version < wanted_version_; }
+
+  void load() {
+    phase_ = Phase::loading;
+    // NOTIFY is sent after COMMIT, so this read (on any connection) shows every version
+    // notified so far: only notifications that arrive while it runs can be newer. Each
+    // extra read is caused by such a notification, so reads never loop on their own.
+    reading_for_version_ = std::exchange(wanted_version_, 0);
+    caf::actor self = this;
+    ctx_->bill_storage->load(bill_id_, [self](Result<std::optional<Bill>> row) {
+      caf::anon_send(self, msg::Loaded{std::move(row)});
+    });
+  }
+
   void on_loaded(Result<std::optional<Bill>> row) {
-    loading_ = false;
+    int64_t read_for = std::exchange(reading_for_version_, 0);
+    phase_ = bill_ ? Phase::ready : Phase::unloaded;
     if (!row) {
       spdlog::warn("bill {}: load failed: {}", bill_id_, row.error().message);
+      wanted_version_ = std::max(wanted_version_, read_for);  // still owed: the next request reads
       fail_pending(make_error(Errc::storage_read, "could not read the bill"));
       return;
     }
@@ -149,7 +178,13 @@ class BillActor : public caf::event_based_actor {
       return;
     }
     bill_ = std::move(**row);
+    phase_ = Phase::ready;
     wake_waiters();
+    if (bill_->version < wanted_version_) return load();  // notified during the read: read again
+    if (bill_->version < read_for && read_for != kAnyNewerVersion) {
+      spdlog::warn("bill {}: read version {} after a notification of version {}", bill_id_, bill_->version,
+                   read_for);
+    }
     drain();
   }
 
@@ -162,6 +197,8 @@ class BillActor : public caf::event_based_actor {
   // --- creation -------------------------------------------------------------------------
 
   void on_create(msg::Create c) {
+    assert(phase_ == Phase::unloaded);  // the registry sends Create first, to a new actor
+    phase_ = Phase::committing;
     in_flight_ = InFlight{};
     in_flight_->is_create = true;
     in_flight_->next = c.bill;
@@ -185,13 +222,14 @@ class BillActor : public caf::event_based_actor {
       write.audit->verdict = "accepted";
       write.audit->detail = decision.reason;
     }
+    phase_ = Phase::committing;
     in_flight_ = InFlight{false, write.next, std::move(decision), std::move(ev), {}};
     submit({storage::transition_statement(write)});
   }
 
   void submit(std::vector<storage::Statement> statements) {
     caf::actor self = this;
-    ctx_->db->write(std::move(statements), [self](Result<std::vector<storage::Rows>> rows) {
+    ctx_->bill_storage->commit(std::move(statements), [self](Result<std::vector<storage::Rows>> rows) {
       if (!rows) return caf::anon_send(self, msg::Committed{rows.error()});
       bool applied = !rows->empty() && !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
       caf::anon_send(self, msg::Committed{applied});
@@ -201,6 +239,7 @@ class BillActor : public caf::event_based_actor {
   void on_committed(Result<bool> applied) {
     InFlight done = std::move(*in_flight_);
     in_flight_.reset();
+    phase_ = bill_ ? Phase::ready : Phase::unloaded;
     if (done.is_create) return on_create_committed(std::move(done), std::move(applied));
     if (!applied) {
       // Outcome unknown: tell the caller to retry, and re-read the row before anything else.
@@ -233,15 +272,13 @@ class BillActor : public caf::event_based_actor {
       return quit();
     }
     bill_ = done.next;
+    phase_ = Phase::ready;
     done.create_reply(CreateResult{true, *bill_});
     after_commit();
   }
 
   void after_commit() {
-    if (refresh_after_commit_) {
-      refresh_after_commit_ = false;
-      return load();
-    }
+    if (bill_->version < wanted_version_) return load();  // notified of a newer version meanwhile
     drain();
   }
 
@@ -278,7 +315,8 @@ class BillActor : public caf::event_based_actor {
   }
 
   void on_idle_check() {
-    bool busy = !waiters_.empty() || !pending_.empty() || in_flight_ || loading_;
+    bool busy =
+        !waiters_.empty() || !pending_.empty() || phase_ == Phase::loading || phase_ == Phase::committing;
     auto idle = std::chrono::steady_clock::now() - last_activity_;
     if (!busy && idle >= idle_limit()) return quit();
     schedule_idle_check();
@@ -286,10 +324,13 @@ class BillActor : public caf::event_based_actor {
 
   std::shared_ptr<const ActorContext> ctx_;
   std::string bill_id_;
+  Phase phase_ = Phase::unloaded;
   std::optional<Bill> bill_;
-  bool loading_ = false;
-  bool refresh_after_commit_ = false;
-  std::optional<InFlight> in_flight_;
+  // The highest version a notification named that no read has shown yet (0: none;
+  // kAnyNewerVersion: re-read whatever is held), and what the running read must show.
+  int64_t wanted_version_ = 0;
+  int64_t reading_for_version_ = 0;
+  std::optional<InFlight> in_flight_;  // exactly while committing
   std::deque<msg::BillRequest> pending_;
   std::map<uint64_t, Waiter> waiters_;
   uint64_t next_waiter_id_ = 0;

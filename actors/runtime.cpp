@@ -84,7 +84,11 @@ caf::actor_system_config make_caf_config(const config::Config& config) {
 }  // namespace
 
 struct Runtime::Impl {
-  explicit Impl(const config::Config& config) : caf_config(make_caf_config(config)), system(caf_config) {}
+  Impl(const config::Config& config, storage::Database& db)
+      : bill_storage(make_database_bill_storage(db)),
+        caf_config(make_caf_config(config)),
+        system(caf_config) {}
+  std::unique_ptr<BillStorage> bill_storage;  // declared first: outlives every actor
   caf::actor_system_config caf_config;
   caf::actor_system system;
   RoutedBillService service;
@@ -100,10 +104,11 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
     spdlog::info("took back {} job leases of node {}", released->affected, config.server.node_id);
   }
   std::unique_ptr<Runtime> runtime(new Runtime());
-  runtime->impl_ = std::make_unique<Impl>(config);
+  runtime->impl_ = std::make_unique<Impl>(config, db);
   Impl& impl = *runtime->impl_;
   impl.context = std::make_shared<ActorContext>();
   impl.context->db = &db;
+  impl.context->bill_storage = impl.bill_storage.get();
   impl.context->transport = &transport;
   impl.context->bills = &impl.service;
   impl.context->config = config;

@@ -1,0 +1,320 @@
+// actors/bill_actor: the bill actor on CAF's deterministic test_coordinator, with its storage
+// faked (the test decides when each read and commit completes and what it returns), so
+// interleavings of notifications, reads, commits and deadlines are exact and repeatable.
+#include "actors/bill_actor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "actors/actor_context.hpp"
+#include "actors/bill_messages.hpp"
+#include "actors/bill_storage.hpp"
+
+namespace unipay {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kBillId = "b_bill_actor_test_00000000001";
+
+// Holds every read and commit until the test completes it.
+class FakeBillStorage : public BillStorage {
+ public:
+  struct Commit {
+    std::vector<storage::Statement> statements;
+    storage::WriteDone done;
+  };
+
+  void load(const std::string&, LoadDone done) override { loads.push_back(std::move(done)); }
+  void commit(std::vector<storage::Statement> statements, storage::WriteDone done) override {
+    commits.push_back(Commit{std::move(statements), std::move(done)});
+  }
+
+  std::deque<LoadDone> loads;
+  std::deque<Commit> commits;
+};
+
+Bill bill_at(BillState state, int64_t version) {
+  Bill bill;
+  bill.bill_id = kBillId;
+  bill.app_id = "app_test";
+  bill.user_id = "u_1";
+  bill.item_id = "gem_100";
+  bill.channel = "sandbox";
+  bill.amount_minor = 100;
+  bill.currency = "USD";
+  bill.state = state;
+  bill.version = version;
+  bill.created_at = now_ms();
+  bill.expires_at = bill.created_at + 30min;
+  if (state != BillState::created) bill.provider_trade_no = "t_1";
+  return bill;
+}
+
+BillEvent event_of(BillEventKind kind) {
+  BillEvent event;
+  event.kind = kind;
+  event.app_id = "app_test";
+  event.trade_no = "t_1";
+  event.amount_minor = 100;
+  event.currency = "USD";
+  return event;
+}
+
+// The answer a Reply<T> received, if any.
+template <class T>
+using Answer = std::shared_ptr<std::optional<Result<T>>>;
+
+template <class T>
+std::pair<Reply<T>, Answer<T>> capture() {
+  auto answer = std::make_shared<std::optional<Result<T>>>();
+  return {Reply<T>([answer](Result<T> r) { answer->emplace(std::move(r)); }), answer};
+}
+
+caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  cfg.set("logger.file-verbosity", caf::atom("quiet"));
+  cfg.set("logger.console-verbosity", caf::atom("quiet"));
+  return cfg;
+}
+
+class BillActorTest : public ::testing::Test {
+ protected:
+  BillActorTest()
+      : system_(testing_config(config_)),
+        sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
+    auto context = std::make_shared<ActorContext>();
+    context->bill_storage = &storage_;
+    actor_ = spawn_bill_actor(system_, context, kBillId);
+    sched_.run();
+  }
+
+  ~BillActorTest() override {
+    caf::anon_send_exit(actor_, caf::exit_reason::kill);
+    sched_.run();
+  }
+
+  template <class Command>
+  void send(Command command) {
+    caf::anon_send(actor_, msg::BillRequest{kBillId, std::move(command)});
+    sched_.run();
+  }
+
+  void notify(int64_t version) { send(msg::Refresh{version}); }
+
+  Answer<Bill> get() {
+    auto [reply, answer] = capture<Bill>();
+    send(msg::Get{std::move(reply)});
+    return answer;
+  }
+
+  Answer<WaitResult> wait(WaitUntil until, std::chrono::milliseconds timeout = 60s) {
+    auto [reply, answer] = capture<WaitResult>();
+    send(msg::Wait{until, timeout, std::move(reply)});
+    return answer;
+  }
+
+  Answer<EventResult> apply(BillEventKind kind) {
+    auto [reply, answer] = capture<EventResult>();
+    send(msg::Event{event_of(kind), std::nullopt, std::move(reply)});
+    return answer;
+  }
+
+  // Completes the oldest read with `row`.
+  void finish_load(Result<std::optional<Bill>> row) {
+    ASSERT_FALSE(storage_.loads.empty()) << "no read is running";
+    auto done = std::move(storage_.loads.front());
+    storage_.loads.pop_front();
+    done(std::move(row));
+    sched_.run();
+  }
+  void finish_load(const Bill& bill) { finish_load(std::optional<Bill>(bill)); }
+
+  // Completes the oldest commit: the compare-and-set applied or lost, as the transition
+  // statement reports it (one row, column 0).
+  void finish_commit(bool applied) {
+    ASSERT_FALSE(storage_.commits.empty()) << "no commit is running";
+    auto done = std::move(storage_.commits.front().done);
+    storage_.commits.pop_front();
+    storage::Rows rows;
+    rows.rows.push_back({std::string(applied ? "t" : "f")});
+    done(std::vector<storage::Rows>{rows});
+    sched_.run();
+  }
+
+  // The actor holds `bill`, with a long poll for delivery parked on it.
+  Answer<WaitResult> park_delivery_poll(const Bill& bill) {
+    auto poll = wait(WaitUntil::delivered);
+    finish_load(bill);
+    EXPECT_FALSE(poll->has_value()) << "the poll must be parked";
+    EXPECT_TRUE(storage_.loads.empty());
+    return poll;
+  }
+
+  caf::actor_system_config config_;
+  caf::actor_system system_;
+  caf::scheduler::test_coordinator& sched_;
+  FakeBillStorage storage_;
+  caf::actor actor_;
+};
+
+// Proves the issue 7 scenario: the `paid` (v2) notification starts a read; the `delivered`
+// (v3) notification arrives while it runs; the read returns v2. The actor reads again and
+// the `until=delivered` poll answers delivered (it used to stay parked on `paid`).
+TEST_F(BillActorTest, NotificationDuringARead_ReadsAgainAndWakesThePoll) {
+  auto poll = park_delivery_poll(bill_at(BillState::created, 1));
+  notify(2);
+  ASSERT_EQ(storage_.loads.size(), 1u);
+  notify(3);  // during the read of v2
+  EXPECT_EQ(storage_.loads.size(), 1u) << "one read at a time";
+  finish_load(bill_at(BillState::paid, 2));
+  EXPECT_FALSE(poll->has_value());
+  ASSERT_EQ(storage_.loads.size(), 1u) << "v3 was notified during the read of v2: read again";
+  finish_load(bill_at(BillState::delivered, 3));
+  ASSERT_TRUE(poll->has_value());
+  ASSERT_TRUE(poll->value().ok());
+  EXPECT_EQ(poll->value()->bill.state, BillState::delivered);
+  EXPECT_FALSE(poll->value()->timed_out);
+  EXPECT_TRUE(storage_.loads.empty());
+}
+
+// Proves a "re-read everything" (version 0, the LISTEN connection came back) that arrives
+// during a read is not dropped: whatever that read returns, the actor reads once more.
+TEST_F(BillActorTest, RefreshAllDuringARead_ReadsAgain) {
+  auto poll = park_delivery_poll(bill_at(BillState::created, 1));
+  notify(2);
+  notify(0);
+  finish_load(bill_at(BillState::paid, 2));
+  ASSERT_EQ(storage_.loads.size(), 1u) << "notifications may have been lost while disconnected";
+  finish_load(bill_at(BillState::delivered, 3));
+  ASSERT_TRUE(poll->has_value());
+  EXPECT_EQ(poll->value()->bill.state, BillState::delivered);
+  EXPECT_TRUE(storage_.loads.empty());
+}
+
+// Proves re-reading is bounded: a notification the running read already shows causes no
+// second read, and a read that started after a notification but still shows an older row
+// (the notified version never becomes visible) is accepted, not retried in a loop.
+TEST_F(BillActorTest, RereadsAreBoundedByNotifications) {
+  park_delivery_poll(bill_at(BillState::created, 1));
+  notify(2);
+  notify(3);
+  finish_load(bill_at(BillState::delivered, 3));  // the read already shows v3
+  EXPECT_TRUE(storage_.loads.empty());
+
+  notify(5);  // a version no read will ever show
+  ASSERT_EQ(storage_.loads.size(), 1u);
+  auto got = get();
+  finish_load(bill_at(BillState::delivered, 3));
+  EXPECT_TRUE(storage_.loads.empty()) << "the read started after the notification: no loop";
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(got->value()->version, 3);
+}
+
+// Proves a notification whose read fails is still owed: the next request reads first and
+// is answered from the newer row, not the stale one.
+TEST_F(BillActorTest, FailedReadAfterANotification_NextRequestReadsAgain) {
+  park_delivery_poll(bill_at(BillState::created, 1));
+  notify(2);
+  finish_load(make_error(Errc::storage_read, "connection lost"));
+  EXPECT_TRUE(storage_.loads.empty());
+  auto got = get();
+  EXPECT_FALSE(got->has_value()) << "the held row is known to be stale";
+  ASSERT_EQ(storage_.loads.size(), 1u);
+  finish_load(bill_at(BillState::paid, 2));
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(got->value()->state, BillState::paid);
+}
+
+// Proves notifications of versions the actor holds, or is committing itself, cause no read.
+TEST_F(BillActorTest, OwnVersionsCauseNoRead) {
+  park_delivery_poll(bill_at(BillState::created, 1));
+  notify(1);
+  EXPECT_TRUE(storage_.loads.empty());
+  apply(BillEventKind::provider_success);
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  notify(2);  // our own commit's NOTIFY, before the writer answered
+  finish_commit(true);
+  EXPECT_TRUE(storage_.loads.empty());
+}
+
+// Proves a waiter is woken by a transition this actor commits, after COMMIT and not before.
+TEST_F(BillActorTest, TransitionWakesWaiterAfterCommit) {
+  auto poll = wait(WaitUntil::paid);
+  finish_load(bill_at(BillState::created, 1));
+  auto paid = apply(BillEventKind::provider_success);
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  EXPECT_FALSE(poll->has_value());
+  EXPECT_FALSE(paid->has_value());
+  finish_commit(true);
+  ASSERT_TRUE(paid->has_value());
+  ASSERT_TRUE(paid->value().ok());
+  EXPECT_EQ(paid->value()->verdict, Verdict::apply);
+  EXPECT_EQ(paid->value()->bill.version, 2);
+  ASSERT_TRUE(poll->has_value());
+  EXPECT_EQ(poll->value()->bill.state, BillState::paid);
+  EXPECT_FALSE(poll->value()->timed_out);
+}
+
+// Proves a long poll answers at its deadline with the bill as held and timed_out set.
+TEST_F(BillActorTest, DeadlineAnswersTimedOut) {
+  auto poll = wait(WaitUntil::paid, 5s);
+  finish_load(bill_at(BillState::created, 1));
+  sched_.advance_time(4s);
+  sched_.run();
+  EXPECT_FALSE(poll->has_value());
+  sched_.advance_time(1s);
+  sched_.run();
+  ASSERT_TRUE(poll->has_value());
+  ASSERT_TRUE(poll->value().ok());
+  EXPECT_TRUE(poll->value()->timed_out);
+  EXPECT_EQ(poll->value()->bill.state, BillState::created);
+}
+
+// Proves events arriving during a commit wait for it and are then decided on the committed
+// row, one commit at a time, while reads are answered at once from the last committed row.
+TEST_F(BillActorTest, EventsDuringACommitAreQueued) {
+  get();
+  finish_load(bill_at(BillState::created, 1));
+  auto paid = apply(BillEventKind::provider_success);
+  auto delivered = apply(BillEventKind::delivery_confirmed);
+  ASSERT_EQ(storage_.commits.size(), 1u) << "one commit at a time";
+  EXPECT_FALSE(delivered->has_value());
+  auto got = get();
+  ASSERT_TRUE(got->has_value()) << "reads do not wait for a commit";
+  EXPECT_EQ(got->value()->version, 1) << "nothing is shown before COMMIT";
+  finish_commit(true);
+  EXPECT_EQ(paid->value()->bill.state, BillState::paid);
+  EXPECT_FALSE(delivered->has_value());
+  ASSERT_EQ(storage_.commits.size(), 1u) << "the queued event is decided on the paid row";
+  finish_commit(true);
+  ASSERT_TRUE(delivered->has_value());
+  EXPECT_EQ(delivered->value()->bill.state, BillState::delivered);
+  EXPECT_EQ(delivered->value()->bill.version, 3);
+}
+
+// Proves a newer notification during a commit is read after it, and a lost compare-and-set
+// re-reads the row and decides the event again on it.
+TEST_F(BillActorTest, NotificationDuringACommitAndLostCompareAndSet) {
+  auto poll = park_delivery_poll(bill_at(BillState::created, 1));
+  auto paid = apply(BillEventKind::provider_success);
+  notify(3);  // another node is ahead
+  finish_commit(false);
+  ASSERT_EQ(storage_.loads.size(), 1u);
+  EXPECT_FALSE(paid->has_value());
+  finish_load(bill_at(BillState::delivered, 3));
+  ASSERT_TRUE(paid->has_value());
+  ASSERT_TRUE(paid->value().ok());
+  EXPECT_EQ(paid->value()->verdict, Verdict::ignore) << "the same trade was already paid";
+  ASSERT_TRUE(poll->has_value());
+  EXPECT_EQ(poll->value()->bill.state, BillState::delivered);
+}
+
+}  // namespace
+}  // namespace unipay
