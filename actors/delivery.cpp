@@ -10,9 +10,11 @@
 #include "actors/bill_service.hpp"
 #include "actors/delivery_attempt.hpp"
 #include "actors/delivery_messages.hpp"
+#include "net/bill_json.hpp"
 #include "net/crypto.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
+#include "storage/delivery_attempt_store.hpp"
 
 namespace unipay::dmsg {
 struct JobLoaded {
@@ -33,6 +35,10 @@ struct Confirmed {
 struct Stored {
   Result<bool> still_owner;
 };
+struct Recorded {
+  Status status;
+};
+struct RecordAgain {};
 struct RetryNow {};
 struct ConfirmAgain {};
 }  // namespace unipay::dmsg
@@ -43,6 +49,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AppLoaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AttemptDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Recorded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RecordAgain)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RetryNow)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::ConfirmAgain)
 
@@ -54,6 +62,9 @@ constexpr auto kConfirmRetryDelay = 1s;
 constexpr int kConfirmRetries = 30;
 
 // One delivery job: attempt, and on failure store the next attempt time, wait, repeat.
+// Every attempt is put on record (delivery_attempts) in the same write as what follows it:
+// with the reschedule or the dead letter after a failure; after a 2xx, the record commits
+// before `delivered` is asked for, so a delivered bill always has its 2xx attempt on record.
 class DeliveryActor : public caf::event_based_actor {
  public:
   DeliveryActor(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx, std::string bill_id,
@@ -79,6 +90,8 @@ class DeliveryActor : public caf::event_based_actor {
         [this](dmsg::Confirmed& m) { on_confirmed(std::move(m.result)); },
         [this](dmsg::ConfirmAgain) { confirm(); },
         [this](dmsg::Stored& m) { on_stored(std::move(m.still_owner)); },
+        [this](dmsg::Recorded& m) { on_recorded(std::move(m.status)); },
+        [this](dmsg::RecordAgain) { record_success(); },
     };
   }
 
@@ -105,6 +118,9 @@ class DeliveryActor : public caf::event_based_actor {
   }
 
   void attempt() {
+    started_at_ = now_ms();
+    attempt_key_ = crypto::random_base64url(16);  // also the request's nonce
+    posted_at_.reset();
     ctx_->bills->get(bill_id_, [self = self()](Result<Bill> bill) {
       caf::anon_send(self, dmsg::BillLoaded{std::move(bill)});
     });
@@ -136,21 +152,62 @@ class DeliveryActor : public caf::event_based_actor {
     int64_t now_s =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    auto request =
-        build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_, job_->attempt + 1,
-                               now_s, crypto::random_base64url(16), cfg().timeout_ms);
+    auto request = build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_,
+                                          job_->attempt + 1, now_s, attempt_key_, cfg().timeout_ms);
     if (!request) return failed(request.error().message);
+    started_at_ = now_ms();
+    posted_at_ = std::chrono::steady_clock::now();
     ctx_->transport->post(std::move(*request), [self = self()](Result<OutboundResponse> r) {
       caf::anon_send(self, dmsg::AttemptDone{std::move(r)});
     });
   }
 
   void on_attempt_done(Result<OutboundResponse> response) {
-    if (!response) return failed(response.error().message);
-    if (response->status < 200 || response->status > 299) {
-      return failed("game server answered " + std::to_string(response->status));
+    AttemptOutcome outcome = classify_attempt(response);
+    if (!outcome.delivered) return failed(outcome.error, outcome.http_status);
+    record_ = attempt_record(outcome.http_status, "");
+    record_success();
+  }
+
+  // The attempt as recorded: started_at is when the POST went out (when the attempt
+  // began if it never did), latency the POST's round trip.
+  storage::DeliveryAttempt attempt_record(std::optional<int> http_status, const std::string& error) const {
+    storage::DeliveryAttempt a;
+    a.attempt_key = attempt_key_;
+    a.bill_id = bill_id_;
+    a.delivery_id = delivery_id_for(bill_id_);
+    a.attempt = job_->attempt + 1;
+    a.node_id = ctx_->config.server.node_id;
+    a.started_at = started_at_;
+    a.http_status = http_status;
+    a.error = recordable_error(error);
+    if (posted_at_) {
+      a.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                           *posted_at_)
+                         .count();
     }
-    confirm();
+    return a;
+  }
+
+  // The game server has the item: record the 2xx attempt, then confirm. The insert is
+  // idempotent (attempt_key), so a write whose outcome is unknown is simply sent again.
+  void record_success() {
+    ctx_->db->write({storage::insert_delivery_attempt(*record_)},
+                    [self = self()](Result<std::vector<storage::Rows>> rows) {
+                      if (!rows) return caf::anon_send(self, dmsg::Recorded{rows.error()});
+                      caf::anon_send(self, dmsg::Recorded{ok_status()});
+                    });
+  }
+
+  void on_recorded(Status status) {
+    if (status) return confirm();
+    // Not confirming leaves the job leased: when we give up, the lease runs out and the
+    // delivery is made (and recorded) again, at least once as always.
+    spdlog::error("bill {}: recording delivery attempt {} (HTTP {}) failed ({}){}", bill_id_,
+                  record_->attempt, record_->http_status.value_or(0), status.error().message,
+                  record_tries_ < kConfirmRetries ? ", retrying" : "; giving up, the lease will run out");
+    if (++record_tries_ > kConfirmRetries) return quit();
+    delayed_send(this, kConfirmRetryDelay, dmsg::RecordAgain{});
   }
 
   void confirm() {
@@ -179,27 +236,43 @@ class DeliveryActor : public caf::event_based_actor {
     quit();
   }
 
-  void failed(const std::string& reason) {
-    int attempt_done = job_->attempt + 1;
+  // The attempt failed: record it together with the dead letter or the reschedule (one
+  // write: the record and the job's next step commit or fail together).
+  void failed(const std::string& reason, std::optional<int> http_status = std::nullopt) {
+    record_ = attempt_record(http_status, reason);
+    const int attempt_done = record_->attempt;
+    const std::string error = record_->error;
     auto age = now_ms() - job_->created_at;
     if (age >= cfg().give_up_after_s) {
-      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, attempt_done, reason);
-      ctx_->db->write({storage::dead_letter_job(job_->job_id, attempt_done, reason)}, [](auto&&) {});
+      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, attempt_done, error);
+      ctx_->db->write({storage::insert_delivery_attempt(*record_),
+                       storage::dead_letter_job(job_->job_id, attempt_done, error)},
+                      [bill_id = bill_id_, attempt_done](Result<std::vector<storage::Rows>> rows) {
+                        // The job stays leased: it comes back when the lease runs out.
+                        if (!rows)
+                          spdlog::error("bill {}: storing dead letter and attempt {} failed: {}", bill_id,
+                                        attempt_done, rows.error().message);
+                      });
       return quit();
     }
     delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
-    spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, reason,
+    spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, error,
                  delay_.count());
     job_->attempt = attempt_done;
-    ctx_->db->write({storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done, delay_,
-                                             cfg().lease_ms, reason.substr(0, 500))},
+    ctx_->db->write({storage::insert_delivery_attempt(*record_),
+                     storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done, delay_,
+                                             cfg().lease_ms, error)},
                     [self = self()](Result<std::vector<storage::Rows>> rows) {
                       if (!rows) return caf::anon_send(self, dmsg::Stored{rows.error()});
-                      caf::anon_send(self, dmsg::Stored{!rows->front().empty()});
+                      caf::anon_send(self, dmsg::Stored{!rows->back().empty()});
                     });
   }
 
   void on_stored(Result<bool> still_owner) {
+    if (!still_owner) {
+      spdlog::error("bill {}: storing delivery attempt {} and its retry failed: {}", bill_id_,
+                    record_->attempt, still_owner.error().message);
+    }
     // Not stored, or another node holds the job now: stop; the lease decides who retries.
     if (!still_owner || !*still_owner) return quit();
     delayed_send(this, delay_, dmsg::RetryNow{});
@@ -212,6 +285,13 @@ class DeliveryActor : public caf::event_based_actor {
   std::mt19937_64 rng_;
   std::chrono::milliseconds delay_{0};
   int confirm_tries_ = 0;
+  // The attempt in progress: its key (the request nonce), when it started, when its POST
+  // went out, and its record once the outcome is known.
+  std::string attempt_key_;
+  Millis started_at_{};
+  std::optional<std::chrono::steady_clock::time_point> posted_at_;
+  std::optional<storage::DeliveryAttempt> record_;
+  int record_tries_ = 0;
 };
 
 // Claims due jobs and runs one DeliveryActor per job, at most max_concurrent at once.

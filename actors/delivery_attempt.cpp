@@ -24,4 +24,19 @@ Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, con
   return request;
 }
 
+AttemptOutcome classify_attempt(const Result<OutboundResponse>& response) {
+  if (!response) return {false, std::nullopt, recordable_error(response.error().message)};
+  const int status = response->status;
+  if (status >= 200 && status <= 299) return {true, status, ""};
+  return {false, status, "game server answered " + std::to_string(status)};
+}
+
+std::string recordable_error(std::string_view text, size_t max_bytes) {
+  std::string out(text.substr(0, max_bytes));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';  // char may be signed: bytes >= 0x80 are negative
+  }
+  return out;
+}
+
 }  // namespace unipay

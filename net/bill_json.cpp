@@ -1,7 +1,6 @@
 #include "net/bill_json.hpp"
 
 namespace unipay {
-namespace {
 
 void optional_time(json::Writer& out, std::string_view name, const std::optional<Millis>& t) {
   out.key(name);
@@ -11,8 +10,6 @@ void optional_time(json::Writer& out, std::string_view name, const std::optional
     out.null();
   }
 }
-
-}  // namespace
 
 void write_bill(json::Writer& out, const Bill& bill) {
   out.begin_object();

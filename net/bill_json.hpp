@@ -1,12 +1,17 @@
 // The public JSON form of a bill (API answers, deliveries to game servers).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "net/json.hpp"
 #include "storage/bill.hpp"
 
 namespace unipay {
+
+// Writes `"name": "<RFC 3339 ms time>"`, or `"name": null` for none.
+void optional_time(json::Writer& out, std::string_view name, const std::optional<Millis>& t);
 
 // Writes the bill object: every field of DESIGN.md §2 except the client token hash.
 void write_bill(json::Writer& out, const Bill& bill);

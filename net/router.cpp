@@ -23,6 +23,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/admin/apps/{}", handlers::admin_get_app},
     {"PUT", "/v1/admin/apps/{}", handlers::admin_update_app},
     {"POST", "/v1/admin/apps/{}/rotate-secret", handlers::admin_rotate_secret},
+    {"GET", "/v1/admin/bills/{}/deliveries", handlers::admin_list_bill_deliveries},
+    {"GET", "/v1/admin/deliveries", handlers::admin_list_deliveries},
     {"POST", "/v1/admin/deliveries/{}/replay", handlers::admin_replay_delivery},
     {"GET", "/healthz", handlers::healthz},
     {"GET", "/readyz", handlers::readyz},

@@ -16,6 +16,20 @@ std::string job_columns(const std::string& alias) {
          "last_error";
 }
 
+// True while a node holds the job `j`: claimed and attempting it, or waiting for its retry.
+constexpr const char* kLeaseLive = "COALESCE(j.dead_at IS NULL AND j.lease_until >= now(), false)";
+
+// One job from the first seven columns of `row` (job_columns' order); none when malformed.
+std::optional<Job> parse_job(const Rows& rows, size_t row) {
+  if (rows.rows[row].size() < 7) return std::nullopt;
+  auto id = sql::to_int64(rows, row, 0);
+  auto attempt = sql::to_int64(rows, row, 3);
+  auto next = sql::to_millis(rows, row, 4);
+  auto created = sql::to_millis(rows, row, 5);
+  if (!id || !attempt || !next || !created) return std::nullopt;
+  return Job{*id, rows.text(row, 1), rows.text(row, 2), int(*attempt), *next, *created, rows.text(row, 6)};
+}
+
 }  // namespace
 
 // The candidates are locked in a materialized CTE, so the LIMIT runs once and rows
@@ -63,26 +77,35 @@ Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& l
 // A replay starts a fresh delivery run: attempt and created_at restart, so the retry
 // actor's backoff begins at its first step and its give-up window (counted from
 // created_at) is whole again instead of dead-lettering the job on its first failure.
+// A live lease is never reset: its holder would go on attempting while another node claims
+// the job. The UPDATE re-checks the lease on the newest row version (READ COMMITTED), so a
+// claim committed meanwhile wins; `target` reads the statement's snapshot, so it still
+// tells "no such job" apart from "left alone".
 Statement replay_delivery_job(const std::string& app_id_or_empty, const std::string& bill_id) {
-  return {
-      "UPDATE jobs j SET dead_at = NULL, next_attempt_at = now(), lease_owner = NULL, "
-      "lease_until = NULL, attempt = 0, created_at = now() FROM bills b "
-      "WHERE j.kind = 'delivery' AND j.bill_id = $2::text AND b.bill_id = j.bill_id "
-      "AND ($1::text = '' OR b.app_id = $1::text) RETURNING j.job_id",
-      {app_id_or_empty, bill_id}};
+  static const std::string sql =
+      "WITH target AS (SELECT j.job_id, j.lease_owner, " + sql::ms_column("j.lease_until") +
+      " AS lease_until_ms FROM jobs j JOIN bills b ON b.bill_id = j.bill_id "
+      "WHERE j.kind = 'delivery' AND j.bill_id = $2::text AND ($1::text = '' OR b.app_id = $1::text)), "
+      "upd AS (UPDATE jobs j SET dead_at = NULL, next_attempt_at = now(), lease_owner = NULL, "
+      "lease_until = NULL, attempt = 0, created_at = now() FROM target t "
+      "WHERE j.job_id = t.job_id AND NOT " +
+      kLeaseLive +
+      " RETURNING j.job_id) "
+      "SELECT t.job_id, EXISTS (SELECT 1 FROM upd), t.lease_owner, t.lease_until_ms FROM target t";
+  return {sql, {app_id_or_empty, bill_id}};
+}
+
+ReplayResult parse_replay(const Rows& rows) {
+  using Outcome = ReplayResult::Outcome;
+  if (rows.empty() || rows.rows[0].size() < 4) return {};
+  if (sql::to_bool(rows, 0, 1)) return {Outcome::replayed, "", std::nullopt};
+  return {Outcome::lease_live, rows.text(0, 2), sql::to_millis(rows, 0, 3)};
 }
 
 std::vector<Job> parse_jobs(const Rows& rows) {
   std::vector<Job> out;
   for (size_t row = 0; row < rows.size(); ++row) {
-    if (rows.rows[row].size() < 7) continue;
-    auto id = sql::to_int64(rows, row, 0);
-    auto attempt = sql::to_int64(rows, row, 3);
-    auto next = sql::to_millis(rows, row, 4);
-    auto created = sql::to_millis(rows, row, 5);
-    if (!id || !attempt || !next || !created) continue;
-    out.push_back(
-        Job{*id, rows.text(row, 1), rows.text(row, 2), int(*attempt), *next, *created, rows.text(row, 6)});
+    if (auto job = parse_job(rows, row)) out.push_back(std::move(*job));
   }
   return out;
 }
@@ -91,6 +114,40 @@ Statement select_job_for_bill(const std::string& kind, const std::string& bill_i
   return {"SELECT " + job_columns("j") +
               ", j.dead_at IS NOT NULL FROM jobs j WHERE j.kind = $1 AND j.bill_id = $2",
           {kind, bill_id}};
+}
+
+// Fixed text (the filters are "match anything" when empty), so it is prepared once per
+// reader connection. Served by the (kind, bill_id) unique index in bill_id order.
+Statement list_delivery_jobs(const DeliveryJobQuery& q) {
+  static const std::string sql =
+      "SELECT " + job_columns("j") + ", b.app_id, b.user_id, " + sql::ms_column("j.dead_at") +
+      ", j.lease_owner, " + sql::ms_column("j.lease_until") + ", " + kLeaseLive +
+      " FROM jobs j JOIN bills b ON b.bill_id = j.bill_id WHERE j.kind = 'delivery' "
+      "AND ($1::text = 'any' OR ($1::text = 'dead') = (j.dead_at IS NOT NULL)) "
+      "AND ($2::text = '' OR b.app_id = $2::text) AND ($3::text = '' OR j.bill_id > $3::text) "
+      "ORDER BY j.bill_id LIMIT $4::bigint";
+  using State = DeliveryJobQuery::State;
+  const char* state = q.state == State::dead ? "dead" : q.state == State::pending ? "pending" : "any";
+  int64_t limit = q.limit < 0 ? 0 : q.limit;
+  return {sql, {state, q.app_id, q.after_bill_id, std::to_string(limit + 1)}};
+}
+
+std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows) {
+  std::vector<DeliveryJobView> out;
+  for (size_t row = 0; row < rows.size(); ++row) {
+    auto job = parse_job(rows, row);
+    if (!job || rows.rows[row].size() < 13) continue;
+    DeliveryJobView v;
+    v.job = std::move(*job);
+    v.app_id = rows.text(row, 7);
+    v.user_id = rows.text(row, 8);
+    v.dead_at = sql::to_millis(rows, row, 9);
+    v.lease_owner = rows.text(row, 10);
+    v.lease_until = sql::to_millis(rows, row, 11);
+    v.lease_live = sql::to_bool(rows, row, 12);
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 Statement finish_job(int64_t job_id) {

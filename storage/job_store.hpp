@@ -40,15 +40,47 @@ Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_d
 // Gives up: marks the job dead (dead letter), records the error, drops the lease.
 Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& last_error);
 
-// Admin replay of a dead (or any) delivery job of an app's bill: due now, lease cleared,
-// dead_at cleared. Returns one row when such a job exists for that app.
+// Admin replay of a delivery job of an app's bill (any app when empty): due now, lease
+// cleared, dead_at cleared, as a fresh run. A job whose lease is live (a node is attempting
+// it or holds it while it waits for its retry) is left alone. Returns one row when such a
+// job exists for that app (see parse_replay), none otherwise.
 Statement replay_delivery_job(const std::string& app_id_or_empty, const std::string& bill_id);
+
+struct ReplayResult {
+  enum class Outcome { replayed, lease_live, no_job };
+  Outcome outcome = Outcome::no_job;
+  std::string lease_owner;            // lease_live: who holds it
+  std::optional<Millis> lease_until;  // lease_live: until when
+};
+ReplayResult parse_replay(const Rows& rows);
 
 // One row per job: job_id, kind, bill_id, attempt, next_attempt_at_ms, created_at_ms, last_error.
 std::vector<Job> parse_jobs(const Rows& rows);
 
 // The delivery job of a bill, if any (same columns as parse_jobs, plus dead (bool) last).
 Statement select_job_for_bill(const std::string& kind, const std::string& bill_id);
+
+// Delivery jobs as an operator sees them (GET /v1/admin/deliveries).
+struct DeliveryJobQuery {
+  enum class State { any, pending, dead };
+  State state = State::any;
+  std::string app_id;         // "" for every app
+  std::string after_bill_id;  // cursor: "" for the first page
+  int limit = 50;
+};
+struct DeliveryJobView {
+  Job job;
+  std::string app_id;
+  std::string user_id;
+  std::optional<Millis> dead_at;  // set: dead-lettered (pending otherwise)
+  std::string lease_owner;        // "" when unleased
+  std::optional<Millis> lease_until;
+  bool lease_live = false;  // a node holds the job now (attempting it, or waiting to retry)
+};
+// Delivery jobs matching the query in bill_id order (bills sort by creation time), at most
+// limit + 1 (one extra tells whether there is a next page). See parse_delivery_jobs.
+Statement list_delivery_jobs(const DeliveryJobQuery& query);
+std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows);
 
 }  // namespace unipay::storage
 

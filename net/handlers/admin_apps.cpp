@@ -1,9 +1,8 @@
-// Admin API: apps (create, read, update, rotate secret) and delivery replay.
+// Admin API: apps (create, read, update, rotate secret).
 // Authorization: Bearer <admin token>.
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
 #include "net/handlers/handlers.hpp"
-#include "storage/job_store.hpp"
 
 namespace unipay::handlers {
 namespace {
@@ -79,20 +78,6 @@ void admin_rotate_secret(const CallPtr& call) {
                         if (r->front().empty()) return call->fail(Errc::not_found, "no such app");
                         answer_app(call, app_id, 200, secret);
                       }));
-}
-
-void admin_replay_delivery(const CallPtr& call) {
-  if (!authenticate_admin(call)) return;
-  const std::string& bill_id = call->params.at(0);
-  call->api.db->write(
-      {storage::replay_delivery_job("", bill_id)},
-      call->resume<std::vector<storage::Rows>>([call, bill_id](auto r) {
-        if (!r) return call->fail(r.error());
-        if (r->front().empty()) return call->fail(Errc::not_found, "no delivery job for this bill");
-        json::Writer out;
-        out.begin_object().key("bill_id").string(bill_id).key("replayed").boolean(true).end_object();
-        call->reply(200, out.take());
-      }));
 }
 
 }  // namespace unipay::handlers

@@ -1,6 +1,4 @@
 // GET /v1/bills/{id}, GET /v1/bills/{id}/result (long poll), GET /v1/bills (list).
-#include <charconv>
-
 #include "actors/bill_id.hpp"
 #include "net/auth.hpp"
 #include "net/bill_json.hpp"
@@ -12,30 +10,6 @@ namespace {
 
 constexpr int kDefaultListLimit = 50;
 constexpr int kMaxListLimit = 200;
-
-using Query = std::vector<std::pair<std::string, std::string>>;
-
-const std::string* find_param(const Query& query, std::string_view name) {
-  for (const auto& [key, value] : query) {
-    if (key == name) return &value;
-  }
-  return nullptr;
-}
-
-std::optional<int64_t> parse_int(const std::string& text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-Result<Query> parse_query(const CallPtr& call) {
-  Query query;
-  if (!http::parse_query(call->request.query, query)) {
-    return make_error(Errc::invalid_parameter, "malformed query string");
-  }
-  return query;
-}
 
 struct WaitParams {
   std::chrono::milliseconds timeout;
@@ -88,13 +62,7 @@ Status read_list_filters(const Query& query, storage::BillQuery& q) {
         return make_error(Errc::invalid_parameter, std::string(name) + " must be an RFC 3339 time");
     }
   }
-  if (const std::string* v = find_param(query, "limit")) {
-    auto limit = parse_int(*v);
-    if (!limit || *limit < 1 || *limit > kMaxListLimit) {
-      return make_error(Errc::invalid_parameter, "limit must be from 1 to " + std::to_string(kMaxListLimit));
-    }
-    q.limit = static_cast<int>(*limit);
-  }
+  if (auto s = read_limit(query, kMaxListLimit, q.limit); !s) return s;
   if (const std::string* v = find_param(query, "cursor"); v && !v->empty()) {
     if (!looks_like_bill_id(*v)) return make_error(Errc::invalid_parameter, "malformed cursor");
     q.after_bill_id = *v;

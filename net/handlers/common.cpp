@@ -1,3 +1,5 @@
+#include <charconv>
+
 #include "net/bill_json.hpp"
 #include "net/handlers/handlers.hpp"
 
@@ -18,6 +20,39 @@ std::string bill_envelope(const Bill& bill) {
   write_bill(out, bill);
   out.end_object();
   return out.take();
+}
+
+Result<Query> parse_query(const CallPtr& call) {
+  Query query;
+  if (!http::parse_query(call->request.query, query)) {
+    return make_error(Errc::invalid_parameter, "malformed query string");
+  }
+  return query;
+}
+
+const std::string* find_param(const Query& query, std::string_view name) {
+  for (const auto& [key, value] : query) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+std::optional<int64_t> parse_int(const std::string& text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+Status read_limit(const Query& query, int max, int& limit) {
+  const std::string* v = find_param(query, "limit");
+  if (!v) return ok_status();
+  auto value = parse_int(*v);
+  if (!value || *value < 1 || *value > max) {
+    return make_error(Errc::invalid_parameter, "limit must be from 1 to " + std::to_string(max));
+  }
+  limit = static_cast<int>(*value);
+  return ok_status();
 }
 
 }  // namespace unipay::handlers

@@ -1,7 +1,12 @@
 // Route handlers: parse, ask one actor (or storage), format the answer.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "net/call.hpp"
 #include "net/json.hpp"
@@ -21,9 +26,12 @@ void close_bill(const CallPtr& call);  // params: bill_id
 void sandbox_callback(const CallPtr& call);  // params: app_id
 // admin_apps.cpp
 void admin_create_app(const CallPtr& call);
-void admin_get_app(const CallPtr& call);          // params: app_id
-void admin_update_app(const CallPtr& call);       // params: app_id
-void admin_rotate_secret(const CallPtr& call);    // params: app_id
+void admin_get_app(const CallPtr& call);        // params: app_id
+void admin_update_app(const CallPtr& call);     // params: app_id
+void admin_rotate_secret(const CallPtr& call);  // params: app_id
+// admin_deliveries.cpp
+void admin_list_bill_deliveries(const CallPtr& call);  // params: bill_id
+void admin_list_deliveries(const CallPtr& call);
 void admin_replay_delivery(const CallPtr& call);  // params: bill_id
 // ops.cpp
 void healthz(const CallPtr& call);
@@ -32,6 +40,16 @@ void metrics(const CallPtr& call);
 
 // Shared by handlers: the parsed JSON body, or the call answered with invalid_json.
 std::optional<json::Value> parse_body(const CallPtr& call);
+
+// The request's query parameters in order; a malformed query string is invalid_parameter.
+using Query = std::vector<std::pair<std::string, std::string>>;
+Result<Query> parse_query(const CallPtr& call);
+// The first value of the parameter, or nullptr.
+const std::string* find_param(const Query& query, std::string_view name);
+// A whole decimal integer; none for anything else.
+std::optional<int64_t> parse_int(const std::string& text);
+// `limit` when given must be 1..max (else invalid_parameter); `limit` keeps its default otherwise.
+Status read_limit(const Query& query, int max, int& limit);
 // {"bill": {...}}
 std::string bill_envelope(const Bill& bill);
 

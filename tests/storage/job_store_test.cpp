@@ -187,5 +187,128 @@ TEST_F(JobStoreTest, DeadLetterThenReplay) {
   EXPECT_EQ(claim("node-b").size(), 1u);
 }
 
+// Proves replay never resets a live lease: the claimed job is left to its holder (outcome
+// lease_live naming the holder and the lease's end), unchanged; a missing job or another
+// app's bill is no_job.
+TEST_F(JobStoreTest, ReplayRefusedWhileLeaseIsLive) {
+  add_jobs(1);
+  auto claimed = claim("node-a", milliseconds{60000});
+  ASSERT_EQ(claimed.size(), 1u);
+  const Millis before = now_ms();
+  auto refused = parse_replay(write_one(replay_delivery_job(app_id_, "j_00001")));
+  EXPECT_EQ(refused.outcome, ReplayResult::Outcome::lease_live);
+  EXPECT_EQ(refused.lease_owner, "node-a");
+  ASSERT_TRUE(refused.lease_until.has_value());
+  EXPECT_GE(*refused.lease_until, before + milliseconds{50000});
+  EXPECT_EQ(run({"SELECT lease_owner FROM jobs WHERE bill_id = 'j_00001'", {}}).text(0, 0), "node-a");
+
+  // A job leased while it waits for its retry is held too.
+  auto job = claim("node-b", milliseconds{60000});
+  EXPECT_TRUE(job.empty());
+  ASSERT_EQ(write_one(reschedule_job(claimed[0].job_id, "node-a", 3, milliseconds{600000},
+                                     milliseconds{30000}, "HTTP 500"))
+                .size(),
+            1u);
+  EXPECT_EQ(parse_replay(write_one(replay_delivery_job("", "j_00001"))).outcome,
+            ReplayResult::Outcome::lease_live);
+  EXPECT_EQ(job_of("j_00001").first.attempt, 3) << "the refused replay changed nothing";
+
+  EXPECT_EQ(parse_replay(write_one(replay_delivery_job("other-app", "j_00001"))).outcome,
+            ReplayResult::Outcome::no_job);
+  EXPECT_EQ(parse_replay(write_one(replay_delivery_job("", "j_missing"))).outcome,
+            ReplayResult::Outcome::no_job);
+}
+
+// Proves replay goes ahead once nobody holds the job: after its lease ran out, when it was
+// released at a restart, and when it is dead.
+TEST_F(JobStoreTest, ReplayAllowedWhenLeaseExpiredReleasedOrDead) {
+  add_jobs(3);
+  auto claimed = claim("node-a", milliseconds{60000}, 10);
+  ASSERT_EQ(claimed.size(), 3u);
+  for (const auto& j : claimed) {
+    if (j.bill_id == "j_00003") {
+      ASSERT_EQ(write_one(dead_letter_job(j.job_id, 7, "gave up")).size(), 1u);
+    }
+  }
+  run({"UPDATE jobs SET lease_until = now() - interval '1 second', attempt = 4 WHERE bill_id = 'j_00001'",
+       {}});
+  run({"UPDATE jobs SET lease_owner = NULL, lease_until = NULL, attempt = 2 WHERE bill_id = 'j_00002'", {}});
+
+  for (const char* bill : {"j_00001", "j_00002", "j_00003"}) {
+    EXPECT_EQ(parse_replay(write_one(replay_delivery_job(app_id_, bill))).outcome,
+              ReplayResult::Outcome::replayed)
+        << bill;
+    auto [job, dead] = job_of(bill);
+    EXPECT_FALSE(dead) << bill;
+    EXPECT_EQ(job.attempt, 0) << bill;
+  }
+  EXPECT_EQ(claim("node-b", milliseconds{60000}, 10).size(), 3u) << "every replayed job is due now";
+}
+
+// Proves the operator's list: pending and dead filters, the app filter, the lease shown as
+// it is, and the cursor paging through every job once in bill_id order.
+TEST_F(JobStoreTest, ListsPendingAndDeadJobsByAppWithACursor) {
+  add_jobs(5);
+  add_app("app2");
+  run({"UPDATE bills SET app_id = 'app2' WHERE bill_id IN ('j_00002', 'j_00004')", {}});
+  run(
+      {"UPDATE jobs SET dead_at = now(), last_error = 'gave up', attempt = 9 "
+       "WHERE bill_id IN ('j_00001', 'j_00002')",
+       {}});
+  run(
+      {"UPDATE jobs SET lease_owner = 'node-a', lease_until = now() + interval '1 minute' "
+       "WHERE bill_id = 'j_00003'",
+       {}});
+  run(
+      {"UPDATE jobs SET lease_owner = 'node-b', lease_until = now() - interval '1 minute' "
+       "WHERE bill_id = 'j_00005'",
+       {}});
+
+  auto list = [&](DeliveryJobQuery::State state, const std::string& app, const std::string& after = "",
+                  int limit = 50) {
+    DeliveryJobQuery q;
+    q.state = state;
+    q.app_id = app;
+    q.after_bill_id = after;
+    q.limit = limit;
+    auto rows = read_sync(*db_, list_delivery_jobs(q));
+    EXPECT_TRUE(rows.ok()) << (rows.ok() ? "" : rows.error().message);
+    std::vector<std::string> ids;
+    std::vector<DeliveryJobView> views =
+        rows.ok() ? parse_delivery_jobs(*rows) : std::vector<DeliveryJobView>{};
+    for (const auto& v : views) ids.push_back(v.job.bill_id);
+    return std::pair{ids, views};
+  };
+  using State = DeliveryJobQuery::State;
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(list(State::dead, "").first, (Ids{"j_00001", "j_00002"}));
+  EXPECT_EQ(list(State::pending, "").first, (Ids{"j_00003", "j_00004", "j_00005"}));
+  EXPECT_EQ(list(State::any, "").first.size(), 5u);
+  EXPECT_EQ(list(State::dead, "app2").first, Ids{"j_00002"});
+  EXPECT_EQ(list(State::pending, "app2").first, Ids{"j_00004"});
+  EXPECT_TRUE(list(State::any, "app-none").first.empty());
+
+  auto [dead_ids, dead] = list(State::dead, "app2");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_TRUE(dead[0].dead_at.has_value());
+  EXPECT_EQ(dead[0].app_id, "app2");
+  EXPECT_EQ(dead[0].user_id, "u");
+  EXPECT_EQ(dead[0].job.attempt, 9);
+  EXPECT_EQ(dead[0].job.last_error, "gave up");
+  EXPECT_FALSE(dead[0].lease_live);
+  auto [pending_ids, pending] = list(State::pending, app_id_);
+  ASSERT_EQ(pending_ids, (Ids{"j_00003", "j_00005"}));
+  EXPECT_TRUE(pending[0].lease_live);
+  EXPECT_EQ(pending[0].lease_owner, "node-a");
+  EXPECT_TRUE(pending[0].lease_until.has_value());
+  EXPECT_FALSE(pending[0].dead_at.has_value());
+  EXPECT_FALSE(pending[1].lease_live) << "an expired lease holds nothing";
+
+  // limit 2 → 3 rows (a next page exists); the cursor is the last bill shown.
+  EXPECT_EQ(list(State::any, "", "", 2).first, (Ids{"j_00001", "j_00002", "j_00003"}));
+  EXPECT_EQ(list(State::any, "", "j_00002", 2).first, (Ids{"j_00003", "j_00004", "j_00005"}));
+  EXPECT_EQ(list(State::any, "", "j_00004", 2).first, Ids{"j_00005"});
+}
+
 }  // namespace
 }  // namespace unipay::storage::test
