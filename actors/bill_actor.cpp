@@ -15,6 +15,19 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The commit's answer for the actor: applied or not (compare-and-set lost), or an error.
+// A trade number that another bill already holds is a second charge: a conflict.
+Result<bool> commit_answer(const Result<std::vector<storage::Rows>>& rows, bool transition) {
+  if (!rows) return rows.error();
+  if (rows->empty()) return false;
+  if (!transition) return !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
+  storage::TransitionOutcome outcome = storage::parse_transition_outcome((*rows)[0]);
+  if (outcome.trade_no_taken) {
+    return make_error(Errc::conflict, "trade_no is already used by another bill: a second charge, refund it");
+  }
+  return outcome.applied;
+}
+
 struct Waiter {
   WaitUntil until;
   Reply<WaitResult> reply;
@@ -166,7 +179,7 @@ class BillActor : public caf::event_based_actor {
     in_flight_->is_create = true;
     in_flight_->next = c.bill;
     in_flight_->create_reply = std::move(c.reply);
-    submit({storage::insert_bill(c.bill, c.idempotency)});
+    submit({storage::insert_bill(c.bill, c.idempotency)}, /*transition=*/false);
   }
 
   // --- transitions ----------------------------------------------------------------------
@@ -186,15 +199,13 @@ class BillActor : public caf::event_based_actor {
       write.audit->detail = decision.reason;
     }
     in_flight_ = InFlight{false, write.next, std::move(decision), std::move(ev), {}};
-    submit({storage::transition_statement(write)});
+    submit({storage::transition_statement(write)}, /*transition=*/true);
   }
 
-  void submit(std::vector<storage::Statement> statements) {
+  void submit(std::vector<storage::Statement> statements, bool transition) {
     caf::actor self = this;
-    ctx_->db->write(std::move(statements), [self](Result<std::vector<storage::Rows>> rows) {
-      if (!rows) return caf::anon_send(self, msg::Committed{rows.error()});
-      bool applied = !rows->empty() && !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
-      caf::anon_send(self, msg::Committed{applied});
+    ctx_->db->write(std::move(statements), [self, transition](Result<std::vector<storage::Rows>> rows) {
+      caf::anon_send(self, msg::Committed{commit_answer(rows, transition)});
     });
   }
 
@@ -202,6 +213,16 @@ class BillActor : public caf::event_based_actor {
     InFlight done = std::move(*in_flight_);
     in_flight_.reset();
     if (done.is_create) return on_create_committed(std::move(done), std::move(applied));
+    if (!applied && applied.error().code != Errc::storage_write) {
+      // Refused by the database (a trade number another bill holds, a value it cannot
+      // store): nothing was saved and no retry can succeed; the bill is as it was.
+      if (applied.error().code == Errc::conflict) {
+        spdlog::error("bill {}: transition refused as a second charge, trade_no {}: {}", bill_id_,
+                      done.next.provider_trade_no, applied.error().message);
+      }
+      done.event.reply(applied.error());
+      return after_commit();
+    }
     if (!applied) {
       // Outcome unknown: tell the caller to retry, and re-read the row before anything else.
       spdlog::error("bill {}: commit failed: {}", bill_id_, applied.error().message);
@@ -225,7 +246,10 @@ class BillActor : public caf::event_based_actor {
 
   void on_create_committed(InFlight done, Result<bool> applied) {
     if (!applied) {
-      done.create_reply(make_error(Errc::storage_write, "the bill may not have been saved"));
+      // A refusal (a value the database cannot store) is passed on: the bill was not saved.
+      bool unknown = applied.error().code == Errc::storage_write;
+      done.create_reply(unknown ? make_error(Errc::storage_write, "the bill may not have been saved")
+                                : applied.error());
       return quit();
     }
     if (!*applied) {  // the idempotency key existed: the handler replays the first answer
