@@ -23,7 +23,7 @@ Result<bool> commit_answer(const Result<std::vector<storage::Rows>>& rows, bool 
   if (!transition) return !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
   storage::TransitionOutcome outcome = storage::parse_transition_outcome((*rows)[0]);
   if (outcome.trade_no_taken) {
-    return make_error(Errc::conflict, "trade_no is already used by another bill: a second charge, refund it");
+    return make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade");
   }
   return outcome.applied;
 }
@@ -214,8 +214,9 @@ class BillActor : public caf::event_based_actor {
     in_flight_.reset();
     if (done.is_create) return on_create_committed(std::move(done), std::move(applied));
     if (!applied && applied.error().code != Errc::storage_write) {
-      // Refused by the database (a trade number another bill holds, a value it cannot
-      // store): nothing was saved and no retry can succeed; the bill is as it was.
+      // Refused, so nothing was saved and the bill is as it was: a trade number another
+      // bill holds or a value the database cannot store (no retry helps), or a full write
+      // queue (busy: retry later).
       if (applied.error().code == Errc::conflict) {
         spdlog::error("bill {}: transition refused as a second charge, trade_no {}: {}", bill_id_,
                       done.next.provider_trade_no, applied.error().message);
@@ -246,7 +247,8 @@ class BillActor : public caf::event_based_actor {
 
   void on_create_committed(InFlight done, Result<bool> applied) {
     if (!applied) {
-      // A refusal (a value the database cannot store) is passed on: the bill was not saved.
+      // A refusal (a value the database cannot store, a full write queue) is passed on: the
+      // bill was not saved. Only storage_write may have saved it.
       bool unknown = applied.error().code == Errc::storage_write;
       done.create_reply(unknown ? make_error(Errc::storage_write, "the bill may not have been saved")
                                 : applied.error());
