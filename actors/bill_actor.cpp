@@ -31,6 +31,19 @@ enum class Phase {
 // The version wanted after a "re-read everything" refresh: no row held satisfies it.
 constexpr int64_t kAnyNewerVersion = std::numeric_limits<int64_t>::max();
 
+// The commit's answer for the actor: applied or not (compare-and-set lost), or an error.
+// A trade number that another bill already holds is a second charge: a conflict.
+Result<bool> commit_answer(const Result<std::vector<storage::Rows>>& rows, bool transition) {
+  if (!rows) return rows.error();
+  if (rows->empty()) return false;
+  if (!transition) return !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
+  storage::TransitionOutcome outcome = storage::parse_transition_outcome((*rows)[0]);
+  if (outcome.trade_no_taken) {
+    return make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade");
+  }
+  return outcome.applied;
+}
+
 struct Waiter {
   WaitUntil until;
   Reply<WaitResult> reply;
@@ -203,7 +216,7 @@ class BillActor : public caf::event_based_actor {
     in_flight_->is_create = true;
     in_flight_->next = c.bill;
     in_flight_->create_reply = std::move(c.reply);
-    submit({storage::insert_bill(c.bill, c.idempotency)});
+    submit({storage::insert_bill(c.bill, c.idempotency)}, /*transition=*/false);
   }
 
   // --- transitions ----------------------------------------------------------------------
@@ -224,16 +237,15 @@ class BillActor : public caf::event_based_actor {
     }
     phase_ = Phase::committing;
     in_flight_ = InFlight{false, write.next, std::move(decision), std::move(ev), {}};
-    submit({storage::transition_statement(write)});
+    submit({storage::transition_statement(write)}, /*transition=*/true);
   }
 
-  void submit(std::vector<storage::Statement> statements) {
+  void submit(std::vector<storage::Statement> statements, bool transition) {
     caf::actor self = this;
-    ctx_->bill_storage->commit(std::move(statements), [self](Result<std::vector<storage::Rows>> rows) {
-      if (!rows) return caf::anon_send(self, msg::Committed{rows.error()});
-      bool applied = !rows->empty() && !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
-      caf::anon_send(self, msg::Committed{applied});
-    });
+    ctx_->bill_storage->commit(std::move(statements),
+                               [self, transition](Result<std::vector<storage::Rows>> rows) {
+                                 caf::anon_send(self, msg::Committed{commit_answer(rows, transition)});
+                               });
   }
 
   void on_committed(Result<bool> applied) {
@@ -241,6 +253,17 @@ class BillActor : public caf::event_based_actor {
     in_flight_.reset();
     phase_ = bill_ ? Phase::ready : Phase::unloaded;
     if (done.is_create) return on_create_committed(std::move(done), std::move(applied));
+    if (!applied && applied.error().code != Errc::storage_write) {
+      // Refused, so nothing was saved and the bill is as it was: a trade number another
+      // bill holds or a value the database cannot store (no retry helps), or a full write
+      // queue (busy: retry later).
+      if (applied.error().code == Errc::conflict) {
+        spdlog::error("bill {}: transition refused as a second charge, trade_no {}: {}", bill_id_,
+                      done.next.provider_trade_no, applied.error().message);
+      }
+      done.event.reply(applied.error());
+      return after_commit();
+    }
     if (!applied) {
       // Outcome unknown: tell the caller to retry, and re-read the row before anything else.
       spdlog::error("bill {}: commit failed: {}", bill_id_, applied.error().message);
@@ -264,7 +287,11 @@ class BillActor : public caf::event_based_actor {
 
   void on_create_committed(InFlight done, Result<bool> applied) {
     if (!applied) {
-      done.create_reply(make_error(Errc::storage_write, "the bill may not have been saved"));
+      // A refusal (a value the database cannot store, a full write queue) is passed on: the
+      // bill was not saved. Only storage_write may have saved it.
+      bool unknown = applied.error().code == Errc::storage_write;
+      done.create_reply(unknown ? make_error(Errc::storage_write, "the bill may not have been saved")
+                                : applied.error());
       return quit();
     }
     if (!*applied) {  // the idempotency key existed: the handler replays the first answer

@@ -34,6 +34,13 @@ Status check_unique_keys(const std::vector<std::pair<std::string, Value>>& membe
   return invalid_json(std::move(message));
 }
 
+// PostgreSQL's text and jsonb cannot hold U+0000, and C strings end at it: a NUL in a
+// request could never be stored whole, so it is refused here, at the door.
+Status check_no_nul(std::string_view text, const char* where) {
+  if (text.find('\0') == std::string_view::npos) return ok_status();
+  return invalid_json(std::string("JSON strings cannot hold U+0000 (in ") + where + ")");
+}
+
 Error too_deep(size_t max_depth) {
   return invalid_json("JSON nesting deeper than " + std::to_string(max_depth) + " levels");
 }
@@ -47,6 +54,7 @@ Status build_object(dom::object object, size_t depth, size_t max_depth, Value& o
   out.kind = Value::Kind::object;
   out.members.reserve(object.size());
   for (dom::key_value_pair field : object) {
+    if (Status status = check_no_nul(field.key, "an object key"); !status) return status;
     out.members.emplace_back(std::string(field.key), Value{});
     Status status = build(field.value, depth, max_depth, out.members.back().second);
     if (!status) return status;
@@ -88,7 +96,7 @@ Status build(dom::element element, size_t depth, size_t max_depth, Value& out) {
     case dom::element_type::STRING:
       out.kind = Kind::string;
       out.string = element.get_string().value_unsafe();
-      break;
+      return check_no_nul(out.string, "a string value");
     case dom::element_type::BOOL:
       out.kind = Kind::boolean;
       out.boolean = element.get_bool().value_unsafe();

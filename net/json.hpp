@@ -1,5 +1,5 @@
 // JSON in and out. parse() builds a small tree from simdjson's DOM and enforces the
-// limits of DESIGN.md §6/§7.4: depth, duplicate keys, UTF-8 (all → invalid_json).
+// limits of DESIGN.md §6/§7.4: depth, duplicate keys, UTF-8, no U+0000 (all → invalid_json).
 // Writer produces compact UTF-8 JSON with correct escaping.
 #pragma once
 
@@ -34,7 +34,8 @@ struct ParseLimits {
   size_t max_depth = 32;
 };
 
-// invalid_json (with a message saying what and where) for syntax errors, bad UTF-8,
+// invalid_json (with a message saying what and where) for syntax errors, bad UTF-8, U+0000
+// in a string or key (escaped or raw: storage cannot hold it),
 // nesting deeper than max_depth, duplicate object keys.
 Result<Value> parse(std::string_view text, const ParseLimits& limits = {});
 

@@ -31,6 +31,8 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_longpolls_open", "long polls waiting", m.longpolls_open.load(), "gauge");
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
   counter(out, "unipay_db_write_batches_total", "group-commit transactions", db.write_batches);
+  counter(out, "unipay_db_write_transactions_total",
+          "write transactions, the parts of split batches included", db.write_transactions);
   counter(out, "unipay_db_write_errors_total", "write ops that failed", db.write_errors);
   counter(out, "unipay_db_reads_total", "reads", db.reads);
   counter(out, "unipay_db_write_queue_depth", "write ops waiting", db.write_queue_depth, "gauge");

@@ -199,14 +199,22 @@ Statement insert_callback_audit(const CallbackAudit& a) {
 
 // Data-modifying CTEs always run, so each one filters on `upd` (empty when the
 // compare-and-set lost) and on its own flag. pg_notify sits in a scalar subquery over
-// upd: it is evaluated once per updated row, so a lost CAS notifies nobody.
+// upd: it is evaluated once per updated row, so a lost CAS notifies nobody. `taken` looks
+// up the trade number through the (channel, provider_trade_no) unique index; it sees the
+// earlier statements of the same group commit, so two bills of one batch cannot both
+// take a number. (Two nodes committing the same number at the same instant still meet
+// the index itself: that error is a class-23 conflict for the writer.)
 Statement transition_statement(const TransitionWrite& w) {
   static const std::string sql =
-      "WITH upd AS (UPDATE bills SET state = $3::text, version = $4::bigint, "
+      "WITH taken AS (SELECT EXISTS (SELECT 1 FROM bills o WHERE $5::text IS NOT NULL "
+      "AND o.provider_trade_no = $5::text AND o.bill_id <> $1::text "
+      "AND o.channel = (SELECT channel FROM bills WHERE bill_id = $1::text)) AS t), "
+      "upd AS (UPDATE bills SET state = $3::text, version = $4::bigint, "
       "provider_trade_no = $5::text, paid_at = " +
       sql::ms_param(6) + ", delivered_at = " + sql::ms_param(7) +
       ", late_payment = $8::boolean "
-      "WHERE bill_id = $1::text AND version = $2::bigint RETURNING bill_id, state, version), "
+      "WHERE bill_id = $1::text AND version = $2::bigint AND NOT (SELECT t FROM taken) "
+      "RETURNING bill_id, state, version), "
       "job AS (INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at, lease_owner, "
       "lease_until) SELECT 'delivery', bill_id, 0, now(), $10::text, "
       "now() + $11::bigint * interval '1 millisecond' FROM upd WHERE $9::boolean "
@@ -217,7 +225,7 @@ Statement transition_statement(const TransitionWrite& w) {
       "SELECT $14::text, $15::text, $16::text, $17::text, $18::text, $19::text FROM upd "
       "WHERE $13::boolean) "
       "SELECT EXISTS (SELECT 1 FROM upd), (SELECT pg_notify('unipay_bill', "
-      "bill_id || ' ' || state || ' ' || version) FROM upd)";
+      "bill_id || ' ' || state || ' ' || version) FROM upd), (SELECT t FROM taken)";
   const Bill& b = w.next;
   Statement st{sql,
                {b.bill_id, std::to_string(w.expected_version), std::string(to_string(b.state)),
@@ -231,6 +239,15 @@ Statement transition_statement(const TransitionWrite& w) {
     st.params.emplace_back(*v);
   }
   return st;
+}
+
+// Columns of transition_statement's row: 0 applied, 1 the notify (void), 2 trade_no taken.
+TransitionOutcome parse_transition_outcome(const Rows& rows) {
+  TransitionOutcome outcome;
+  if (rows.empty() || rows.rows[0].size() < 3) return outcome;
+  outcome.applied = sql::to_bool(rows, 0, 0);
+  outcome.trade_no_taken = !outcome.applied && sql::to_bool(rows, 0, 2);
+  return outcome;
 }
 
 Statement list_bills(const BillQuery& q) {

@@ -61,10 +61,22 @@ struct TransitionWrite {
 
 // One statement: UPDATE bills ... WHERE bill_id = $ AND version = $expected, and, only when
 // that row was updated, the job insert/delete, the audit row and
-// pg_notify('unipay_bill', '<bill_id> <state> <version>'). Returns one row; column 0 is
-// 't' when applied, 'f' when the version did not match (another writer won). A failed
-// compare-and-set raises no error, so it never aborts the other ops of a group commit.
+// pg_notify('unipay_bill', '<bill_id> <state> <version>'). The update is skipped when
+// next.provider_trade_no is already stored on another bill of the same channel (the
+// unique index would raise an error and roll back the whole group commit), and the
+// statement says so. Returns one row, read with parse_transition_outcome. A failed
+// compare-and-set or a taken trade number raises no error, so neither aborts the other ops
+// of a group commit.
 Statement transition_statement(const TransitionWrite& write);
+
+// What the transition statement decided.
+struct TransitionOutcome {
+  bool applied = false;         // the bill row was updated
+  bool trade_no_taken = false;  // not applied: another bill of the channel holds the trade_no
+};
+// Neither flag set: the version did not match (another writer won), or the rows are not a
+// transition statement's answer.
+TransitionOutcome parse_transition_outcome(const Rows& rows);
 
 struct BillQuery {
   std::string app_id;

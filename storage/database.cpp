@@ -72,6 +72,7 @@ DatabaseStats Database::stats() const {
   DatabaseStats s;
   s.write_ops = w.ops;
   s.write_batches = w.batches;
+  s.write_transactions = w.transactions;
   s.write_errors = w.errors;
   s.write_refused = w.refused;
   s.writer_reconnects = w.reconnects;

@@ -48,6 +48,7 @@ struct DatabaseOptions {
 struct DatabaseStats {
   uint64_t write_ops = 0;
   uint64_t write_batches = 0;
+  uint64_t write_transactions = 0;  // batches plus the parts of split batches
   uint64_t write_errors = 0;
   uint64_t reads = 0;
   uint64_t read_errors = 0;
@@ -69,13 +70,19 @@ class Database {
   // Group commit: the writer thread takes every op waiting (up to max_batch_ops) and
   // commits them in one transaction (libpq pipeline mode). The statements of one op are
   // atomic together; `done` runs only after COMMIT, with one Rows per statement. When the
-  // batch fails (an op's statement raised an error), each op is retried in a transaction
-  // of its own, so one bad op never fails the others. A lost connection completes the ops
-  // of that batch with storage_write (outcome unknown) and reconnects. Never blocks:
-  // a full queue completes `done` at once with busy.
+  // batch fails (an op's statement raised an error), it is split in halves, each in a
+  // transaction of its own, until the bad op is alone (O(log n) transactions), so one bad
+  // op never fails the others. An op that fails alone is answered by the SQLSTATE of the
+  // failing statement: class 22 (a value that cannot be stored) invalid_parameter, class
+  // 23 (a constraint) conflict, anything else storage_write; the messages are client-safe,
+  // the server's text is logged. A parameter holding a NUL byte is refused at once with
+  // invalid_parameter (it could never be stored whole). A lost connection completes the
+  // ops of that transaction with storage_write (outcome unknown) and reconnects. Never
+  // blocks: a full queue completes `done` at once with busy.
   void write(std::vector<Statement> statements, WriteDone done);
 
-  // Runs one read-only statement on a reader thread. Never blocks; full queue → busy.
+  // Runs one read-only statement on a reader thread. Never blocks; full queue → busy; a
+  // parameter holding a NUL byte → invalid_parameter.
   void read(Statement statement, ReadDone done);
 
   // Blocking single statement in its own transaction, for start-up, the CLI and tests.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -15,11 +16,12 @@
 namespace unipay::storage {
 
 struct GroupWriterStats {
-  uint64_t ops = 0;         // ops taken from the queue and completed
-  uint64_t batches = 0;     // group transactions sent (retries of single ops not counted)
-  uint64_t errors = 0;      // ops completed with storage_write
-  uint64_t refused = 0;     // ops refused with busy (queue full)
-  uint64_t reconnects = 0;  // successful re-connections after a lost connection
+  uint64_t ops = 0;           // ops taken from the queue and completed
+  uint64_t batches = 0;       // group transactions sent (the parts of a split batch not counted)
+  uint64_t transactions = 0;  // every transaction sent, the parts of split batches included
+  uint64_t errors = 0;        // ops completed with an error (storage_write or a refusal)
+  uint64_t refused = 0;       // ops refused with busy (queue full)
+  uint64_t reconnects = 0;    // successful re-connections after a lost connection
   size_t depth = 0;
 };
 
@@ -39,9 +41,10 @@ class GroupWriter {
   bool take(std::vector<pg::WriteOp>& batch);
   bool ensure_connected();
   void commit_batch(std::vector<pg::WriteOp>& batch);
-  void commit_alone(pg::WriteOp& op);
+  bool commit_or_split(std::span<pg::WriteOp> ops, bool known_to_fail);
+  pg::TxnOutcome transact(std::span<pg::WriteOp> ops);
   void finish(pg::WriteOp& op, pg::TxnOutcome& outcome, size_t index);
-  void fail(pg::WriteOp& op, const std::string& message);
+  void fail(pg::WriteOp& op, Error error);
 
   pg::Conn conn_;  // used by the writer thread only
   const size_t queue_limit_;
@@ -50,7 +53,7 @@ class GroupWriter {
   std::condition_variable cv_;
   std::deque<pg::WriteOp> queue_;  // guarded by mu_
   bool stopping_ = false;          // guarded by mu_
-  std::atomic<uint64_t> ops_{0}, batches_{0}, errors_{0}, refused_{0}, reconnects_{0};
+  std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0};
   std::thread thread_;  // last: starts after every member above exists
 };
 

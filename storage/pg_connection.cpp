@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cassert>
 #include <cstdlib>
 #include <vector>
 
@@ -63,6 +64,11 @@ std::string result_error(const PGresult* result) {
   return fmt::format("SQLSTATE {}: {}", state, primary);
 }
 
+std::string result_sqlstate(const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return state ? state : "";
+}
+
 Rows to_rows(const PGresult* result) {
   Rows rows;
   const int nrows = PQntuples(result);
@@ -85,23 +91,39 @@ Rows to_rows(const PGresult* result) {
   return rows;
 }
 
-std::vector<const char*> param_values(const Statement& statement) {
-  std::vector<const char*> values;
-  values.reserve(statement.params.size());
-  for (const auto& param : statement.params) values.push_back(param ? param->c_str() : nullptr);
-  return values;
+ParamArrays param_arrays(const Statement& statement) {
+  ParamArrays params;
+  params.values.reserve(statement.params.size());
+  params.lengths.reserve(statement.params.size());
+  for (const auto& param : statement.params) {
+    params.values.push_back(param ? param->data() : nullptr);
+    params.lengths.push_back(param ? static_cast<int>(param->size()) : 0);
+  }
+  return params;
+}
+
+Status check_params(const Statement& statement) {
+  for (size_t i = 0; i < statement.params.size(); ++i) {
+    const auto& param = statement.params[i];
+    if (param && param->find('\0') != std::string::npos) {
+      return make_error(Errc::invalid_parameter, "a text value holds a NUL byte, which cannot be stored");
+    }
+  }
+  return ok_status();
 }
 
 int send_statement(PGconn* conn, const Statement& statement) {
-  std::vector<const char*> values = param_values(statement);
-  return PQsendQueryParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
-                           values.data(), nullptr, nullptr, /*resultFormat=*/0);
+  assert(check_params(statement).ok() && "callers refuse NUL parameters before sending");
+  ParamArrays params = param_arrays(statement);
+  return PQsendQueryParams(conn, statement.sql.c_str(), params.count(), nullptr, params.values.data(),
+                           params.lengths.data(), nullptr, /*resultFormat=*/0);
 }
 
 Result<Rows> exec(PGconn* conn, const Statement& statement, Errc errc) {
-  std::vector<const char*> values = param_values(statement);
-  ResultPtr result(PQexecParams(conn, statement.sql.c_str(), static_cast<int>(values.size()), nullptr,
-                                values.data(), nullptr, nullptr, 0));
+  if (Status checked = check_params(statement); !checked) return checked.error();
+  ParamArrays params = param_arrays(statement);
+  ResultPtr result(PQexecParams(conn, statement.sql.c_str(), params.count(), nullptr, params.values.data(),
+                                params.lengths.data(), nullptr, 0));
   if (!result) return make_error(errc, connection_error(conn));
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {

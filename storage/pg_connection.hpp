@@ -34,19 +34,34 @@ Result<Conn> connect(const std::string& conninfo, const char* role, Errc errc);
 std::string connection_error(const PGconn* conn);
 // "SQLSTATE 23505: duplicate key value violates unique constraint ..." for an error result.
 std::string result_error(const PGresult* result);
+// The five-character SQLSTATE of an error result ("23505"), or "" when it has none.
+std::string result_sqlstate(const PGresult* result);
 
 // Copies a PGRES_TUPLES_OK / PGRES_COMMAND_OK result into Rows (text format).
 Rows to_rows(const PGresult* result);
 
-// The statement's parameters as libpq wants them (NULL for SQL NULL); they point into
-// `statement`, which must outlive the call that uses them.
-std::vector<const char*> param_values(const Statement& statement);
+// The statement's parameters as libpq wants them: values (NULL for SQL NULL) pointing into
+// `statement`, which must outlive the call that uses them, and their byte lengths.
+struct ParamArrays {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  int count() const { return static_cast<int>(values.size()); }
+};
+ParamArrays param_arrays(const Statement& statement);
 
-// Queues one statement with text parameters (PQsendQueryParams). 1 on success.
+// Parameters travel in text format, where libpq reads each value up to its first NUL
+// (it honours lengths for binary format only) and PostgreSQL's text types cannot hold
+// U+0000 at all: a value with a NUL byte would be stored cut short. Such a statement is
+// refused with invalid_parameter, a refusal that can never succeed. Every entry point that
+// queues or runs statements checks this before anything is sent.
+Status check_params(const Statement& statement);
+
+// Queues one statement with text parameters (PQsendQueryParams). 1 on success. The caller
+// has run check_params.
 int send_statement(PGconn* conn, const Statement& statement);
 
 // Runs one statement outside any explicit transaction (autocommit). A statement error
-// fails with `errc` and the server's message.
+// fails with `errc` and the server's message; a parameter with a NUL, with invalid_parameter.
 Result<Rows> exec(PGconn* conn, const Statement& statement, Errc errc);
 
 // Runs SQL text through the simple query protocol, which accepts several statements

@@ -18,6 +18,7 @@ struct Received {
   bool lost = false;
   bool commit_ok = false;
   std::string error;       // the first error result (a FATAL from the server included)
+  std::string sqlstate;    // the first error result's SQLSTATE
   std::vector<Rows> rows;  // one per statement, flattened over the ops
 };
 
@@ -80,7 +81,10 @@ Received read_all(PGconn* conn, const Sent& sent, size_t statements) {
     const auto status = PQresultStatus(result.get());
     if (status == PGRES_PIPELINE_ABORTED) continue;  // skipped after an earlier error
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-      if (got.error.empty()) got.error = result_error(result.get());
+      if (got.error.empty()) {
+        got.error = result_error(result.get());
+        got.sqlstate = result_sqlstate(result.get());
+      }
       continue;
     }
     if (q > 0 && q <= statements) got.rows[q - 1] = to_rows(result.get());
@@ -145,6 +149,7 @@ TxnOutcome run_transaction(PGconn* conn, std::span<WriteOp> ops) {
   // An error inside BEGIN ... leaves the block open in the failed state: close it.
   if (PQtransactionStatus(conn) != PQTRANS_IDLE) (void)exec_script(conn, "ROLLBACK", Errc::storage_write);
   out.kind = TxnOutcome::Kind::failed;
+  out.sqlstate = got.sqlstate;
   return out;
 }
 

@@ -22,6 +22,7 @@ struct TxnOutcome {
   Kind kind = Kind::connection_lost;
   std::vector<std::vector<Rows>> rows;  // committed: per op, one Rows per statement
   std::string error;                    // failed / connection_lost: what went wrong first
+  std::string sqlstate;                 // failed: the SQLSTATE of that first error ("" if none)
 };
 
 // Sends BEGIN, every statement of every op, COMMIT and one sync, then reads the results.

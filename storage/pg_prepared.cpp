@@ -1,5 +1,6 @@
 #include "storage/pg_prepared.hpp"
 
+#include <cassert>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,17 +46,19 @@ const char* prepared_name(PGconn* conn, const Statement& statement) {
 
 int send_prepared_or_text(PGconn* conn, const Statement& statement, const char* name) {
   if (name == nullptr) return send_statement(conn, statement);
-  auto values = param_values(statement);
-  return PQsendQueryPrepared(conn, name, static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+  assert(check_params(statement).ok() && "callers refuse NUL parameters before sending");
+  ParamArrays params = param_arrays(statement);
+  return PQsendQueryPrepared(conn, name, params.count(), params.values.data(), params.lengths.data(), nullptr,
                              /*resultFormat=*/0);
 }
 
 Result<Rows> exec_prepared(PGconn* conn, const Statement& statement, Errc errc) {
+  if (Status checked = check_params(statement); !checked) return checked.error();
   const char* name = prepared_name(conn, statement);
   if (name == nullptr) return exec(conn, statement, errc);
-  auto values = param_values(statement);
+  ParamArrays params = param_arrays(statement);
   ResultPtr result(
-      PQexecPrepared(conn, name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0));
+      PQexecPrepared(conn, name, params.count(), params.values.data(), params.lengths.data(), nullptr, 0));
   if (!result) return make_error(errc, connection_error(conn));
   const auto status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)

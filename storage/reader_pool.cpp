@@ -1,5 +1,7 @@
 #include "storage/reader_pool.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "storage/pg_prepared.hpp"
 
 namespace unipay::storage {
@@ -56,6 +58,11 @@ void ReaderPool::run(PGconn* conn) {
     Result<Rows> result = read_once(conn, op.statement);
     reads_.fetch_add(1, std::memory_order_relaxed);
     if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
+    if (!result && result.error().code == Errc::storage_read) {
+      // The server's text (SQLSTATE, host names) is for the log, never for clients.
+      spdlog::error("database reader: a read failed: {}", result.error().message);
+      result = make_error(Errc::storage_read, "the database could not be read; retry later");
+    }
     auto done = std::move(op.done);
     op = ReadOp{};
     done(std::move(result));

@@ -28,7 +28,8 @@ class ReaderPool {
   ReaderPool(const ReaderPool&) = delete;
   ReaderPool& operator=(const ReaderPool&) = delete;
 
-  // Queues the read, or completes it at once with busy when the queue is full.
+  // Queues the read, or completes it at once with busy when the queue is full. A failed
+  // read completes with storage_read and a client-safe message; the detail is logged.
   void submit(Statement statement, ReadDone done);
   ReaderPoolStats stats() const;
 

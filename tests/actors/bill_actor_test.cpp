@@ -138,12 +138,15 @@ class BillActorTest : public ::testing::Test {
 
   // Completes the oldest commit: the compare-and-set applied or lost, as the transition
   // statement reports it (one row, column 0).
-  void finish_commit(bool applied) {
+  // Completes the oldest commit with the transition statement's row: applied (compare-and-set
+  // won), the NOTIFY column, and whether another bill already holds the trade number.
+  void finish_commit(bool applied, bool trade_no_taken = false) {
     ASSERT_FALSE(storage_.commits.empty()) << "no commit is running";
     auto done = std::move(storage_.commits.front().done);
     storage_.commits.pop_front();
     storage::Rows rows;
-    rows.rows.push_back({std::string(applied ? "t" : "f")});
+    rows.rows.push_back(
+        {std::string(applied ? "t" : "f"), std::nullopt, std::string(trade_no_taken ? "t" : "f")});
     done(std::vector<storage::Rows>{rows});
     sched_.run();
   }
@@ -314,6 +317,22 @@ TEST_F(BillActorTest, NotificationDuringACommitAndLostCompareAndSet) {
   EXPECT_EQ(paid->value()->verdict, Verdict::ignore) << "the same trade was already paid";
   ASSERT_TRUE(poll->has_value());
   EXPECT_EQ(poll->value()->bill.state, BillState::delivered);
+}
+
+// Proves a success whose trade number another bill holds is answered 409 conflict, leaves the
+// bill as it was and reads nothing (the statement decided it; no retry can help).
+TEST_F(BillActorTest, TakenTradeNumberIsAConflictAndChangesNothing) {
+  park_delivery_poll(bill_at(BillState::created, 1));
+  auto paid = apply(BillEventKind::provider_success);
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  finish_commit(false, /*trade_no_taken=*/true);
+  ASSERT_TRUE(paid->has_value());
+  ASSERT_FALSE(paid->value().ok());
+  EXPECT_EQ(paid->value().error().code, Errc::conflict);
+  EXPECT_TRUE(storage_.loads.empty());
+  auto got = get();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(got->value()->state, BillState::created);
 }
 
 }  // namespace

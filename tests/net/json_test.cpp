@@ -77,6 +77,29 @@ TEST(JsonParse, BadUtf8Refused) {
   EXPECT_EQ(pair->string, "\xF0\x9F\x98\x80 \xC3\xA9");
 }
 
+// Proves U+0000 is refused as invalid_json wherever a JSON string holds it, escaped or as a
+// raw byte, in values and in keys, at any depth: PostgreSQL cannot store it and C strings
+// would cut it off, so a NUL must never get past the parser.
+TEST(JsonParse, NulRefusedInStringsAndKeys) {
+  using namespace std::string_view_literals;
+  for (std::string_view text : {R"({"extra":{"x":"\u0000"}})"sv, R"("a\u0000b")"sv, R"({"k\u0000":1})"sv,
+                                R"([[{"a":["\u0000"]}]])"sv}) {
+    auto result = parse(text);
+    ASSERT_FALSE(result.ok()) << "accepted an escaped NUL: " << text;
+    EXPECT_EQ(result.error().code, Errc::invalid_json);
+    EXPECT_NE(result.error().message.find("U+0000"), std::string::npos) << result.error().message;
+  }
+  // A raw NUL byte (like any raw control character) is not a valid string character.
+  for (std::string_view text : {"\"a\0b\""sv, "{\"k\0\":1}"sv, "{\"x\":[\"\0\"]}"sv}) {
+    EXPECT_EQ(parse_error_code(text), Errc::invalid_json) << text.size() << " bytes";
+  }
+  // Other escaped controls stay accepted, and "\\u0000" is six ordinary characters.
+  auto controls = parse(R"({"x":"\u0001\u001f\t","y":"\\u0000"})");
+  ASSERT_TRUE(controls.ok()) << controls.error().message;
+  EXPECT_EQ(controls->find("x")->string, "\x01\x1f\t");
+  EXPECT_EQ(controls->find("y")->string, "\\u0000");
+}
+
 // Proves syntax errors, trailing content and empty bodies are invalid_json.
 TEST(JsonParse, SyntaxAndTrailingContentRefused) {
   for (std::string_view text : {"", "  ", "{} x", "{}}", "1 2", "[1,]", "{\"a\":}", "nul", "{'a':1}",

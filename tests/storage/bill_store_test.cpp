@@ -263,12 +263,18 @@ TEST_F(BillStoreTest, NotifiesOnlyAppliedTransitions) {
   EXPECT_EQ(next_notification(listener.get(), milliseconds{300}), "");
 }
 
-// A trade number already paid on another bill of the channel fails that op alone (the
-// unique index), even inside a group: the first bill keeps it and the other ops commit.
-TEST_F(BillStoreTest, DuplicateTradeNumberFailsOnlyItsOwnOp) {
+// Proves a trade number already paid on another bill of the channel is reported by the
+// transition statement itself (trade_no_taken, not applied) instead of raising the unique
+// index's error: nothing of the op is written, and the group commit it shares is not
+// rolled back (one transaction, no split) so the other ops commit.
+TEST_F(BillStoreTest, TakenTradeNumberIsReportedNotRaised) {
   for (auto id : {"b_1", "b_2", "b_3"}) insert(sample_bill(id, app_id_));
-  ASSERT_EQ(write_one(transition_statement(pay(*load("b_1"), BillState::paid, "T-same"))).text(0, 0), "t");
+  auto first =
+      parse_transition_outcome(write_one(transition_statement(pay(*load("b_1"), BillState::paid, "T-same"))));
+  EXPECT_TRUE(first.applied);
+  EXPECT_FALSE(first.trade_no_taken);
 
+  const auto before = db_->stats();
   auto busy = occupy_writer();
   auto clash = std::async(std::launch::async, [&] {
     return write_sync(*db_, {transition_statement(pay(*load("b_2"), BillState::paid, "T-same"))});
@@ -278,16 +284,94 @@ TEST_F(BillStoreTest, DuplicateTradeNumberFailsOnlyItsOwnOp) {
   });
   ASSERT_TRUE(busy.get().ok());
   auto clashed = clash.get();
-  ASSERT_FALSE(clashed.ok());
-  EXPECT_EQ(clashed.error().code, Errc::storage_write);
+  ASSERT_TRUE(clashed.ok()) << clashed.error().message;
+  auto outcome = parse_transition_outcome(clashed->at(0));
+  EXPECT_FALSE(outcome.applied);
+  EXPECT_TRUE(outcome.trade_no_taken);
   auto fine_result = fine.get();
   ASSERT_TRUE(fine_result.ok());
-  EXPECT_EQ(fine_result->at(0).text(0, 0), "t");
+  EXPECT_TRUE(parse_transition_outcome(fine_result->at(0)).applied);
+  const auto after = db_->stats();
+  EXPECT_EQ(after.write_transactions - before.write_transactions, after.write_batches - before.write_batches)
+      << "no batch was split";
+  EXPECT_EQ(after.write_errors, before.write_errors);
 
   EXPECT_EQ(load("b_1")->provider_trade_no, "T-same");
   EXPECT_EQ(load("b_2")->state, BillState::created);
+  EXPECT_EQ(load("b_2")->version, 1);
   EXPECT_EQ(jobs_of("b_2"), 0);
   EXPECT_EQ(load("b_3")->state, BillState::paid);
+}
+
+// Proves the check spans apps (the unique key is per channel, not per app), sees an
+// earlier op of the same group commit, ignores the bill's own number (a later transition
+// keeps it), and writes no audit row for the refused transition.
+TEST_F(BillStoreTest, TakenTradeNumberAcrossAppsAndWithinOneBatch) {
+  add_app("app2");
+  insert(sample_bill("b_x", app_id_));
+  insert(sample_bill("b_y", "app2"));
+  insert(sample_bill("b_z", "app2"));
+  auto busy = occupy_writer();
+  ASSERT_TRUE(scratch::eventually([&] { return db_->stats().write_queue_depth == 0; }));  // it sleeps
+  TransitionWrite y = pay(*load("b_y"), BillState::paid, "T-shared");
+  y.audit = CallbackAudit{"app2", "sandbox", "b_y", std::string(64, 'c'), "accepted", "paid"};
+  auto x = std::async(std::launch::async, [&] {
+    return write_sync(*db_, {transition_statement(pay(*load("b_x"), BillState::paid, "T-shared"))});
+  });
+  ASSERT_TRUE(
+      scratch::eventually([&] { return db_->stats().write_queue_depth == 1; }));  // x first in the batch
+  auto y_result = write_sync(*db_, {transition_statement(y)});
+  ASSERT_TRUE(busy.get().ok());
+  ASSERT_TRUE(x.get().ok());
+  ASSERT_TRUE(y_result.ok()) << y_result.error().message;
+  EXPECT_TRUE(parse_transition_outcome(y_result->at(0)).trade_no_taken);
+  EXPECT_EQ(load("b_x")->provider_trade_no, "T-shared");
+  EXPECT_EQ(load("b_y")->state, BillState::created);
+  EXPECT_EQ(audits_of("b_y"), 0);
+
+  TransitionWrite delivered = pay(*load("b_x"), BillState::delivered, "T-shared");
+  auto kept = parse_transition_outcome(write_one(transition_statement(delivered)));
+  EXPECT_TRUE(kept.applied);
+  EXPECT_FALSE(kept.trade_no_taken);
+  TransitionWrite other_channel = pay(*load("b_z"), BillState::paid, "T-shared");
+  run({"UPDATE bills SET channel = 'other' WHERE bill_id = 'b_z'", {}});
+  EXPECT_TRUE(parse_transition_outcome(write_one(transition_statement(other_channel))).applied);
+}
+
+// Proves a trade number with an embedded NUL is refused whole (invalid_parameter), never
+// stored cut at the NUL where a later callback with the short number would clash with it.
+TEST_F(BillStoreTest, TradeNumberWithNulIsRefusedNotTruncated) {
+  insert(sample_bill("b_1", app_id_));
+  auto refused = write_sync(
+      *db_, {transition_statement(pay(*load("b_1"), BillState::paid, std::string("T1\0hidden", 9)))});
+  ASSERT_FALSE(refused.ok()) << "stored as " << load("b_1")->provider_trade_no;
+  EXPECT_EQ(refused.error().code, Errc::invalid_parameter);
+  EXPECT_EQ(load("b_1")->state, BillState::created);
+  Bill with_nul = sample_bill("b_2", app_id_);
+  with_nul.passinfo = std::string("a\0bc", 4);
+  auto insert_refused = write_sync(*db_, {insert_bill(with_nul, std::nullopt)});
+  ASSERT_FALSE(insert_refused.ok());
+  EXPECT_EQ(insert_refused.error().code, Errc::invalid_parameter);
+  EXPECT_FALSE(load("b_2").has_value());
+}
+
+// Proves parse_transition_outcome reads the flags, never reports a taken number for an
+// applied transition, and reads foreign rows as neither.
+TEST(TransitionOutcome, ParsesTheStatementRow) {
+  auto row = [](const char* applied, const char* taken) {
+    Rows rows;
+    rows.rows.push_back({std::string(applied), std::nullopt, std::string(taken)});
+    return rows;
+  };
+  EXPECT_TRUE(parse_transition_outcome(row("t", "f")).applied);
+  EXPECT_TRUE(parse_transition_outcome(row("f", "t")).trade_no_taken);
+  EXPECT_FALSE(parse_transition_outcome(row("t", "t")).trade_no_taken);
+  auto lost = parse_transition_outcome(row("f", "f"));
+  EXPECT_FALSE(lost.applied || lost.trade_no_taken);
+  Rows insert_answer;
+  insert_answer.rows.push_back({std::string("t")});
+  EXPECT_FALSE(parse_transition_outcome(insert_answer).applied);
+  EXPECT_FALSE(parse_transition_outcome(Rows{}).applied);
 }
 
 }  // namespace

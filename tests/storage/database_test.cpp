@@ -120,8 +120,9 @@ TEST_F(DatabaseTest, CallbackRunsAfterCommit) {
   EXPECT_EQ(seen.get_future().get(), 1);
 }
 
-// Proves failure isolation: a failing op in a group fails alone with the server's message,
-// atomically (its first statement is undone), while the others in that batch commit.
+// Proves failure isolation: a failing op in a group fails alone, atomically (its first
+// statement is undone), while the others in that batch commit; a unique violation (class
+// 23) is answered conflict with a client-safe message that does not echo the server's.
 TEST_F(DatabaseTest, FailingOpFailsAloneWhileTheBatchCommits) {
   auto db = open();
   ASSERT_TRUE(db);
@@ -134,8 +135,9 @@ TEST_F(DatabaseTest, FailingOpFailsAloneWhileTheBatchCommits) {
   ASSERT_TRUE(held.get().ok());
   auto b = bad.get();
   ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.error().code, Errc::storage_write);
-  EXPECT_NE(b.error().message.find("23505"), std::string::npos) << b.error().message;
+  EXPECT_EQ(b.error().code, Errc::conflict);
+  EXPECT_EQ(b.error().message.find("23505"), std::string::npos) << b.error().message;
+  EXPECT_EQ(b.error().message.find("SQLSTATE"), std::string::npos) << b.error().message;
   EXPECT_TRUE(good1.get().ok());
   auto g2 = good2.get();
   ASSERT_TRUE(g2.ok());
@@ -145,6 +147,98 @@ TEST_F(DatabaseTest, FailingOpFailsAloneWhileTheBatchCommits) {
   EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id IN (2, 4)"), 2);
   EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 3"), 0);
   EXPECT_EQ(db->stats().write_errors, 1u);
+}
+
+// n ops queued behind a held writer, so they share one batch; op `poisoned` is `bad`.
+std::vector<std::future<WriteResult>> batch_with_one_bad(Database& db, int n, int poisoned, Statement bad,
+                                                         int first_id) {
+  std::vector<std::future<WriteResult>> ops;
+  for (int i = 0; i < n; ++i)
+    ops.push_back(write_async(db, {i == poisoned ? bad : insert_row(first_id + i)}));
+  return ops;
+}
+
+// Proves the writer finds the bad op of a failed batch by halving: with one poisoned op
+// among 64 (first, middle or last), the 63 others commit, the poisoned one gets the
+// positive refusal of its SQLSTATE class (22: jsonb cannot hold U+0000 → invalid_parameter;
+// 23: a taken primary key → conflict) with a message that echoes no server text, and the
+// batch costs at most 2·log2(64) + 1 = 13 transactions (re-running each op alone took 65).
+TEST_F(DatabaseTest, PoisonedOpOfABatchIsFoundByHalvingAndRefused) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(write_async(*db, {insert_row(0)}).get().ok());
+  constexpr int kOps = 64;
+  const Statement bad_json{"SELECT $1::jsonb", {R"({"x": "\u0000"})"}};
+  const Statement taken_key = insert_row(0);
+  struct Case {
+    int poisoned;
+    Statement bad;
+    Errc expected;
+  };
+  int next_id = 1;
+  for (const Case& c :
+       {Case{0, bad_json, Errc::invalid_parameter}, Case{kOps / 2 + 3, bad_json, Errc::invalid_parameter},
+        Case{kOps - 1, taken_key, Errc::conflict}, Case{17, taken_key, Errc::conflict}}) {
+    SCOPED_TRACE("poisoned op " + std::to_string(c.poisoned));
+    const auto before = db->stats();
+    auto held = hold_writer(*db, 0.3);
+    auto ops = batch_with_one_bad(*db, kOps, c.poisoned, c.bad, next_id);
+    ASSERT_TRUE(held.get().ok());
+    for (int i = 0; i < kOps; ++i) {
+      auto r = ops[i].get();
+      if (i != c.poisoned) {
+        EXPECT_TRUE(r.ok()) << i << ": " << r.error().message;
+        continue;
+      }
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().code, c.expected);
+      EXPECT_EQ(r.error().message.find("SQLSTATE"), std::string::npos) << r.error().message;
+    }
+    const auto after = db->stats();
+    EXPECT_EQ(after.write_batches - before.write_batches, 2u) << "the hold, then all 64 ops in one batch";
+    EXPECT_LE(after.write_transactions - before.write_transactions, 1u + 13u);
+    std::cout << "[ measure  ] poisoned op " << c.poisoned << " of " << kOps << ": "
+              << after.write_transactions - before.write_transactions - 1 << " transactions\n";
+    EXPECT_EQ(after.write_errors - before.write_errors, 1u);
+    EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id BETWEEN " + std::to_string(next_id) + " AND " +
+                     std::to_string(next_id + kOps - 1)),
+              kOps - 1);
+    next_id += kOps;
+  }
+}
+
+// Proves a text parameter with an embedded NUL is refused (invalid_parameter), never
+// stored cut short at the NUL: on writes (before it can share a batch), reads and
+// run_blocking alike; the op next to it in the queue commits.
+TEST_F(DatabaseTest, NulInTextParameterIsRefusedNeverTruncated) {
+  auto db = open();
+  ASSERT_TRUE(db);
+  const std::string with_nul("T1\0hidden", 9);
+  auto held = hold_writer(*db, 0.3);
+  auto refused = write_async(*db, {{"INSERT INTO t (id, v) VALUES ($1, $2)", {"1", with_nul}}});
+  auto fine = write_async(*db, {insert_row(2)});
+  ASSERT_TRUE(held.get().ok());
+  auto r = refused.get();
+  ASSERT_FALSE(r.ok()) << "stored as " << scalar("SELECT length(v) FROM t WHERE id = 1") << " characters";
+  EXPECT_EQ(r.error().code, Errc::invalid_parameter);
+  EXPECT_TRUE(fine.get().ok());
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 1"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 2"), 1);
+
+  auto read = read_sync(*db, {"SELECT count(*) FROM t WHERE v = $1", {with_nul}});
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, Errc::invalid_parameter);
+  auto blocking = db->run_blocking({"INSERT INTO t (id, v) VALUES ($1, $2)", {"3", with_nul}});
+  ASSERT_FALSE(blocking.ok());
+  EXPECT_EQ(blocking.error().code, Errc::invalid_parameter);
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 3"), 0);
+  // Everything else travels whole: bytes after other control characters included.
+  const std::string controls(
+      "a\x01"
+      "b\tc\x7f",
+      6);
+  ASSERT_TRUE(write_async(*db, {{"INSERT INTO t (id, v) VALUES ($1, $2)", {"4", controls}}}).get().ok());
+  EXPECT_EQ(scalar("SELECT length(v) FROM t WHERE id = 4"), 6);
 }
 
 // Proves a compare-and-set that matches no row is a normal result (affected = 0), not an
@@ -218,8 +312,8 @@ TEST_F(DatabaseTest, FullQueuesAnswerBusy) {
   EXPECT_EQ(db->stats().read_refused, 1u);
 }
 
-// Proves reads return rows (NULL as "" and is_null), bad SQL is storage_read, and
-// run_blocking works outside the pools.
+// Proves reads return rows (NULL as "" and is_null), bad SQL is storage_read with a
+// message that does not echo the server's, and run_blocking works outside the pools.
 TEST_F(DatabaseTest, ReadsReturnRowsAndErrorsAreStorageRead) {
   auto db = open();
   ASSERT_TRUE(db);
@@ -233,7 +327,7 @@ TEST_F(DatabaseTest, ReadsReturnRowsAndErrorsAreStorageRead) {
   auto bad = read_sync(*db, {"SELEKT nonsense", {}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::storage_read);
-  EXPECT_NE(bad.error().message.find("42601"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(bad.error().message.find("42601"), std::string::npos) << "logged, not answered";
   EXPECT_EQ(db->stats().read_errors, 1u);
 }
 
