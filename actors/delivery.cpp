@@ -33,6 +33,9 @@ struct Confirmed {
 struct Stored {
   Result<bool> still_owner;
 };
+struct Ended {  // the job was finished or dead-lettered
+  Result<bool> still_owner;
+};
 struct RetryNow {};
 struct ConfirmAgain {};
 }  // namespace unipay::dmsg
@@ -43,6 +46,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AppLoaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AttemptDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Ended)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RetryNow)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::ConfirmAgain)
 
@@ -52,6 +56,13 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kConfirmRetryDelay = 1s;
 constexpr int kConfirmRetries = 30;
+
+// A job write made under the lease (reschedule, finish, dead letter) returns one row when
+// this process still held it; none when another process holds the job now.
+Result<bool> lease_held(const Result<std::vector<storage::Rows>>& rows) {
+  if (!rows) return rows.error();
+  return !rows->empty() && !rows->front().empty();
+}
 
 // One delivery job: attempt, and on failure store the next attempt time, wait, repeat.
 class DeliveryActor : public caf::event_based_actor {
@@ -79,27 +90,33 @@ class DeliveryActor : public caf::event_based_actor {
         [this](dmsg::Confirmed& m) { on_confirmed(std::move(m.result)); },
         [this](dmsg::ConfirmAgain) { confirm(); },
         [this](dmsg::Stored& m) { on_stored(std::move(m.still_owner)); },
+        [this](dmsg::Ended& m) { on_ended(std::move(m.still_owner)); },
     };
   }
 
  private:
   const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
+  const std::string& owner() const { return ctx_->lease_owner; }
   caf::actor self() { return this; }
 
+  // Attempt 1 right after the transition runs only where the transition leased the job: a
+  // job leased to another process is that one's to run (or the poller's, once it expires).
   void load_job() {
     ctx_->db->read(storage::select_job_for_bill("delivery", bill_id_),
-                   [self = self()](Result<storage::Rows> rows) {
+                   [self = self(), owner = owner()](Result<storage::Rows> rows) {
                      if (!rows) return caf::anon_send(self, dmsg::JobLoaded{rows.error()});
                      auto jobs = storage::parse_jobs(*rows);
                      bool dead = !rows->empty() && rows->text(0, 7) == "t";
+                     bool ours = !rows->empty() && rows->text(0, 8) == owner;
                      std::optional<storage::Job> job;
-                     if (!jobs.empty() && !dead) job = jobs.front();
+                     if (!jobs.empty() && !dead && ours) job = jobs.front();
                      caf::anon_send(self, dmsg::JobLoaded{job});
                    });
   }
 
   void on_job(Result<std::optional<storage::Job>> job) {
-    if (!job || !job->has_value()) return quit();  // settled, dead, or unreadable: the poller retries
+    if (!job || !job->has_value())
+      return quit();  // settled, dead, not ours, or unreadable: the poller retries
     job_ = std::move(**job);
     attempt();
   }
@@ -174,8 +191,26 @@ class DeliveryActor : public caf::event_based_actor {
     delayed_send(this, kConfirmRetryDelay, dmsg::ConfirmAgain{});
   }
 
-  void finish_settled() {
-    ctx_->db->write({storage::finish_job(job_->job_id)}, [](auto&&) {});
+  void finish_settled() { end_job(storage::finish_job(job_->job_id, owner())); }
+
+  // Finishing and dead-lettering need the lease too: when another process holds the job
+  // now, nothing changes and this actor stops quietly (the holder decides).
+  void end_job(storage::Statement statement) {
+    ctx_->db->write({std::move(statement)}, [self = self()](Result<std::vector<storage::Rows>> rows) {
+      caf::anon_send(self, dmsg::Ended{lease_held(rows)});
+    });
+  }
+
+  void on_ended(Result<bool> owned) {
+    if (!owned) {
+      spdlog::warn("bill {}: ending the delivery job failed ({}); it runs again once its lease runs out",
+                   bill_id_, owned.error().message);
+    } else if (!*owned) {
+      spdlog::info("bill {}: another process holds the delivery job now; stopping here", bill_id_);
+    } else if (dead_reason_) {
+      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, job_->attempt,
+                    *dead_reason_);
+    }
     quit();
   }
 
@@ -183,19 +218,18 @@ class DeliveryActor : public caf::event_based_actor {
     int attempt_done = job_->attempt + 1;
     auto age = now_ms() - job_->created_at;
     if (age >= cfg().give_up_after_s) {
-      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, attempt_done, reason);
-      ctx_->db->write({storage::dead_letter_job(job_->job_id, attempt_done, reason)}, [](auto&&) {});
-      return quit();
+      job_->attempt = attempt_done;
+      dead_reason_ = reason;
+      return end_job(storage::dead_letter_job(job_->job_id, owner(), attempt_done, reason));
     }
     delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
     spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, reason,
                  delay_.count());
     job_->attempt = attempt_done;
-    ctx_->db->write({storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done, delay_,
-                                             cfg().lease_ms, reason.substr(0, 500))},
+    ctx_->db->write({storage::reschedule_job(job_->job_id, owner(), attempt_done, delay_, cfg().lease_ms,
+                                             reason.substr(0, 500))},
                     [self = self()](Result<std::vector<storage::Rows>> rows) {
-                      if (!rows) return caf::anon_send(self, dmsg::Stored{rows.error()});
-                      caf::anon_send(self, dmsg::Stored{!rows->front().empty()});
+                      caf::anon_send(self, dmsg::Stored{lease_held(rows)});
                     });
   }
 
@@ -212,6 +246,7 @@ class DeliveryActor : public caf::event_based_actor {
   std::mt19937_64 rng_;
   std::chrono::milliseconds delay_{0};
   int confirm_tries_ = 0;
+  std::optional<std::string> dead_reason_;  // set while dead-lettering
 };
 
 // Claims due jobs and runs one DeliveryActor per job, at most max_concurrent at once.
@@ -242,7 +277,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
     claiming_ = true;
     int limit = static_cast<int>(std::min(capacity(), cfg().claim_batch));
     caf::actor self = this;
-    ctx_->db->write({storage::claim_due_jobs("delivery", ctx_->config.server.node_id, cfg().lease_ms, limit)},
+    ctx_->db->write({storage::claim_due_jobs("delivery", ctx_->lease_owner, cfg().lease_ms, limit)},
                     [self](Result<std::vector<storage::Rows>> rows) {
                       if (!rows) return caf::anon_send(self, msg::JobsClaimed{rows.error()});
                       caf::anon_send(self, msg::JobsClaimed{storage::parse_jobs(rows->front())});

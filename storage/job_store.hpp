@@ -27,9 +27,6 @@ struct Job {
 Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
                          int limit);
 
-// Clears the leases `owner` still holds (a restarted node takes its own jobs back).
-Statement release_leases_of(const std::string& owner);
-
 // After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, keeps the
 // lease until next_attempt_at + lease (the retry actor holds the job while it waits).
 // Returns one row when `owner` still held the lease.
@@ -38,7 +35,9 @@ Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_d
                          const std::string& last_error);
 
 // Gives up: marks the job dead (dead letter), records the error, drops the lease.
-Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& last_error);
+// Returns one row when `owner` still held the lease (else nothing changes).
+Statement dead_letter_job(int64_t job_id, const std::string& owner, int attempt_done,
+                          const std::string& last_error);
 
 // Admin replay of a dead (or any) delivery job of an app's bill: due now, lease cleared,
 // dead_at cleared. Returns one row when such a job exists for that app.
@@ -47,14 +46,16 @@ Statement replay_delivery_job(const std::string& app_id_or_empty, const std::str
 // One row per job: job_id, kind, bill_id, attempt, next_attempt_at_ms, created_at_ms, last_error.
 std::vector<Job> parse_jobs(const Rows& rows);
 
-// The delivery job of a bill, if any (same columns as parse_jobs, plus dead (bool) last).
+// The delivery job of a bill, if any (same columns as parse_jobs, then dead (bool), then
+// lease_owner ("" when unleased)).
 Statement select_job_for_bill(const std::string& kind, const std::string& bill_id);
 
 }  // namespace unipay::storage
 
 namespace unipay::storage {
 
-// Deletes a job (its work is settled: delivered or refunded before delivery).
-Statement finish_job(int64_t job_id);
+// Deletes a job (its work is settled: delivered or refunded before delivery). Returns one
+// row when `owner` still held the lease (else nothing changes).
+Statement finish_job(int64_t job_id, const std::string& owner);
 
 }  // namespace unipay::storage
