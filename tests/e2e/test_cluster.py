@@ -1,10 +1,11 @@
 """Bill expiry, and two unipayd nodes over one PostgreSQL: a callback on one node wakes a
-long poll parked on the other (LISTEN/NOTIFY), and the bill is delivered exactly once."""
+long poll parked on the other (LISTEN/NOTIFY), and the bill is delivered exactly once; two
+processes started with the same --node-id are two lease owners and never run one job twice."""
 import threading
 import time
 import unittest
 
-from harness import E2ECase, client_result, log
+from harness import E2ECase, client_result, log, query_rows
 
 
 class ExpiryTest(E2ECase):
@@ -97,7 +98,7 @@ class SameNodeIdTest(E2ECase):
     misconfiguration, or a restart that overlaps the old process): each is its own
     incarnation, the second does not take the first's live leases, and so no delivery job
     runs on both processes at once."""
-    SERVER_ARGS = ("--node-id", "node-same")
+    SERVER_ARGS = ("--node-id", "node-same", "--heartbeat-interval-ms", "200")
 
     def test_same_node_id_both_run_and_no_job_runs_twice(self):
         """While the game server answers 503, process A holds the leases of its failing
@@ -112,7 +113,7 @@ class SameNodeIdTest(E2ECase):
         self.assertTrue(self.game.wait_for(lambda g: all(g.count(i) >= 2 for i in ids_a), 15),
                         "A should be retrying every bill")
 
-        node_b = self.start_server(extra_args=("--node-id", "node-same"))
+        node_b = self.start_server(extra_args=self.SERVER_ARGS)
         b_client = type(self.app)(node_b, self.app.app_id, self.app.secret)
         b_client.sandbox_secret = self.app.sandbox_secret
         on_b = [b_client.new_bill()[0] for _ in range(3)]
@@ -139,6 +140,16 @@ class SameNodeIdTest(E2ECase):
             self.assertEqual(self.wait_state(self.app, bill_id, "delivered")["state"], "delivered")
         log("same --node-id: %d bills over two processes, each attempt number once"
             % len(ids))
+
+        # Each process is its own incarnation of the name, and each keeps its heartbeat fresh.
+        nodes = query_rows(self.db_url,
+                           "SELECT incarnation, heartbeat_at > started_at + interval '300 ms', "
+                           "heartbeat_at > now() - interval '5 seconds' FROM nodes "
+                           "WHERE name = 'node-same'")
+        self.assertEqual(len(nodes), 2, nodes)
+        self.assertNotEqual(nodes[0][0], nodes[1][0])
+        for incarnation, renewed, fresh in nodes:
+            self.assertEqual((renewed, fresh), ("t", "t"), "heartbeat of %s not renewed" % incarnation)
 
 
 if __name__ == "__main__":
