@@ -3,6 +3,7 @@
 #pragma once
 
 #include <caf/actor.hpp>
+#include <string>
 
 #include "actors/backoff.hpp"
 #include "actors/bill_storage.hpp"
@@ -20,6 +21,9 @@ struct ActorContext {
   DeliveryTransport* transport = nullptr;
   BillService* bills = nullptr;  // the routing facade (actors/runtime.cpp)
   config::Config config;
+  // This process's node identity, name/incarnation (storage/node_store.hpp): the owner of the
+  // job leases it takes, unique per process even when two share server.node_id.
+  std::string lease_owner;
   caf::actor registry;    // routes BillRequest/Create to bill actors
   caf::actor dispatcher;  // runs delivery jobs
 };

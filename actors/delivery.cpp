@@ -39,6 +39,9 @@ struct Recorded {
   Status status;
 };
 struct RecordAgain {};
+struct Ended {  // the job was finished or dead-lettered
+  Result<bool> still_owner;
+};
 struct RetryNow {};
 struct ConfirmAgain {};
 }  // namespace unipay::dmsg
@@ -51,6 +54,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Recorded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RecordAgain)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Ended)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RetryNow)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::ConfirmAgain)
 
@@ -60,6 +64,14 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kConfirmRetryDelay = 1s;
 constexpr int kConfirmRetries = 30;
+
+// A job write made under the lease (reschedule, finish, dead letter; always the last
+// statement of its write, after any attempt record) returns one row when this process still
+// held it; none when another process holds the job now.
+Result<bool> lease_held(const Result<std::vector<storage::Rows>>& rows) {
+  if (!rows) return rows.error();
+  return !rows->empty() && !rows->back().empty();
+}
 
 // One delivery job: attempt, and on failure store the next attempt time, wait, repeat.
 // Every attempt is put on record (delivery_attempts) in the same write as what follows it:
@@ -92,27 +104,33 @@ class DeliveryActor : public caf::event_based_actor {
         [this](dmsg::Stored& m) { on_stored(std::move(m.still_owner)); },
         [this](dmsg::Recorded& m) { on_recorded(std::move(m.status)); },
         [this](dmsg::RecordAgain) { record_success(); },
+        [this](dmsg::Ended& m) { on_ended(std::move(m.still_owner)); },
     };
   }
 
  private:
   const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
+  const std::string& owner() const { return ctx_->lease_owner; }
   caf::actor self() { return this; }
 
+  // Attempt 1 right after the transition runs only where the transition leased the job: a
+  // job leased to another process is that one's to run (or the poller's, once it expires).
   void load_job() {
     ctx_->db->read(storage::select_job_for_bill("delivery", bill_id_),
-                   [self = self()](Result<storage::Rows> rows) {
+                   [self = self(), owner = owner()](Result<storage::Rows> rows) {
                      if (!rows) return caf::anon_send(self, dmsg::JobLoaded{rows.error()});
                      auto jobs = storage::parse_jobs(*rows);
                      bool dead = !rows->empty() && rows->text(0, 7) == "t";
+                     bool ours = !rows->empty() && rows->text(0, 8) == owner;
                      std::optional<storage::Job> job;
-                     if (!jobs.empty() && !dead) job = jobs.front();
+                     if (!jobs.empty() && !dead && ours) job = jobs.front();
                      caf::anon_send(self, dmsg::JobLoaded{job});
                    });
   }
 
   void on_job(Result<std::optional<storage::Job>> job) {
-    if (!job || !job->has_value()) return quit();  // settled, dead, or unreadable: the poller retries
+    if (!job || !job->has_value())
+      return quit();  // settled, dead, not ours, or unreadable: the poller retries
     job_ = std::move(**job);
     attempt();
   }
@@ -177,7 +195,7 @@ class DeliveryActor : public caf::event_based_actor {
     a.bill_id = bill_id_;
     a.delivery_id = delivery_id_for(bill_id_);
     a.attempt = job_->attempt + 1;
-    a.node_id = ctx_->config.server.node_id;
+    a.node_id = owner();
     a.started_at = started_at_;
     a.http_status = http_status;
     a.error = recordable_error(error);
@@ -231,8 +249,27 @@ class DeliveryActor : public caf::event_based_actor {
     delayed_send(this, kConfirmRetryDelay, dmsg::ConfirmAgain{});
   }
 
-  void finish_settled() {
-    ctx_->db->write({storage::finish_job(job_->job_id)}, [](auto&&) {});
+  void finish_settled() { end_job({storage::finish_job(job_->job_id, owner())}); }
+
+  // Finishing and dead-lettering need the lease too: when another process holds the job
+  // now, nothing changes and this actor stops quietly (the holder decides).
+  // Ends the job with its last statement (finish or dead letter), after any attempt record.
+  void end_job(std::vector<storage::Statement> statements) {
+    ctx_->db->write(std::move(statements), [self = self()](Result<std::vector<storage::Rows>> rows) {
+      caf::anon_send(self, dmsg::Ended{lease_held(rows)});
+    });
+  }
+
+  void on_ended(Result<bool> owned) {
+    if (!owned) {
+      spdlog::warn("bill {}: ending the delivery job failed ({}); it runs again once its lease runs out",
+                   bill_id_, owned.error().message);
+    } else if (!*owned) {
+      spdlog::info("bill {}: another process holds the delivery job now; stopping here", bill_id_);
+    } else if (dead_reason_) {
+      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, job_->attempt,
+                    *dead_reason_);
+    }
     quit();
   }
 
@@ -244,28 +281,21 @@ class DeliveryActor : public caf::event_based_actor {
     const std::string error = record_->error;
     auto age = now_ms() - job_->created_at;
     if (age >= cfg().give_up_after_s) {
-      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, attempt_done, error);
-      ctx_->db->write({storage::insert_delivery_attempt(*record_),
-                       storage::dead_letter_job(job_->job_id, attempt_done, error)},
-                      [bill_id = bill_id_, attempt_done](Result<std::vector<storage::Rows>> rows) {
-                        // The job stays leased: it comes back when the lease runs out.
-                        if (!rows)
-                          spdlog::error("bill {}: storing dead letter and attempt {} failed: {}", bill_id,
-                                        attempt_done, rows.error().message);
-                      });
-      return quit();
+      job_->attempt = attempt_done;
+      dead_reason_ = error;
+      return end_job({storage::insert_delivery_attempt(*record_),
+                      storage::dead_letter_job(job_->job_id, owner(), attempt_done, error)});
     }
     delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
     spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, error,
                  delay_.count());
     job_->attempt = attempt_done;
-    ctx_->db->write({storage::insert_delivery_attempt(*record_),
-                     storage::reschedule_job(job_->job_id, ctx_->config.server.node_id, attempt_done, delay_,
-                                             cfg().lease_ms, error)},
-                    [self = self()](Result<std::vector<storage::Rows>> rows) {
-                      if (!rows) return caf::anon_send(self, dmsg::Stored{rows.error()});
-                      caf::anon_send(self, dmsg::Stored{!rows->back().empty()});
-                    });
+    ctx_->db->write(
+        {storage::insert_delivery_attempt(*record_),
+         storage::reschedule_job(job_->job_id, owner(), attempt_done, delay_, cfg().lease_ms, error)},
+        [self = self()](Result<std::vector<storage::Rows>> rows) {
+          caf::anon_send(self, dmsg::Stored{lease_held(rows)});
+        });
   }
 
   void on_stored(Result<bool> still_owner) {
@@ -292,6 +322,7 @@ class DeliveryActor : public caf::event_based_actor {
   std::optional<std::chrono::steady_clock::time_point> posted_at_;
   std::optional<storage::DeliveryAttempt> record_;
   int record_tries_ = 0;
+  std::optional<std::string> dead_reason_;  // set while dead-lettering
 };
 
 // Claims due jobs and runs one DeliveryActor per job, at most max_concurrent at once.
@@ -322,7 +353,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
     claiming_ = true;
     int limit = static_cast<int>(std::min(capacity(), cfg().claim_batch));
     caf::actor self = this;
-    ctx_->db->write({storage::claim_due_jobs("delivery", ctx_->config.server.node_id, cfg().lease_ms, limit)},
+    ctx_->db->write({storage::claim_due_jobs("delivery", ctx_->lease_owner, cfg().lease_ms, limit)},
                     [self](Result<std::vector<storage::Rows>> rows) {
                       if (!rows) return caf::anon_send(self, msg::JobsClaimed{rows.error()});
                       caf::anon_send(self, msg::JobsClaimed{storage::parse_jobs(rows->front())});

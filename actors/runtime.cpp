@@ -9,12 +9,14 @@
 #include "actors/bill_registry.hpp"
 #include "actors/delivery.hpp"
 #include "actors/housekeeping.hpp"
-#include "storage/job_store.hpp"
+#include "actors/node_heartbeat.hpp"
 
 namespace unipay {
 namespace {
 
 constexpr int kDroppedRetries = 3;
+// Rows of incarnations silent this long are deleted at start (one row per process start).
+constexpr std::chrono::milliseconds kForgetNodesAfter = std::chrono::hours(24 * 7);
 
 // Routes every call through the registry to the bill's actor. A request dropped because
 // the actor stopped (idle reaping) never reached it, so it is sent again.
@@ -81,6 +83,21 @@ caf::actor_system_config make_caf_config(const config::Config& config) {
   return cfg;
 }
 
+// Before any actor runs: this incarnation's row first (so no node starting next judges it
+// dead), then the leases of dead incarnations, this node name's previous one included.
+Status take_over_leases(const config::Config& config, storage::Database& db,
+                        const storage::NodeIdentity& node) {
+  auto registered = db.run_blocking(storage::heartbeat_node(node));
+  if (!registered) return registered.error();
+  auto taken =
+      db.run_blocking(storage::take_over_dead_leases(node.owner(), config.server.node_dead_after_ms));
+  if (!taken) return taken.error();
+  if (taken->affected > 0) spdlog::info("took over {} job leases of dead node incarnations", taken->affected);
+  auto forgotten = db.run_blocking(storage::forget_dead_nodes(kForgetNodesAfter));
+  if (!forgotten) spdlog::warn("forgetting old node rows failed: {}", forgotten.error().message);
+  return ok_status();
+}
+
 }  // namespace
 
 struct Runtime::Impl {
@@ -97,12 +114,9 @@ struct Runtime::Impl {
 };
 
 Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, storage::Database& db,
-                                                DeliveryTransport& transport) {
-  auto released = db.run_blocking(storage::release_leases_of(config.server.node_id));
-  if (!released) return released.error();
-  if (released->affected > 0) {
-    spdlog::info("took back {} job leases of node {}", released->affected, config.server.node_id);
-  }
+                                                DeliveryTransport& transport,
+                                                const storage::NodeIdentity& node) {
+  if (auto taken = take_over_leases(config, db, node); !taken) return taken.error();
   std::unique_ptr<Runtime> runtime(new Runtime());
   runtime->impl_ = std::make_unique<Impl>(config, db);
   Impl& impl = *runtime->impl_;
@@ -112,11 +126,13 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.context->transport = &transport;
   impl.context->bills = &impl.service;
   impl.context->config = config;
+  impl.context->lease_owner = node.owner();
   // Handles are filled in before any message reaches an actor that reads them.
   impl.context->registry = spawn_bill_registry(impl.system, impl.context);
   impl.service.set_registry(impl.context->registry);
   impl.context->dispatcher = spawn_delivery_dispatcher(impl.system, impl.context);
   spawn_housekeeping(impl.system, impl.context);
+  spawn_node_heartbeat(impl.system, impl.context, node);
   return runtime;
 }
 

@@ -9,15 +9,18 @@
 #include "actors/delivery_transport.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
+#include "storage/node_store.hpp"
 
 namespace unipay {
 
 class Runtime {
  public:
-  // Takes back this node's job leases (blocking, before any actor runs), then spawns the
-  // actors. `db` and `transport` must outlive the runtime.
+  // Registers `node` (this process's incarnation), takes over the job leases of dead
+  // incarnations (blocking, before any actor runs), then spawns the actors, the node's
+  // heartbeat among them. `db` and `transport` must outlive the runtime.
   static Result<std::unique_ptr<Runtime>> start(const config::Config& config, storage::Database& db,
-                                                DeliveryTransport& transport);
+                                                DeliveryTransport& transport,
+                                                const storage::NodeIdentity& node);
   ~Runtime();  // stop()
 
   BillService& bills();

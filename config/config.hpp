@@ -28,7 +28,9 @@ struct ServerConfig {
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
   std::string admin_token;  // empty: admin API disabled (every admin call 401)
-  std::string node_id;      // stable per node; leases are owned by it
+  std::string node_id;      // this node's name; each process adds an incarnation (node_store.hpp)
+  std::chrono::milliseconds heartbeat_interval_ms{5000};  // how often the node's heartbeat is written
+  std::chrono::milliseconds node_dead_after_ms{30000};    // a heartbeat this old: the incarnation is dead
   bool log_json = false;
   std::string log_level = "info";
 };

@@ -95,6 +95,13 @@ void check_server(const ServerConfig& s, Checker& check) {
   if (s.node_id.empty() || s.node_id.size() > 64 ||
       !std::all_of(s.node_id.begin(), s.node_id.end(), is_node_char))
     check.fail(fmt::format("server.node_id must be 1..64 of [A-Za-z0-9._-], got \"{}\"", s.node_id));
+  check.duration("server.heartbeat_interval_ms", s.heartbeat_interval_ms);
+  check.duration("server.node_dead_after_ms", s.node_dead_after_ms);
+  // One late or lost heartbeat must not make a live process look dead to a node starting.
+  if (s.node_dead_after_ms < 2 * s.heartbeat_interval_ms)
+    check.fail(
+        fmt::format("server.node_dead_after_ms ({}) must be at least twice server.heartbeat_interval_ms ({})",
+                    s.node_dead_after_ms.count(), s.heartbeat_interval_ms.count()));
   constexpr std::array<std::string_view, 5> kLevels{"trace", "debug", "info", "warn", "error"};
   if (std::find(kLevels.begin(), kLevels.end(), s.log_level) == kLevels.end())
     check.fail(

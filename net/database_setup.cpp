@@ -6,7 +6,7 @@
 
 namespace unipay {
 
-Result<DatabaseSetup> setup_database(const config::Config& config) {
+Result<DatabaseSetup> setup_database(const config::Config& config, const std::string& incarnation) {
   DatabaseSetup setup;
   const auto& dc = config.database;
   if (dc.url.empty()) {
@@ -25,6 +25,7 @@ Result<DatabaseSetup> setup_database(const config::Config& config) {
   options.write_queue_limit_ops = dc.write_queue_limit_ops;
   options.read_queue_limit_ops = dc.read_queue_limit_ops;
   options.max_batch_ops = dc.max_batch_ops;
+  options.incarnation = incarnation;
   auto db = storage::Database::open(options);
   if (!db) return db.error();
   setup.db = std::move(*db);

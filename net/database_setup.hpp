@@ -18,7 +18,8 @@ struct DatabaseSetup {
   std::unique_ptr<storage::Database> db;
 };
 
-// Logs what failed and returns the error; on success the schema is current.
-Result<DatabaseSetup> setup_database(const config::Config& config);
+// Logs what failed and returns the error; on success the schema is current. A serving
+// process passes its incarnation (storage/node_store.hpp): every connection carries it.
+Result<DatabaseSetup> setup_database(const config::Config& config, const std::string& incarnation = {});
 
 }  // namespace unipay

@@ -16,6 +16,7 @@
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
+#include "storage/node_store.hpp"
 
 namespace unipay {
 namespace {
@@ -66,10 +67,28 @@ void on_notification(Runtime& runtime, const std::string& payload) {
 
 }  // namespace
 
+// LISTEN for cross-node wake-ups. When the database cannot be reached now, the listener
+// keeps trying with backoff; each time LISTEN holds again every live bill re-reads its row.
+Result<std::unique_ptr<storage::Listener>> start_listener(const std::string& conninfo, Runtime& rt,
+                                                          const storage::NodeIdentity& node) {
+  auto listener = storage::Listener::start(
+      conninfo, "unipay_bill", [&rt](std::string payload) { on_notification(rt, payload); },
+      [&rt] {
+        spdlog::info("LISTEN holds again: every live bill re-reads its row");
+        rt.refresh_all();
+      },
+      node.incarnation);
+  if (listener && !(*listener)->listening())
+    spdlog::warn(
+        "LISTEN unavailable at start; retrying with backoff (cross-node wake-ups resume when it holds)");
+  return listener;
+}
+
 int run_serve(const config::Config& config) {
   sigset_t stop_signals = block_stop_signals();
   setup_logging(config.server);
-  auto setup = setup_database(config);
+  const storage::NodeIdentity node = storage::make_node_identity(config.server.node_id);
+  auto setup = setup_database(config, node.incarnation);
   if (!setup) {
     spdlog::error("cannot start: {}", setup.error().message);
     return 1;
@@ -77,17 +96,17 @@ int run_serve(const config::Config& config) {
   storage::Database& db = *setup->db;
   DeliveryIo delivery_io;
   auto transport = http::make_http_transport(delivery_io.io, {config.delivery.allow_private});
-  auto runtime = Runtime::start(config, db, *transport);
+  auto runtime = Runtime::start(config, db, *transport, node);
   if (!runtime) {
     spdlog::error("cannot start the actors: {}", runtime.error().message);
     return 1;
   }
   Runtime& rt = **runtime;
-  auto listener = storage::Listener::start(
-      setup->conninfo, "unipay_bill", [&rt](std::string payload) { on_notification(rt, payload); },
-      [&rt] { rt.refresh_all(); });
-  if (!listener)
-    spdlog::warn("LISTEN unavailable ({}); cross-node wake-ups are off", listener.error().message);
+  auto listener = start_listener(setup->conninfo, rt, node);
+  if (!listener) {
+    spdlog::error("cannot start the LISTEN thread: {}", listener.error().message);
+    return 1;
+  }
 
   Metrics metrics;
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }};
@@ -108,7 +127,7 @@ int run_serve(const config::Config& config) {
   server = std::move(*started);
   poster.set_value(server->poster());
   std::printf("unipayd listening on http://%s (node %s, database %s)\n",
-              config::format_host_port(s.listen_host, server->port()).c_str(), s.node_id.c_str(),
+              config::format_host_port(s.listen_host, server->port()).c_str(), node.owner().c_str(),
               config.database.url.empty() ? "embedded" : "external");
   std::fflush(stdout);
 

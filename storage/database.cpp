@@ -16,6 +16,7 @@ const std::string& Rows::text(size_t row, size_t col) const {
 
 struct Database::Impl {
   std::string conninfo;
+  std::string incarnation;
   // Destroyed in reverse order: the writer stops first, so callbacks of its last batch
   // may still queue reads.
   std::unique_ptr<ReaderPool> readers;
@@ -28,17 +29,18 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
   if (options.reader_connections < 1 || options.max_batch_ops < 1) {
     return make_error(Errc::invalid_parameter, "reader_connections and max_batch_ops must be at least 1");
   }
-  auto writer_conn = pg::connect(options.conninfo, "unipay-writer", Errc::storage_read);
+  auto writer_conn = pg::connect(options.conninfo, "unipay-writer", Errc::storage_read, options.incarnation);
   if (!writer_conn) return writer_conn.error();
   std::vector<pg::Conn> reader_conns;
   for (int i = 0; i < options.reader_connections; ++i) {
-    auto conn = pg::connect(options.conninfo, "unipay-reader", Errc::storage_read);
+    auto conn = pg::connect(options.conninfo, "unipay-reader", Errc::storage_read, options.incarnation);
     if (!conn) return conn.error();
     reader_conns.push_back(std::move(*conn));
   }
   std::unique_ptr<Database> db(new Database());
   db->impl_ = std::make_unique<Impl>();
   db->impl_->conninfo = options.conninfo;
+  db->impl_->incarnation = options.incarnation;
   db->impl_->readers = std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops);
   db->impl_->writer = std::make_unique<GroupWriter>(std::move(*writer_conn), options.write_queue_limit_ops,
                                                     options.max_batch_ops);
@@ -59,7 +61,7 @@ Result<Rows> Database::run_blocking(const Statement& statement) {
   std::lock_guard lock(impl_->blocking_mu);
   auto& conn = impl_->blocking;
   if (!conn || !pg::alive(conn.get())) {
-    auto fresh = pg::connect(impl_->conninfo, "unipay-blocking", Errc::storage_read);
+    auto fresh = pg::connect(impl_->conninfo, "unipay-blocking", Errc::storage_read, impl_->incarnation);
     if (!fresh) return fresh.error();
     conn = std::move(*fresh);
   }

@@ -43,6 +43,7 @@ struct DatabaseOptions {
   size_t write_queue_limit_ops = 100000;  // queued write ops beyond this are refused (busy)
   size_t read_queue_limit_ops = 100000;   // queued reads beyond this are refused (busy)
   size_t max_batch_ops = 512;             // write ops grouped into one transaction at most
+  std::string incarnation;  // a running unipayd's (node_store.hpp): tags every connection; empty: none
 };
 
 struct DatabaseStats {
@@ -100,21 +101,29 @@ class Database {
 };
 
 // Receives the NOTIFY payloads of one channel (cross-node wake-ups) on a connection and a
-// thread of its own. Notifications sent while the connection is down are lost, so after it
-// re-establishes a lost connection (with backoff) it calls on_reconnect: re-read state then.
-// Both callbacks run on the listener's thread: hand the work on and return.
+// thread of its own. Notifications sent while the connection is down are lost, so each time
+// LISTEN holds again after a time without it (a lost connection, or a start while the
+// database was unreachable) it calls on_reconnect: re-read state then. It retries with
+// backoff for as long as it lives. Both callbacks run on the listener's thread: hand the
+// work on and return.
 class Listener {
  public:
   using OnNotify = std::function<void(std::string payload)>;
   using OnReconnect = std::function<void()>;
 
-  // Connects and runs LISTEN before returning, so every notification committed after
-  // start() returns is delivered. Unreachable → storage_read.
+  // Tries to connect and LISTEN before returning: when that works, every notification
+  // committed after start() returns is delivered. When it does not, the listener keeps
+  // trying in the background (listening() is false until it holds, then on_reconnect
+  // runs). Fails only when no thread or eventfd can be made. `incarnation` tags the
+  // connection's application_name (see pg::connect).
   static Result<std::unique_ptr<Listener>> start(const std::string& conninfo, const std::string& channel,
-                                                 OnNotify on_notify, OnReconnect on_reconnect);
+                                                 OnNotify on_notify, OnReconnect on_reconnect,
+                                                 const std::string& incarnation = {});
   ~Listener();  // stops and joins the thread; no callback runs after it returns
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
+
+  bool listening() const;  // LISTEN holds on a live connection right now
 
  private:
   Listener() = default;

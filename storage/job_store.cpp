@@ -50,10 +50,6 @@ Statement claim_due_jobs(const std::string& kind, const std::string& owner, std:
       {kind, owner, std::to_string(lease.count()), std::to_string(limit)}};
 }
 
-Statement release_leases_of(const std::string& owner) {
-  return {"UPDATE jobs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", {owner}};
-}
-
 Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_done,
                          std::chrono::milliseconds delay, std::chrono::milliseconds lease,
                          const std::string& last_error) {
@@ -67,11 +63,13 @@ Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_d
        std::to_string(lease.count()), last_error}};
 }
 
-Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& last_error) {
+Statement dead_letter_job(int64_t job_id, const std::string& owner, int attempt_done,
+                          const std::string& last_error) {
   return {
-      "UPDATE jobs SET attempt = $2::integer, last_error = $3::text, dead_at = now(), "
-      "lease_owner = NULL, lease_until = NULL WHERE job_id = $1::bigint RETURNING job_id",
-      {std::to_string(job_id), std::to_string(attempt_done), last_error}};
+      "UPDATE jobs SET attempt = $3::integer, last_error = $4::text, dead_at = now(), "
+      "lease_owner = NULL, lease_until = NULL WHERE job_id = $1::bigint AND lease_owner = $2::text "
+      "RETURNING job_id",
+      {std::to_string(job_id), owner, std::to_string(attempt_done), last_error}};
 }
 
 // A replay starts a fresh delivery run: attempt and created_at restart, so the retry
@@ -112,7 +110,8 @@ std::vector<Job> parse_jobs(const Rows& rows) {
 
 Statement select_job_for_bill(const std::string& kind, const std::string& bill_id) {
   return {"SELECT " + job_columns("j") +
-              ", j.dead_at IS NOT NULL FROM jobs j WHERE j.kind = $1 AND j.bill_id = $2",
+              ", j.dead_at IS NOT NULL, coalesce(j.lease_owner, '') FROM jobs j "
+              "WHERE j.kind = $1 AND j.bill_id = $2",
           {kind, bill_id}};
 }
 
@@ -150,8 +149,9 @@ std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows) {
   return out;
 }
 
-Statement finish_job(int64_t job_id) {
-  return {"DELETE FROM jobs WHERE job_id = $1::bigint RETURNING job_id", {std::to_string(job_id)}};
+Statement finish_job(int64_t job_id, const std::string& owner) {
+  return {"DELETE FROM jobs WHERE job_id = $1::bigint AND lease_owner = $2::text RETURNING job_id",
+          {std::to_string(job_id), owner}};
 }
 
 }  // namespace unipay::storage

@@ -27,9 +27,6 @@ struct Job {
 Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
                          int limit);
 
-// Clears the leases `owner` still holds (a restarted node takes its own jobs back).
-Statement release_leases_of(const std::string& owner);
-
 // After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, keeps the
 // lease until next_attempt_at + lease (the retry actor holds the job while it waits).
 // Returns one row when `owner` still held the lease.
@@ -38,7 +35,9 @@ Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_d
                          const std::string& last_error);
 
 // Gives up: marks the job dead (dead letter), records the error, drops the lease.
-Statement dead_letter_job(int64_t job_id, int attempt_done, const std::string& last_error);
+// Returns one row when `owner` still held the lease (else nothing changes).
+Statement dead_letter_job(int64_t job_id, const std::string& owner, int attempt_done,
+                          const std::string& last_error);
 
 // Admin replay of a delivery job of an app's bill (any app when empty): due now, lease
 // cleared, dead_at cleared, as a fresh run. A job whose lease is live (a node is attempting
@@ -57,7 +56,8 @@ ReplayResult parse_replay(const Rows& rows);
 // One row per job: job_id, kind, bill_id, attempt, next_attempt_at_ms, created_at_ms, last_error.
 std::vector<Job> parse_jobs(const Rows& rows);
 
-// The delivery job of a bill, if any (same columns as parse_jobs, plus dead (bool) last).
+// The delivery job of a bill, if any (same columns as parse_jobs, then dead (bool), then
+// lease_owner ("" when unleased)).
 Statement select_job_for_bill(const std::string& kind, const std::string& bill_id);
 
 // Delivery jobs as an operator sees them (GET /v1/admin/deliveries).
@@ -86,7 +86,8 @@ std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows);
 
 namespace unipay::storage {
 
-// Deletes a job (its work is settled: delivered or refunded before delivery).
-Statement finish_job(int64_t job_id);
+// Deletes a job (its work is settled: delivered or refunded before delivery). Returns one
+// row when `owner` still held the lease (else nothing changes).
+Statement finish_job(int64_t job_id, const std::string& owner);
 
 }  // namespace unipay::storage

@@ -1,10 +1,13 @@
 // Listener: LISTEN on a connection of its own; poll() on the libpq socket and an eventfd
-// that the destructor signals, so stopping never waits for a timeout.
+// that the destructor signals, so stopping never waits for a timeout. Connecting is retried
+// with backoff from the start, so a database that is down when unipayd starts (or that
+// drops the connection later) only delays cross-node wake-ups until it is back.
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -16,6 +19,7 @@ namespace {
 
 constexpr auto kFirstBackoff = std::chrono::milliseconds(50);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+constexpr auto kPollTimeout = std::chrono::milliseconds(1000);
 
 Status listen_on(PGconn* conn, const std::string& channel) {
   char* quoted = PQescapeIdentifier(conn, channel.c_str(), channel.size());
@@ -28,34 +32,38 @@ Status listen_on(PGconn* conn, const std::string& channel) {
 }  // namespace
 
 struct Listener::Impl {
-  pg::Conn conn;
+  std::string conninfo;
+  std::string incarnation;
   std::string channel;
   OnNotify on_notify;
   OnReconnect on_reconnect;
+  pg::Conn conn;  // touched by start() before the thread runs, then by the thread only
+  std::atomic<bool> listening{false};
   int stop_fd = -1;
   std::thread thread;
 
   ~Impl() {
     if (stop_fd >= 0) ::close(stop_fd);
   }
+  bool try_listen();
   void run();
   bool wait_readable(std::chrono::milliseconds timeout, bool& stop);
   void deliver();
-  bool reconnect();
+  bool listen_with_backoff();
 };
 
 Result<std::unique_ptr<Listener>> Listener::start(const std::string& conninfo, const std::string& channel,
-                                                  OnNotify on_notify, OnReconnect on_reconnect) {
-  auto conn = pg::connect(conninfo, "unipay-listener", Errc::storage_read);
-  if (!conn) return conn.error();
-  if (auto listening = listen_on(conn->get(), channel); !listening) return listening.error();
+                                                  OnNotify on_notify, OnReconnect on_reconnect,
+                                                  const std::string& incarnation) {
   auto impl = std::make_unique<Impl>();
   impl->stop_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (impl->stop_fd < 0) return make_error(Errc::storage_read, "eventfd failed");
-  impl->conn = std::move(*conn);
+  impl->conninfo = conninfo;
+  impl->incarnation = incarnation;
   impl->channel = channel;
   impl->on_notify = std::move(on_notify);
   impl->on_reconnect = std::move(on_reconnect);
+  impl->try_listen();  // when it fails, the thread keeps trying
   std::unique_ptr<Listener> listener(new Listener());
   listener->impl_ = std::move(impl);
   Impl* raw = listener->impl_.get();
@@ -70,15 +78,28 @@ Listener::~Listener() {
   impl_->thread.join();
 }
 
+bool Listener::listening() const { return impl_->listening.load(std::memory_order_acquire); }
+
+// A fresh connection each time: after a failed start there is none to reset.
+bool Listener::Impl::try_listen() {
+  conn.reset();
+  auto fresh = pg::connect(conninfo, "unipay-listener", Errc::storage_read, incarnation);
+  if (!fresh || !listen_on(fresh->get(), channel)) return false;
+  conn = std::move(*fresh);
+  listening.store(true, std::memory_order_release);
+  return true;
+}
+
 void Listener::Impl::run() {
   bool stop = false;
   while (!stop) {
-    if (PQstatus(conn.get()) != CONNECTION_OK) {
-      if (!reconnect()) return;
+    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+      listening.store(false, std::memory_order_release);
+      if (!listen_with_backoff()) return;
       if (on_reconnect) on_reconnect();
       continue;
     }
-    if (!wait_readable(std::chrono::milliseconds(1000), stop) || stop) continue;
+    if (!wait_readable(kPollTimeout, stop) || stop) continue;
     // A failed read leaves the status CONNECTION_BAD: the next turn reconnects.
     if (PQconsumeInput(conn.get()) == 1) deliver();
   }
@@ -102,12 +123,12 @@ void Listener::Impl::deliver() {
   }
 }
 
-// Resets and re-LISTENs until it works, with exponential backoff; false when stopped.
-bool Listener::Impl::reconnect() {
+// Connects and LISTENs until it works, waiting kFirstBackoff, doubling up to kMaxBackoff
+// between tries; false when stopped meanwhile.
+bool Listener::Impl::listen_with_backoff() {
   auto backoff = kFirstBackoff;
   for (;;) {
-    PQreset(conn.get());
-    if (PQstatus(conn.get()) == CONNECTION_OK && listen_on(conn.get(), channel)) return true;
+    if (try_listen()) return true;
     pollfd stop_poll{stop_fd, POLLIN, 0};
     if (::poll(&stop_poll, 1, static_cast<int>(backoff.count())) > 0) return false;
     backoff = std::min(backoff * 2, kMaxBackoff);

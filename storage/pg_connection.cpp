@@ -32,17 +32,21 @@ void on_notice(void* arg, const PGresult* notice) {
 
 }  // namespace
 
-Result<Conn> connect(const std::string& conninfo, const char* role, Errc errc) {
-  // Keywords before "dbname" are defaults the expanded conninfo overrides; the fallback
-  // application name only applies when the conninfo sets none.
+Result<Conn> connect(const std::string& conninfo, const char* role, Errc errc,
+                     const std::string& incarnation) {
+  // Keywords before "dbname" are defaults the expanded conninfo overrides, keywords after
+  // it override the conninfo. The fallback application name only applies when the conninfo
+  // sets none; a tagged name always applies.
+  const std::string tagged = incarnation.empty() ? std::string() : std::string(role) + " " + incarnation;
   const char* keys[] = {"connect_timeout",
                         "keepalives_idle",
                         "keepalives_interval",
                         "keepalives_count",
                         "dbname",
-                        "fallback_application_name",
+                        incarnation.empty() ? "fallback_application_name" : "application_name",
                         nullptr};
-  const char* values[] = {"10", "30", "10", "3", conninfo.c_str(), role, nullptr};
+  const char* values[] = {
+      "10", "30", "10", "3", conninfo.c_str(), incarnation.empty() ? role : tagged.c_str(), nullptr};
   Conn conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn) return make_error(errc, "libpq: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {

@@ -27,8 +27,11 @@ using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
 // Connects with `conninfo` exactly as libpq reads it (a postgresql:// URI or key=value
 // pairs). Adds defaults the conninfo may override: a connect timeout and TCP keepalives
 // (so a dead peer is noticed), and application_name = `role` (so pg_stat_activity shows
-// which storage thread owns a backend). Fails with `errc` and libpq's message.
-Result<Conn> connect(const std::string& conninfo, const char* role, Errc errc);
+// which storage thread owns a backend). With an `incarnation` (a running unipayd's, see
+// node_store.hpp) the name is "<role> <incarnation>" and overrides any name in the conninfo:
+// the other processes judge this one alive by it. Fails with `errc` and libpq's message.
+Result<Conn> connect(const std::string& conninfo, const char* role, Errc errc,
+                     const std::string& incarnation = {});
 
 // libpq's message for the connection / result, without the trailing newline.
 std::string connection_error(const PGconn* conn);

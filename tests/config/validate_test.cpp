@@ -68,6 +68,22 @@ TEST(Validate, CrossFieldRules) {
   EXPECT_TRUE(has(errors, "bills.nonce_window_s (599)"));
 }
 
+// Proves: a node counts as dead only after at least two heartbeat intervals without one,
+// so a single late heartbeat never lets a node starting take over a live process's leases.
+TEST(Validate, NodeDeadAfterCoversTwoHeartbeats) {
+  Config c = valid_config();
+  c.server.heartbeat_interval_ms = 5000ms;
+  c.server.node_dead_after_ms = 10000ms;
+  EXPECT_TRUE(validate(c).empty());
+  c.server.node_dead_after_ms = 9999ms;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(
+      has(errors, "server.node_dead_after_ms (9999) must be at least twice server.heartbeat_interval_ms"));
+  c.server.heartbeat_interval_ms = 0ms;
+  EXPECT_TRUE(has(validate(c), "server.heartbeat_interval_ms"));
+}
+
 // Proves: node ids are restricted to a safe alphabet and length, and the default passes.
 TEST(Validate, NodeId) {
   Config c = valid_config();

@@ -246,6 +246,17 @@ def _psql(url, sql):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, text=True)
 
 
+def query_rows(url, sql):
+    """Rows of one query as lists of text cells (for checks no HTTP answer shows, such as
+    the nodes table of unipayd's own bookkeeping)."""
+    result = subprocess.run(["psql", url, "-X", "-q", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1",
+                             "-c", sql], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                            text=True)
+    if result.returncode != 0:
+        raise AssertionError("query failed: %s" % result.stderr.strip())
+    return [line.split("|") for line in result.stdout.splitlines() if line]
+
+
 def _with_dbname(url, dbname):
     # urlunsplit would drop the empty authority of postgresql:///db?host=/socket/dir
     parts = urllib.parse.urlsplit(url)

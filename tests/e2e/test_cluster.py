@@ -1,10 +1,11 @@
 """Bill expiry, and two unipayd nodes over one PostgreSQL: a callback on one node wakes a
-long poll parked on the other (LISTEN/NOTIFY), and the bill is delivered exactly once."""
+long poll parked on the other (LISTEN/NOTIFY), and the bill is delivered exactly once; two
+processes started with the same --node-id are two lease owners and never run one job twice."""
 import threading
 import time
 import unittest
 
-from harness import E2ECase, client_result, log
+from harness import E2ECase, client_result, log, query_rows
 
 
 class ExpiryTest(E2ECase):
@@ -90,6 +91,65 @@ class TwoNodesTest(E2ECase):
         r = self.app.close_bill(bill["bill_id"])
         self.assertEqual(r.status, 409, r)
         self.assertEqual(self.app.bill(bill["bill_id"])["state"] in ("paid", "delivered"), True)
+
+
+class SameNodeIdTest(E2ECase):
+    """Two unipayd processes started with the same --node-id over one database (a
+    misconfiguration, or a restart that overlaps the old process): each is its own
+    incarnation, the second does not take the first's live leases, and so no delivery job
+    runs on both processes at once."""
+    SERVER_ARGS = ("--node-id", "node-same", "--heartbeat-interval-ms", "200")
+
+    def test_same_node_id_both_run_and_no_job_runs_twice(self):
+        """While the game server answers 503, process A holds the leases of its failing
+        deliveries. Process B starts with the same --node-id and pays bills of its own.
+        Each attempt number reaches the game server once per bill (two runners of one job
+        would both send attempt k), every bill is confirmed once, nothing arrives after."""
+        self.game.go_down("503")
+        on_a = [self.app.new_bill()[0] for _ in range(5)]
+        for bill in on_a:
+            self.assertEqual(self.pay(self.app, bill).status, 200)
+        ids_a = [b["bill_id"] for b in on_a]
+        self.assertTrue(self.game.wait_for(lambda g: all(g.count(i) >= 2 for i in ids_a), 15),
+                        "A should be retrying every bill")
+
+        node_b = self.start_server(extra_args=self.SERVER_ARGS)
+        b_client = type(self.app)(node_b, self.app.app_id, self.app.secret)
+        b_client.sandbox_secret = self.app.sandbox_secret
+        on_b = [b_client.new_bill()[0] for _ in range(3)]
+        for bill in on_b:
+            self.assertEqual(self.pay(b_client, bill).status, 200)
+        ids = ids_a + [b["bill_id"] for b in on_b]
+        self.assertTrue(self.game.wait_for(lambda g: all(g.count(i) >= 2 for i in ids), 15),
+                        "both processes should be retrying their bills")
+        time.sleep(3)  # both processes run side by side while every attempt fails
+
+        self.game.come_up()
+        self.assertTrue(self.game.wait_confirmed(ids, 30), "not every bill delivered")
+        time.sleep(3)
+        for bill_id in ids:
+            deliveries = self.game.for_bill(bill_id)
+            attempts = [d.attempt for d in deliveries]
+            self.assertEqual(len(attempts), len(set(attempts)),
+                             "%s: an attempt number arrived twice (the job ran on two processes): %s"
+                             % (bill_id, attempts))
+            self.assertEqual(len(self.game.confirmed(bill_id)), 1, deliveries)
+            self.assertTrue(deliveries[-1].confirmed, "a delivery arrived after the 2xx: %r" % deliveries)
+        self.assertTrue(self.server.alive() and node_b.alive())
+        for bill_id in ids:
+            self.assertEqual(self.wait_state(self.app, bill_id, "delivered")["state"], "delivered")
+        log("same --node-id: %d bills over two processes, each attempt number once"
+            % len(ids))
+
+        # Each process is its own incarnation of the name, and each keeps its heartbeat fresh.
+        nodes = query_rows(self.db_url,
+                           "SELECT incarnation, heartbeat_at > started_at + interval '300 ms', "
+                           "heartbeat_at > now() - interval '5 seconds' FROM nodes "
+                           "WHERE name = 'node-same'")
+        self.assertEqual(len(nodes), 2, nodes)
+        self.assertNotEqual(nodes[0][0], nodes[1][0])
+        for incarnation, renewed, fresh in nodes:
+            self.assertEqual((renewed, fresh), ("t", "t"), "heartbeat of %s not renewed" % incarnation)
 
 
 if __name__ == "__main__":

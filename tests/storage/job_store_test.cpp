@@ -1,5 +1,5 @@
 // Job SQL against a real PostgreSQL: concurrent claims, leases, reschedule, dead letter,
-// replay.
+// replay, and that only the lease holder writes a job.
 #include "storage/job_store.hpp"
 
 #include <algorithm>
@@ -118,17 +118,6 @@ TEST_F(JobStoreTest, ClaimsOnlyDueLiveJobsOfTheKind) {
   EXPECT_EQ(verify[0].bill_id, "j_00003");
 }
 
-// A restarted node takes back exactly the leases it held, no one else's.
-TEST_F(JobStoreTest, ReleaseLeasesOfFreesOnlyThatOwner) {
-  add_jobs(3);
-  ASSERT_EQ(claim("node-1", milliseconds{60000}, 2).size(), 2u);
-  ASSERT_EQ(claim("node-2").size(), 1u);
-  EXPECT_EQ(write_one(release_leases_of("nobody")).affected, 0);
-  EXPECT_EQ(write_one(release_leases_of("node-1")).affected, 2);
-  EXPECT_EQ(claim("node-3").size(), 2u);
-  EXPECT_EQ(run({"SELECT count(*) FROM jobs WHERE lease_owner = 'node-2'", {}}).text(0, 0), "1");
-}
-
 // Only the lease holder reschedules; the job then waits its delay (held, not due) and
 // records the attempt and the error; once due again any node may claim it.
 TEST_F(JobStoreTest, RescheduleNeedsTheLeaseAndDelaysTheJob) {
@@ -166,7 +155,7 @@ TEST_F(JobStoreTest, DeadLetterThenReplay) {
   add_jobs(1);
   auto job = claim("node-a");
   ASSERT_EQ(job.size(), 1u);
-  EXPECT_EQ(write_one(dead_letter_job(job[0].job_id, 5, "gave up")).size(), 1u);
+  EXPECT_EQ(write_one(dead_letter_job(job[0].job_id, "node-a", 5, "gave up")).size(), 1u);
   auto [dead_job, dead] = job_of("j_00001");
   EXPECT_TRUE(dead);
   EXPECT_EQ(dead_job.attempt, 5);
@@ -182,7 +171,7 @@ TEST_F(JobStoreTest, DeadLetterThenReplay) {
   EXPECT_EQ(replayed.attempt, 0);
   ASSERT_EQ(claim("node-b").size(), 1u);
 
-  ASSERT_EQ(write_one(dead_letter_job(job[0].job_id, 1, "again")).size(), 1u);
+  ASSERT_EQ(write_one(dead_letter_job(job[0].job_id, "node-b", 1, "again")).size(), 1u);
   EXPECT_EQ(write_one(replay_delivery_job("", "j_00001")).size(), 1u);
   EXPECT_EQ(claim("node-b").size(), 1u);
 }
@@ -227,7 +216,7 @@ TEST_F(JobStoreTest, ReplayAllowedWhenLeaseExpiredReleasedOrDead) {
   ASSERT_EQ(claimed.size(), 3u);
   for (const auto& j : claimed) {
     if (j.bill_id == "j_00003") {
-      ASSERT_EQ(write_one(dead_letter_job(j.job_id, 7, "gave up")).size(), 1u);
+      ASSERT_EQ(write_one(dead_letter_job(j.job_id, "node-a", 7, "gave up")).size(), 1u);
     }
   }
   run({"UPDATE jobs SET lease_until = now() - interval '1 second', attempt = 4 WHERE bill_id = 'j_00001'",
@@ -308,6 +297,48 @@ TEST_F(JobStoreTest, ListsPendingAndDeadJobsByAppWithACursor) {
   EXPECT_EQ(list(State::any, "", "", 2).first, (Ids{"j_00001", "j_00002", "j_00003"}));
   EXPECT_EQ(list(State::any, "", "j_00002", 2).first, (Ids{"j_00003", "j_00004", "j_00005"}));
   EXPECT_EQ(list(State::any, "", "j_00004", 2).first, Ids{"j_00005"});
+}
+
+// Every job write names the lease holder: finish, dead letter and reschedule by a process
+// that does not hold the lease (another incarnation of the same node name included) change
+// nothing and return no row; the holder's own writes then work.
+TEST_F(JobStoreTest, OnlyTheLeaseHolderFinishesDeadLettersOrReschedules) {
+  add_jobs(2);
+  auto jobs = claim("node-a/1111111111111111");
+  ASSERT_EQ(jobs.size(), 2u);
+  const int64_t first = jobs[0].job_id;
+  const int64_t second = jobs[1].job_id;
+  auto snapshot = [&] {
+    return run({"SELECT job_id, attempt, next_attempt_at, lease_owner, lease_until, last_error, dead_at "
+                "FROM jobs ORDER BY job_id",
+                {}})
+        .rows;
+  };
+  const auto before = snapshot();
+  for (const std::string stranger : {"node-a/2222222222222222", "node-a", "node-b/1111111111111111"}) {
+    EXPECT_TRUE(write_one(finish_job(first, stranger)).empty()) << stranger;
+    EXPECT_TRUE(write_one(dead_letter_job(first, stranger, 3, "not mine")).empty()) << stranger;
+    EXPECT_TRUE(
+        write_one(reschedule_job(first, stranger, 3, milliseconds{0}, milliseconds{0}, "not mine")).empty())
+        << stranger;
+  }
+  EXPECT_EQ(snapshot(), before) << "a non-holder's write changed a job";
+
+  EXPECT_EQ(write_one(finish_job(first, "node-a/1111111111111111")).size(), 1u);
+  EXPECT_EQ(write_one(dead_letter_job(second, "node-a/1111111111111111", 4, "gave up")).size(), 1u);
+  EXPECT_EQ(run({"SELECT count(*) FROM jobs", {}}).text(0, 0), "1");
+  auto [dead_job, dead] = job_of(jobs[1].bill_id);
+  EXPECT_TRUE(dead);
+  EXPECT_EQ(dead_job.attempt, 4);
+}
+
+// select_job_for_bill reports who holds the lease ("" when nobody does), so attempt 1 runs
+// only on the process the transition leased the job to.
+TEST_F(JobStoreTest, SelectJobForBillNamesTheLeaseHolder) {
+  add_jobs(1);
+  EXPECT_EQ(run(select_job_for_bill("delivery", "j_00001")).text(0, 8), "");
+  ASSERT_EQ(claim("node-a/1111111111111111").size(), 1u);
+  EXPECT_EQ(run(select_job_for_bill("delivery", "j_00001")).text(0, 8), "node-a/1111111111111111");
 }
 
 }  // namespace
