@@ -133,30 +133,47 @@ int run_migrate(const config::Config& config) {
   return 0;
 }
 
+namespace {
+
+// The create body the admin API would receive, so the CLI goes through the same checks.
+Result<AppSpec> app_create_spec(const config::AppCreateArgs& args, const std::string& sandbox_secret,
+                                bool allow_private) {
+  json::Writer body;
+  body.begin_object().key("name").string(args.name).key("delivery_url").string(args.delivery_url);
+  body.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
+  body.end_object().end_object().end_object();
+  auto parsed = json::parse(body.str());
+  if (!parsed) return parsed.error();
+  return parse_app_spec(*parsed, allow_private);
+}
+
+// The app as stored (created_at and updated_at filled by the database).
+Result<storage::App> read_back_app(storage::Database& db, const std::string& app_id) {
+  std::promise<Result<storage::Rows>> read;
+  db.read(storage::select_app(app_id),
+          [&read](Result<storage::Rows> rows) { read.set_value(std::move(rows)); });
+  auto rows = read.get_future().get();
+  if (!rows) return rows.error();
+  auto app = storage::parse_app(*rows);
+  if (!app) return make_error(Errc::storage_read, "the new app " + app_id + " cannot be read back");
+  return std::move(*app);
+}
+
+}  // namespace
+
 int run_app_create(const config::Config& config, const config::AppCreateArgs& args) {
   setup_logging(config.server);
+  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
+  auto spec = app_create_spec(args, sandbox_secret, config.delivery.allow_private);
+  auto app = spec ? new_app(*spec) : Result<storage::App>(spec.error());
+  if (!app) {
+    std::fprintf(stderr, "%s\n", app.error().message.c_str());
+    return 2;
+  }
   auto setup = setup_database(config);
   if (!setup) {
     spdlog::error("cannot reach the database: {}", setup.error().message);
     return 1;
-  }
-  AppSpec spec;
-  spec.name = args.name;
-  spec.delivery_url = args.delivery_url;
-  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
-  json::Writer channels;
-  channels.begin_object()
-      .key("sandbox")
-      .begin_object()
-      .key("secret")
-      .string(sandbox_secret)
-      .end_object()
-      .end_object();
-  spec.channels_json = channels.take();
-  auto app = new_app(spec);
-  if (!app) {
-    std::fprintf(stderr, "%s\n", app.error().message.c_str());
-    return 2;
   }
   std::promise<Result<std::vector<storage::Rows>>> written;
   setup->db->write(storage::insert_app(*app, {}), [&written](auto r) { written.set_value(std::move(r)); });
@@ -165,7 +182,12 @@ int run_app_create(const config::Config& config, const config::AppCreateArgs& ar
     std::fprintf(stderr, "cannot store the app: %s\n", result.error().message.c_str());
     return 1;
   }
-  std::string answer = app_answer(*app, {}, app->secrets[0]);
+  auto stored = read_back_app(*setup->db, app->app_id);
+  if (!stored) {
+    std::fprintf(stderr, "%s\n", stored.error().message.c_str());
+    return 1;
+  }
+  std::string answer = app_answer(*stored, {}, app->secrets[0]);
   answer.pop_back();  // add the sandbox secret, shown this once
   json::Writer tail;
   tail.begin_object().key("sandbox_secret").string(sandbox_secret).end_object();
