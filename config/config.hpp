@@ -43,6 +43,11 @@ struct DatabaseConfig {
   size_t max_batch_ops = 512;
 };
 
+// What a nonce must be remembered beyond twice the timestamp window: timestamps are
+// whole seconds and judged by the node's clock, while a nonce's age is measured by the
+// database's clock, so the two may disagree by the nodes' clock skew and a second.
+inline constexpr std::chrono::seconds kNonceSkewMarginS{60};
+
 struct BillsConfig {
   std::chrono::seconds ttl_s{1800};  // a created bill closes after this
   std::chrono::milliseconds expiry_sweep_interval_ms{5000};
@@ -53,7 +58,9 @@ struct BillsConfig {
   std::chrono::seconds idempotency_keep_s{86400};
   std::chrono::seconds idempotency_wait_s{10};
   std::chrono::seconds signature_window_s{300};
-  std::chrono::seconds nonce_window_s{600};
+  // ≥ 2 × signature_window_s + kNonceSkewMarginS (validated): a request is replayable
+  // while its timestamp is in the window, which spans twice the window.
+  std::chrono::seconds nonce_window_s{660};
   size_t max_passinfo_bytes = 1024;
   size_t max_extra_bytes = 4096;
 };

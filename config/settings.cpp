@@ -175,7 +175,7 @@ std::vector<Setting> bills_settings() {
       make(UNIPAY_FIELD(bills, signature_window_s), "", "", "",
            "accepted request timestamp skew, either way, seconds"),
       make(UNIPAY_FIELD(bills, nonce_window_s), "", "", "",
-           "a nonce is refused again within this, seconds (>= 2 x signature_window_s)"),
+           "a nonce is refused again within this, seconds (>= 2 x signature_window_s + 60)"),
       make(UNIPAY_FIELD(bills, max_passinfo_bytes), "", "", "", "largest passinfo, bytes"),
       make(UNIPAY_FIELD(bills, max_extra_bytes), "", "", "", "largest extra object, bytes"),
   };

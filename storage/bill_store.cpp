@@ -7,9 +7,6 @@ namespace unipay::storage {
 
 namespace {
 
-// How long an Idempotency-Key answers replays (DESIGN §3: kept 24 h).
-constexpr int kIdempotencyKeepS = 86400;
-
 // The bill's columns in the order parse_bill reads them: the one list every bill select uses.
 enum BillColumn : size_t {
   c_bill_id,
@@ -99,10 +96,6 @@ std::string add_param(Statement& st, std::optional<std::string> value) {
 }
 
 }  // namespace
-
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency) {
-  return insert_bill(bill, idempotency, kIdempotencyKeepS);
-}
 
 // A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
 // purge that has not run yet never blocks a new request with an expired key.

@@ -24,9 +24,8 @@ struct IdempotencyRecord {
 // Inserts the bill. With a record: inserts the record first and the bill only when the
 // key was new (one statement); the statement returns one row, column 0 't' when the bill
 // was inserted, 'f' when the key already existed (then read it with select_idempotency).
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency);
-// The same with the key's lifetime given: a stored key older than keep_s seconds is
-// replaced and counts as new. The overload above keeps keys 86400 s (DESIGN §3: 24 h).
+// A stored key older than keep_s seconds (bills.idempotency_keep_s, the purge's and the
+// replay's lifetime too) is replaced and counts as new.
 Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s);
 
 // One row: request_sha256, status, response_body (then app_id, idem_key); none when the

@@ -105,9 +105,9 @@ TEST_F(BillStoreTest, InsertThenSelectRoundTripsEveryField) {
 // answer; a key older than its lifetime counts as new and is replaced.
 TEST_F(BillStoreTest, IdempotencyKeyInsertsOnceAndExpires) {
   IdempotencyRecord record{app_id_, "key-1", "sha-a", 201, R"({"bill":1})"};
-  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record)).text(0, 0), "t");
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record, kIdempotencyKeepS)).text(0, 0), "t");
   IdempotencyRecord again{app_id_, "key-1", "sha-b", 201, R"({"bill":2})"};
-  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), again)).text(0, 0), "f");
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), again, kIdempotencyKeepS)).text(0, 0), "f");
   EXPECT_TRUE(load("b_01"));
   EXPECT_FALSE(load("b_02"));
 
@@ -122,10 +122,24 @@ TEST_F(BillStoreTest, IdempotencyKeyInsertsOnceAndExpires) {
 
   run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours'", {}});
   EXPECT_FALSE(parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400))));
-  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), again)).text(0, 0), "t");
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), again, kIdempotencyKeepS)).text(0, 0), "t");
   stored = parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400)));
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->request_sha256, "sha-b");
+}
+
+// The lifetime is the caller's (bills.idempotency_keep_s): with two days, a key a day
+// and an hour old still answers a retry and blocks a second bill; past two days it is new.
+TEST_F(BillStoreTest, IdempotencyKeyLivesAsLongAsConfigured) {
+  constexpr int kTwoDaysS = 2 * 86400;
+  IdempotencyRecord record{app_id_, "key-2d", "sha-a", 201, R"({"bill":1})"};
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record, kTwoDaysS)).text(0, 0), "t");
+  run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours'", {}});
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), record, kTwoDaysS)).text(0, 0), "f");
+  EXPECT_TRUE(parse_idempotency(run(select_idempotency(app_id_, "key-2d", kTwoDaysS))));
+  EXPECT_FALSE(load("b_02"));
+  run({"UPDATE idempotency_keys SET created_at = now() - interval '49 hours'", {}});
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), record, kTwoDaysS)).text(0, 0), "t");
 }
 
 // A matching version applies the transition with its job and audit row; a stale
