@@ -27,8 +27,9 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
-  std::string admin_token;  // empty: admin API disabled (every admin call 401)
-  std::string node_id;      // stable per node; leases are owned by it
+  std::string admin_token;     // empty: admin API disabled (every admin call 401)
+  std::string token_key_file;  // empty: <database.data_dir>/token.key (net/token_key_file.hpp)
+  std::string node_id;         // stable per node; leases are owned by it
   bool log_json = false;
   std::string log_level = "info";
 };

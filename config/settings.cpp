@@ -128,6 +128,8 @@ std::vector<Setting> server_settings() {
       make(UNIPAY_FIELD(server, max_waiters_per_bill), "", "", "", "long-poll waiters held per bill"),
       make(UNIPAY_FIELD(server, admin_token), "--admin-token", "UNIPAY_ADMIN_TOKEN", "T",
            "bearer token of the admin API; empty disables it"),
+      make(UNIPAY_FIELD(server, token_key_file), "--token-key-file", "UNIPAY_TOKEN_KEY_FILE", "FILE",
+           "key sealing client tokens in stored idempotent answers; empty: data_dir/token.key"),
       make(UNIPAY_FIELD(server, node_id), "--node-id", "UNIPAY_NODE_ID", "ID",
            "this node's stable name (owns delivery leases); empty: node-<hostname>"),
       make(UNIPAY_FIELD(server, log_json), "--log-json", "UNIPAY_LOG_JSON", "",

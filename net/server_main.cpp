@@ -16,6 +16,7 @@
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
+#include "net/token_key_file.hpp"
 
 namespace unipay {
 namespace {
@@ -64,6 +65,18 @@ void on_notification(Runtime& runtime, const std::string& payload) {
   runtime.bill_changed(payload.substr(0, first), version);
 }
 
+// The key sealing client tokens in stored idempotent answers (created on first start).
+Result<TokenKey> load_token_key(const config::Config& config) {
+  const std::string path = token_key_path(config);
+  auto loaded = load_or_create_token_key(path);
+  if (!loaded) return loaded.error();
+  if (loaded->created) spdlog::info("created token key {} (id {}): back it up", path, loaded->key.id);
+  if (loaded->readable_by_others)
+    spdlog::warn("token key {} is readable by group or others: chmod 600 it", path);
+  spdlog::info("token key {} (id {})", path, loaded->key.id);
+  return std::move(loaded->key);
+}
+
 }  // namespace
 
 int run_serve(const config::Config& config) {
@@ -75,6 +88,11 @@ int run_serve(const config::Config& config) {
     return 1;
   }
   storage::Database& db = *setup->db;
+  auto token_key = load_token_key(config);
+  if (!token_key) {
+    spdlog::error("cannot start: {}", token_key.error().message);
+    return 1;
+  }
   DeliveryIo delivery_io;
   auto transport = http::make_http_transport(delivery_io.io, {config.delivery.allow_private});
   auto runtime = Runtime::start(config, db, *transport);
@@ -90,7 +108,7 @@ int run_serve(const config::Config& config) {
     spdlog::warn("LISTEN unavailable ({}); cross-node wake-ups are off", listener.error().message);
 
   Metrics metrics;
-  Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }};
+  Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   const auto& s = config.server;
   http::ServerOptions options{s.listen_host,      s.listen_port,     s.io_threads,     s.max_body_bytes,
                               s.max_header_bytes, s.max_connections, s.read_timeout_ms};

@@ -142,6 +142,26 @@ TEST_F(BillStoreTest, IdempotencyKeyLivesAsLongAsConfigured) {
   EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), record, kTwoDaysS)).text(0, 0), "t");
 }
 
+// Where a sealed client token sits (offset, bill, key id) round-trips with the record,
+// and a record without one reads back without one.
+TEST_F(BillStoreTest, IdempotencyRecordKeepsTheSealPlace) {
+  IdempotencyRecord sealed{app_id_, "key-s", "sha", 201, R"({"client_token":"SEALED"})", {}};
+  sealed.sealed_token = SealedTokenPlace{17, "b_01", "0123456789abcdef"};
+  ASSERT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), sealed, kIdempotencyKeepS)).text(0, 0), "t");
+  IdempotencyRecord plain{app_id_, "key-p", "sha", 201, "{}", {}};
+  ASSERT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), plain, kIdempotencyKeepS)).text(0, 0), "t");
+
+  auto got = parse_idempotency(run(select_idempotency(app_id_, "key-s", kIdempotencyKeepS)));
+  ASSERT_TRUE(got && got->sealed_token);
+  EXPECT_EQ(got->response_body, sealed.response_body);
+  EXPECT_EQ(got->sealed_token->token_at, 17);
+  EXPECT_EQ(got->sealed_token->bill_id, "b_01");
+  EXPECT_EQ(got->sealed_token->key_id, "0123456789abcdef");
+  got = parse_idempotency(run(select_idempotency(app_id_, "key-p", kIdempotencyKeepS)));
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->sealed_token.has_value());
+}
+
 // A matching version applies the transition with its job and audit row; a stale
 // version changes nothing (no error, 'f') and writes neither.
 TEST_F(BillStoreTest, TransitionAppliesOnlyOnMatchingVersion) {
