@@ -216,7 +216,9 @@ class BillActor : public caf::event_based_actor {
     in_flight_->is_create = true;
     in_flight_->next = c.bill;
     in_flight_->create_reply = std::move(c.reply);
-    submit({storage::insert_bill(c.bill, c.idempotency)}, /*transition=*/false);
+    submit(
+        {storage::insert_bill(c.bill, c.idempotency, static_cast<int>(limits().idempotency_keep_s.count()))},
+        /*transition=*/false);
   }
 
   // --- transitions ----------------------------------------------------------------------

@@ -27,8 +27,9 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
-  std::string admin_token;  // empty: admin API disabled (every admin call 401)
-  std::string node_id;      // this node's name; each process adds an incarnation (node_store.hpp)
+  std::string admin_token;     // empty: admin API disabled (every admin call 401)
+  std::string token_key_file;  // empty: <database.data_dir>/token.key (net/token_key_file.hpp)
+  std::string node_id;         // this node's name; each process adds an incarnation (node_store.hpp)
   std::chrono::milliseconds heartbeat_interval_ms{5000};  // how often the node's heartbeat is written
   std::chrono::milliseconds node_dead_after_ms{30000};    // a heartbeat this old: the incarnation is dead
   bool log_json = false;
@@ -45,6 +46,11 @@ struct DatabaseConfig {
   size_t max_batch_ops = 512;
 };
 
+// What a nonce must be remembered beyond twice the timestamp window: timestamps are
+// whole seconds and judged by the node's clock, while a nonce's age is measured by the
+// database's clock, so the two may disagree by the nodes' clock skew and a second.
+inline constexpr std::chrono::seconds kNonceSkewMarginS{60};
+
 struct BillsConfig {
   std::chrono::seconds ttl_s{1800};  // a created bill closes after this
   std::chrono::milliseconds expiry_sweep_interval_ms{5000};
@@ -55,7 +61,9 @@ struct BillsConfig {
   std::chrono::seconds idempotency_keep_s{86400};
   std::chrono::seconds idempotency_wait_s{10};
   std::chrono::seconds signature_window_s{300};
-  std::chrono::seconds nonce_window_s{600};
+  // ≥ 2 × signature_window_s + kNonceSkewMarginS (validated): a request is replayable
+  // while its timestamp is in the window, which spans twice the window.
+  std::chrono::seconds nonce_window_s{660};
   size_t max_passinfo_bytes = 1024;
   size_t max_extra_bytes = 4096;
 };

@@ -128,6 +128,8 @@ std::vector<Setting> server_settings() {
       make(UNIPAY_FIELD(server, max_waiters_per_bill), "", "", "", "long-poll waiters held per bill"),
       make(UNIPAY_FIELD(server, admin_token), "--admin-token", "UNIPAY_ADMIN_TOKEN", "T",
            "bearer token of the admin API; empty disables it"),
+      make(UNIPAY_FIELD(server, token_key_file), "--token-key-file", "UNIPAY_TOKEN_KEY_FILE", "FILE",
+           "key sealing client tokens in stored idempotent answers; empty: data_dir/token.key"),
       make(UNIPAY_FIELD(server, node_id), "--node-id", "UNIPAY_NODE_ID", "ID",
            "this node's name; each process owns its job leases as ID/<incarnation>; empty: node-<hostname>"),
       make(UNIPAY_FIELD(server, heartbeat_interval_ms), "--heartbeat-interval-ms",
@@ -182,7 +184,7 @@ std::vector<Setting> bills_settings() {
       make(UNIPAY_FIELD(bills, signature_window_s), "", "", "",
            "accepted request timestamp skew, either way, seconds"),
       make(UNIPAY_FIELD(bills, nonce_window_s), "", "", "",
-           "a nonce is refused again within this, seconds (>= 2 x signature_window_s)"),
+           "a nonce is refused again within this, seconds (>= 2 x signature_window_s + 60)"),
       make(UNIPAY_FIELD(bills, max_passinfo_bytes), "", "", "", "largest passinfo, bytes"),
       make(UNIPAY_FIELD(bills, max_extra_bytes), "", "", "", "largest extra object, bytes"),
   };

@@ -129,10 +129,15 @@ void check_bills(const BillsConfig& b, Checker& check) {
   check.duration("bills.signature_window_s", b.signature_window_s);
   check.duration("bills.nonce_window_s", b.nonce_window_s);
   // A timestamp is good for signature_window_s either side of now, so a captured request
-  // stays replayable for twice that: the nonce memory must cover the whole span.
-  if (b.nonce_window_s < 2 * b.signature_window_s)
-    check.fail(fmt::format("bills.nonce_window_s ({}) must be at least twice bills.signature_window_s ({})",
-                           b.nonce_window_s.count(), b.signature_window_s.count()));
+  // stays replayable for twice that: the nonce memory must cover the whole span, and the
+  // clock skew between the node that checks the timestamp and the database that ages the
+  // nonce (a replay 601 s after first use passed a 600 s memory with 300 s windows).
+  if (b.nonce_window_s < 2 * b.signature_window_s + kNonceSkewMarginS)
+    check.fail(
+        fmt::format("bills.nonce_window_s ({}) must be at least 2 x bills.signature_window_s ({}) + {} s of "
+                    "clock skew = {}",
+                    b.nonce_window_s.count(), b.signature_window_s.count(), kNonceSkewMarginS.count(),
+                    (2 * b.signature_window_s + kNonceSkewMarginS).count()));
   check.at_least("bills.max_passinfo_bytes", b.max_passinfo_bytes, 1);
   check.at_least("bills.max_extra_bytes", b.max_extra_bytes, 2);  // "{}"
 }

@@ -1,8 +1,6 @@
 #include "net/app_spec.hpp"
 
-#include <arpa/inet.h>
-
-#include "actors/delivery_transport.hpp"
+#include "actors/delivery_url.hpp"
 #include "net/bill_request.hpp"
 #include "net/crypto.hpp"
 
@@ -10,22 +8,6 @@ namespace unipay {
 namespace {
 
 Error invalid(std::string message) { return make_error(Errc::invalid_parameter, std::move(message)); }
-
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
-Status check_delivery_url(const std::string& url, bool allow_private) {
-  auto parsed = parse_url(url);
-  if (!parsed) return invalid("delivery_url: " + parsed.error().message);
-  if (parsed->host == "localhost" && !allow_private)
-    return invalid("delivery_url must not be a loopback address");
-  if (!allow_private && is_ip_literal(parsed->host) && is_private_address(parsed->host)) {
-    return invalid("delivery_url must not be a loopback, private, link-local or metadata address");
-  }
-  return ok_status();
-}
 
 Result<storage::CatalogItem> parse_catalog_item(const json::Value& v) {
   if (!v.is_object()) return invalid("catalog entries must be objects");

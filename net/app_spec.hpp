@@ -19,8 +19,9 @@ struct AppSpec {
   std::optional<std::vector<storage::CatalogItem>> catalog;
 };
 
-// Fields are optional here; create_app requires name and delivery_url. delivery_url must be
-// http(s); a literal private address is refused unless allow_private.
+// Fields are optional here; create_app requires name and delivery_url. delivery_url passes
+// check_delivery_url (actors/delivery_url.hpp): http(s), and unless allow_private a host
+// that is not, and cannot only name, a loopback/private/link-local/metadata address.
 Result<AppSpec> parse_app_spec(const json::Value& body, bool allow_private);
 
 // A new app with a generated app_id and HMAC secret. Errors: missing name or delivery_url.

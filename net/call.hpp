@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
+#include "net/token_seal.hpp"
 #include "storage/app_store.hpp"
 #include "storage/database.hpp"
 
@@ -27,6 +28,7 @@ struct Api {
   http::Post post;
   Metrics* metrics = nullptr;
   std::function<bool()> ready;  // database reachable and migrations applied
+  TokenKey token_key;           // seals client tokens kept for Idempotency-Key replays
 };
 
 class Call : public std::enable_shared_from_this<Call> {

@@ -16,6 +16,7 @@
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/router.hpp"
+#include "net/token_key_file.hpp"
 #include "storage/node_store.hpp"
 
 namespace unipay {
@@ -65,6 +66,18 @@ void on_notification(Runtime& runtime, const std::string& payload) {
   runtime.bill_changed(payload.substr(0, first), version);
 }
 
+// The key sealing client tokens in stored idempotent answers (created on first start).
+Result<TokenKey> load_token_key(const config::Config& config) {
+  const std::string path = token_key_path(config);
+  auto loaded = load_or_create_token_key(path);
+  if (!loaded) return loaded.error();
+  if (loaded->created) spdlog::info("created token key {} (id {}): back it up", path, loaded->key.id);
+  if (loaded->readable_by_others)
+    spdlog::warn("token key {} is readable by group or others: chmod 600 it", path);
+  spdlog::info("token key {} (id {})", path, loaded->key.id);
+  return std::move(loaded->key);
+}
+
 }  // namespace
 
 // LISTEN for cross-node wake-ups. When the database cannot be reached now, the listener
@@ -94,6 +107,11 @@ int run_serve(const config::Config& config) {
     return 1;
   }
   storage::Database& db = *setup->db;
+  auto token_key = load_token_key(config);
+  if (!token_key) {
+    spdlog::error("cannot start: {}", token_key.error().message);
+    return 1;
+  }
   DeliveryIo delivery_io;
   auto transport = http::make_http_transport(delivery_io.io, {config.delivery.allow_private});
   auto runtime = Runtime::start(config, db, *transport, node);
@@ -109,7 +127,7 @@ int run_serve(const config::Config& config) {
   }
 
   Metrics metrics;
-  Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }};
+  Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   const auto& s = config.server;
   http::ServerOptions options{s.listen_host,      s.listen_port,     s.io_threads,     s.max_body_bytes,
                               s.max_header_bytes, s.max_connections, s.read_timeout_ms};
@@ -152,30 +170,47 @@ int run_migrate(const config::Config& config) {
   return 0;
 }
 
+namespace {
+
+// The create body the admin API would receive, so the CLI goes through the same checks.
+Result<AppSpec> app_create_spec(const config::AppCreateArgs& args, const std::string& sandbox_secret,
+                                bool allow_private) {
+  json::Writer body;
+  body.begin_object().key("name").string(args.name).key("delivery_url").string(args.delivery_url);
+  body.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
+  body.end_object().end_object().end_object();
+  auto parsed = json::parse(body.str());
+  if (!parsed) return parsed.error();
+  return parse_app_spec(*parsed, allow_private);
+}
+
+// The app as stored (created_at and updated_at filled by the database).
+Result<storage::App> read_back_app(storage::Database& db, const std::string& app_id) {
+  std::promise<Result<storage::Rows>> read;
+  db.read(storage::select_app(app_id),
+          [&read](Result<storage::Rows> rows) { read.set_value(std::move(rows)); });
+  auto rows = read.get_future().get();
+  if (!rows) return rows.error();
+  auto app = storage::parse_app(*rows);
+  if (!app) return make_error(Errc::storage_read, "the new app " + app_id + " cannot be read back");
+  return std::move(*app);
+}
+
+}  // namespace
+
 int run_app_create(const config::Config& config, const config::AppCreateArgs& args) {
   setup_logging(config.server);
+  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
+  auto spec = app_create_spec(args, sandbox_secret, config.delivery.allow_private);
+  auto app = spec ? new_app(*spec) : Result<storage::App>(spec.error());
+  if (!app) {
+    std::fprintf(stderr, "%s\n", app.error().message.c_str());
+    return 2;
+  }
   auto setup = setup_database(config);
   if (!setup) {
     spdlog::error("cannot reach the database: {}", setup.error().message);
     return 1;
-  }
-  AppSpec spec;
-  spec.name = args.name;
-  spec.delivery_url = args.delivery_url;
-  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
-  json::Writer channels;
-  channels.begin_object()
-      .key("sandbox")
-      .begin_object()
-      .key("secret")
-      .string(sandbox_secret)
-      .end_object()
-      .end_object();
-  spec.channels_json = channels.take();
-  auto app = new_app(spec);
-  if (!app) {
-    std::fprintf(stderr, "%s\n", app.error().message.c_str());
-    return 2;
   }
   std::promise<Result<std::vector<storage::Rows>>> written;
   setup->db->write(storage::insert_app(*app, {}), [&written](auto r) { written.set_value(std::move(r)); });
@@ -184,7 +219,12 @@ int run_app_create(const config::Config& config, const config::AppCreateArgs& ar
     std::fprintf(stderr, "cannot store the app: %s\n", result.error().message.c_str());
     return 1;
   }
-  std::string answer = app_answer(*app, {}, app->secrets[0]);
+  auto stored = read_back_app(*setup->db, app->app_id);
+  if (!stored) {
+    std::fprintf(stderr, "%s\n", stored.error().message.c_str());
+    return 1;
+  }
+  std::string answer = app_answer(*stored, {}, app->secrets[0]);
   answer.pop_back();  // add the sandbox secret, shown this once
   json::Writer tail;
   tail.begin_object().key("sandbox_secret").string(sandbox_secret).end_object();

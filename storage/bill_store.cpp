@@ -7,9 +7,6 @@ namespace unipay::storage {
 
 namespace {
 
-// How long an Idempotency-Key answers replays (DESIGN §3: kept 24 h).
-constexpr int kIdempotencyKeepS = 86400;
-
 // The bill's columns in the order parse_bill reads them: the one list every bill select uses.
 enum BillColumn : size_t {
   c_bill_id,
@@ -100,10 +97,6 @@ std::string add_param(Statement& st, std::optional<std::string> value) {
 
 }  // namespace
 
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency) {
-  return insert_bill(bill, idempotency, kIdempotencyKeepS);
-}
-
 // A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
 // purge that has not run yet never blocks a new request with an expired key.
 Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s) {
@@ -114,9 +107,11 @@ Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& 
   }
   st.sql =
       "WITH idem AS (INSERT INTO idempotency_keys (app_id, idem_key, request_sha256, status, "
-      "response_body) VALUES ($25, $26, $27, $28::integer, $29) "
+      "response_body, token_at, token_bill_id, token_key_id) "
+      "VALUES ($25, $26, $27, $28::integer, $29, $31::integer, $32, $33) "
       "ON CONFLICT (app_id, idem_key) DO UPDATE SET request_sha256 = EXCLUDED.request_sha256, "
-      "status = EXCLUDED.status, response_body = EXCLUDED.response_body, created_at = now() "
+      "status = EXCLUDED.status, response_body = EXCLUDED.response_body, token_at = EXCLUDED.token_at, "
+      "token_bill_id = EXCLUDED.token_bill_id, token_key_id = EXCLUDED.token_key_id, created_at = now() "
       "WHERE idempotency_keys.created_at < now() - $30::integer * interval '1 second' "
       "RETURNING 1), "
       "b AS (" +
@@ -128,22 +123,34 @@ Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& 
                  std::to_string(keep_s)}) {
     st.params.emplace_back(std::move(v));
   }
+  const std::optional<SealedTokenPlace>& sealed = r.sealed_token;
+  st.params.push_back(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt);
+  st.params.push_back(sealed ? std::optional<std::string>(sealed->bill_id) : std::nullopt);
+  st.params.push_back(sealed ? std::optional<std::string>(sealed->key_id) : std::nullopt);
   return st;
 }
 
 Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s) {
   return {
-      "SELECT request_sha256, status, response_body, app_id, idem_key FROM idempotency_keys "
+      "SELECT request_sha256, status, response_body, app_id, idem_key, token_at, token_bill_id, "
+      "token_key_id FROM idempotency_keys "
       "WHERE app_id = $1 AND idem_key = $2 "
       "AND created_at >= now() - $3::integer * interval '1 second'",
       {app_id, key, std::to_string(keep_s)}};
 }
 
 std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows) {
-  if (rows.empty() || rows.rows[0].size() < 5) return std::nullopt;
+  if (rows.empty() || rows.rows[0].size() < 8) return std::nullopt;
   auto status = sql::to_int64(rows, 0, 1);
   if (!status) return std::nullopt;
-  return IdempotencyRecord{rows.text(0, 3), rows.text(0, 4), rows.text(0, 0), int(*status), rows.text(0, 2)};
+  IdempotencyRecord record{rows.text(0, 3), rows.text(0, 4), rows.text(0, 0),
+                           int(*status),    rows.text(0, 2), {}};
+  if (!rows.is_null(0, 5)) {
+    auto token_at = sql::to_int64(rows, 0, 5);
+    if (!token_at) return std::nullopt;
+    record.sealed_token = SealedTokenPlace{*token_at, rows.text(0, 6), rows.text(0, 7)};
+  }
+  return record;
 }
 
 Statement select_bill(const std::string& bill_id) {

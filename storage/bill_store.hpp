@@ -12,25 +12,32 @@
 
 namespace unipay::storage {
 
-// The answer stored with an Idempotency-Key, replayed byte for byte.
+// Where a stored answer holds a sealed client token (net/token_seal.hpp).
+struct SealedTokenPlace {
+  int64_t token_at = 0;  // byte offset in response_body
+  std::string bill_id;   // derives the keystream
+  std::string key_id;    // the key that sealed it
+};
+
+// The answer stored with an Idempotency-Key, replayed byte for byte (after unsealing).
 struct IdempotencyRecord {
   std::string app_id;
   std::string key;
   std::string request_sha256;  // hex SHA-256 of method, path and body
   int status = 0;
   std::string response_body;
+  std::optional<SealedTokenPlace> sealed_token;  // none: response_body is the answer as is
 };
 
 // Inserts the bill. With a record: inserts the record first and the bill only when the
 // key was new (one statement); the statement returns one row, column 0 't' when the bill
 // was inserted, 'f' when the key already existed (then read it with select_idempotency).
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency);
-// The same with the key's lifetime given: a stored key older than keep_s seconds is
-// replaced and counts as new. The overload above keeps keys 86400 s (DESIGN §3: 24 h).
+// A stored key older than keep_s seconds (bills.idempotency_keep_s, the purge's and the
+// replay's lifetime too) is replaced and counts as new.
 Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s);
 
-// One row: request_sha256, status, response_body (then app_id, idem_key); none when the
-// key is unknown or older than keep_s seconds.
+// One row: request_sha256, status, response_body, app_id, idem_key, token_at,
+// token_bill_id, token_key_id; none when the key is unknown or older than keep_s seconds.
 Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s);
 std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows);
 

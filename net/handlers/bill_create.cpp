@@ -6,6 +6,7 @@
 #include "net/bill_request.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/handlers.hpp"
+#include "net/idempotent_answer.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/bill_store.hpp"
 
@@ -22,12 +23,19 @@ bool valid_idempotency_key(std::string_view key) {
   return true;
 }
 
-std::string create_answer(const Bill& bill, const std::string& client_token) {
+struct CreateAnswer {
+  std::string body;
+  size_t token_at = 0;  // where the client token starts in body
+};
+
+CreateAnswer create_answer(const Bill& bill, const std::string& client_token) {
   json::Writer out;
   out.begin_object();
   out.key("bill");
   write_bill(out, bill);
-  out.key("client_token").string(client_token);
+  out.key("client_token");
+  const size_t token_at = out.str().size() + 1;  // after the opening quote; base64url needs no escapes
+  out.string(client_token);
   out.key("pay").begin_object();
   out.key("channel").string(bill.channel);
   out.key("bill_id").string(bill.bill_id);
@@ -36,7 +44,7 @@ std::string create_answer(const Bill& bill, const std::string& client_token) {
   out.key("callback_path").string("/v1/callbacks/" + bill.app_id + "/" + bill.channel);
   out.end_object();
   out.end_object();
-  return out.take();
+  return {out.take(), token_at};
 }
 
 Bill new_bill(const Call& call, const CreateRequest& r, const std::string& client_token) {
@@ -76,19 +84,23 @@ void replay(const CallPtr& call, const storage::IdempotencyRecord& ours) {
                        if (first->request_sha256 != ours.request_sha256) {
                          return call->fail(Errc::conflict, "Idempotency-Key reused with another request");
                        }
-                       call->reply(first->status, first->response_body);
+                       auto answer = replayed_answer(*first, call->api.token_key);
+                       if (!answer) return call->fail(answer.error());
+                       call->reply(first->status, std::move(*answer));
                      }));
 }
 
 void commit(const CallPtr& call, CreateRequest request) {
   std::string client_token = crypto::random_base64url(16);  // 128 random bits
   Bill bill = new_bill(*call, request, client_token);
-  std::string answer = create_answer(bill, client_token);
+  auto [answer, token_at] = create_answer(bill, client_token);
   std::optional<storage::IdempotencyRecord> record;
   std::string key(call->request.header("idempotency-key"));
   if (!key.empty()) {
     std::string fingerprint = call->request.method + "\n" + call->request.target + "\n" + call->request.body;
-    record = storage::IdempotencyRecord{call->app_id, key, crypto::sha256_hex(fingerprint), 201, answer};
+    record = storage::IdempotencyRecord{call->app_id, key, crypto::sha256_hex(fingerprint), 201, answer, {}};
+    // A database dump must not yield a usable bearer token: only the sealed one is stored.
+    seal_token_in(*record, token_at, client_token, bill.bill_id, call->api.token_key);
   }
   call->api.bills->create(std::move(bill), record,
                           call->resume<CreateResult>([call, record, answer](Result<CreateResult> created) {

@@ -67,6 +67,8 @@ std::vector<PinnedCase> pinned_cases() {
        [](const Config& c) { return c.database.data_dir == "/tmp/d"; }},
       {"--admin-token", "UNIPAY_ADMIN_TOKEN", "s3cret-token",
        [](const Config& c) { return c.server.admin_token == "s3cret-token"; }},
+      {"--token-key-file", "UNIPAY_TOKEN_KEY_FILE", "/etc/unipay/token.key",
+       [](const Config& c) { return c.server.token_key_file == "/etc/unipay/token.key"; }},
       {"--allow-private-delivery", "UNIPAY_ALLOW_PRIVATE_DELIVERY", "",
        [](const Config& c) { return c.delivery.allow_private; }},
       {"--delivery-backoff-initial-ms", "UNIPAY_DELIVERY_BACKOFF_INITIAL_MS", "2500",

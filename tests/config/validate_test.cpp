@@ -59,13 +59,30 @@ TEST(Validate, CrossFieldRules) {
   c.delivery.backoff_max_ms = 4000ms;
   c.server.longpoll_default_s = 61s;
   c.delivery.lease_ms = 10000ms;  // equal to timeout_ms: a running call could be reclaimed
-  c.bills.nonce_window_s = 599s;  // less than twice the 300 s signature window
+  c.bills.nonce_window_s = 659s;  // less than twice the 300 s signature window + 60 s
   const auto errors = validate(c);
   EXPECT_EQ(errors.size(), 4u);
   EXPECT_TRUE(has(errors, "delivery.backoff_initial_ms (5000) must not exceed"));
   EXPECT_TRUE(has(errors, "server.longpoll_default_s (61) must not exceed"));
   EXPECT_TRUE(has(errors, "delivery.lease_ms (10000) must exceed delivery.timeout_ms"));
-  EXPECT_TRUE(has(errors, "bills.nonce_window_s (599)"));
+  EXPECT_TRUE(has(errors, "bills.nonce_window_s (659)"));
+}
+
+// Proves: the nonce memory must outlast twice the timestamp window plus the clock-skew
+// margin: 600 s with 300 s windows (which let a replay 601 s after first use through) is
+// refused, the default and the exact bound pass, and the bound follows the window.
+TEST(Validate, NonceWindowCoversTimestampWindowAndSkew) {
+  Config c = valid_config();
+  EXPECT_GE(c.bills.nonce_window_s, 2 * c.bills.signature_window_s + kNonceSkewMarginS);
+  c.bills.nonce_window_s = 600s;
+  EXPECT_TRUE(has(validate(c), "bills.nonce_window_s (600) must be at least"));
+  c.bills.nonce_window_s = 2 * c.bills.signature_window_s + kNonceSkewMarginS;
+  EXPECT_TRUE(validate(c).empty());
+  c.bills.signature_window_s = 30s;
+  c.bills.nonce_window_s = 120s;
+  EXPECT_TRUE(validate(c).empty());
+  c.bills.nonce_window_s = 119s;
+  EXPECT_TRUE(has(validate(c), "bills.nonce_window_s (119)"));
 }
 
 // Proves: a node counts as dead only after at least two heartbeat intervals without one,

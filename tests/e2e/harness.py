@@ -320,7 +320,7 @@ class Server:
     admin token stay the same across restart()."""
 
     def __init__(self, database_url, extra_args=(), backoff_initial_ms=BACKOFF_INITIAL_MS,
-                 backoff_max_ms=BACKOFF_MAX_MS, name="unipayd"):
+                 backoff_max_ms=BACKOFF_MAX_MS, name="unipayd", allow_private_delivery=True):
         binary = os.environ.get("UNIPAYD")
         if not binary:
             raise unittest.SkipTest("UNIPAYD is not set")
@@ -339,10 +339,9 @@ class Server:
             "--database-url", database_url,
             "--data-dir", self.data_dir,
             "--admin-token", self.admin_token,
-            "--allow-private-delivery",
             "--delivery-backoff-initial-ms", str(backoff_initial_ms),
             "--delivery-backoff-max-ms", str(backoff_max_ms),
-        ] + list(extra_args)
+        ] + (["--allow-private-delivery"] if allow_private_delivery else []) + list(extra_args)
         self.proc = None
         self.starts = 0
         self.last_ready_seconds = None  # how long the last start took to answer /readyz 200

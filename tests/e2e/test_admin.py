@@ -1,8 +1,10 @@
 """Admin API: secret rotation (both secrets valid, at once on this node despite caching),
-app updates, and that secrets are never shown."""
+app updates, that secrets are never shown, and delivery URL hosts read as the resolver
+reads them."""
 import unittest
 
-from harness import AppClient, E2ECase, new_trade_no, sandbox_callback
+from harness import (RFC3339_MS_RE, AppClient, E2ECase, Server, drop_database, fresh_database_url,
+                     new_trade_no, sandbox_callback)
 
 
 class AdminTest(E2ECase):
@@ -44,6 +46,43 @@ class AdminTest(E2ECase):
         priced = client.create_bill(item_id="gem", amount=None, currency=None)
         self.assertEqual(priced.status, 201, priced)
         self.assertEqual(priced.json()["bill"]["amount"], 250)
+
+
+class DeliveryUrlTest(unittest.TestCase):
+    """A unipayd that does not allow private delivery (the default)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db_url = fresh_database_url()
+        cls.addClassCleanup(drop_database, cls.db_url)
+        cls.server = Server(cls.db_url, name="unipayd-delivery-url", allow_private_delivery=False)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+
+    def create(self, delivery_url):
+        body = {"name": "url-check", "delivery_url": delivery_url, "channels": {"sandbox": {"secret": "s"}}}
+        return self.server.admin("POST", "/v1/admin/apps", body)
+
+    def test_loopback_in_any_spelling_is_refused_at_creation(self):
+        """Hosts that delivery would refuse after DNS are refused at creation with 400
+        invalid_parameter, in every spelling the resolver accepts; an update to one is
+        refused too; a public host is created with its stored timestamps."""
+        for host in ("localhost", "LOCALHOST", "localhost.", "127.1", "0x7f000001", "2130706433",
+                     "0177.0.0.1", "0", "[::ffff:127.0.0.1]", "169.254.169.254", "0xa9fea9fe"):
+            with self.subTest(host=host):
+                r = self.create("http://%s:8080/deliver" % host)
+                self.assertEqual(r.status, 400, r)
+                self.assertEqual(r.json()["error"]["code"], "invalid_parameter", r)
+                self.assertEqual(r.json()["error"]["ret"], 6, r)
+        created = self.create("https://game.example.com/deliver")
+        self.assertEqual(created.status, 201, created)
+        app = created.json()["app"]
+        self.assertRegex(app["created_at"], RFC3339_MS_RE)
+        r = self.server.admin("PUT", "/v1/admin/apps/%s" % app["app_id"],
+                              {"delivery_url": "http://0x7f000001/deliver"})
+        self.assertEqual(r.status, 400, r)
+        shown = self.server.admin("GET", "/v1/admin/apps/%s" % app["app_id"]).json()["app"]
+        self.assertEqual(shown["delivery_url"], "https://game.example.com/deliver")
 
 
 if __name__ == "__main__":

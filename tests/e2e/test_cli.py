@@ -5,8 +5,8 @@ import os
 import subprocess
 import unittest
 
-from harness import (AppClient, GameServer, Server, _child_env, admin_create_app, drop_database,
-                     fresh_database_url, log, new_trade_no, sandbox_callback)
+from harness import (RFC3339_MS_RE, AppClient, GameServer, Server, _child_env, admin_create_app,
+                     drop_database, fresh_database_url, log, new_trade_no, sandbox_callback)
 
 
 def unipayd(*args, timeout=60):
@@ -42,6 +42,8 @@ class CommandLineTest(unittest.TestCase):
         doc = json.loads(r.stdout)
         self.assertEqual(doc["sandbox_secret"], "s3cret")
         self.assertEqual(doc["app"]["channels"], {"sandbox": {"secret": True}})
+        self.assertRegex(doc["app"]["created_at"], RFC3339_MS_RE)  # the app as stored
+        self.assertRegex(doc["app"]["updated_at"], RFC3339_MS_RE)
         server = Server(url, name="unipayd-cli")
         self.addCleanup(server.stop)
         server.start()
@@ -52,6 +54,25 @@ class CommandLineTest(unittest.TestCase):
         paid = sandbox_callback(server, client.app_id, "s3cret", bill["bill_id"], new_trade_no(), "success", 5, "USD")
         self.assertEqual(paid.status, 200, paid)
         self.assertEqual(client.signature_failures, [])
+
+    def test_app_create_checks_the_delivery_url_like_the_admin_api(self):
+        """`app create` refuses a loopback delivery URL in any spelling (exit 2, nothing
+        stored) unless --allow-private-delivery is given, as the admin API does."""
+        url = fresh_database_url()
+        self.addCleanup(drop_database, url)
+        for host in ("localhost", "LOCALHOST.", "127.1", "0x7f000001"):
+            with self.subTest(host=host):
+                r = unipayd("app", "create", "--name", "local", "--delivery-url", "http://%s:9000/d" % host,
+                            "--database-url", url)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn("loopback", r.stderr)
+                self.assertEqual(r.stdout, "")
+        r = unipayd("app", "create", "--name", "local", "--delivery-url", "http://127.1:9000/d",
+                    "--database-url", url, "--allow-private-delivery")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        app = json.loads(r.stdout)["app"]
+        self.assertEqual(app["delivery_url"], "http://127.1:9000/d")
+        self.assertRegex(app["created_at"], RFC3339_MS_RE)
 
 
 @unittest.skipUnless(os.environ.get("UNIPAYD"), "UNIPAYD is not set")

@@ -126,7 +126,7 @@ TEST_F(AppStoreTest, PurgeDropsOnlyExpiredRows) {
   for (auto key : {"old-key", "new-key"}) {
     Bill bill = sample_bill(std::string("b_") + key, app_id_);
     IdempotencyRecord record{app_id_, key, "sha", 201, "{}"};
-    ASSERT_EQ(write_one(insert_bill(bill, record)).text(0, 0), "t");
+    ASSERT_EQ(write_one(insert_bill(bill, record, kIdempotencyKeepS)).text(0, 0), "t");
   }
   run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE idem_key = 'old-key'",
        {}});

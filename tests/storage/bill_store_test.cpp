@@ -105,9 +105,9 @@ TEST_F(BillStoreTest, InsertThenSelectRoundTripsEveryField) {
 // answer; a key older than its lifetime counts as new and is replaced.
 TEST_F(BillStoreTest, IdempotencyKeyInsertsOnceAndExpires) {
   IdempotencyRecord record{app_id_, "key-1", "sha-a", 201, R"({"bill":1})"};
-  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record)).text(0, 0), "t");
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record, kIdempotencyKeepS)).text(0, 0), "t");
   IdempotencyRecord again{app_id_, "key-1", "sha-b", 201, R"({"bill":2})"};
-  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), again)).text(0, 0), "f");
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), again, kIdempotencyKeepS)).text(0, 0), "f");
   EXPECT_TRUE(load("b_01"));
   EXPECT_FALSE(load("b_02"));
 
@@ -122,10 +122,44 @@ TEST_F(BillStoreTest, IdempotencyKeyInsertsOnceAndExpires) {
 
   run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours'", {}});
   EXPECT_FALSE(parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400))));
-  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), again)).text(0, 0), "t");
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), again, kIdempotencyKeepS)).text(0, 0), "t");
   stored = parse_idempotency(run(select_idempotency(app_id_, "key-1", 86400)));
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->request_sha256, "sha-b");
+}
+
+// The lifetime is the caller's (bills.idempotency_keep_s): with two days, a key a day
+// and an hour old still answers a retry and blocks a second bill; past two days it is new.
+TEST_F(BillStoreTest, IdempotencyKeyLivesAsLongAsConfigured) {
+  constexpr int kTwoDaysS = 2 * 86400;
+  IdempotencyRecord record{app_id_, "key-2d", "sha-a", 201, R"({"bill":1})"};
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), record, kTwoDaysS)).text(0, 0), "t");
+  run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours'", {}});
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), record, kTwoDaysS)).text(0, 0), "f");
+  EXPECT_TRUE(parse_idempotency(run(select_idempotency(app_id_, "key-2d", kTwoDaysS))));
+  EXPECT_FALSE(load("b_02"));
+  run({"UPDATE idempotency_keys SET created_at = now() - interval '49 hours'", {}});
+  EXPECT_EQ(write_one(insert_bill(sample_bill("b_03", app_id_), record, kTwoDaysS)).text(0, 0), "t");
+}
+
+// Where a sealed client token sits (offset, bill, key id) round-trips with the record,
+// and a record without one reads back without one.
+TEST_F(BillStoreTest, IdempotencyRecordKeepsTheSealPlace) {
+  IdempotencyRecord sealed{app_id_, "key-s", "sha", 201, R"({"client_token":"SEALED"})", {}};
+  sealed.sealed_token = SealedTokenPlace{17, "b_01", "0123456789abcdef"};
+  ASSERT_EQ(write_one(insert_bill(sample_bill("b_01", app_id_), sealed, kIdempotencyKeepS)).text(0, 0), "t");
+  IdempotencyRecord plain{app_id_, "key-p", "sha", 201, "{}", {}};
+  ASSERT_EQ(write_one(insert_bill(sample_bill("b_02", app_id_), plain, kIdempotencyKeepS)).text(0, 0), "t");
+
+  auto got = parse_idempotency(run(select_idempotency(app_id_, "key-s", kIdempotencyKeepS)));
+  ASSERT_TRUE(got && got->sealed_token);
+  EXPECT_EQ(got->response_body, sealed.response_body);
+  EXPECT_EQ(got->sealed_token->token_at, 17);
+  EXPECT_EQ(got->sealed_token->bill_id, "b_01");
+  EXPECT_EQ(got->sealed_token->key_id, "0123456789abcdef");
+  got = parse_idempotency(run(select_idempotency(app_id_, "key-p", kIdempotencyKeepS)));
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(got->sealed_token.has_value());
 }
 
 // A matching version applies the transition with its job and audit row; a stale

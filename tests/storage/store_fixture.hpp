@@ -18,6 +18,9 @@
 
 namespace unipay::storage::test {
 
+// The default bills.idempotency_keep_s (DESIGN §3: 24 h), for tests that need any lifetime.
+constexpr int kIdempotencyKeepS = 86400;
+
 inline std::unique_ptr<Database> open_database(const std::string& conninfo) {
   DatabaseOptions options;
   options.conninfo = conninfo;
@@ -105,7 +108,7 @@ class StoreTest : public ::testing::Test {
   }
 
   void insert(const Bill& bill) {
-    EXPECT_EQ(write_one(insert_bill(bill, std::nullopt)).text(0, 0), "t") << bill.bill_id;
+    EXPECT_EQ(write_one(insert_bill(bill, std::nullopt, kIdempotencyKeepS)).text(0, 0), "t") << bill.bill_id;
   }
 
   // Through a reader, as the bill actors load bills.
