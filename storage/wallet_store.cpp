@@ -10,7 +10,7 @@ namespace {
 
 constexpr size_t kAccountColumns = 9;
 constexpr size_t kHoldColumns = 10;
-constexpr size_t kEntryColumns = 12;
+constexpr size_t kEntryColumns = kEntryColumnCount;
 
 // The column lists in the order the parsers read them, qualified by `alias`.
 std::string account_columns(const std::string& alias) {
@@ -25,13 +25,6 @@ std::string hold_columns(const std::string& alias) {
   return p + "hold_id, " + p + "app_id, " + p + "account_id, " + p + "op_id, " + p + "amount_minor, " + p +
          "captured_minor, " + p + "state, " + sql::ms_column(p + "expires_at") + ", " +
          sql::ms_column(p + "created_at") + ", " + sql::ms_column(p + "updated_at");
-}
-
-std::string entry_columns(const std::string& alias) {
-  const std::string p = alias + ".";
-  return p + "entry_id, " + p + "app_id, " + p + "account_id, " + p + "op_id, " + p + "kind, " + p +
-         "amount_minor, " + p + "balance_before_minor, " + p + "balance_after_minor, " + p + "hold_id, " + p +
-         "reason, " + p + "info, " + sql::ms_column(p + "created_at");
 }
 
 std::string add_param(Statement& st, std::optional<std::string> value) {
@@ -113,6 +106,13 @@ std::optional<OpRecord> parse_op_record(const Rows& rows, size_t row) {
 }
 
 }  // namespace
+
+std::string entry_columns(const std::string& alias) {
+  const std::string p = alias + ".";
+  return p + "entry_id, " + p + "app_id, " + p + "account_id, " + p + "op_id, " + p + "kind, " + p +
+         "amount_minor, " + p + "balance_before_minor, " + p + "balance_after_minor, " + p + "hold_id, " + p +
+         "reason, " + p + "info, " + sql::ms_column(p + "created_at");
+}
 
 Statement insert_account(const Account& a) {
   static const std::string sql =

@@ -50,6 +50,8 @@ struct LedgerCommit {
 // select_op_record), and the new entry_id (NULL without an entry). A failed
 // compare-and-set raises no error, so it never aborts the other ops of a group commit;
 // commits of one account's consecutive versions in one write apply together or not at all.
+// The operation's time is the account's new updated_at: the entry's created_at, the hold's
+// updated_at and the op record's created_at all take it.
 Statement commit_statement(const LedgerCommit& commit);
 
 struct CommitOutcome {
@@ -78,6 +80,9 @@ struct LedgerQuery {
 // whether there is a next page). Columns as parse_entries reads them.
 Statement list_entries(const LedgerQuery& query);
 std::vector<LedgerEntry> parse_entries(const Rows& rows, size_t col = 0);
+// The entry columns parse_entries reads, of the table aliased `alias` (for other selects).
+std::string entry_columns(const std::string& alias);
+inline constexpr size_t kEntryColumnCount = 12;
 
 struct DueHold {
   std::string app_id;

@@ -50,7 +50,7 @@ CREATE TABLE ledger_entries (
 );
 -- An account's ledger in order (paging, chain check), and an app's day (statements).
 CREATE INDEX ledger_entries_account ON ledger_entries (app_id, account_id, entry_id);
-CREATE INDEX ledger_entries_app_created ON ledger_entries (app_id, created_at);
+CREATE INDEX ledger_entries_app_created ON ledger_entries (app_id, created_at, entry_id);
 
 CREATE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -101,3 +101,6 @@ CREATE TABLE wallet_ops (
   created_at     timestamptz NOT NULL,
   PRIMARY KEY (app_id, op_id)
 );
+
+-- The finance statement of a day pages through the bills paid that day.
+CREATE INDEX bills_app_paid ON bills (app_id, paid_at, bill_id) WHERE paid_at IS NOT NULL;
