@@ -3,94 +3,14 @@
 // op records for replays, ledger paging, the due-hold sweep, and what the schema refuses.
 #include "storage/wallet_store.hpp"
 
-#include "storage/store_fixture.hpp"
+#include "storage/wallet_fixture.hpp"
 
 namespace unipay::storage::test {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class WalletStoreTest : public StoreTest {
- protected:
-  Account create(const std::string& account_id, const std::string& app_id = "app1") {
-    Account a;
-    a.app_id = app_id;
-    a.account_id = account_id;
-    a.unit = "COIN";
-    a.created_at = now_;
-    a.updated_at = now_;
-    Rows rows = write_one(insert_account(a));
-    EXPECT_EQ(rows.text(0, 0), "t");
-    return parse_account(rows, 0, 1).value_or(Account{});
-  }
-
-  std::optional<AccountWithHolds> load(const std::string& account_id, const std::string& app_id = "app1") {
-    auto rows = read_sync(*db_, select_account(app_id, account_id));
-    EXPECT_TRUE(rows.ok());
-    return rows.ok() ? parse_account_with_holds(*rows) : std::nullopt;
-  }
-
-  // A commit of a credit (amount > 0) or debit (< 0) on `from`, as the rules would make it.
-  LedgerCommit entry_commit(const Account& from, const std::string& op_id, int64_t amount) {
-    LedgerCommit c;
-    c.expected_version = from.version;
-    c.result.account = from;
-    c.result.account.version = from.version + 1;
-    c.result.account.balance_minor = from.balance_minor + amount;
-    c.result.account.updated_at = now_ + milliseconds{from.version};
-    LedgerEntry e;
-    e.app_id = from.app_id;
-    e.account_id = from.account_id;
-    e.op_id = op_id;
-    e.kind = amount > 0 ? EntryKind::credit : EntryKind::debit;
-    e.amount_minor = amount;
-    e.balance_before_minor = from.balance_minor;
-    e.balance_after_minor = from.balance_minor + amount;
-    e.reason = "reason " + op_id;
-    e.info_json = R"({"op": ")" + op_id + R"("})";
-    e.created_at = c.result.account.updated_at;
-    c.result.entry = e;
-    c.record = OpRecord{op_id, amount > 0 ? "credit" : "debit", "fp-" + op_id, {}};
-    return c;
-  }
-
-  // A new hold of `amount` on `from`, expiring `ttl` from now.
-  LedgerCommit hold_commit(const Account& from, const std::string& op_id, const std::string& hold_id,
-                           int64_t amount, milliseconds ttl) {
-    LedgerCommit c;
-    c.expected_version = from.version;
-    c.result.account = from;
-    c.result.account.version = from.version + 1;
-    c.result.account.held_minor = from.held_minor + amount;
-    c.result.account.updated_at = now_ + milliseconds{from.version};
-    Hold h;
-    h.hold_id = hold_id;
-    h.app_id = from.app_id;
-    h.account_id = from.account_id;
-    h.op_id = op_id;
-    h.amount_minor = amount;
-    h.expires_at = now_ + ttl;
-    h.created_at = c.result.account.updated_at;
-    h.updated_at = h.created_at;
-    c.result.hold = h;
-    c.hold_created = true;
-    c.record = OpRecord{op_id, "hold", "fp-" + op_id, {}};
-    return c;
-  }
-
-  CommitOutcome commit(const LedgerCommit& c) {
-    auto outcome = parse_commit(write_one(commit_statement(c)));
-    EXPECT_TRUE(outcome);
-    return outcome.value_or(CommitOutcome{});
-  }
-
-  int64_t count(const std::string& table) {
-    return std::stoll(run({"SELECT count(*) FROM " + table, {}}).text(0, 0));
-  }
-
-  Millis now_ = now_ms();
-};
+using WalletStoreTest = WalletFixture;
 
 // Proves create inserts once (version 1, empty), finds the existing account after, and that
 // another app's account of the same id is another account.
