@@ -193,6 +193,38 @@ TEST_F(WalletStoreTest, OpRecordKeepsTheAnsweredError) {
   EXPECT_FALSE(records[0].result.entry);
 }
 
+// Proves a change that carries no op_id (an expiry, a freeze) commits the account and the
+// hold alone: no entry, no op record.
+TEST_F(WalletStoreTest, ChangeWithoutOpIdWritesNoEntryAndNoRecord) {
+  Account a = create("acc1");
+  LedgerCommit fund = entry_commit(a, "fund", 100);
+  ASSERT_TRUE(commit(fund).applied);
+  LedgerCommit hold = hold_commit(fund.result.account, "hold-op", "h_1", 60, seconds{1});
+  ASSERT_TRUE(commit(hold).applied);
+  LedgerCommit expire;
+  expire.expected_version = 3;
+  expire.result.account = hold.result.account;
+  expire.result.account.version = 4;
+  expire.result.account.held_minor = 0;
+  expire.result.hold = *hold.result.hold;
+  expire.result.hold->state = HoldState::expired;
+  EXPECT_TRUE(commit(expire).applied);
+  LedgerCommit freeze;
+  freeze.expected_version = 4;
+  freeze.result.account = expire.result.account;
+  freeze.result.account.version = 5;
+  freeze.result.account.frozen = true;
+  EXPECT_TRUE(commit(freeze).applied);
+  auto loaded = load("acc1");
+  EXPECT_EQ(loaded->account.version, 5);
+  EXPECT_TRUE(loaded->account.frozen);
+  EXPECT_EQ(loaded->account.held_minor, 0);
+  EXPECT_TRUE(loaded->active_holds.empty());
+  EXPECT_EQ(parse_hold(run(select_hold("app1", "h_1")))->state, HoldState::expired);
+  EXPECT_EQ(count("ledger_entries"), 1);
+  EXPECT_EQ(count("wallet_ops"), 2);
+}
+
 // Proves ledger paging: oldest first, limit + 1 rows, a cursor continues after the last
 // entry, and from/to bound by created_at.
 TEST_F(WalletStoreTest, LedgerPagesOldestFirst) {
