@@ -75,10 +75,18 @@ TEST_F(WalletStoreTest, OpIdIsUniquePerAppAcrossAccounts) {
   EXPECT_TRUE(other_account.op_recorded_before);
   EXPECT_EQ(load("acc2")->account.balance_minor, 0);
 
+  // Any visible ASCII is an op_id: quotes, backslashes, commas and braces survive the
+  // text[] parameter of the batch lookup.
+  const std::string odd = R"(we"ird\id,{x})";
+  ASSERT_TRUE(commit(entry_commit(load("acc2")->account, odd, 3)).applied);
+  auto found = parse_op_records(run(select_op_records("app1", {odd, "shared"})));
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_TRUE(found[0].op_id == odd || found[1].op_id == odd);
+
   add_app("app2");
   Account c = create("acc1", "app2");
   EXPECT_TRUE(commit(entry_commit(c, "shared", 10)).applied);
-  EXPECT_EQ(count("ledger_entries"), 2);
+  EXPECT_EQ(count("ledger_entries"), 3);
 }
 
 // Proves consecutive versions committed in one write apply together, and that when the
