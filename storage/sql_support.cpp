@@ -27,6 +27,20 @@ std::optional<std::string> null_if_empty(const std::string& text) {
 
 std::string bool_text(bool value) { return value ? "true" : "false"; }
 
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const std::string& value : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : value) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 std::optional<int64_t> to_int64(const Rows& rows, size_t row, size_t col) {
   if (rows.is_null(row, col)) return std::nullopt;
   const std::string& text = rows.text(row, col);

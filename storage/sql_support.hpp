@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storage/bill.hpp"
 #include "storage/database.hpp"
@@ -23,6 +24,9 @@ std::optional<std::string> ms_text(const std::optional<Millis>& t);
 // NULL for "" (columns where absence is NULL, e.g. provider_trade_no).
 std::optional<std::string> null_if_empty(const std::string& text);
 std::string bool_text(bool value);
+
+// A text[] parameter: the PostgreSQL array literal of the values, each quoted and escaped.
+std::string text_array(const std::vector<std::string>& values);
 
 // Strict decimal parsing of a whole cell; none for NULL, "" or trailing junk.
 std::optional<int64_t> to_int64(const Rows& rows, size_t row, size_t col);
