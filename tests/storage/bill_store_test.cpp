@@ -383,7 +383,7 @@ TEST_F(BillStoreTest, TradeNumberWithNulIsRefusedNotTruncated) {
   EXPECT_EQ(load("b_1")->state, BillState::created);
   Bill with_nul = sample_bill("b_2", app_id_);
   with_nul.passinfo = std::string("a\0bc", 4);
-  auto insert_refused = write_sync(*db_, {insert_bill(with_nul, std::nullopt)});
+  auto insert_refused = write_sync(*db_, {insert_bill(with_nul, std::nullopt, kIdempotencyKeepS)});
   ASSERT_FALSE(insert_refused.ok());
   EXPECT_EQ(insert_refused.error().code, Errc::invalid_parameter);
   EXPECT_FALSE(load("b_2").has_value());
