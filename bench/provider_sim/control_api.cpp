@@ -152,10 +152,10 @@ std::optional<OrderState> outcome_state(std::string_view outcome) {
 }
 
 // The order a notification speaks of: the simulator's own, with the outcome applied to its
-// books unless the notification is tampered (a provider only states what happened), or one
+// books when it is sent untampered (a provider only states what happened), or one
 // described by the request (another app's bill, a bill the simulator never saw).
-Result<Order> notified_order(SimState& state, const json::Value& body, std::string_view outcome,
-                             Tamper tamper, int64_t now_s) {
+Result<Order> notified_order(SimState& state, const json::Value& body, std::string_view outcome, bool commit,
+                             int64_t now_s) {
   const std::string channel = text(body, "channel");
   const std::string merchant = merchant_of(state, body);
   auto target = outcome_state(outcome);
@@ -171,7 +171,7 @@ Result<Order> notified_order(SimState& state, const json::Value& body, std::stri
     apply_state(*order, *target, now_s);
     return *order;
   }
-  if (tamper == Tamper::none) {
+  if (commit) {
     order =
         state.modify(channel, merchant, order->bill_id, [&](Order& o) { apply_state(o, *target, now_s); });
   } else {
@@ -183,7 +183,8 @@ Result<Order> notified_order(SimState& state, const json::Value& body, std::stri
   return *order;
 }
 
-Result<Notification> build_notification(SimState& state, const json::Value& body, int64_t now_s) {
+Result<Notification> build_notification(SimState& state, const json::Value& body, bool dry_run,
+                                        int64_t now_s) {
   const std::string channel = text(body, "channel");
   const std::string outcome = text(body, "outcome").empty() ? "paid" : text(body, "outcome");
   auto tamper = tamper_from(text(body, "tamper").empty() ? "none" : text(body, "tamper"));
@@ -191,14 +192,14 @@ Result<Notification> build_notification(SimState& state, const json::Value& body
   if (channel == "alipay") {
     auto merchant = state.alipay_by_seller_id(merchant_of(state, body));
     if (!merchant) return make_error(Errc::not_found, "no such Alipay merchant");
-    auto order = notified_order(state, body, outcome, *tamper, now_s);
+    auto order = notified_order(state, body, outcome, !dry_run && *tamper == Tamper::none, now_s);
     if (!order) return order.error();
     return alipay_notification(*merchant, NotifyInput{*order, outcome, *tamper}, now_s);
   }
   if (channel == "wechatpay") {
     auto merchant = state.wechatpay_by_mchid(text(body, "merchant"));
     if (!merchant) return make_error(Errc::not_found, "no such WeChat Pay merchant");
-    auto order = notified_order(state, body, outcome, *tamper, now_s);
+    auto order = notified_order(state, body, outcome, !dry_run && *tamper == Tamper::none, now_s);
     if (!order) return order.error();
     return wechatpay_notification(*merchant, NotifyInput{*order, outcome, *tamper}, now_s);
   }
@@ -224,7 +225,7 @@ void notify(SimState& state, DeliveryTransport& transport, const json::Value& bo
   const json::Value* send = body.find("send");
   const bool dry_run = send && send->kind == Kind::boolean && !send->boolean;
   if (url.empty() && !dry_run) return respond(error(400, "url is required (the order has no notify_url)"));
-  auto notification = build_notification(state, body, now_s);
+  auto notification = build_notification(state, body, dry_run, now_s);
   if (!notification) {
     return respond(
         error(notification.error().code == Errc::not_found ? 404 : 400, notification.error().message));

@@ -353,7 +353,7 @@ TEST_F(ProviderSimTest, WechatpayNotificationsAndTampering) {
           400);
 }
 
-// Proves a dry run answers the notification without sending it, and a notification about
+// Proves a dry run answers the notification without sending or applying it, and a notification about
 // a bill the simulator never saw (another app's bill) can be made from the given amount.
 TEST_F(ProviderSimTest, DryRunAndForeignBills) {
   const std::string merchant = make_merchant("wechatpay");
@@ -369,7 +369,14 @@ TEST_F(ProviderSimTest, DryRunAndForeignBills) {
   ASSERT_TRUE(verified.result().ok()) << verified.result().error().message;
   EXPECT_EQ(verified.result()->bill_id, "b_other");
   EXPECT_EQ(verified.result()->amount_minor, 100);
-  control("/sim/notify", R"({"channel":"wechatpay","merchant":")" + merchant + R"(","bill_id":"b_none"})",
+  ASSERT_TRUE(run(adapter("wechatpay").prepare(context(), {bill_, notify_url("wechatpay")})).ok());
+  control("/sim/notify", R"({"channel":"wechatpay","merchant":")" + merchant + R"(","bill_id":")" +
+                             std::string(kBill) + R"(","send":false})");
+  EXPECT_EQ(run(adapter("wechatpay").query(context(), bill_))->status,
+            ProviderStatus::pending);  // not applied
+  control("/sim/notify",
+          R"({"channel":"wechatpay","merchant":")" + merchant + R"(","bill_id":"b_none","url":")" +
+              notify_url("wechatpay") + "\"}",
           404);
 }
 
