@@ -17,6 +17,10 @@ namespace unipay::config {
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8080;
+  // The externally reachable http(s) base URL of this unipay (no trailing '/'): notify URLs
+  // registered with providers at prepare are <public_base_url>/v1/callbacks/{app_id}/{channel}.
+  // Empty: channels that need one at prepare (wechatpay) are refused at bill creation.
+  std::string public_base_url;
   int io_threads = 1;     // asio threads serving HTTP
   int actor_threads = 2;  // CAF scheduler.max-threads
   size_t max_body_bytes = 65536;
@@ -80,11 +84,36 @@ struct DeliveryConfig {
   bool allow_private = false;  // delivery URLs may be loopback/private addresses
 };
 
+// Payment providers' API base URLs (DESIGN.md §4: tests and the bench point them at the
+// simulators) and the limits of outbound provider calls (net/provider_client.hpp). Each
+// call has delivery.timeout_ms as its deadline.
+struct ProvidersConfig {
+  static constexpr std::string_view kAlipayUrl = "https://openapi.alipay.com/gateway.do";
+  static constexpr std::string_view kWechatpayUrl = "https://api.mch.weixin.qq.com";
+  static constexpr std::string_view kAppleProductionUrl = "https://api.storekit.itunes.apple.com";
+  static constexpr std::string_view kAppleSandboxUrl = "https://api.storekit-sandbox.itunes.apple.com";
+  static constexpr std::string_view kGoogleUrl = "https://androidpublisher.googleapis.com";
+  static constexpr std::string_view kStripeUrl = "https://api.stripe.com";
+  std::string alipay_url{kAlipayUrl};
+  std::string wechatpay_url{kWechatpayUrl};
+  std::string apple_production_url{kAppleProductionUrl};
+  std::string apple_sandbox_url{kAppleSandboxUrl};
+  std::string google_url{kGoogleUrl};
+  std::string stripe_url{kStripeUrl};
+  bool allow_private = false;          // provider URLs may be loopback/private (simulators)
+  size_t max_concurrent_calls = 256;   // provider operations in flight; more are refused (busy)
+  size_t max_calls_per_operation = 4;  // HTTP calls one operation may chain (token, then query)
+  size_t max_response_bytes = 262144;  // a longer provider answer is refused
+  size_t max_idle_connections = 32;    // kept-alive connections to providers, for reuse
+  std::chrono::milliseconds idle_connection_ms{30000};  // an idle kept-alive connection is dropped after this
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
   BillsConfig bills;
   DeliveryConfig delivery;
+  ProvidersConfig providers;
 };
 
 // What the command line asked for.

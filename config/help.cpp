@@ -39,8 +39,8 @@ std::string help_text() {
   const Config defaults;
   std::string text(kUsage);
   text += fmt::format(
-      "  {} FILE  [{}]\n      TOML file with [server], [database], [bills] and "
-      "[delivery] tables\n",
+      "  {} FILE  [{}]\n      TOML file with [server], [database], [bills], [delivery] "
+      "and [providers] tables\n",
       detail::kConfigFlag, detail::kConfigEnv);
   for (const detail::Setting& s : detail::settings()) {
     if (s.flag.empty()) continue;

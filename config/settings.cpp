@@ -112,6 +112,8 @@ Setting listen_setting() {
 std::vector<Setting> server_settings() {
   return {
       listen_setting(),
+      make(UNIPAY_FIELD(server, public_base_url), "--public-base-url", "UNIPAY_PUBLIC_BASE_URL", "URL",
+           "this unipay's external http(s) base URL, for providers' notify URLs; empty: none"),
       make(UNIPAY_FIELD(server, io_threads), "--io-threads", "UNIPAY_IO_THREADS", "N",
            "asio threads serving HTTP (1..256)"),
       make(UNIPAY_FIELD(server, actor_threads), "--actor-threads", "UNIPAY_ACTOR_THREADS", "N",
@@ -212,6 +214,35 @@ std::vector<Setting> delivery_settings() {
   };
 }
 
+std::vector<Setting> providers_settings() {
+  return {
+      make(UNIPAY_FIELD(providers, alipay_url), "--providers-alipay-url", "UNIPAY_PROVIDERS_ALIPAY_URL",
+           "URL", "Alipay's gateway (alipay.trade.query, ...)"),
+      make(UNIPAY_FIELD(providers, wechatpay_url), "--providers-wechatpay-url",
+           "UNIPAY_PROVIDERS_WECHATPAY_URL", "URL", "WeChat Pay API v3 base URL"),
+      make(UNIPAY_FIELD(providers, apple_production_url), "--providers-apple-production-url",
+           "UNIPAY_PROVIDERS_APPLE_PRODUCTION_URL", "URL", "App Store Server API, production"),
+      make(UNIPAY_FIELD(providers, apple_sandbox_url), "--providers-apple-sandbox-url",
+           "UNIPAY_PROVIDERS_APPLE_SANDBOX_URL", "URL", "App Store Server API, sandbox"),
+      make(UNIPAY_FIELD(providers, google_url), "--providers-google-url", "UNIPAY_PROVIDERS_GOOGLE_URL",
+           "URL", "Google Play Developer API"),
+      make(UNIPAY_FIELD(providers, stripe_url), "--providers-stripe-url", "UNIPAY_PROVIDERS_STRIPE_URL",
+           "URL", "Stripe API"),
+      make(UNIPAY_FIELD(providers, allow_private), "--allow-private-providers",
+           "UNIPAY_ALLOW_PRIVATE_PROVIDERS", "",
+           "provider URLs may be loopback or private addresses (simulators)"),
+      make(UNIPAY_FIELD(providers, max_concurrent_calls), "", "", "",
+           "provider operations in flight at once"),
+      make(UNIPAY_FIELD(providers, max_calls_per_operation), "", "", "",
+           "HTTP calls one provider operation may chain"),
+      make(UNIPAY_FIELD(providers, max_response_bytes), "", "", "", "largest provider answer, bytes"),
+      make(UNIPAY_FIELD(providers, max_idle_connections), "", "", "",
+           "idle kept-alive connections to providers, for reuse"),
+      make(UNIPAY_FIELD(providers, idle_connection_ms), "", "", "",
+           "an idle kept-alive provider connection is closed after this, milliseconds"),
+  };
+}
+
 #undef UNIPAY_FIELD
 
 std::string lowercase(std::string_view text) {
@@ -226,7 +257,8 @@ std::string lowercase(std::string_view text) {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
     std::vector<Setting> out;
-    for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings()}) {
+    for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings(),
+                      providers_settings()}) {
       out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return out;

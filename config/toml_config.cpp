@@ -1,4 +1,5 @@
-// apply_toml(): the [server], [database], [bills] and [delivery] tables of a TOML file.
+// apply_toml(): the tables of a TOML file, one per settings section ([server], [database],
+// [bills], [delivery], [providers]).
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -81,10 +82,10 @@ void apply_key(std::string_view section, std::string_view key, const toml::node&
 }
 
 void apply_table(const toml::table& root, Config& config, std::vector<std::string>& errors) {
-  constexpr std::array<std::string_view, 4> kSections{"server", "database", "bills", "delivery"};
+  const auto& all = detail::settings();
   for (const auto& [name, node] : root) {
     const std::string_view section = name.str();
-    if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
+    if (std::none_of(all.begin(), all.end(), [section](const Setting& s) { return s.section == section; })) {
       errors.push_back(fmt::format("unknown key {}", section));
       continue;
     }

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <optional>
 
 #include "config/config.hpp"
 
@@ -36,6 +37,43 @@ bool is_host(std::string_view host) {
   });
 }
 
+// http(s)://HOST[:PORT][/PATH] with nothing after the path: a base URL that paths are
+// appended to (so no query, fragment, user info or trailing '/').
+std::optional<std::string> base_url_problem(std::string_view url) {
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return "must start with http:// or https://";
+  }
+  if (std::any_of(url.begin(), url.end(), [](char c) { return c <= ' ' || c >= 127; }))
+    return "must not contain spaces or control characters";
+  if (url.find_first_of("?#@") != std::string_view::npos) return "must not have a query, fragment or user";
+  if (url.ends_with('/')) return "must not end with '/'";
+  const size_t slash = rest.find('/');
+  const std::string_view authority = rest.substr(0, slash);
+  if (authority.starts_with('[')) {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos || !is_ipv6(authority.substr(1, close - 1)))
+      return "has a bad IPv6 address";
+    rest = authority.substr(close + 1);
+  } else {
+    const size_t colon = authority.find(':');
+    if (!is_host(authority.substr(0, colon))) return "has no valid host";
+    rest = colon == std::string_view::npos ? std::string_view() : authority.substr(colon);
+  }
+  if (rest.empty()) return std::nullopt;
+  unsigned port = 0;
+  const std::string_view digits = rest.substr(1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (!rest.starts_with(':') || digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() ||
+      port < 1 || port > 65535)
+    return "has a bad port";
+  return std::nullopt;
+}
+
 bool is_node_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
 }
@@ -51,6 +89,10 @@ class Checker {
 
   void at_least(std::string_view name, size_t value, size_t min) {
     if (value < min) fail(fmt::format("{} must be at least {}, got {}", name, min, value));
+  }
+
+  void base_url(std::string_view name, std::string_view url) {
+    if (auto problem = base_url_problem(url)) fail(fmt::format("{} \"{}\" {}", name, url, *problem));
   }
 
   void sizes_between(std::string_view name, size_t value, size_t min, size_t max) {
@@ -76,6 +118,7 @@ void check_server(const ServerConfig& s, Checker& check) {
   if (!is_host(s.listen_host) && !is_ipv6(s.listen_host))
     check.fail(fmt::format("server.listen host \"{}\" is not an IP address or host name", s.listen_host));
   check.between("server.listen port", s.listen_port, 1, 65535);
+  if (!s.public_base_url.empty()) check.base_url("server.public_base_url", s.public_base_url);
   check.between("server.io_threads", s.io_threads, 1, 256);
   check.between("server.actor_threads", s.actor_threads, 1, 256);
   check.at_least("server.max_body_bytes", s.max_body_bytes, 1024);
@@ -160,6 +203,19 @@ void check_delivery(const DeliveryConfig& d, Checker& check) {
   check.at_least("delivery.claim_batch", d.claim_batch, 1);
 }
 
+void check_providers(const ProvidersConfig& p, Checker& check) {
+  check.base_url("providers.alipay_url", p.alipay_url);
+  check.base_url("providers.wechatpay_url", p.wechatpay_url);
+  check.base_url("providers.apple_production_url", p.apple_production_url);
+  check.base_url("providers.apple_sandbox_url", p.apple_sandbox_url);
+  check.base_url("providers.google_url", p.google_url);
+  check.base_url("providers.stripe_url", p.stripe_url);
+  check.at_least("providers.max_concurrent_calls", p.max_concurrent_calls, 1);
+  check.sizes_between("providers.max_calls_per_operation", p.max_calls_per_operation, 1, 16);
+  check.at_least("providers.max_response_bytes", p.max_response_bytes, 1024);
+  check.duration("providers.idle_connection_ms", p.idle_connection_ms);
+}
+
 }  // namespace
 
 std::vector<std::string> validate(const Config& config) {
@@ -168,6 +224,7 @@ std::vector<std::string> validate(const Config& config) {
   check_database(config.database, check);
   check_bills(config.bills, check);
   check_delivery(config.delivery, check);
+  check_providers(config.providers, check);
   return check.take();
 }
 

@@ -37,6 +37,11 @@ std::string_view to_string(ProviderStatus status) {
   return "unrelated";
 }
 
+ProviderUrls provider_urls(const config::ProvidersConfig& providers) {
+  return ProviderUrls{providers.alipay_url,        providers.wechatpay_url, providers.apple_production_url,
+                      providers.apple_sandbox_url, providers.google_url,    providers.stripe_url};
+}
+
 std::string_view OutboundResponse::header(std::string_view lowercase_name) const {
   return find_header(headers, lowercase_name);
 }

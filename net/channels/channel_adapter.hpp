@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config/result.hpp"
 #include "net/channels/provider_call.hpp"
 #include "net/http_types.hpp"
@@ -40,11 +41,15 @@ using CredentialsPtr = std::shared_ptr<const ChannelCredentials>;
 // Provider API base URLs: server configuration ([providers] in config/settings.cpp, DESIGN.md
 // §4), so tests and the bench point them at simulators. The defaults are the production URLs.
 struct ProviderUrls {
-  static constexpr std::string_view kAlipayDefault = "https://openapi.alipay.com/gateway.do";
-  static constexpr std::string_view kWechatpayDefault = "https://api.mch.weixin.qq.com";
-  std::string alipay{kAlipayDefault};
-  std::string wechatpay{kWechatpayDefault};
+  using Defaults = config::ProvidersConfig;
+  std::string alipay{Defaults::kAlipayUrl};
+  std::string wechatpay{Defaults::kWechatpayUrl};
+  std::string apple_production{Defaults::kAppleProductionUrl};
+  std::string apple_sandbox{Defaults::kAppleSandboxUrl};
+  std::string google{Defaults::kGoogleUrl};
+  std::string stripe{Defaults::kStripeUrl};
 };
+ProviderUrls provider_urls(const config::ProvidersConfig& providers);
 
 // What every operation gets.
 struct ChannelContext {

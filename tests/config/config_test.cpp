@@ -99,6 +99,22 @@ std::vector<PinnedCase> pinned_cases() {
        [](const Config& c) { return c.bills.expiry_sweep_interval_ms == 750ms; }},
       {"--embedded-port", "UNIPAY_EMBEDDED_PORT", "25433",
        [](const Config& c) { return c.database.embedded_port == 25433; }},
+      {"--public-base-url", "UNIPAY_PUBLIC_BASE_URL", "https://pay.example.com",
+       [](const Config& c) { return c.server.public_base_url == "https://pay.example.com"; }},
+      {"--providers-alipay-url", "UNIPAY_PROVIDERS_ALIPAY_URL", "http://127.0.0.1:9100/gateway.do",
+       [](const Config& c) { return c.providers.alipay_url == "http://127.0.0.1:9100/gateway.do"; }},
+      {"--providers-wechatpay-url", "UNIPAY_PROVIDERS_WECHATPAY_URL", "http://127.0.0.1:9100",
+       [](const Config& c) { return c.providers.wechatpay_url == "http://127.0.0.1:9100"; }},
+      {"--providers-apple-production-url", "UNIPAY_PROVIDERS_APPLE_PRODUCTION_URL", "http://127.0.0.1:9101",
+       [](const Config& c) { return c.providers.apple_production_url == "http://127.0.0.1:9101"; }},
+      {"--providers-apple-sandbox-url", "UNIPAY_PROVIDERS_APPLE_SANDBOX_URL", "http://127.0.0.1:9102",
+       [](const Config& c) { return c.providers.apple_sandbox_url == "http://127.0.0.1:9102"; }},
+      {"--providers-google-url", "UNIPAY_PROVIDERS_GOOGLE_URL", "http://127.0.0.1:9103",
+       [](const Config& c) { return c.providers.google_url == "http://127.0.0.1:9103"; }},
+      {"--providers-stripe-url", "UNIPAY_PROVIDERS_STRIPE_URL", "http://127.0.0.1:9104",
+       [](const Config& c) { return c.providers.stripe_url == "http://127.0.0.1:9104"; }},
+      {"--allow-private-providers", "UNIPAY_ALLOW_PRIVATE_PROVIDERS", "",
+       [](const Config& c) { return c.providers.allow_private; }},
   };
 }
 

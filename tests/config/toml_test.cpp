@@ -56,6 +56,43 @@ allow_private = true
   EXPECT_EQ(c.server.actor_threads, 2);  // untouched keys keep their defaults
 }
 
+// Proves: the [providers] table sets the provider URLs and the provider-call limits; the
+// defaults are the production URLs.
+TEST(ApplyToml, ProvidersTable) {
+  Config c;
+  EXPECT_EQ(c.providers.alipay_url, "https://openapi.alipay.com/gateway.do");
+  EXPECT_EQ(c.providers.wechatpay_url, "https://api.mch.weixin.qq.com");
+  EXPECT_EQ(c.providers.apple_production_url, "https://api.storekit.itunes.apple.com");
+  EXPECT_EQ(c.providers.apple_sandbox_url, "https://api.storekit-sandbox.itunes.apple.com");
+  EXPECT_EQ(c.providers.google_url, "https://androidpublisher.googleapis.com");
+  EXPECT_EQ(c.providers.stripe_url, "https://api.stripe.com");
+  const auto errors = apply_toml(R"(
+[server]
+public_base_url = "https://pay.example.com"
+[providers]
+alipay_url = "http://127.0.0.1:9100/gateway.do"
+wechatpay_url = "http://127.0.0.1:9100"
+allow_private = true
+max_concurrent_calls = 10
+max_calls_per_operation = 3
+max_response_bytes = 4096
+max_idle_connections = 0
+idle_connection_ms = 1000
+)",
+                                 c);
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(c.server.public_base_url, "https://pay.example.com");
+  EXPECT_EQ(c.providers.alipay_url, "http://127.0.0.1:9100/gateway.do");
+  EXPECT_EQ(c.providers.wechatpay_url, "http://127.0.0.1:9100");
+  EXPECT_TRUE(c.providers.allow_private);
+  EXPECT_EQ(c.providers.max_concurrent_calls, 10u);
+  EXPECT_EQ(c.providers.max_calls_per_operation, 3u);
+  EXPECT_EQ(c.providers.max_response_bytes, 4096u);
+  EXPECT_EQ(c.providers.max_idle_connections, 0u);
+  EXPECT_EQ(c.providers.idle_connection_ms, 1000ms);
+  EXPECT_EQ(c.providers.stripe_url, "https://api.stripe.com");  // untouched
+}
+
 // Proves: unknown keys and sections are each reported by their full name.
 TEST(ApplyToml, UnknownKeysAreListed) {
   Config c;

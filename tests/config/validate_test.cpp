@@ -101,6 +101,48 @@ TEST(Validate, NodeDeadAfterCoversTwoHeartbeats) {
   EXPECT_TRUE(has(validate(c), "server.heartbeat_interval_ms"));
 }
 
+// Proves: provider URLs and the public base URL must be http(s) base URLs (host, optional
+// port and path; no query, fragment, user or trailing '/'), each problem named.
+TEST(Validate, ProviderAndPublicUrls) {
+  Config c = valid_config();
+  c.server.public_base_url = "https://pay.example.com:8443/unipay";
+  c.providers.alipay_url = "http://127.0.0.1:9100/gateway.do";
+  c.providers.wechatpay_url = "http://[::1]:9100";
+  EXPECT_TRUE(validate(c).empty());
+  c.server.public_base_url = "https://pay.example.com/";
+  c.providers.alipay_url = "ftp://openapi.alipay.com/gateway.do";
+  c.providers.wechatpay_url = "https://api.mch.weixin.qq.com?x=1";
+  c.providers.apple_production_url = "https://:443";
+  c.providers.apple_sandbox_url = "https://host:99999";
+  c.providers.google_url = "";
+  c.providers.stripe_url = "https://user@api.stripe.com";
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 7u);
+  EXPECT_TRUE(has(errors, "server.public_base_url \"https://pay.example.com/\" must not end with '/'"));
+  EXPECT_TRUE(
+      has(errors, "providers.alipay_url \"ftp://openapi.alipay.com/gateway.do\" must start with http"));
+  EXPECT_TRUE(has(errors, "providers.wechatpay_url"));
+  EXPECT_TRUE(has(errors, "providers.apple_production_url \"https://:443\" has no valid host"));
+  EXPECT_TRUE(has(errors, "providers.apple_sandbox_url \"https://host:99999\" has a bad port"));
+  EXPECT_TRUE(has(errors, "providers.google_url"));
+  EXPECT_TRUE(has(errors, "providers.stripe_url"));
+}
+
+// Proves: the provider-call limits are range-checked.
+TEST(Validate, ProviderLimits) {
+  Config c = valid_config();
+  c.providers.max_concurrent_calls = 0;
+  c.providers.max_calls_per_operation = 17;
+  c.providers.max_response_bytes = 100;
+  c.providers.idle_connection_ms = 0ms;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 4u);
+  for (const char* name : {"providers.max_concurrent_calls", "providers.max_calls_per_operation",
+                           "providers.max_response_bytes", "providers.idle_connection_ms"}) {
+    EXPECT_TRUE(has(errors, name)) << name;
+  }
+}
+
 // Proves: node ids are restricted to a safe alphabet and length, and the default passes.
 TEST(Validate, NodeId) {
   Config c = valid_config();

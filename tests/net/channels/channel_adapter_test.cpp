@@ -61,6 +61,27 @@ TEST(ChannelAdapter, UnsupportedOperations) {
             Errc::invalid_parameter);
 }
 
+// Proves the provider URLs come from [providers] and default to the production URLs.
+TEST(ChannelAdapter, ProviderUrlsFromConfig) {
+  const ProviderUrls defaults;
+  EXPECT_EQ(defaults.alipay, "https://openapi.alipay.com/gateway.do");
+  EXPECT_EQ(defaults.wechatpay, "https://api.mch.weixin.qq.com");
+  config::ProvidersConfig providers;
+  providers.alipay_url = "http://127.0.0.1:1/gateway.do";
+  providers.wechatpay_url = "http://127.0.0.1:2";
+  providers.apple_production_url = "http://127.0.0.1:3";
+  providers.apple_sandbox_url = "http://127.0.0.1:4";
+  providers.google_url = "http://127.0.0.1:5";
+  providers.stripe_url = "http://127.0.0.1:6";
+  const ProviderUrls urls = provider_urls(providers);
+  EXPECT_EQ(urls.alipay, "http://127.0.0.1:1/gateway.do");
+  EXPECT_EQ(urls.wechatpay, "http://127.0.0.1:2");
+  EXPECT_EQ(urls.apple_production, "http://127.0.0.1:3");
+  EXPECT_EQ(urls.apple_sandbox, "http://127.0.0.1:4");
+  EXPECT_EQ(urls.google, "http://127.0.0.1:5");
+  EXPECT_EQ(urls.stripe, "http://127.0.0.1:6");
+}
+
 Step<int> countdown(int n) {
   if (n == 0) return 42;
   return Step<int>::call(

@@ -1,0 +1,125 @@
+#include "bench/provider_sim/sim_state.hpp"
+
+#include <random>
+
+#include "net/crypto.hpp"
+
+namespace unipay::sim {
+
+std::string_view to_string(OrderState state) {
+  switch (state) {
+    case OrderState::pending:
+      return "pending";
+    case OrderState::paid:
+      return "paid";
+    case OrderState::closed:
+      return "closed";
+    case OrderState::refunded:
+      return "refunded";
+  }
+  return "pending";
+}
+
+std::optional<OrderState> order_state_from(std::string_view text) {
+  for (OrderState s : {OrderState::pending, OrderState::paid, OrderState::closed, OrderState::refunded}) {
+    if (to_string(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+int64_t Order::refunded_minor() const {
+  int64_t total = 0;
+  for (const auto& [no, refund] : refunds) total += refund.amount_minor;
+  return total;
+}
+
+std::string random_digits(size_t count) {
+  const std::string hex = crypto::random_hex(count);
+  std::string digits;
+  for (char c : hex) digits += static_cast<char>('0' + (c % 10));
+  return digits.substr(0, count);
+}
+
+SimState::Made<AlipayMerchant> SimState::add_alipay_merchant() {
+  // Keys are made outside the lock: generating one takes tens of milliseconds.
+  auto app_key = crypto::RsaPrivateKey::generate(2048);
+  AlipayMerchant merchant{"2021" + random_digits(12), "2088" + random_digits(12),
+                          crypto::RsaPrivateKey::generate(2048), app_key.public_key()};
+  std::lock_guard lock(mutex_);
+  if (alipay_.size() + wechatpay_.size() >= kMaxMerchants) return std::nullopt;
+  alipay_.emplace(merchant.app_id, merchant);
+  return std::make_pair(std::move(merchant), std::move(app_key));
+}
+
+SimState::Made<WechatpayMerchant> SimState::add_wechatpay_merchant() {
+  auto merchant_key = crypto::RsaPrivateKey::generate(2048);
+  WechatpayMerchant merchant{"19" + random_digits(8),
+                             "wx" + crypto::random_hex(8),
+                             crypto::random_hex(16),
+                             crypto::random_hex(20),
+                             {"PUB_KEY_ID_0" + random_digits(27), crypto::RsaPrivateKey::generate(2048)},
+                             merchant_key.public_key()};
+  for (char& c : merchant.merchant_serial) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::lock_guard lock(mutex_);
+  if (alipay_.size() + wechatpay_.size() >= kMaxMerchants) return std::nullopt;
+  wechatpay_.emplace(merchant.mchid, merchant);
+  return std::make_pair(std::move(merchant), std::move(merchant_key));
+}
+
+std::optional<AlipayMerchant> SimState::alipay_by_app_id(std::string_view app_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = alipay_.find(app_id);
+  if (it == alipay_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<AlipayMerchant> SimState::alipay_by_seller_id(std::string_view seller_id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [app_id, merchant] : alipay_) {
+    if (merchant.seller_id == seller_id) return merchant;
+  }
+  return std::nullopt;
+}
+
+std::optional<WechatpayMerchant> SimState::wechatpay_by_mchid(std::string_view mchid) const {
+  std::lock_guard lock(mutex_);
+  auto it = wechatpay_.find(mchid);
+  if (it == wechatpay_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string SimState::key(std::string_view channel, std::string_view merchant, std::string_view bill_id) {
+  return std::string(channel) + "/" + std::string(merchant) + "/" + std::string(bill_id);
+}
+
+std::optional<Order> SimState::order(std::string_view channel, std::string_view merchant,
+                                     std::string_view bill_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = orders_.find(key(channel, merchant, bill_id));
+  if (it == orders_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool SimState::put(const Order& order) {
+  std::lock_guard lock(mutex_);
+  const std::string k = key(order.channel, order.merchant, order.bill_id);
+  auto it = orders_.find(k);
+  if (it != orders_.end()) {
+    it->second = order;
+    return true;
+  }
+  if (orders_.size() >= kMaxOrders) return false;
+  orders_.emplace(k, order);
+  return true;
+}
+
+std::optional<Order> SimState::modify(std::string_view channel, std::string_view merchant,
+                                      std::string_view bill_id, const std::function<void(Order&)>& change) {
+  std::lock_guard lock(mutex_);
+  auto it = orders_.find(key(channel, merchant, bill_id));
+  if (it == orders_.end()) return std::nullopt;
+  change(it->second);
+  return it->second;
+}
+
+}  // namespace unipay::sim
