@@ -225,6 +225,7 @@ class BillActor : public caf::event_based_actor {
 
   void on_create_committed(InFlight done, Result<bool> applied) {
     if (!applied) {
+      spdlog::error("bill {}: create failed: {}", bill_id_, applied.error().message);
       done.create_reply(make_error(Errc::storage_write, "the bill may not have been saved"));
       return quit();
     }
