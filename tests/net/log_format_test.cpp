@@ -84,6 +84,25 @@ RC_GTEST_PROP(LogFormatJson, AnyMessageIsOneJsonLine, (std::string message)) {
   RC_ASSERT(record->is_object());
 }
 
+// Proves spdlog's own error report (here: a message whose format string is wrong) is a
+// JSON record as well, not spdlog's "[*** LOG ERROR ***]" text.
+TEST(LogFormatJson, SpdlogErrorsAreJsonRecordsToo) {
+  std::ostringstream out;
+  spdlog::logger logger("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
+  use_format(logger, true);
+  testing::internal::CaptureStderr();
+  logger.info(fmt::runtime("{:d} \"quoted\"\n"), "not a number");
+  const std::string written = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(out.str(), "");
+  ASSERT_FALSE(written.empty());
+  EXPECT_EQ(written.back(), '\n');
+  EXPECT_EQ(written.find('\n'), written.size() - 1) << written;
+  auto record = json::parse(written.substr(0, written.size() - 1));
+  ASSERT_TRUE(record.ok()) << written;
+  EXPECT_EQ(record->find("level")->string, "error");
+  EXPECT_EQ(record->find("msg")->string.rfind("log error: ", 0), 0u) << written;
+}
+
 // Proves the text format keeps every hostile message on its own line, with the time and
 // level first.
 TEST(LogFormatText, HostileMessagesStayOneLine) {
