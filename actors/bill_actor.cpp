@@ -291,6 +291,7 @@ class BillActor : public caf::event_based_actor {
     if (!applied) {
       // A refusal (a value the database cannot store, a full write queue) is passed on: the
       // bill was not saved. Only storage_write may have saved it.
+      spdlog::error("bill {}: create failed: {}", bill_id_, applied.error().message);
       bool unknown = applied.error().code == Errc::storage_write;
       done.create_reply(unknown ? make_error(Errc::storage_write, "the bill may not have been saved")
                                 : applied.error());

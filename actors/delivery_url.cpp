@@ -216,7 +216,9 @@ Result<ParsedUrl> parse_url(const std::string& url) {
   if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
   std::string_view path = path_at == std::string_view::npos ? std::string_view{} : rest.substr(path_at);
   path = path.substr(0, path.find('#'));  // fragments are never sent
-  out.path_with_query = path.empty() || path.front() != '/' ? "/" + std::string(path) : std::string(path);
+  if (path.empty() || path.front() != '/')
+    out.path_with_query.push_back('/');  // not `= "/"`: g++ 12 -Wrestrict
+  out.path_with_query += path;
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "bench/common.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,7 +53,7 @@ void create_next(Context& ctx, const std::shared_ptr<CreateState>& st) {
   if (st->sent >= st->wanted) return;
   int index = st->sent++;
   std::string nonce;
-  ClientRequest request = create_bill_request(ctx.app, "u" + std::to_string(index), nonce);
+  ClientRequest request = create_bill_request(ctx.app, fmt::format("u{}", index), nonce);
   ctx.client.send(std::move(request), [&ctx, st, nonce](ClientResponse r) {
     st->answered += 1;
     CreatedBill bill;

@@ -8,8 +8,11 @@ find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(CLI11 REQUIRED)
-find_package(GTest REQUIRED)
-find_package(rapidcheck REQUIRED)
+# The test frameworks only when tests are built: -DBUILD_TESTING=OFF builds unipayd without them.
+if(BUILD_TESTING)
+  find_package(GTest REQUIRED)
+  find_package(rapidcheck REQUIRED)
+endif()
 
 # CAF 0.17.6 ships neither a CMake package nor a .pc file.
 find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)

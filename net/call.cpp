@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/http_errors.hpp"
+#include "net/log_escape.hpp"
 #include "net/signing.hpp"
 
 namespace unipay {
@@ -14,7 +15,11 @@ void Call::reply(int status, std::string body) {
   reply(std::move(response));
 }
 
-void Call::reply(http::Response response) {
+void Call::reply(http::Response response) { answer(std::move(response), {}); }
+
+void Call::fail(const Error& error) { answer(http::error_response(error), error.message); }
+
+void Call::answer(http::Response response, std::string_view error_message) {
   assert(!answered_ && "a call is answered once");
   answered_ = true;
   if (signature_verified) {
@@ -22,14 +27,25 @@ void Call::reply(http::Response response) {
                                                                              nonce, response.body)});
   }
   api.metrics->count_response(response.status);
-  auto latency = std::chrono::steady_clock::now() - request.received_at;
-  // Paths carry ids only; queries, headers and bodies (tokens, signatures) are never logged.
-  spdlog::info("request_id={} method={} path={} status={} latency_us={} app={}", request.request_id,
-               request.method, request.path, response.status,
-               std::chrono::duration_cast<std::chrono::microseconds>(latency).count(), app_id);
+  log_answer(response.status, error_message);
   respond_(std::move(response));
 }
 
-void Call::fail(const Error& error) { reply(http::error_response(error)); }
+// One line per request. Paths carry ids only; queries, headers and bodies (tokens,
+// signatures) are never logged. The path is the client's and the error may quote libpq
+// or a client value: both are quoted fields (net/log_escape.hpp). Every 5xx is a warning
+// (503: busy, not ready) or an error, with its request id and what went wrong.
+void Call::log_answer(int status, std::string_view error_message) const {
+  const auto latency = std::chrono::steady_clock::now() - request.received_at;
+  const auto latency_us = std::chrono::duration_cast<std::chrono::microseconds>(latency).count();
+  const auto level = status < 500    ? spdlog::level::info
+                     : status == 503 ? spdlog::level::warn
+                                     : spdlog::level::err;
+  const std::string error = status >= 500 && !error_message.empty()
+                                ? " error=" + logfmt::quote_field(error_message)
+                                : std::string();
+  spdlog::log(level, "request_id={} method={} path={} status={} latency_us={} app={}{}", request.request_id,
+              request.method, logfmt::quote_field(request.path), status, latency_us, app_id, error);
+}
 
 }  // namespace unipay

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,6 +62,9 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
  private:
+  void answer(http::Response response, std::string_view error_message);
+  void log_answer(int status, std::string_view error_message) const;
+
   http::Responder respond_;
   bool answered_ = false;
 };

@@ -54,10 +54,11 @@ Request to_request(bhttp::request<bhttp::string_body>& message, const std::strin
 }
 
 // The Beast answer for a handler's Response; never throws on a bad status or header.
-bhttp::response<bhttp::string_body> build_response(Response in, unsigned version, bool keep_alive,
-                                                   bool head) {
+// request_id: empty when no request could be read.
+bhttp::response<bhttp::string_body> build_response(Response in, unsigned version, bool keep_alive, bool head,
+                                                   std::string_view request_id) {
   if (in.status < 200 || in.status > 599) {
-    spdlog::error("http: handler answered status {}; sending 500", in.status);
+    spdlog::error("request {}: handler answered status {}; sending 500", request_id, in.status);
     in = error_response(500, "server_busy", -1, "internal error");
   }
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
@@ -188,7 +189,9 @@ class Session : public std::enable_shared_from_this<Session> {
     close();  // timeout, peer gone, or cut mid-request: nobody to answer
   }
 
-  void answer_error(Response response) { write(build_response(std::move(response), 11, false, false), true); }
+  void answer_error(Response response) {
+    write(build_response(std::move(response), 11, false, false, {}), true);
+  }
 
   void dispatch() {
     auto message = parser_->release();
@@ -236,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
     waiting_ = false;
     handler_timer_.cancel();
     const bool keep = keep_alive_ && !shared_->stopping.load();
-    write(build_response(std::move(response), version_, keep, head_), !keep);
+    write(build_response(std::move(response), version_, keep, head_, request_id_), !keep);
   }
 
   void on_handler_deadline(uint64_t generation) {
@@ -245,7 +248,8 @@ class Session : public std::enable_shared_from_this<Session> {
     spdlog::error("request {}: no answer from the handler within {} s", request_id_,
                   kHandlerDeadline.count());
     // The handler may still answer later: closing keeps that answer off this connection.
-    write(build_response(error_response(503, "server_busy", -1, "no answer in time"), version_, false, head_),
+    write(build_response(error_response(503, "server_busy", -1, "no answer in time"), version_, false, head_,
+                         request_id_),
           true);
   }
 

@@ -240,7 +240,8 @@ void append_escape(std::string& out, unsigned char byte) {
   }
 }
 
-// Length of the valid UTF-8 sequence that starts `rest`, or 0 if it is not one.
+}  // namespace
+
 size_t valid_sequence_length(std::string_view rest) {
   const auto lead = static_cast<unsigned char>(rest[0]);
   const size_t length = lead < 0x80   ? 1
@@ -252,7 +253,6 @@ size_t valid_sequence_length(std::string_view rest) {
   if (length == 0 || length > rest.size()) return 0;
   return simdjson::validate_utf8(rest.data(), length) ? length : 0;
 }
-}  // namespace
 
 const Value* Value::find(std::string_view key) const {
   for (const auto& [name, value] : members) {

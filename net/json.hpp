@@ -47,6 +47,9 @@ Result<std::optional<int64_t>> get_amount(const Value& object, std::string_view 
 // A non-negative integer token in [0, 2^53 - 1].
 Result<std::optional<int64_t>> get_count(const Value& object, std::string_view key);
 
+// Length of the valid UTF-8 sequence that starts `rest` (not empty), or 0 if it is not one.
+size_t valid_sequence_length(std::string_view rest);
+
 // Compact serialisation of a parsed value (used to store `extra`).
 std::string serialize(const Value& value);
 

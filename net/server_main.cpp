@@ -15,6 +15,7 @@
 #include "net/database_setup.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
+#include "net/log_format.hpp"
 #include "net/router.hpp"
 #include "net/token_key_file.hpp"
 #include "storage/node_store.hpp"
@@ -24,12 +25,7 @@ namespace {
 
 void setup_logging(const config::ServerConfig& server) {
   auto logger = spdlog::stderr_logger_mt("unipay");
-  if (server.log_json) {
-    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
-  } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
-  }
+  logfmt::use_format(*logger, server.log_json);
   logger->set_level(spdlog::level::from_str(server.log_level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

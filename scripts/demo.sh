@@ -2,11 +2,18 @@
 # Walks one bill through the sandbox channel against a running unipayd, with curl and
 # openssl only: create an app, create a bill (signed), long-poll it with the client token,
 # pay it with a signed sandbox callback, and watch unipayd deliver it to a local game server.
+# The game server listens on 127.0.0.1, so unipayd must run with --allow-private-delivery
+# (scripts/run.sh --allow-private-delivery).
 # usage: UNIPAY_ADMIN_TOKEN=... scripts/demo.sh [http://127.0.0.1:8080]
 set -euo pipefail
 base=${1:-http://127.0.0.1:8080}
 admin=${UNIPAY_ADMIN_TOKEN:?set UNIPAY_ADMIN_TOKEN (scripts/run.sh prints it)}
 game_port=${GAME_PORT:-19090}
+
+if ! curl -fsS -o /dev/null "$base/healthz" 2>/dev/null; then
+  echo "no unipayd answers at $base; start it first: scripts/run.sh --allow-private-delivery" >&2
+  exit 1
+fi
 
 # A game server that acknowledges every delivery with 200 and prints what it got.
 python3 - "$game_port" <<'PY' &
@@ -41,7 +48,14 @@ echo "1. create an app (admin API)"
 sandbox_secret=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 app=$(curl -sS -X POST "$base/v1/admin/apps" -H "Authorization: Bearer $admin" \
   -d "{\"name\":\"demo\",\"delivery_url\":\"http://127.0.0.1:$game_port/deliver\",\"channels\":{\"sandbox\":{\"secret\":\"$sandbox_secret\"}}}")
-app_id=$(echo "$app" | json_field "['app']['app_id']")
+if ! app_id=$(echo "$app" | json_field "['app']['app_id']" 2>/dev/null); then
+  echo "   unipayd refused the app: $app" >&2
+  case "$app" in
+    *delivery_url*) echo "   the game server is on 127.0.0.1: restart unipayd with scripts/run.sh --allow-private-delivery" >&2 ;;
+    *unauthorized*) echo "   check UNIPAY_ADMIN_TOKEN (scripts/run.sh prints it; also in var/admin-token)" >&2 ;;
+  esac
+  exit 1
+fi
 app_secret=$(echo "$app" | json_field "['secret']")
 echo "   app_id=$app_id"
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command to run every test on a fresh Debian 12 machine: installs what is missing,
 # builds, and runs unit, integration and end-to-end tests (ctest starts the PostgreSQL the
-# tests need and stops it), then the unit and integration tests again under ASan + UBSan.
+# tests need and stops it), then unipayd in the Release configuration (warnings are errors:
+# the -O3 build must stay warning-free too), then the unit and integration tests again under
+# ASan + UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -11,6 +13,9 @@ echo "== build (tests)"
 bash scripts/build.sh build-test normal
 echo "== unit, integration and end-to-end tests"
 (cd build-test && ctest --output-on-failure --timeout 900 -j 2)
+
+echo "== build (unipayd, Release, warnings are errors)"
+bash scripts/build.sh build-release release-strict unipayd
 
 echo "== build (ASan + UBSan)"
 bash scripts/build.sh build-asan asan

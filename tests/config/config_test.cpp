@@ -1,5 +1,7 @@
 // parse_invocation: defaults, layering of file < environment < flags, every pinned flag and
 // environment variable, subcommands, --help and usage errors.
+#include <fmt/format.h>
+
 #include <functional>
 
 #include "config/settings.hpp"
@@ -233,7 +235,7 @@ TEST_F(ConfigTest, HelpListsSubcommandsFlagsAndEnvironment) {
   for (const auto& s : detail::settings()) {
     if (s.flag.empty()) continue;
     EXPECT_TRUE(contains(help, std::string(s.flag))) << s.flag;
-    EXPECT_TRUE(contains(help, "[" + std::string(s.env) + "]")) << s.env;
+    EXPECT_TRUE(contains(help, fmt::format("[{}]", s.env))) << s.env;
   }
 }
 

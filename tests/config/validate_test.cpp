@@ -1,4 +1,6 @@
 // validate(), listen-address parsing and the docs: every rule, and every setting documented.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -192,10 +194,10 @@ TEST(Docs, ConfigurationMdCoversEverySetting) {
   text << in.rdbuf();
   const std::string doc = text.str();
   for (const auto& s : detail::settings()) {
-    EXPECT_TRUE(contains(doc, "`" + s.toml_path() + "`")) << s.toml_path();
+    EXPECT_TRUE(contains(doc, fmt::format("`{}`", s.toml_path()))) << s.toml_path();
     if (!s.flag.empty()) {
-      EXPECT_TRUE(contains(doc, "`" + std::string(s.flag))) << s.flag;
-      EXPECT_TRUE(contains(doc, "`" + std::string(s.env) + "`")) << s.env;
+      EXPECT_TRUE(contains(doc, fmt::format("`{}", s.flag))) << s.flag;
+      EXPECT_TRUE(contains(doc, fmt::format("`{}`", s.env))) << s.env;
     }
   }
   EXPECT_TRUE(contains(doc, "`UNIPAY_CONFIG`"));

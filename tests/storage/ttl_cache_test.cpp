@@ -2,6 +2,7 @@
 // empties instead of growing.
 #include "storage/ttl_cache.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace unipay::storage {
@@ -22,7 +23,7 @@ TEST(TtlCache, HitWithinTtlMissAfter) {
 TEST(TtlCache, FullCacheEmptiesInsteadOfGrowing) {
   TtlCache<int> cache(1000ms, 3);
   for (int i = 0; i < 10; ++i) {
-    cache.put("k" + std::to_string(i), i);
+    cache.put(fmt::format("k{}", i), i);
     EXPECT_LE(cache.size(), 3u);
   }
   cache.put("k9", 99);  // replacing a present key never empties
