@@ -25,6 +25,7 @@ Result<DatabaseSetup> setup_database(const config::Config& config) {
   options.write_queue_limit_ops = dc.write_queue_limit_ops;
   options.read_queue_limit_ops = dc.read_queue_limit_ops;
   options.max_batch_ops = dc.max_batch_ops;
+  options.maintenance_statement_timeout = dc.housekeeping_statement_timeout_ms;
   auto db = storage::Database::open(options);
   if (!db) return db.error();
   setup.db = std::move(*db);
