@@ -49,7 +49,7 @@ class ExpiryBacklogTest(E2ECase):
         sql(self.db_url, """
             INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor,
                                currency, state, version, client_token_hash, created_at, expires_at)
-            SELECT 'b_EXP' || lpad(i::text, 21, '0'), '%s', 'u_' || i, 'gem_100', 'sandbox', 'purchase',
+            SELECT 'b_EXP' || lpad(i::text, 23, '0'), '%s', 'u_' || i, 'gem_100', 'sandbox', 'purchase',
                    100, 'USD', 'created', 1, repeat('a', 64), now() - interval '1 hour',
                    now() - interval '1 minute' + i * interval '1 millisecond'
             FROM generate_series(1, %d) i""" % (self.app.app_id, EXPIRED))
