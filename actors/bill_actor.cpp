@@ -47,6 +47,7 @@ Result<bool> commit_answer(const Result<std::vector<storage::Rows>>& rows, bool 
 struct Waiter {
   WaitUntil until;
   Reply<WaitResult> reply;
+  uint64_t wait_id = 0;  // the caller's, for Abandon
 };
 
 // The transition being committed, kept until the writer answers.
@@ -89,6 +90,8 @@ class BillActor : public caf::event_based_actor {
 
   void on_request(msg::BillRequest r) {
     if (auto* refresh = std::get_if<msg::Refresh>(&r.command)) return on_refresh(refresh->version);
+    // In any phase: the abandoned wait may be parked, or queued behind a read or commit.
+    if (auto* abandon = std::get_if<msg::Abandon>(&r.command)) return on_abandon(abandon->wait_id);
     if (!serving()) return defer(std::move(r));
     std::visit([this](auto& cmd) { handle(cmd); }, r.command);
   }
@@ -108,7 +111,7 @@ class BillActor : public caf::event_based_actor {
       return wait.reply(make_error(Errc::busy, "too many waiters on this bill"));
     }
     uint64_t id = ++next_waiter_id_;
-    waiters_.emplace(id, Waiter{wait.until, std::move(wait.reply)});
+    waiters_.emplace(id, Waiter{wait.until, std::move(wait.reply), wait.wait_id});
     delayed_send(this, wait.timeout, msg::WaiterDeadline{id});
   }
 
@@ -127,6 +130,7 @@ class BillActor : public caf::event_based_actor {
   }
 
   void handle(msg::Refresh& refresh) { on_refresh(refresh.version); }
+  void handle(msg::Abandon& abandon) { on_abandon(abandon.wait_id); }
 
   void defer(msg::BillRequest r) {
     if (pending_.size() >= limits().max_pending_events_per_bill) {
@@ -323,6 +327,27 @@ class BillActor : public caf::event_based_actor {
         ++it;
       }
     }
+  }
+
+  // The long poll's client went away: answer its wait now, so its slot (one of
+  // max_waiters_per_bill) and the connection's resources are free for a real client.
+  void on_abandon(uint64_t wait_id) {
+    if (wait_id == 0) return;
+    const Error gone = make_error(Errc::server_busy, "the client went away");
+    auto parked = std::find_if(waiters_.begin(), waiters_.end(),
+                               [wait_id](const auto& entry) { return entry.second.wait_id == wait_id; });
+    if (parked != waiters_.end()) {
+      parked->second.reply(gone);
+      waiters_.erase(parked);
+      return;
+    }
+    auto queued = std::find_if(pending_.begin(), pending_.end(), [wait_id](const msg::BillRequest& r) {
+      const auto* wait = std::get_if<msg::Wait>(&r.command);
+      return wait != nullptr && wait->wait_id == wait_id;
+    });
+    if (queued == pending_.end()) return;  // answered already
+    msg::fail(*queued, gone);
+    pending_.erase(queued);
   }
 
   void on_deadline(uint64_t waiter_id) {

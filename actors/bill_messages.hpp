@@ -4,6 +4,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -25,6 +26,12 @@ struct Wait {
   WaitUntil until = WaitUntil::paid;
   std::chrono::milliseconds timeout{0};
   Reply<WaitResult> reply;
+  uint64_t wait_id = 0;  // unique per node, chosen by the caller; 0: never abandoned
+};
+
+// The client of wait `wait_id` went away: answer it (server_busy) and free its slot.
+struct Abandon {
+  uint64_t wait_id = 0;
 };
 
 // Apply an event (callback, close, expiry, delivery confirmation, refund).
@@ -43,16 +50,21 @@ struct Refresh {
 // A request for one bill, routed by the registry to that bill's actor.
 struct BillRequest {
   std::string bill_id;
-  std::variant<Get, Wait, Event, Refresh> command;
+  std::variant<Get, Wait, Event, Refresh, Abandon> command;
 };
 
-// Answers the request's caller with `error` (a Refresh has no caller).
+// Answers the request's caller with `error` (a Refresh or an Abandon has no caller).
 inline void fail(BillRequest& request, const Error& error) {
   std::visit(
       [&](auto& cmd) {
-        if constexpr (!std::is_same_v<std::decay_t<decltype(cmd)>, Refresh>) cmd.reply(error);
+        if constexpr (requires { cmd.reply; }) cmd.reply(error);
       },
       request.command);
+}
+
+// Commands that only concern an actor already live: not worth spawning one for.
+inline bool only_for_live_actor(const BillRequest& request) {
+  return std::holds_alternative<Refresh>(request.command) || std::holds_alternative<Abandon>(request.command);
 }
 
 // A new bill: the registry spawns its actor, which commits the insert.

@@ -34,7 +34,7 @@ class BillRegistry : public caf::event_based_actor {
 
   void route(msg::BillRequest r) {
     if (const caf::actor* live = live_.find(r.bill_id)) return send(*live, std::move(r));
-    if (std::holds_alternative<msg::Refresh>(r.command)) return;  // not live here: nothing cached
+    if (msg::only_for_live_actor(r)) return;  // not live here: nothing cached, nobody waiting
     if (full()) return msg::fail(r, make_error(Errc::busy, "too many live bills; retry later"));
     caf::actor actor = adopt(r.bill_id);
     send(actor, std::move(r));

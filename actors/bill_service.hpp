@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,9 +44,13 @@ class BillService {
                       Callback<CreateResult> done) = 0;
   // not_found when there is no such bill.
   virtual void get(const std::string& bill_id, Callback<Bill> done) = 0;
-  // Long poll; busy when the bill has its maximum of waiters.
-  virtual void wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
-                    Callback<WaitResult> done) = 0;
+  // Long poll; busy when the bill has its maximum of waiters. Returns the wait's id for
+  // abandon_wait.
+  virtual uint64_t wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
+                        Callback<WaitResult> done) = 0;
+  // The long poll's client went away: its waiter is removed now (its `done` runs with
+  // server_busy), freeing the bill's waiter slot. Nothing happens if it was answered.
+  virtual void abandon_wait(const std::string& bill_id, uint64_t wait_id) = 0;
   // Applies an event; refusals come back as errors (conflict, invalid_parameter...).
   virtual void apply(const std::string& bill_id, BillEvent event, std::optional<storage::CallbackAudit> audit,
                      Callback<EventResult> done) = 0;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <caf/all.hpp>
 
 #include "actors/actor_context.hpp"
@@ -35,14 +36,20 @@ class RoutedBillService : public BillService {
         bill_id, [](Reply<Bill> r) { return msg::Get{std::move(r)}; }, std::move(done), kDroppedRetries);
   }
 
-  void wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
-            Callback<WaitResult> done) override {
+  uint64_t wait(const std::string& bill_id, WaitUntil until, std::chrono::milliseconds timeout,
+                Callback<WaitResult> done) override {
+    const uint64_t wait_id = next_wait_id_.fetch_add(1, std::memory_order_relaxed) + 1;
     route<WaitResult>(
         bill_id,
-        [until, timeout](Reply<WaitResult> r) {
-          return msg::Wait{until, timeout, std::move(r)};
+        [until, timeout, wait_id](Reply<WaitResult> r) {
+          return msg::Wait{until, timeout, std::move(r), wait_id};
         },
         std::move(done), kDroppedRetries);
+    return wait_id;
+  }
+
+  void abandon_wait(const std::string& bill_id, uint64_t wait_id) override {
+    caf::anon_send(registry_, msg::BillRequest{bill_id, msg::Abandon{wait_id}});
   }
 
   void apply(const std::string& bill_id, BillEvent event, std::optional<storage::CallbackAudit> audit,
@@ -74,6 +81,7 @@ class RoutedBillService : public BillService {
   }
 
   caf::actor registry_;
+  std::atomic<uint64_t> next_wait_id_{0};
 };
 
 caf::actor_system_config make_caf_config(const config::Config& config) {

@@ -48,6 +48,7 @@ struct DatabaseConfig {
   size_t write_queue_limit_ops = 100000;
   size_t read_queue_limit_ops = 100000;
   size_t max_batch_ops = 512;
+  std::chrono::milliseconds housekeeping_statement_timeout_ms{5000};  // each purge chunk / expiry claim
 };
 
 // What a nonce must be remembered beyond twice the timestamp window: timestamps are
@@ -58,6 +59,12 @@ inline constexpr std::chrono::seconds kNonceSkewMarginS{60};
 struct BillsConfig {
   std::chrono::seconds ttl_s{1800};  // a created bill closes after this
   std::chrono::milliseconds expiry_sweep_interval_ms{5000};
+  size_t expiry_batch = 500;                            // bills claimed (and expired) at a time
+  size_t max_expiries_per_sweep = 50000;                // a sweep stops there; the next goes on
+  std::chrono::milliseconds purge_interval_ms{300000};  // nonce / idempotency-key purge runs
+  size_t purge_chunk_rows = 5000;                       // rows deleted per statement
+  std::chrono::milliseconds purge_pause_ms{20};         // between chunks: other work goes first
+  size_t max_purge_chunks = 2000;                       // per run and table; the next run goes on
   size_t max_live_bill_actors = 200000;
   std::chrono::milliseconds actor_idle_ms{60000};         // idle bill actors are reaped after this
   std::chrono::milliseconds settled_actor_idle_ms{5000};  // ...and settled ones with no waiter after this

@@ -163,6 +163,8 @@ std::vector<Setting> database_settings() {
            "reads queued before callers get busy, operations"),
       make(UNIPAY_FIELD(database, max_batch_ops), "", "", "",
            "writes grouped into one transaction, operations"),
+      make(UNIPAY_FIELD(database, housekeeping_statement_timeout_ms), "", "", "",
+           "statement_timeout of each purge chunk and expiry claim, milliseconds"),
   };
 }
 
@@ -172,6 +174,15 @@ std::vector<Setting> bills_settings() {
            "an unpaid bill closes after this, seconds"),
       make(UNIPAY_FIELD(bills, expiry_sweep_interval_ms), "--expiry-sweep-interval-ms",
            "UNIPAY_EXPIRY_SWEEP_INTERVAL_MS", "MS", "how often expired bills are looked for, milliseconds"),
+      make(UNIPAY_FIELD(bills, expiry_batch), "", "", "", "expired bills claimed and closed at a time"),
+      make(UNIPAY_FIELD(bills, max_expiries_per_sweep), "", "", "",
+           "expired bills closed per sweep at most; the next sweep goes on"),
+      make(UNIPAY_FIELD(bills, purge_interval_ms), "", "", "",
+           "how often old nonces and idempotency keys are purged, milliseconds"),
+      make(UNIPAY_FIELD(bills, purge_chunk_rows), "", "", "", "rows deleted per purge statement"),
+      make(UNIPAY_FIELD(bills, purge_pause_ms), "", "", "", "pause between purge chunks, milliseconds"),
+      make(UNIPAY_FIELD(bills, max_purge_chunks), "", "", "",
+           "purge chunks per run and table at most; the next run goes on"),
       make(UNIPAY_FIELD(bills, max_live_bill_actors), "", "", "", "bill actors alive at once"),
       make(UNIPAY_FIELD(bills, actor_idle_ms), "", "", "",
            "an idle bill actor is stopped after this, milliseconds"),

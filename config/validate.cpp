@@ -158,11 +158,18 @@ void check_database(const DatabaseConfig& d, Checker& check) {
   check.at_least("database.write_queue_limit_ops", d.write_queue_limit_ops, 1);
   check.at_least("database.read_queue_limit_ops", d.read_queue_limit_ops, 1);
   check.at_least("database.max_batch_ops", d.max_batch_ops, 1);
+  check.duration("database.housekeeping_statement_timeout_ms", d.housekeeping_statement_timeout_ms);
 }
 
 void check_bills(const BillsConfig& b, Checker& check) {
   check.duration("bills.ttl_s", b.ttl_s);
   check.duration("bills.expiry_sweep_interval_ms", b.expiry_sweep_interval_ms);
+  check.sizes_between("bills.expiry_batch", b.expiry_batch, 1, 100000);
+  check.at_least("bills.max_expiries_per_sweep", b.max_expiries_per_sweep, 1);
+  check.duration("bills.purge_interval_ms", b.purge_interval_ms);
+  check.sizes_between("bills.purge_chunk_rows", b.purge_chunk_rows, 1, 1000000);
+  check.duration("bills.purge_pause_ms", b.purge_pause_ms);
+  check.at_least("bills.max_purge_chunks", b.max_purge_chunks, 1);
   check.at_least("bills.max_live_bill_actors", b.max_live_bill_actors, 1);
   check.duration("bills.actor_idle_ms", b.actor_idle_ms);
   check.duration("bills.settled_actor_idle_ms", b.settled_actor_idle_ms);

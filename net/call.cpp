@@ -22,6 +22,13 @@ void Call::fail(const Error& error) { answer(http::error_response(error), error.
 void Call::answer(http::Response response, std::string_view error_message) {
   assert(!answered_ && "a call is answered once");
   answered_ = true;
+  if (client_gone()) {
+    // Nobody to answer: the session closed the connection already. Not counted as a
+    // response, so /metrics status classes stay what clients actually received.
+    spdlog::info("request_id={} method={} client_gone=true app={}", request.request_id, request.method,
+                 app_id);
+    return respond_(std::move(response));  // releases the session; it drops the answer
+  }
   if (signature_verified) {
     response.headers.push_back({"x-unipay-signature", signing::sign_response(signing_secret, response.status,
                                                                              nonce, response.body)});

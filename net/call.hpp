@@ -53,6 +53,13 @@ class Call : public std::enable_shared_from_this<Call> {
   void fail(const Error& error);
   void fail(Errc code, std::string message) { fail(make_error(code, std::move(message))); }
 
+  // Runs `fn` once if the client closes its connection before this call answers (long
+  // polls: free the waiter now). `fn` runs on an io thread and must only hand work on.
+  void on_client_gone(std::function<void()> fn) {
+    if (request.client) request.client->on_gone(std::move(fn));
+  }
+  bool client_gone() const { return request.client && request.client->is_gone(); }
+
   // Wraps a continuation so it runs on an io thread, keeping this call alive.
   template <class T>
   Callback<T> resume(std::function<void(Result<T>)> next) {

@@ -26,6 +26,7 @@ Result<DatabaseSetup> setup_database(const config::Config& config, const std::st
   options.read_queue_limit_ops = dc.read_queue_limit_ops;
   options.max_batch_ops = dc.max_batch_ops;
   options.incarnation = incarnation;
+  options.maintenance_statement_timeout = dc.housekeeping_statement_timeout_ms;
   auto db = storage::Database::open(options);
   if (!db) return db.error();
   setup.db = std::move(*db);

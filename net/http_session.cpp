@@ -1,9 +1,16 @@
 // One keep-alive HTTP/1.1 connection: read a request within the deadline and the size
 // limits, hand it to the RequestHandler, write its answer, repeat. Every step runs on the
 // session's strand; the Responder may run on any thread and posts back to it.
+// While a handler holds a request and has asked (Request::client, a long poll), the session
+// watches the socket: EOF or an error means the client went away, so the handler is told
+// and the socket is closed at once. Bytes that arrive instead (a pipelined next request)
+// stay unread in the kernel for the next read_request, and the watch stops: a client that
+// sends its next request is still there. A half-close (shutdown of the client's sending
+// side) while waiting counts as going away.
 #include "net/http_session.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +22,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <cerrno>
 #include <optional>
 
 namespace unipay::http::detail {
@@ -96,7 +104,7 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(shared_->sessions_mutex);
       shared_->sessions.erase(registry_entry_);
     }
-    shared_->open.fetch_sub(1);
+    release_connection_slot();
   }
 
   void start() {
@@ -112,9 +120,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // On the strand, or from Server::stop() once no thread runs the io_context.
   void close() {
     beast::error_code ec;
+    stop_watching();
     handler_timer_.cancel();
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
+    // The descriptor is free now, even while a handler still holds the responder (a long
+    // poll whose client went away): max_connections counts open sockets.
+    release_connection_slot();
   }
 
  private:
@@ -197,12 +209,13 @@ class Session : public std::enable_shared_from_this<Session> {
     auto message = parser_->release();
     Request request = to_request(message, remote_);
     request.request_id = make_request_id(shared_->request_id_seed + shared_->next_request.fetch_add(1));
+    ++generation_;
+    request.client = make_client_watch(generation_);
     keep_alive_ = message.keep_alive();
     version_ = message.version();
     head_ = message.method() == bhttp::verb::head;
     request_id_ = request.request_id;
     shared_->requests.fetch_add(1);
-    ++generation_;
     waiting_ = true;
     handler_timer_.expires_after(kHandlerDeadline);
     handler_timer_.async_wait([self = shared_from_this(), generation = generation_](beast::error_code ec) {
@@ -237,6 +250,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_response(uint64_t generation, Response response) {
     if (generation != generation_ || !waiting_) return;  // the deadline answered already
     waiting_ = false;
+    stop_watching();
     handler_timer_.cancel();
     const bool keep = keep_alive_ && !shared_->stopping.load();
     write(build_response(std::move(response), version_, keep, head_, request_id_), !keep);
@@ -245,12 +259,70 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_handler_deadline(uint64_t generation) {
     if (generation != generation_ || !waiting_) return;
     waiting_ = false;
+    stop_watching();
     spdlog::error("request {}: no answer from the handler within {} s", request_id_,
                   kHandlerDeadline.count());
     // The handler may still answer later: closing keeps that answer off this connection.
     write(build_response(error_response(503, "server_busy", -1, "no answer in time"), version_, false, head_,
                          request_id_),
           true);
+  }
+
+  // --- watching the socket while a handler holds the request ---------------------------
+
+  // The handler's first on_gone posts here to start watching (never for short requests).
+  std::shared_ptr<ClientWatch> make_client_watch(uint64_t generation) {
+    auto start = [weak = weak_from_this(), executor = stream_.get_executor(), generation] {
+      asio::post(executor, [weak, generation] {
+        if (auto self = weak.lock()) self->watch_socket(generation);
+      });
+    };
+    watch_ = std::make_shared<ClientWatch>(std::move(start));
+    return watch_;
+  }
+
+  void watch_socket(uint64_t generation) {
+    if (generation != generation_ || !waiting_ || watching_) return;
+    watching_ = true;
+    stream_.socket().async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this(), generation](beast::error_code ec) { self->on_readable(generation, ec); });
+  }
+
+  void on_readable(uint64_t generation, beast::error_code ec) {
+    if (ec == asio::error::operation_aborted || generation != generation_ || !waiting_ || !watching_) return;
+    watching_ = false;
+    if (!ec) {
+      char byte = 0;
+      const ssize_t n = ::recv(stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // a pipelined request: leave it for read_request, stop watching
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return watch_socket(generation);  // a spurious wake-up
+      }
+    }
+    on_client_gone();  // EOF (n == 0), a reset or another socket error
+  }
+
+  void on_client_gone() {
+    spdlog::debug("request {}: the client closed its connection before the answer", request_id_);
+    waiting_ = false;
+    auto watch = std::move(watch_);
+    close();  // frees the descriptor now; the handler's late answer finds waiting_ false
+    if (watch) watch->gone();
+  }
+
+  // The answer is decided (or the session closes): no more watching, no late gone().
+  void stop_watching() {
+    if (watching_) {
+      watching_ = false;
+      beast::error_code ec;
+      stream_.socket().cancel(ec);  // only the wait is outstanding while a handler holds the request
+    }
+    if (watch_) std::exchange(watch_, nullptr)->clear();
+  }
+
+  void release_connection_slot() {
+    if (std::exchange(holds_slot_, false)) shared_->open.fetch_sub(1);
   }
 
   void write(bhttp::response<bhttp::string_body> response, bool close_after) {
@@ -292,8 +364,11 @@ class Session : public std::enable_shared_from_this<Session> {
   std::list<std::weak_ptr<Session>>::iterator registry_entry_;
   bool registered_ = false;
   bool first_request_ = true;
-  uint64_t generation_ = 0;  // counts requests: a stale answer carries an older number
-  bool waiting_ = false;     // the handler has the request and has not answered yet
+  uint64_t generation_ = 0;             // counts requests: a stale answer carries an older number
+  bool waiting_ = false;                // the handler has the request and has not answered yet
+  bool holds_slot_ = true;              // counted in shared_->open until the socket closes
+  bool watching_ = false;               // an async_wait for the client's close is outstanding
+  std::shared_ptr<ClientWatch> watch_;  // the pending request's, until it is answered
   bool keep_alive_ = false;
   bool head_ = false;
   unsigned version_ = 11;

@@ -1,6 +1,8 @@
 // The Beast-free parts of the HTTP value types: header lookup and query decoding.
 #include "net/http_types.hpp"
 
+#include <utility>
+
 namespace unipay::http {
 
 std::string_view Request::header(std::string_view lowercase_name) const {
@@ -15,6 +17,45 @@ bool Request::has_header(std::string_view lowercase_name) const {
     if (h.name == lowercase_name) return true;
   }
   return false;
+}
+
+void ClientWatch::on_gone(std::function<void()> fn) {
+  std::function<void()> start;
+  {
+    std::lock_guard lock(mutex_);
+    if (cleared_) return;
+    if (!gone_) {
+      on_gone_ = std::move(fn);
+      start = std::exchange(start_watching_, nullptr);
+      fn = nullptr;
+    }
+  }
+  if (start) start();
+  if (fn) fn();  // the client was already gone
+}
+
+void ClientWatch::gone() {
+  std::function<void()> fn;
+  {
+    std::lock_guard lock(mutex_);
+    if (gone_ || cleared_) return;
+    gone_ = true;
+    fn = std::exchange(on_gone_, nullptr);
+  }
+  if (fn) fn();
+}
+
+void ClientWatch::clear() {
+  std::function<void()> fn, start;
+  std::lock_guard lock(mutex_);
+  cleared_ = true;
+  fn = std::exchange(on_gone_, nullptr);  // destroyed after the lock is released
+  start = std::exchange(start_watching_, nullptr);
+}
+
+bool ClientWatch::is_gone() const {
+  std::lock_guard lock(mutex_);
+  return gone_;
 }
 
 namespace {

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -16,6 +18,31 @@ struct Header {
   std::string value;
 };
 
+// Tells a handler that holds a request for long (a long poll) that its client went away,
+// so it can free what it holds at once instead of at its deadline. The session watches the
+// socket only once a handler asks (on_gone), so short requests cost nothing.
+class ClientWatch {
+ public:
+  // `start_watching` runs once, on the first on_gone, from the handler's thread.
+  explicit ClientWatch(std::function<void()> start_watching) : start_watching_(std::move(start_watching)) {}
+
+  // Runs `fn` once if the client closes its connection before the answer: at once when it
+  // already has. Any thread; `fn` must only hand work on (send a message) and return.
+  void on_gone(std::function<void()> fn);
+  // The session saw the connection close (EOF or error) while the answer was pending.
+  void gone();
+  // The answer was sent (or the session closed): `fn` will never run, and is released.
+  void clear();
+  bool is_gone() const;
+
+ private:
+  mutable std::mutex mutex_;  // handler threads and the session's strand meet here
+  std::function<void()> start_watching_;
+  std::function<void()> on_gone_;
+  bool gone_ = false;
+  bool cleared_ = false;
+};
+
 struct Request {
   std::string method;           // "GET", "POST", ...
   std::string target;           // path with query, exactly as received
@@ -26,6 +53,7 @@ struct Request {
   std::string remote_address;
   std::string request_id;  // made by the session for logs
   std::chrono::steady_clock::time_point received_at;
+  std::shared_ptr<ClientWatch> client;  // set by the server's sessions; may be null (tests)
 
   // The first header with this (lowercase) name, or "" when absent.
   std::string_view header(std::string_view lowercase_name) const;

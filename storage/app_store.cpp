@@ -167,12 +167,4 @@ Statement insert_nonce(const std::string& app_id, const std::string& nonce, int 
       {app_id, nonce, std::to_string(window_s)}};
 }
 
-std::vector<Statement> purge_expired(int nonce_window_s, int idempotency_keep_s) {
-  return {{"DELETE FROM nonces WHERE seen_at < now() - $1::integer * interval '1 second'",
-           {std::to_string(nonce_window_s)}},
-          {"DELETE FROM idempotency_keys "
-           "WHERE created_at < now() - $1::integer * interval '1 second'",
-           {std::to_string(idempotency_keep_s)}}};
-}
-
 }  // namespace unipay::storage

@@ -57,7 +57,6 @@ std::optional<CatalogItem> parse_catalog_item(const Rows& rows);
 // Records the nonce; returns one row when it was not seen within `window_s` seconds
 // (fresh), none when it is a replay.
 Statement insert_nonce(const std::string& app_id, const std::string& nonce, int window_s);
-// Deletes nonces older than window_s and idempotency keys older than keep_s.
-std::vector<Statement> purge_expired(int nonce_window_s, int idempotency_keep_s);
+// Purging old nonces and idempotency keys: storage/housekeeping_store.hpp (in chunks).
 
 }  // namespace unipay::storage

@@ -285,11 +285,22 @@ Statement list_bills(const BillQuery& q) {
   return st;
 }
 
-Statement select_expired_bills(int limit) {
-  return {
-      "SELECT bill_id FROM bills WHERE state = 'created' AND expires_at < now() "
-      "ORDER BY expires_at LIMIT $1::integer",
-      {std::to_string(limit)}};
+Statement claim_expired_bills(const ExpiryCursor& after, int limit) {
+  static const std::string sql = "SELECT bill_id, " + sql::ms_column("expires_at") +
+                                 " FROM bills WHERE state = 'created' AND expires_at < now() "
+                                 "AND (expires_at, bill_id) > (" +
+                                 sql::ms_param(1) +
+                                 ", $2::text) "
+                                 "ORDER BY expires_at, bill_id LIMIT $3::integer FOR UPDATE SKIP LOCKED";
+  return {sql, {sql::ms_text(after.expires_at), after.bill_id, std::to_string(limit)}};
+}
+
+ExpiryCursor next_expiry_cursor(const Rows& claimed, ExpiryCursor after) {
+  if (claimed.empty()) return after;
+  const size_t last = claimed.size() - 1;
+  auto expires = sql::to_millis(claimed, last, 1);
+  if (!expires) return after;
+  return ExpiryCursor{*expires, claimed.text(last, 0)};
 }
 
 }  // namespace unipay::storage

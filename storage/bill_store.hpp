@@ -100,7 +100,18 @@ struct BillQuery {
 // rows (one extra tells whether there is a next page). Same columns as select_bill.
 Statement list_bills(const BillQuery& query);
 
-// bill_ids of `created` bills whose expires_at has passed, oldest first.
-Statement select_expired_bills(int limit);
+// Where an expiry sweep got to: the last bill it claimed (expires_at, bill_id).
+struct ExpiryCursor {
+  Millis expires_at{};
+  std::string bill_id;  // "" with expires_at 0: from the start
+};
+
+// Claims up to `limit` `created` bills whose expires_at has passed, after `after` in
+// (expires_at, bill_id) order: rows bill_id, expires_at (ms). FOR UPDATE SKIP LOCKED, so
+// bills whose rows a transition is committing right now are left for the next sweep. The
+// cursor makes a sweep progress even past bills its events do not close.
+Statement claim_expired_bills(const ExpiryCursor& after, int limit);
+// The cursor after the claim's last row (unchanged when it has none).
+ExpiryCursor next_expiry_cursor(const Rows& claimed, ExpiryCursor after);
 
 }  // namespace unipay::storage

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "storage/group_writer.hpp"
+#include "storage/maintenance_runner.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/reader_pool.hpp"
 
@@ -14,9 +15,14 @@ const std::string& Rows::text(size_t row, size_t col) const {
   return cell ? *cell : empty;
 }
 
+// Housekeeping issues one statement per run at a time (a purge run and an expiry run):
+// a few queued mean a bug, refused rather than grown.
+constexpr size_t kMaintenanceQueueLimitOps = 16;
+
 struct Database::Impl {
   std::string conninfo;
   std::string incarnation;
+  std::unique_ptr<MaintenanceRunner> maintenance;
   // Destroyed in reverse order: the writer stops first, so callbacks of its last batch
   // may still queue reads.
   std::unique_ptr<ReaderPool> readers;
@@ -42,6 +48,8 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
   db->impl_->conninfo = options.conninfo;
   db->impl_->incarnation = options.incarnation;
   db->impl_->readers = std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops);
+  db->impl_->maintenance = std::make_unique<MaintenanceRunner>(
+      options.conninfo, options.maintenance_statement_timeout, kMaintenanceQueueLimitOps);
   db->impl_->writer = std::make_unique<GroupWriter>(std::move(*writer_conn), options.write_queue_limit_ops,
                                                     options.max_batch_ops);
   return db;
@@ -55,6 +63,10 @@ void Database::write(std::vector<Statement> statements, WriteDone done) {
 
 void Database::read(Statement statement, ReadDone done) {
   impl_->readers->submit(std::move(statement), std::move(done));
+}
+
+void Database::maintain(Statement statement, ReadDone done) {
+  impl_->maintenance->submit(std::move(statement), std::move(done));
 }
 
 Result<Rows> Database::run_blocking(const Statement& statement) {

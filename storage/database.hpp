@@ -4,6 +4,7 @@
 // (caf::anon_send to an actor, boost::asio::post to an executor) and return.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,7 @@ struct DatabaseOptions {
   size_t read_queue_limit_ops = 100000;   // queued reads beyond this are refused (busy)
   size_t max_batch_ops = 512;             // write ops grouped into one transaction at most
   std::string incarnation;  // a running unipayd's (node_store.hpp): tags every connection; empty: none
+  std::chrono::milliseconds maintenance_statement_timeout{5000};  // each housekeeping statement
 };
 
 struct DatabaseStats {
@@ -85,6 +87,13 @@ class Database {
   // Runs one read-only statement on a reader thread. Never blocks; full queue → busy; a
   // parameter holding a NUL byte → invalid_parameter.
   void read(Statement statement, ReadDone done);
+
+  // Runs one housekeeping statement (a purge chunk, an expiry claim, an advisory lock) on
+  // the housekeeping connection: its own thread and connection (opened on first use), one
+  // statement at a time under maintenance_statement_timeout, autocommit. Session state
+  // (advisory locks) lasts until the connection is lost; the statement that finds it lost
+  // fails with storage_read. Never blocks; more than a few queued → busy.
+  void maintain(Statement statement, ReadDone done);
 
   // Blocking single statement in its own transaction, for start-up, the CLI and tests.
   // Must not be called from an asio thread or a scheduled actor. Runs on a dedicated

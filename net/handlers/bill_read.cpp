@@ -109,13 +109,21 @@ void wait_bill(const CallPtr& call) {
   auto params = wait_params(call);
   if (!params) return call->fail(params.error());
   authorize_bill(call, call->params[0], true, [call, p = *params](Bill bill) {
-    call->api.metrics->longpolls_open.fetch_add(1, std::memory_order_relaxed);
-    call->api.bills->wait(bill.bill_id, p.until, p.timeout,
-                          call->resume<WaitResult>([call](Result<WaitResult> w) {
-                            call->api.metrics->longpolls_open.fetch_sub(1, std::memory_order_relaxed);
-                            if (!w) return call->fail(w.error());
-                            call->reply(200, wait_answer(*w));
-                          }));
+    Metrics* metrics = call->api.metrics;
+    metrics->longpolls_open.fetch_add(1, std::memory_order_relaxed);
+    BillService* bills = call->api.bills;
+    const uint64_t wait_id =
+        bills->wait(bill.bill_id, p.until, p.timeout, call->resume<WaitResult>([call](Result<WaitResult> w) {
+          call->api.metrics->longpolls_open.fetch_sub(1, std::memory_order_relaxed);
+          if (!w) return call->fail(w.error());
+          call->reply(200, wait_answer(*w));
+        }));
+    // A client that goes away frees its waiter at once (the actor answers it, which closes
+    // the gauge above), not at the deadline. Holds no Call: nothing keeps it alive.
+    call->on_client_gone([bills, metrics, bill_id = bill.bill_id, wait_id] {
+      metrics->longpolls_abandoned.fetch_add(1, std::memory_order_relaxed);
+      bills->abandon_wait(bill_id, wait_id);
+    });
   });
 }
 

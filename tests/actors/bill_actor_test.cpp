@@ -21,6 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string kBillId = "b_bill_actor_test_00000000001";
+constexpr size_t kMaxWaiters = 3;  // server.max_waiters_per_bill in these tests
 
 // Holds every read and commit until the test completes it.
 class FakeBillStorage : public BillStorage {
@@ -91,6 +92,7 @@ class BillActorTest : public ::testing::Test {
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
     auto context = std::make_shared<ActorContext>();
     context->bill_storage = &storage_;
+    context->config.server.max_waiters_per_bill = kMaxWaiters;
     actor_ = spawn_bill_actor(system_, context, kBillId);
     sched_.run();
   }
@@ -114,11 +116,13 @@ class BillActorTest : public ::testing::Test {
     return answer;
   }
 
-  Answer<WaitResult> wait(WaitUntil until, std::chrono::milliseconds timeout = 60s) {
+  Answer<WaitResult> wait(WaitUntil until, std::chrono::milliseconds timeout = 60s, uint64_t wait_id = 0) {
     auto [reply, answer] = capture<WaitResult>();
-    send(msg::Wait{until, timeout, std::move(reply)});
+    send(msg::Wait{until, timeout, std::move(reply), wait_id});
     return answer;
   }
+
+  void abandon(uint64_t wait_id) { send(msg::Abandon{wait_id}); }
 
   Answer<EventResult> apply(BillEventKind kind) {
     auto [reply, answer] = capture<EventResult>();
@@ -333,6 +337,71 @@ TEST_F(BillActorTest, TakenTradeNumberIsAConflictAndChangesNothing) {
   auto got = get();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ(got->value()->state, BillState::created);
+}
+
+// Proves issue 8 item 4 in the actor: an abandoned long poll is answered at once and its
+// slot is free, so a bill's waiters filled by clients that went away no longer lock its
+// real client out with busy until their deadlines.
+TEST_F(BillActorTest, AbandonedWaiterIsAnsweredAndFreesItsSlot) {
+  std::vector<Answer<WaitResult>> polls;
+  polls.push_back(wait(WaitUntil::paid, 60s, 1));
+  finish_load(bill_at(BillState::created, 1));
+  for (uint64_t id = 2; id <= kMaxWaiters; ++id) polls.push_back(wait(WaitUntil::paid, 60s, id));
+  auto refused = wait(WaitUntil::paid, 60s, 99);
+  ASSERT_TRUE(refused->has_value());
+  ASSERT_FALSE(refused->value().ok());
+  EXPECT_EQ(refused->value().error().code, Errc::busy) << "every slot is taken";
+
+  abandon(2);
+  ASSERT_TRUE(polls[1]->has_value()) << "answered at once, not at its deadline";
+  ASSERT_FALSE(polls[1]->value().ok());
+  EXPECT_EQ(polls[1]->value().error().code, Errc::server_busy);
+  EXPECT_FALSE(polls[0]->has_value());
+  EXPECT_FALSE(polls[2]->has_value());
+
+  auto real_client = wait(WaitUntil::paid, 60s, 100);
+  EXPECT_FALSE(real_client->has_value()) << "the freed slot parks the real client's poll";
+  apply(BillEventKind::provider_success);
+  finish_commit(true);
+  ASSERT_TRUE(real_client->has_value());
+  ASSERT_TRUE(real_client->value().ok());
+  EXPECT_EQ(real_client->value()->bill.state, BillState::paid);
+  EXPECT_TRUE(polls[0]->has_value());
+  EXPECT_TRUE(polls[2]->has_value());
+}
+
+// Proves a wait abandoned while it is queued behind the first read is answered at once and
+// never parked when the read completes; the other queued wait still is.
+TEST_F(BillActorTest, WaitAbandonedWhileQueuedIsNeverParked) {
+  auto abandoned = wait(WaitUntil::paid, 60s, 7);
+  auto kept = wait(WaitUntil::paid, 60s, 8);
+  ASSERT_EQ(storage_.loads.size(), 1u);
+  abandon(7);
+  ASSERT_TRUE(abandoned->has_value());
+  EXPECT_FALSE(abandoned->value().ok());
+  finish_load(bill_at(BillState::created, 1));
+  EXPECT_FALSE(kept->has_value()) << "parked";
+  sched_.advance_time(60s);
+  sched_.run();
+  ASSERT_TRUE(kept->has_value());
+  EXPECT_TRUE(kept->value()->timed_out);
+}
+
+// Proves abandoning a wait that was answered already, or that this actor never had, changes
+// nothing: no second answer, no other waiter touched.
+TEST_F(BillActorTest, AbandonAfterTheAnswerIsIgnored) {
+  auto first = wait(WaitUntil::paid, 5s, 1);
+  finish_load(bill_at(BillState::created, 1));
+  auto second = wait(WaitUntil::paid, 60s, 2);
+  sched_.advance_time(5s);
+  sched_.run();
+  ASSERT_TRUE(first->has_value());
+  EXPECT_TRUE(first->value()->timed_out);
+  abandon(1);
+  abandon(42);
+  abandon(0);
+  EXPECT_TRUE(first->value().ok()) << "the deadline's answer stands";
+  EXPECT_FALSE(second->has_value());
 }
 
 }  // namespace

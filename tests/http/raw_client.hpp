@@ -46,6 +46,14 @@ class RawClient {
     fd_ = -1;
   }
 
+  // Closes with a TCP reset instead of a FIN (SO_LINGER 0), as a crashed client's kernel does.
+  void reset() {
+    if (fd_ < 0) return;
+    linger hard{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    close();
+  }
+
   bool send(std::string_view data) {
     while (!data.empty()) {
       const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);

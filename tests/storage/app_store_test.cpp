@@ -1,5 +1,5 @@
 // App SQL against a real PostgreSQL: apps with catalogs, updates, secret rotation,
-// nonces and the purge of expired nonces and idempotency keys.
+// nonces. (Their purge: housekeeping_store_test.cpp.)
 #include "storage/app_store.hpp"
 
 #include "storage/store_fixture.hpp"
@@ -117,23 +117,6 @@ TEST_F(AppStoreTest, NonceIsFreshOncePerWindow) {
   run({"UPDATE nonces SET seen_at = now() - interval '601 seconds' WHERE app_id = $1", {app_id_}});
   EXPECT_TRUE(fresh_nonce(app_id_, "n-0123456789abcdef"));
   EXPECT_FALSE(fresh_nonce(app_id_, "n-0123456789abcdef"));
-}
-
-// The purge deletes nonces and idempotency keys past their lifetimes and keeps the rest.
-TEST_F(AppStoreTest, PurgeDropsOnlyExpiredRows) {
-  for (auto nonce : {"old-nonce-000000", "new-nonce-000000"}) ASSERT_TRUE(fresh_nonce(app_id_, nonce));
-  run({"UPDATE nonces SET seen_at = now() - interval '700 seconds' WHERE nonce = 'old-nonce-000000'", {}});
-  for (auto key : {"old-key", "new-key"}) {
-    Bill bill = sample_bill(std::string("b_") + key, app_id_);
-    IdempotencyRecord record{app_id_, key, "sha", 201, "{}"};
-    ASSERT_EQ(write_one(insert_bill(bill, record, kIdempotencyKeepS)).text(0, 0), "t");
-  }
-  run({"UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE idem_key = 'old-key'",
-       {}});
-
-  ASSERT_TRUE(write(purge_expired(600, 86400)).ok());
-  EXPECT_EQ(run({"SELECT string_agg(nonce, ',') FROM nonces", {}}).text(0, 0), "new-nonce-000000");
-  EXPECT_EQ(run({"SELECT string_agg(idem_key, ',') FROM idempotency_keys", {}}).text(0, 0), "new-key");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Bill queries against a real PostgreSQL: list filters with cursor paging, expiry sweep.
 #include "storage/bill_store.hpp"
+#include "storage/pg_connection.hpp"
 #include "storage/store_fixture.hpp"
 
 namespace unipay::storage::test {
@@ -96,9 +97,10 @@ TEST_F(BillQueryTest, FiltersCombine) {
   EXPECT_EQ(list(q), (Ids{"b_9"}));
 }
 
-// Only `created` bills past their expiry are swept, the longest expired first, at most
-// `limit` of them.
-TEST_F(BillQueryTest, ExpiredBillsAreCreatedAndPastExpiryOldestFirst) {
+// Only `created` bills past their expiry are claimed, the longest expired first, at most
+// `limit` of them; the cursor moves a sweep past what it claimed, even when those bills stay
+// `created` (an event that did not close them), so a sweep never claims a bill twice.
+TEST_F(BillQueryTest, ExpiredBillsAreClaimedOldestFirstAfterTheCursor) {
   const Millis now = now_ms();
   auto add = [&](const std::string& id, BillState state, seconds from_now) {
     Bill b = sample_bill(id, app_id_);
@@ -110,15 +112,45 @@ TEST_F(BillQueryTest, ExpiredBillsAreCreatedAndPastExpiryOldestFirst) {
   add("e_2", BillState::created, seconds{-20});
   add("e_3", BillState::paid, seconds{-30});
   add("e_4", BillState::created, seconds{600});
+  add("e_5", BillState::created, seconds{-10});  // the same expiry as e_1: bill_id breaks the tie
   // The fixture's b_* bills expire 30 minutes from now.
-  auto ids = [&](int limit) {
-    Rows rows = run(select_expired_bills(limit));
+  auto ids = [&](const Rows& rows) {
     Ids out;
     for (size_t i = 0; i < rows.size(); ++i) out.push_back(rows.text(i, 0));
     return out;
   };
-  EXPECT_EQ(ids(10), (Ids{"e_2", "e_1"}));
-  EXPECT_EQ(ids(1), (Ids{"e_2"}));
+  EXPECT_EQ(ids(run(claim_expired_bills({}, 10))), (Ids{"e_2", "e_1", "e_5"}));
+  Rows first = run(claim_expired_bills({}, 2));
+  EXPECT_EQ(ids(first), (Ids{"e_2", "e_1"}));
+  ExpiryCursor cursor = next_expiry_cursor(first, {});
+  EXPECT_EQ(cursor.bill_id, "e_1");
+  Rows second = run(claim_expired_bills(cursor, 2));
+  EXPECT_EQ(ids(second), (Ids{"e_5"}));
+  cursor = next_expiry_cursor(second, cursor);
+  EXPECT_TRUE(run(claim_expired_bills(cursor, 2)).empty());
+  EXPECT_EQ(next_expiry_cursor(Rows{}, cursor).bill_id, "e_5") << "an empty claim keeps the cursor";
+}
+
+// Proves the claim skips a bill whose row another transaction holds (a transition being
+// committed right now) instead of waiting for it: SKIP LOCKED.
+TEST_F(BillQueryTest, ExpiryClaimSkipsBillsBeingCommitted) {
+  for (const char* id : {"e_1", "e_2"}) {
+    Bill b = sample_bill(id, app_id_);
+    b.expires_at = now_ms() - seconds{60};
+    insert(b);
+  }
+  auto holder = pg::connect(conninfo_, "test-holder", Errc::storage_read);
+  ASSERT_TRUE(holder.ok());
+  ASSERT_TRUE(pg::exec_script(holder->get(), "BEGIN", Errc::storage_write).ok());
+  ASSERT_TRUE(pg::exec(holder->get(), {"UPDATE bills SET version = version WHERE bill_id = 'e_1'", {}},
+                       Errc::storage_write)
+                  .ok());
+  const auto start = std::chrono::steady_clock::now();
+  Rows claimed = run(claim_expired_bills({}, 10));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "it did not wait";
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed.text(0, 0), "e_2");
+  ASSERT_TRUE(pg::exec_script(holder->get(), "ROLLBACK", Errc::storage_write).ok());
 }
 
 }  // namespace
