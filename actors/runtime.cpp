@@ -81,6 +81,11 @@ caf::actor_system_config make_caf_config(const config::Config& config) {
   return cfg;
 }
 
+RefusedAuditLimits refused_audit_limits(const config::CallbacksConfig& c) {
+  return {c.refused_audits_per_source_per_s, c.refused_audits_per_app_per_s, c.refused_audit_burst,
+          c.refused_audit_queue_limit,       c.refused_audit_flush_ms,       c.refused_audit_max_sources};
+}
+
 }  // namespace
 
 struct Runtime::Impl {
@@ -92,6 +97,7 @@ struct Runtime::Impl {
   caf::actor_system_config caf_config;
   caf::actor_system system;
   RoutedBillService service;
+  std::unique_ptr<RefusedAuditSink> refused_audits;
   std::shared_ptr<ActorContext> context;
   bool stopped = false;
 };
@@ -117,12 +123,15 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.service.set_registry(impl.context->registry);
   impl.context->dispatcher = spawn_delivery_dispatcher(impl.system, impl.context);
   spawn_housekeeping(impl.system, impl.context);
+  impl.refused_audits = RefusedAuditSink::start(impl.system, db, refused_audit_limits(config.callbacks));
   return runtime;
 }
 
 Runtime::~Runtime() { stop(); }
 
 BillService& Runtime::bills() { return impl_->service; }
+
+RefusedCallbackAudits& Runtime::refused_audits() { return *impl_->refused_audits; }
 
 void Runtime::bill_changed(const std::string& bill_id, int64_t version) {
   impl_->service.send_refresh(bill_id, version);
@@ -136,6 +145,7 @@ void Runtime::stop() {
   // Long-lived actors hold each other through the context: stop them explicitly.
   caf::anon_send_exit(impl_->context->registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->context->dispatcher, caf::exit_reason::user_shutdown);
+  impl_->refused_audits->stop();
   impl_->system.await_actors_before_shutdown(false);
 }
 

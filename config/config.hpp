@@ -70,11 +70,23 @@ struct DeliveryConfig {
   bool allow_private = false;  // delivery URLs may be loopback/private addresses
 };
 
+// Callbacks refused before their signature verified: their audit rows are rate-limited
+// and written in batches (actors/callback_audits.hpp).
+struct CallbacksConfig {
+  int64_t refused_audits_per_source_per_s = 10;
+  int64_t refused_audits_per_app_per_s = 10;
+  int64_t refused_audit_burst = 20;
+  size_t refused_audit_queue_limit = 1000;
+  std::chrono::milliseconds refused_audit_flush_ms{250};
+  size_t refused_audit_max_sources = 10000;
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
   BillsConfig bills;
   DeliveryConfig delivery;
+  CallbacksConfig callbacks;
 };
 
 // What the command line asked for.

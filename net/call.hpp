@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/bill_service.hpp"
+#include "actors/callback_audits.hpp"
 #include "config/config.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
@@ -26,7 +27,8 @@ struct Api {
   BillService* bills = nullptr;
   http::Post post;
   Metrics* metrics = nullptr;
-  std::function<bool()> ready;  // database reachable and migrations applied
+  std::function<bool()> ready;                      // database reachable and migrations applied
+  RefusedCallbackAudits* refused_audits = nullptr;  // audit rows of unverified callbacks
 };
 
 class Call : public std::enable_shared_from_this<Call> {

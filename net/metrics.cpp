@@ -2,12 +2,28 @@
 
 #include <fmt/format.h>
 
+#include "actors/callback_audits.hpp"
+
 namespace unipay {
 namespace {
 
 void counter(std::string& out, std::string_view name, std::string_view help, uint64_t value,
              std::string_view type = "counter") {
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+}
+
+void refused_audit_counters(std::string& out, const RefusedCallbackAudits& audits) {
+  out +=
+      "# HELP unipay_callback_audits_dropped_total audit rows of unverified callbacks not written, by "
+      "reason\n";
+  out += "# TYPE unipay_callback_audits_dropped_total counter\n";
+  for (size_t i = 0; i < kAuditDropReasons; ++i) {
+    const auto reason = static_cast<AuditDrop>(i);
+    out += fmt::format("unipay_callback_audits_dropped_total{{reason=\"{}\"}} {}\n", audit_drop_name(reason),
+                       audits.dropped(reason));
+  }
+  counter(out, "unipay_callback_audits_written_total",
+          "audit rows of unverified callbacks written in batches", audits.written());
 }
 
 }  // namespace
@@ -29,6 +45,7 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_callback_alerts_total", "callbacks with mismatched money or a second trade",
           m.callback_alerts.load());
   counter(out, "unipay_longpolls_open", "long polls waiting", m.longpolls_open.load(), "gauge");
+  if (m.refused_audits) refused_audit_counters(out, *m.refused_audits);
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
   counter(out, "unipay_db_write_batches_total", "group-commit transactions", db.write_batches);
   counter(out, "unipay_db_write_errors_total", "write ops that failed", db.write_errors);

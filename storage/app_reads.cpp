@@ -13,6 +13,21 @@ TtlCache<App>& app_cache() {
   return cache;
 }
 
+// Unknown app ids: bounded like the positive entries; a flood of distinct ids only
+// empties this table (then each id costs a read again), never grows it.
+constexpr size_t kMaxUnknownEntries = 10000;
+TtlCache<bool>& unknown_app_cache() {
+  thread_local TtlCache<bool> cache(kTtl, kMaxUnknownEntries);
+  return cache;
+}
+
+// At most one signature-mismatch re-read per app per interval (per thread).
+constexpr std::chrono::milliseconds kRereadInterval{1000};
+TtlCache<bool>& reread_claims() {
+  thread_local TtlCache<bool> claims(kRereadInterval, kMaxEntries);
+  return claims;
+}
+
 TtlCache<std::optional<CatalogItem>>& catalog_cache() {
   thread_local TtlCache<std::optional<CatalogItem>> cache(kTtl, kMaxEntries);
   return cache;
@@ -26,7 +41,23 @@ std::string catalog_key(const std::string& app_id, const std::string& item_id) {
 
 std::optional<App> cached_app(const std::string& app_id) { return app_cache().get(app_id); }
 
-void remember_app(const App& app) { app_cache().put(app.app_id, app); }
+void remember_app(const App& app) {
+  unknown_app_cache().erase(app.app_id);
+  app_cache().put(app.app_id, app);
+}
+
+bool cached_unknown_app(const std::string& app_id) { return unknown_app_cache().get(app_id).has_value(); }
+
+void remember_unknown_app(const std::string& app_id) {
+  app_cache().erase(app_id);
+  unknown_app_cache().put(app_id, true);
+}
+
+bool claim_app_reread(const std::string& app_id) {
+  if (reread_claims().get(app_id)) return false;
+  reread_claims().put(app_id, true);
+  return true;
+}
 
 std::optional<std::optional<CatalogItem>> cached_catalog_item(const std::string& app_id,
                                                               const std::string& item_id) {

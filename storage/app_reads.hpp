@@ -15,6 +15,17 @@ namespace unipay::storage {
 std::optional<App> cached_app(const std::string& app_id);
 void remember_app(const App& app);
 
+// Negative entries: an app id the database did not know a moment ago is answered "unknown"
+// from memory (same one-second life, bounded), so a flood naming an app that does not
+// exist costs no read per request. Creating the app is seen within the second.
+bool cached_unknown_app(const std::string& app_id);
+void remember_unknown_app(const std::string& app_id);
+
+// A signature that does not match the cached secrets may come from a rotation the cache
+// has not seen yet, so the caller re-reads the app, but at most once per interval per app
+// (per thread): forged signatures cannot turn into a read each. True: re-read now.
+bool claim_app_reread(const std::string& app_id);
+
 // The outer optional: cached or not; the inner: in the catalog or not.
 std::optional<std::optional<CatalogItem>> cached_catalog_item(const std::string& app_id,
                                                               const std::string& item_id);
