@@ -1,5 +1,7 @@
 #include "storage/app_reads.hpp"
 
+#include <atomic>
+
 #include "storage/ttl_cache.hpp"
 
 namespace unipay::storage {
@@ -13,18 +15,24 @@ TtlCache<App>& app_cache() {
   return cache;
 }
 
+// Bumped by every admin change to an app on this node. Negative entries and re-read
+// claims remember the generation they were made in and lapse when it moves. A counter,
+// not domain state: the apps themselves live in the database.
+std::atomic<uint64_t> apps_generation{0};
+uint64_t current_generation() { return apps_generation.load(std::memory_order_acquire); }
+
 // Unknown app ids: bounded like the positive entries; a flood of distinct ids only
 // empties this table (then each id costs a read again), never grows it.
 constexpr size_t kMaxUnknownEntries = 10000;
-TtlCache<bool>& unknown_app_cache() {
-  thread_local TtlCache<bool> cache(kTtl, kMaxUnknownEntries);
+TtlCache<uint64_t>& unknown_app_cache() {
+  thread_local TtlCache<uint64_t> cache(kTtl, kMaxUnknownEntries);
   return cache;
 }
 
 // At most one signature-mismatch re-read per app per interval (per thread).
 constexpr std::chrono::milliseconds kRereadInterval{1000};
-TtlCache<bool>& reread_claims() {
-  thread_local TtlCache<bool> claims(kRereadInterval, kMaxEntries);
+TtlCache<uint64_t>& reread_claims() {
+  thread_local TtlCache<uint64_t> claims(kRereadInterval, kMaxEntries);
   return claims;
 }
 
@@ -46,18 +54,23 @@ void remember_app(const App& app) {
   app_cache().put(app.app_id, app);
 }
 
-bool cached_unknown_app(const std::string& app_id) { return unknown_app_cache().get(app_id).has_value(); }
+bool cached_unknown_app(const std::string& app_id) {
+  return unknown_app_cache().get(app_id) == current_generation();
+}
 
 void remember_unknown_app(const std::string& app_id) {
   app_cache().erase(app_id);
-  unknown_app_cache().put(app_id, true);
+  unknown_app_cache().put(app_id, current_generation());
 }
 
 bool claim_app_reread(const std::string& app_id) {
-  if (reread_claims().get(app_id)) return false;
-  reread_claims().put(app_id, true);
+  const uint64_t generation = current_generation();
+  if (reread_claims().get(app_id) == generation) return false;
+  reread_claims().put(app_id, generation);
   return true;
 }
+
+void note_app_changed() { apps_generation.fetch_add(1, std::memory_order_acq_rel); }
 
 std::optional<std::optional<CatalogItem>> cached_catalog_item(const std::string& app_id,
                                                               const std::string& item_id) {

@@ -17,14 +17,20 @@ void remember_app(const App& app);
 
 // Negative entries: an app id the database did not know a moment ago is answered "unknown"
 // from memory (same one-second life, bounded), so a flood naming an app that does not
-// exist costs no read per request. Creating the app is seen within the second.
+// exist costs no read per request. An app created on this node is seen at once (see
+// note_app_changed), one created on another node within the second.
 bool cached_unknown_app(const std::string& app_id);
 void remember_unknown_app(const std::string& app_id);
 
 // A signature that does not match the cached secrets may come from a rotation the cache
 // has not seen yet, so the caller re-reads the app, but at most once per interval per app
-// (per thread): forged signatures cannot turn into a read each. True: re-read now.
+// (per thread), or again after an admin change on this node: forged signatures cannot turn
+// into a read each, and a rotation made here is seen at once. True: re-read now.
 bool claim_app_reread(const std::string& app_id);
+
+// Called after an admin change to any app committed on this node (create, update,
+// rotation): every thread's negative entries and re-read allowances start afresh.
+void note_app_changed();
 
 // The outer optional: cached or not; the inner: in the catalog or not.
 std::optional<std::optional<CatalogItem>> cached_catalog_item(const std::string& app_id,

@@ -1,6 +1,7 @@
 // Proves the per-thread app cache's negative entries and the re-read limit (issue 8.6):
 // an unknown app is answered from memory, an app created since is seen at once here, and a
-// signature-mismatch re-read is granted once per second per app.
+// signature-mismatch re-read is granted once per second per app, or again after an admin
+// change made on this node.
 #include "storage/app_reads.hpp"
 
 #include <gtest/gtest.h>
@@ -49,6 +50,17 @@ TEST(AppReads, RereadIsGrantedOncePerSecondPerApp) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1050));
   EXPECT_TRUE(claim_app_reread(a));
   EXPECT_FALSE(claim_app_reread(a));
+}
+
+TEST(AppReads, AnAdminChangeHereEndsNegativeEntriesAndRereadLimits) {
+  const std::string id = "app_00000000000000c1";
+  remember_unknown_app(id);
+  EXPECT_TRUE(claim_app_reread(id));
+  EXPECT_FALSE(claim_app_reread(id));
+  note_app_changed();  // e.g. created or rotated through this node's admin API
+  EXPECT_FALSE(cached_unknown_app(id));
+  EXPECT_TRUE(claim_app_reread(id));
+  EXPECT_FALSE(claim_app_reread(id));
 }
 
 }  // namespace
