@@ -70,8 +70,12 @@ void send_real(Context& ctx, const std::shared_ptr<Paced>& st) {
       });
 }
 
-void report_forged(Context& ctx, const Paced& st, const ForgedTotals& forged,
-                   std::map<std::string, double> before, std::map<std::string, double> after) {
+// Server counters at the start, at half time and at the end: each half's increase.
+struct Scrapes {
+  std::map<std::string, double> start, half, end;
+};
+
+void report_forged(Context& ctx, const Paced& st, const ForgedTotals& forged, Scrapes scrapes) {
   auto& m = ctx.result;
   m.metric("real_callbacks_quiet", static_cast<double>(st.quiet.count()));
   m.metric("real_callbacks_forged", static_cast<double>(st.forged.count()));
@@ -91,7 +95,8 @@ void report_forged(Context& ctx, const Paced& st, const ForgedTotals& forged,
         "unipay_callback_audits_dropped_total{reason=\"source_limit\"}",
         "unipay_callback_audits_dropped_total{reason=\"app_limit\"}",
         "unipay_callback_audits_dropped_total{reason=\"queue_full\"}"}) {
-    m.metric(std::string("server_forged_half_") + name, after[name] - before[name]);
+    m.metric(std::string("server_quiet_half_") + name, scrapes.half[name] - scrapes.start[name]);
+    m.metric(std::string("server_forged_half_") + name, scrapes.end[name] - scrapes.half[name]);
   }
 }
 
@@ -119,26 +124,27 @@ int run_callbacks_forged(Context& ctx) {
       ctx, Step::callback, [] { return int64_t{-1}; },
       [st] { return std::string(st->forging ? "forged half" : "quiet half"); }, alive);
   ctx.result.headline = Step::callback;
-  std::map<std::string, double> before;
+  Scrapes scrapes;
+  scrapes.start = scrape_metrics(ctx);
   ctx.loop.every(kTick, [&ctx, st, start, end] {
     const auto due = static_cast<size_t>(seconds_since(start) * ctx.options.rate);
     while (st->next < due && st->next < st->bills.size() && Clock::now() < end) send_real(ctx, st);
     return Clock::now() < end && st->next < st->bills.size();
   });
   ctx.loop.run_while([] { return true; }, half);
-  before = scrape_metrics(ctx);
+  scrapes.half = scrape_metrics(ctx);
   st->forging = true;
   forged.start();
   ctx.loop.run_while([] { return true; }, end);
   ForgedTotals totals = forged.stop();
-  auto after = scrape_metrics(ctx);
+  scrapes.end = scrape_metrics(ctx);
   ctx.loop.run_while([&] { return st->answered < st->next; }, Clock::now() + std::chrono::seconds(30));
   double settle_s = settle_deliveries(ctx, st->paid, o.drain_s);
   cpu.finish(ctx, static_cast<double>(st->answered + totals.sent), "callback_real_or_forged");
   *alive = false;
   end_progress(ctx);
   count_duplicates(ctx);
-  report_forged(ctx, *st, totals, std::move(before), std::move(after));
+  report_forged(ctx, *st, totals, std::move(scrapes));
   ctx.result.metric("deliveries_settled_after_s", settle_s);
   return 0;
 }
