@@ -112,6 +112,8 @@ int run_callbacks_forged(Context& ctx) {
   for (const auto& b : st->bills) bill_ids.push_back(b.bill_id);
   ForgedTraffic forged(ctx.target, ctx.app, std::move(bill_ids), o.forged_rate, kForgedInFlight, o.seed);
 
+  Scrapes scrapes;
+  scrapes.start = scrape_metrics(ctx);
   auto alive = std::make_shared<bool>(true);
   CpuWindow cpu(ctx);
   const auto start = Clock::now();
@@ -124,8 +126,6 @@ int run_callbacks_forged(Context& ctx) {
       ctx, Step::callback, [] { return int64_t{-1}; },
       [st] { return std::string(st->forging ? "forged half" : "quiet half"); }, alive);
   ctx.result.headline = Step::callback;
-  Scrapes scrapes;
-  scrapes.start = scrape_metrics(ctx);
   ctx.loop.every(kTick, [&ctx, st, start, end] {
     const auto due = static_cast<size_t>(seconds_since(start) * ctx.options.rate);
     while (st->next < due && st->next < st->bills.size() && Clock::now() < end) send_real(ctx, st);
