@@ -79,6 +79,7 @@ struct CallbacksConfig {
   size_t refused_audit_queue_limit = 1000;
   std::chrono::milliseconds refused_audit_flush_ms{250};
   size_t refused_audit_max_sources = 10000;
+  int64_t app_reads_per_source_per_s = 50;  // reads of uncached apps per address (io thread)
 };
 
 struct Config {

@@ -217,6 +217,8 @@ std::vector<Setting> callbacks_settings() {
            "unverified-callback audit rows are written together this often, milliseconds"),
       make(UNIPAY_FIELD(callbacks, refused_audit_max_sources), "", "", "",
            "remote addresses (and apps) the audit limiter tracks at once"),
+      make(UNIPAY_FIELD(callbacks, app_reads_per_source_per_s), "", "", "",
+           "database reads of apps not in the cache per remote address, per second (per io thread)"),
   };
 }
 

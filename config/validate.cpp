@@ -156,6 +156,7 @@ void check_callbacks(const CallbacksConfig& c, Checker& check) {
   check.sizes_between("callbacks.refused_audit_queue_limit", c.refused_audit_queue_limit, 1, 10000);
   check.duration("callbacks.refused_audit_flush_ms", c.refused_audit_flush_ms);
   check.sizes_between("callbacks.refused_audit_max_sources", c.refused_audit_max_sources, 1, 10000000);
+  check.between("callbacks.app_reads_per_source_per_s", c.app_reads_per_source_per_s, 1, 1000000);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "net/auth.hpp"
 
 #include "net/app_id.hpp"
+#include "net/app_lookup_budget.hpp"
 #include "net/crypto.hpp"
 #include "net/signing.hpp"
 #include "storage/app_reads.hpp"
@@ -81,6 +82,7 @@ void authenticate_app(const CallPtr& call, std::function<void()> next) {
     return on_app_loaded(call, std::nullopt, true, std::move(next));
   if (auto app = storage::cached_app(app_id))
     return on_app_loaded(call, std::move(app), true, std::move(next));
+  if (!admit_app_lookup(call, app_id)) return;
   load_app(call, app_id, AppSource::database,
            [call, next = std::move(next)](std::optional<storage::App> app) {
              on_app_loaded(call, std::move(app), false, next);

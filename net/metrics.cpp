@@ -45,6 +45,8 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_callback_alerts_total", "callbacks with mismatched money or a second trade",
           m.callback_alerts.load());
   counter(out, "unipay_longpolls_open", "long polls waiting", m.longpolls_open.load(), "gauge");
+  counter(out, "unipay_app_reads_refused_total", "lookups of uncached apps refused busy (per-address budget)",
+          m.app_reads_refused.load());
   if (m.refused_audits) refused_audit_counters(out, *m.refused_audits);
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
   counter(out, "unipay_db_write_batches_total", "group-commit transactions", db.write_batches);

@@ -20,6 +20,7 @@ struct Metrics {
   std::atomic<uint64_t> callbacks_refused{0};
   std::atomic<uint64_t> callback_alerts{0};  // mismatched money or double charge
   std::atomic<uint64_t> longpolls_open{0};
+  std::atomic<uint64_t> app_reads_refused{0};             // uncached app lookups over a source's budget
   const RefusedCallbackAudits* refused_audits = nullptr;  // its counters are shown when set
 
   void count_response(int status) {

@@ -23,10 +23,18 @@ uint64_t current_generation() { return apps_generation.load(std::memory_order_ac
 
 // Unknown app ids: bounded like the positive entries; a flood of distinct ids only
 // empties this table (then each id costs a read again), never grows it.
+constexpr std::chrono::milliseconds kUnknownTtl{10000};
 constexpr size_t kMaxUnknownEntries = 10000;
 TtlCache<uint64_t>& unknown_app_cache() {
-  thread_local TtlCache<uint64_t> cache(kTtl, kMaxUnknownEntries);
+  thread_local TtlCache<uint64_t> cache(kUnknownTtl, kMaxUnknownEntries);
   return cache;
+}
+
+// Ids of apps read lately (existence only, no secrets).
+constexpr std::chrono::milliseconds kKnownIdTtl{300000};
+TtlCache<bool>& known_app_ids() {
+  thread_local TtlCache<bool> ids(kKnownIdTtl, kMaxEntries);
+  return ids;
 }
 
 // At most one signature-mismatch re-read per app per interval (per thread).
@@ -51,8 +59,11 @@ std::optional<App> cached_app(const std::string& app_id) { return app_cache().ge
 
 void remember_app(const App& app) {
   unknown_app_cache().erase(app.app_id);
+  known_app_ids().put(app.app_id, true);
   app_cache().put(app.app_id, app);
 }
+
+bool recently_known_app(const std::string& app_id) { return known_app_ids().get(app_id).has_value(); }
 
 bool cached_unknown_app(const std::string& app_id) {
   return unknown_app_cache().get(app_id) == current_generation();
@@ -60,6 +71,7 @@ bool cached_unknown_app(const std::string& app_id) {
 
 void remember_unknown_app(const std::string& app_id) {
   app_cache().erase(app_id);
+  known_app_ids().erase(app_id);
   unknown_app_cache().put(app_id, current_generation());
 }
 

@@ -16,11 +16,16 @@ std::optional<App> cached_app(const std::string& app_id);
 void remember_app(const App& app);
 
 // Negative entries: an app id the database did not know a moment ago is answered "unknown"
-// from memory (same one-second life, bounded), so a flood naming an app that does not
-// exist costs no read per request. An app created on this node is seen at once (see
-// note_app_changed), one created on another node within the second.
+// from memory (ten seconds, bounded), so a flood naming an app that does not exist costs no
+// read per request. An app created on this node is seen at once (see note_app_changed);
+// one created on another node is seen within ten seconds, and only if its id had been
+// asked for before it existed.
 bool cached_unknown_app(const std::string& app_id);
 void remember_unknown_app(const std::string& app_id);
+
+// True when this thread has read the app within the last five minutes: it existed then,
+// so reading it again is not a lookup of a made-up id (see net/app_lookup_budget.hpp).
+bool recently_known_app(const std::string& app_id);
 
 // A signature that does not match the cached secrets may come from a rotation the cache
 // has not seen yet, so the caller re-reads the app, but at most once per interval per app

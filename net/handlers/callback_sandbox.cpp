@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/bill_id.hpp"
+#include "net/app_lookup_budget.hpp"
 #include "net/auth.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/callback_refusals.hpp"
@@ -136,7 +137,7 @@ void verify_sandbox(const CallPtr& call, const storage::CallbackAudit& audit, Ap
 }  // namespace
 
 void sandbox_callback(const CallPtr& call) {
-  if (!check_callback_app_id(call, call->params.at(0))) return;
+  if (!check_callback_app_id(call, call->params.at(0)) || !admit_app_lookup(call, call->params.at(0))) return;
   storage::CallbackAudit audit{
       call->params.at(0), "sandbox", "", crypto::sha256_hex(call->request.body), "", ""};
   verify_sandbox(call, audit, AppSource::cache);

@@ -179,6 +179,39 @@ class ForgedCallbackTest(E2ECase):
         self.assertLess(rows, 5 * BURST)
         self.assertEqual(self.dropped("app_limit") - app_drops_before, 5 * BURST - rows)
 
+    def test_made_up_app_ids_are_read_within_a_per_source_budget(self):
+        """300 forged callbacks from one address, each naming a new made-up app id (so no
+        negative entry can help): beyond the address's budget (50 reads a second, bursts of
+        50) they are 429 busy with Retry-After and cost no read; the reads stay within the
+        budget, and a genuine callback from that same address still pays at once."""
+        bill, _ = self.app.new_bill(user_id="u_made_up_ids")
+        source = "127.0.0.3"
+        refused_before = self.metric("unipay_app_reads_refused_total")
+        reads_before = self.reads()
+        flood = Flood(self.server.port, source)
+        started = time.monotonic()
+        statuses = []
+        try:
+            for _ in range(FLOOD):
+                body = forged_body("b_" + "0" * 26)
+                statuses.append(flood.post("app_" + secrets.token_hex(8), body, hmac_hex("k", body)))
+        finally:
+            flood.close()
+        seconds = time.monotonic() - started
+        self.assertEqual(set(statuses) - {404, 429}, set(), statuses)
+        budget = 50 + 50 * seconds
+        self.assertLessEqual(statuses.count(404), budget + 1)
+        self.assertGreater(statuses.count(429), 0)
+        self.assertEqual(self.metric("unipay_app_reads_refused_total") - refused_before, statuses.count(429))
+        self.assertLessEqual(self.reads() - reads_before, statuses.count(404) + 3)
+        genuine = Flood(self.server.port, source)
+        body = to_body({"bill_id": bill["bill_id"], "trade_no": new_trade_no(), "status": "success",
+                        "amount": bill["amount"], "currency": bill["currency"]})
+        try:
+            self.assertEqual(genuine.post(self.app.app_id, body, hmac_hex(self.app.sandbox_secret, body)), 200)
+        finally:
+            genuine.close()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -31,14 +31,25 @@ TEST(AppReads, UnknownAppIsRememberedUntilTheAppIsSeen) {
   EXPECT_FALSE(cached_app(id).has_value());
 }
 
-TEST(AppReads, NegativeEntriesAreThreadLocalAndExpire) {
+TEST(AppReads, NegativeEntriesAreThreadLocal) {
   const std::string id = "app_00000000000000a2";
   remember_unknown_app(id);
   bool seen_elsewhere = true;
   std::thread([&] { seen_elsewhere = cached_unknown_app(id); }).join();
   EXPECT_FALSE(seen_elsewhere);
+  EXPECT_TRUE(cached_unknown_app(id));
+}
+
+TEST(AppReads, AnAppReadLatelyIsKnownUntilFoundMissing) {
+  const std::string id = "app_00000000000000a3";
+  EXPECT_FALSE(recently_known_app(id));
+  remember_app(app_named(id));
+  EXPECT_TRUE(recently_known_app(id));
   std::this_thread::sleep_for(std::chrono::milliseconds(1050));
-  EXPECT_FALSE(cached_unknown_app(id));
+  EXPECT_FALSE(cached_app(id).has_value());  // the row itself is kept a second only
+  EXPECT_TRUE(recently_known_app(id));
+  remember_unknown_app(id);
+  EXPECT_FALSE(recently_known_app(id));
 }
 
 TEST(AppReads, RereadIsGrantedOncePerSecondPerApp) {
