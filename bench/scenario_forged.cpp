@@ -14,7 +14,7 @@ namespace unipay::bench {
 namespace {
 
 constexpr auto kCreateBound = std::chrono::seconds(900);
-constexpr size_t kForgedInFlight = 256;
+constexpr size_t kForgedInFlight = 1024;
 constexpr auto kTick = std::chrono::milliseconds(1);
 
 struct Paced {
