@@ -12,7 +12,6 @@
 namespace unipay::amsg {
 struct AuditOffer {
   storage::CallbackAudit audit;
-  std::string source;
 };
 struct AuditFlush {};
 }  // namespace unipay::amsg
@@ -35,22 +34,17 @@ struct AuditCounters {
   void settle(size_t n) { queued.fetch_sub(n, std::memory_order_relaxed); }
 };
 
-// Owns the limiters and the batch; only this actor touches them.
+// Owns the batch; only this actor touches it.
 class AuditBatcher : public caf::event_based_actor {
  public:
   AuditBatcher(caf::actor_config& cfg, std::shared_ptr<AuditCounters> counters, storage::Database* db,
                RefusedAuditLimits limits)
-      : caf::event_based_actor(cfg),
-        counters_(std::move(counters)),
-        db_(db),
-        limits_(limits),
-        sources_({limits.per_source_per_s, limits.burst, limits.max_tracked}),
-        apps_({limits.per_app_per_s, limits.burst, limits.max_tracked}) {}
+      : caf::event_based_actor(cfg), counters_(std::move(counters)), db_(db), limits_(limits) {}
 
   caf::behavior make_behavior() override {
     delayed_send(this, limits_.flush_ms, amsg::AuditFlush{});
     return {
-        [this](amsg::AuditOffer& m) { offer(std::move(m)); },
+        [this](amsg::AuditOffer& m) { batch_.push_back(std::move(m.audit)); },
         [this](amsg::AuditFlush) {
           flush();
           delayed_send(this, limits_.flush_ms, amsg::AuditFlush{});
@@ -59,19 +53,6 @@ class AuditBatcher : public caf::event_based_actor {
   }
 
  private:
-  void offer(amsg::AuditOffer m) {
-    const auto now = TokenBuckets::Clock::now();
-    // The source first: a source over its limit spends none of the app's allowance.
-    if (!sources_.take(m.source, now)) return refuse(AuditDrop::source_limit);
-    if (!apps_.take(m.audit.app_id, now)) return refuse(AuditDrop::app_limit);
-    batch_.push_back(std::move(m.audit));
-  }
-
-  void refuse(AuditDrop reason) {
-    counters_->drop(reason, 1);
-    counters_->settle(1);
-  }
-
   void flush() {
     if (batch_.empty()) return;
     std::vector<storage::CallbackAudit> rows;
@@ -92,8 +73,6 @@ class AuditBatcher : public caf::event_based_actor {
   std::shared_ptr<AuditCounters> counters_;
   storage::Database* db_;
   RefusedAuditLimits limits_;
-  TokenBuckets sources_;
-  TokenBuckets apps_;
   std::vector<storage::CallbackAudit> batch_;  // at most queue_limit (counted in `queued`)
 };
 
@@ -105,12 +84,19 @@ class ActorAuditSink : public RefusedAuditSink {
   }
   ~ActorAuditSink() override { stop(); }
 
+  // The limiters run here, on the caller's (io) thread, so a refused row costs no message:
+  // a flood of forged callbacks never reaches the actor or wakes a scheduler thread.
   void record(storage::CallbackAudit audit, std::string source) override {
+    Limiters& limit = limiters();
+    const auto now = TokenBuckets::Clock::now();
+    // The source first: a source over its limit spends none of the app's allowance.
+    if (!limit.sources.take(source, now)) return count_dropped(AuditDrop::source_limit);
+    if (!limit.apps.take(audit.app_id, now)) return count_dropped(AuditDrop::app_limit);
     if (counters_->queued.fetch_add(1, std::memory_order_relaxed) >= limits_.queue_limit) {
       counters_->settle(1);
       return count_dropped(AuditDrop::queue_full);
     }
-    caf::anon_send(actor_, amsg::AuditOffer{std::move(audit), std::move(source)});
+    caf::anon_send(actor_, amsg::AuditOffer{std::move(audit)});
   }
 
   void count_dropped(AuditDrop reason) override { counters_->drop(reason, 1); }
@@ -119,6 +105,18 @@ class ActorAuditSink : public RefusedAuditSink {
     return counters_->drops[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
   }
   uint64_t written() const override { return counters_->written.load(std::memory_order_relaxed); }
+
+  // Per calling thread, like the app cache: no lock, and the limits hold per io thread.
+  struct Limiters {
+    TokenBuckets sources;
+    TokenBuckets apps;
+  };
+  Limiters& limiters() const {
+    thread_local Limiters per_thread{
+        TokenBuckets({limits_.per_source_per_s, limits_.burst, limits_.max_tracked}),
+        TokenBuckets({limits_.per_app_per_s, limits_.burst, limits_.max_tracked})};
+    return per_thread;
+  }
 
   void stop() override {
     if (actor_) caf::anon_send_exit(actor_, caf::exit_reason::user_shutdown);

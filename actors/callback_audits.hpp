@@ -1,9 +1,10 @@
 // Audit rows of callbacks refused before their signature verified (unknown app, no such
 // channel, bad signature). Anyone can send those, so they must not cost a write each and
 // must never queue in front of payments: they are rate-limited per source (remote address)
-// and per app, and the rows kept are written in batches, one multi-row INSERT per flush
-// interval, by one actor. Dropped rows are counted by reason (GET /metrics). Best effort:
-// rows waiting for the next flush are lost if the process stops. CAF-free: net/ includes it.
+// and per app on the calling io thread (the limits hold per io thread), and the rows kept
+// are written in batches, one multi-row INSERT per flush interval, by one actor. Dropped
+// rows are counted by reason (GET /metrics). Best effort: rows waiting for the next flush
+// are lost if the process stops. CAF-free: net/ includes it.
 #pragma once
 
 #include <array>
@@ -46,7 +47,8 @@ std::string_view audit_drop_name(AuditDrop reason);
 class RefusedCallbackAudits {
  public:
   virtual ~RefusedCallbackAudits() = default;
-  // Offers the row; never blocks and never waits for the database.
+  // Offers the row; never blocks and never waits for the database. The rate limits are
+  // kept per calling thread (one process-wide set of limits: the first sink's).
   virtual void record(storage::CallbackAudit audit, std::string source) = 0;
   // Counts a row that was never offered (a malformed app id).
   virtual void count_dropped(AuditDrop reason) = 0;
