@@ -106,6 +106,11 @@ Status take_over_leases(const config::Config& config, storage::Database& db,
   return ok_status();
 }
 
+RefusedAuditLimits refused_audit_limits(const config::CallbacksConfig& c) {
+  return {c.refused_audits_per_source_per_s, c.refused_audits_per_app_per_s, c.refused_audit_burst,
+          c.refused_audit_queue_limit,       c.refused_audit_flush_ms,       c.refused_audit_max_sources};
+}
+
 }  // namespace
 
 struct Runtime::Impl {
@@ -117,6 +122,7 @@ struct Runtime::Impl {
   caf::actor_system_config caf_config;
   caf::actor_system system;
   RoutedBillService service;
+  std::unique_ptr<RefusedAuditSink> refused_audits;
   std::shared_ptr<ActorContext> context;
   bool stopped = false;
 };
@@ -141,12 +147,15 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.context->dispatcher = spawn_delivery_dispatcher(impl.system, impl.context);
   spawn_housekeeping(impl.system, impl.context);
   spawn_node_heartbeat(impl.system, impl.context, node);
+  impl.refused_audits = RefusedAuditSink::start(impl.system, db, refused_audit_limits(config.callbacks));
   return runtime;
 }
 
 Runtime::~Runtime() { stop(); }
 
 BillService& Runtime::bills() { return impl_->service; }
+
+RefusedCallbackAudits& Runtime::refused_audits() { return *impl_->refused_audits; }
 
 void Runtime::bill_changed(const std::string& bill_id, int64_t version) {
   impl_->service.send_refresh(bill_id, version);
@@ -160,6 +169,7 @@ void Runtime::stop() {
   // Long-lived actors hold each other through the context: stop them explicitly.
   caf::anon_send_exit(impl_->context->registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->context->dispatcher, caf::exit_reason::user_shutdown);
+  impl_->refused_audits->stop();
   impl_->system.await_actors_before_shutdown(false);
 }
 

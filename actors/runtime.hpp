@@ -6,6 +6,7 @@
 #include <string>
 
 #include "actors/bill_service.hpp"
+#include "actors/callback_audits.hpp"
 #include "actors/delivery_transport.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
@@ -24,6 +25,8 @@ class Runtime {
   ~Runtime();  // stop()
 
   BillService& bills();
+  // Audit rows of callbacks refused before their signature verified (rate-limited, batched).
+  RefusedCallbackAudits& refused_audits();
 
   // From the LISTEN connection: a bill reached `version` (re-read if live here and older).
   void bill_changed(const std::string& bill_id, int64_t version);

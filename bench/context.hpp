@@ -40,11 +40,13 @@ struct Context {
   int postmaster_pid = 0;      // 0: unknown (no PostgreSQL CPU)
   size_t max_connections = 0;  // of the client pool
   ScenarioResult result;
+  Endpoint target;  // the server (spawned or --target), for scenarios that open clients of their own
 };
 
 // Each returns 0, or 2 when it cannot run at all (the reason printed on stderr).
 int run_lifecycle(Context& ctx);  // also the outage scenario (the game server goes down)
 int run_callbacks(Context& ctx);
+int run_callbacks_forged(Context& ctx);  // callbacks with --forged-rate
 int run_longpoll(Context& ctx);
 
 }  // namespace unipay::bench

@@ -61,7 +61,7 @@ bool create_app(Context& ctx, const std::string& admin_token) {
 int run_scenario(Context& ctx) {
   const std::string& s = ctx.options.scenario;
   if (s == "lifecycle" || s == "outage") return run_lifecycle(ctx);
-  if (s == "callbacks") return run_callbacks(ctx);
+  if (s == "callbacks") return ctx.options.forged_rate > 0 ? run_callbacks_forged(ctx) : run_callbacks(ctx);
   return run_longpoll(ctx);
 }
 
@@ -115,6 +115,7 @@ int run(const Options& o) {
               spawned ? read_postmaster_pid(spawned->data_dir()) : 0,
               max_connections,
               {}};
+  ctx.target = target;
   if (!create_app(ctx, admin_token)) return 1;
   info.loadavg_before = read_loadavg();
   int code = run_scenario(ctx);

@@ -45,6 +45,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
       ->check(CLI::Range(1, 2000000));
   app.add_option("--duplicate-share", o.duplicate_share, "callbacks: share sent twice")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--forged-rate", o.forged_rate,
+                 "callbacks: real callbacks go at --rate and, in the run's second half, this many forged "
+                 "callbacks per second (unknown apps, bad signatures) come too; compares the real p99s")
+      ->check(CLI::Range(0.0, 1e6));
   app.add_option("--longpoll-timeout-s", o.longpoll_timeout_s, "timeout= of each long poll")
       ->check(CLI::Range(1, 60));
   app.add_option("--until", o.until, "lifecycle: players long-poll until=paid or until=delivered")

@@ -33,6 +33,7 @@ struct Options {
   int waiters = 19000;            // longpoll scenario
   int bills = 50000;              // callbacks scenario: bills created before the storm
   double duplicate_share = 0.10;  // callbacks scenario
+  double forged_rate = 0;         // callbacks: forged callbacks per second in the second half (0: off)
   int longpoll_timeout_s = 30;
   std::string until = "delivered";  // lifecycle players long-poll until this (paid | delivered)
   int max_inflight = 0;             // 0: from the fd limit

@@ -115,12 +115,25 @@ struct ProvidersConfig {
   std::chrono::milliseconds idle_connection_ms{30000};  // an idle kept-alive connection is dropped after this
 };
 
+// Callbacks refused before their signature verified: their audit rows are rate-limited
+// and written in batches (actors/callback_audits.hpp).
+struct CallbacksConfig {
+  int64_t refused_audits_per_source_per_s = 10;
+  int64_t refused_audits_per_app_per_s = 10;
+  int64_t refused_audit_burst = 20;
+  size_t refused_audit_queue_limit = 1000;
+  std::chrono::milliseconds refused_audit_flush_ms{250};
+  size_t refused_audit_max_sources = 10000;
+  int64_t app_reads_per_source_per_s = 50;  // reads of uncached apps per address (io thread)
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
   BillsConfig bills;
   DeliveryConfig delivery;
   ProvidersConfig providers;
+  CallbacksConfig callbacks;
 };
 
 // What the command line asked for.

@@ -254,6 +254,25 @@ std::vector<Setting> providers_settings() {
   };
 }
 
+std::vector<Setting> callbacks_settings() {
+  return {
+      make(UNIPAY_FIELD(callbacks, refused_audits_per_source_per_s), "", "", "",
+           "audit rows of unverified callbacks kept per remote address, per second"),
+      make(UNIPAY_FIELD(callbacks, refused_audits_per_app_per_s), "", "", "",
+           "audit rows of unverified callbacks kept per app id, per second"),
+      make(UNIPAY_FIELD(callbacks, refused_audit_burst), "", "", "",
+           "audit rows of unverified callbacks kept at once per address or app"),
+      make(UNIPAY_FIELD(callbacks, refused_audit_queue_limit), "", "", "",
+           "unverified-callback audit rows waiting to be written; beyond: dropped"),
+      make(UNIPAY_FIELD(callbacks, refused_audit_flush_ms), "", "", "",
+           "unverified-callback audit rows are written together this often, milliseconds"),
+      make(UNIPAY_FIELD(callbacks, refused_audit_max_sources), "", "", "",
+           "remote addresses (and apps) the audit limiter tracks at once"),
+      make(UNIPAY_FIELD(callbacks, app_reads_per_source_per_s), "", "", "",
+           "database reads of apps not in the cache per remote address, per second (per io thread)"),
+  };
+}
+
 #undef UNIPAY_FIELD
 
 std::string lowercase(std::string_view text) {
@@ -269,7 +288,7 @@ const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
     std::vector<Setting> out;
     for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings(),
-                      providers_settings()}) {
+                      providers_settings(), callbacks_settings()}) {
       out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return out;

@@ -223,6 +223,17 @@ void check_providers(const ProvidersConfig& p, Checker& check) {
   check.duration("providers.idle_connection_ms", p.idle_connection_ms);
 }
 
+void check_callbacks(const CallbacksConfig& c, Checker& check) {
+  check.between("callbacks.refused_audits_per_source_per_s", c.refused_audits_per_source_per_s, 1, 1000000);
+  check.between("callbacks.refused_audits_per_app_per_s", c.refused_audits_per_app_per_s, 1, 1000000);
+  check.between("callbacks.refused_audit_burst", c.refused_audit_burst, 1, 1000000);
+  // One flush writes the whole queue as one statement of six parameters a row.
+  check.sizes_between("callbacks.refused_audit_queue_limit", c.refused_audit_queue_limit, 1, 10000);
+  check.duration("callbacks.refused_audit_flush_ms", c.refused_audit_flush_ms);
+  check.sizes_between("callbacks.refused_audit_max_sources", c.refused_audit_max_sources, 1, 10000000);
+  check.between("callbacks.app_reads_per_source_per_s", c.app_reads_per_source_per_s, 1, 1000000);
+}
+
 }  // namespace
 
 std::vector<std::string> validate(const Config& config) {
@@ -232,6 +243,7 @@ std::vector<std::string> validate(const Config& config) {
   check_bills(config.bills, check);
   check_delivery(config.delivery, check);
   check_providers(config.providers, check);
+  check_callbacks(config.callbacks, check);
   return check.take();
 }
 

@@ -1,6 +1,7 @@
 #include "net/app_spec.hpp"
 
 #include "actors/delivery_url.hpp"
+#include "net/app_id.hpp"
 #include "net/bill_request.hpp"
 #include "net/crypto.hpp"
 
@@ -86,7 +87,7 @@ Result<storage::App> new_app(const AppSpec& spec) {
   if (!spec.name || spec.name->empty()) return invalid("name is required");
   if (!spec.delivery_url) return invalid("delivery_url is required");
   storage::App app;
-  app.app_id = "app_" + crypto::random_hex(8);
+  app.app_id = new_app_id();
   app.name = *spec.name;
   app.delivery_url = *spec.delivery_url;
   app.channels_json = spec.channels_json.value_or("{}");

@@ -1,5 +1,7 @@
 #include "net/auth.hpp"
 
+#include "net/app_id.hpp"
+#include "net/app_lookup_budget.hpp"
 #include "net/crypto.hpp"
 #include "net/signing.hpp"
 #include "storage/app_reads.hpp"
@@ -42,8 +44,9 @@ void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, bool fr
                    std::function<void()> next) {
   if (!app) return call->fail(Errc::unauthorized, "unknown app");
   auto secret = matching_secret(*app, call->request);
-  if (!secret && from_cache) {
-    // The secret may have been rotated within the cache's second: ask the database once.
+  if (!secret && from_cache && storage::claim_app_reread(app->app_id)) {
+    // The secret may have been rotated within the cache's second: ask the database once
+    // (at most once a second per app, so forged signatures cannot cost a read each).
     return load_app(call, app->app_id, AppSource::database, [call, next](std::optional<storage::App> fresh) {
       on_app_loaded(call, std::move(fresh), false, next);
     });
@@ -74,8 +77,12 @@ void authenticate_app(const CallPtr& call, std::function<void()> next) {
   auto headers = signed_headers(call->request);
   if (auto shape = signing::check_header_shape(headers); !shape) return call->fail(shape.error());
   std::string app_id(headers.app_id);
+  // A malformed or recently unknown app id is refused without a database read.
+  if (!looks_like_app_id(app_id) || storage::cached_unknown_app(app_id))
+    return on_app_loaded(call, std::nullopt, true, std::move(next));
   if (auto app = storage::cached_app(app_id))
     return on_app_loaded(call, std::move(app), true, std::move(next));
+  if (!admit_app_lookup(call, app_id)) return;
   load_app(call, app_id, AppSource::database,
            [call, next = std::move(next)](std::optional<storage::App> app) {
              on_app_loaded(call, std::move(app), false, next);
@@ -85,15 +92,22 @@ void authenticate_app(const CallPtr& call, std::function<void()> next) {
 void load_app(const CallPtr& call, const std::string& app_id, AppSource source,
               std::function<void(std::optional<storage::App>)> next) {
   if (source == AppSource::cache) {
+    if (storage::cached_unknown_app(app_id)) return next(std::nullopt);
     if (auto app = storage::cached_app(app_id)) return next(std::move(app));
   }
-  call->api.db->read(storage::select_app(app_id),
-                     call->resume<storage::Rows>([call, next = std::move(next)](Result<storage::Rows> rows) {
-                       if (!rows) return call->fail(rows.error());
-                       auto app = storage::parse_app(*rows);
-                       if (app) storage::remember_app(*app);  // back on an io thread: its cache
-                       next(std::move(app));
-                     }));
+  call->api.db->read(
+      storage::select_app(app_id),
+      call->resume<storage::Rows>([call, app_id, next = std::move(next)](Result<storage::Rows> rows) {
+        if (!rows) return call->fail(rows.error());
+        auto app = storage::parse_app(*rows);
+        // Back on an io thread: its cache, with a negative entry for an unknown app.
+        if (app) {
+          storage::remember_app(*app);
+        } else {
+          storage::remember_unknown_app(app_id);
+        }
+        next(std::move(app));
+      }));
 }
 
 bool authenticate_admin(const CallPtr& call) {

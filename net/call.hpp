@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/bill_service.hpp"
+#include "actors/callback_audits.hpp"
 #include "config/config.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
@@ -28,8 +29,9 @@ struct Api {
   BillService* bills = nullptr;
   http::Post post;
   Metrics* metrics = nullptr;
-  std::function<bool()> ready;  // database reachable and migrations applied
-  TokenKey token_key;           // seals client tokens kept for Idempotency-Key replays
+  std::function<bool()> ready;                      // database reachable and migrations applied
+  TokenKey token_key;                               // seals client tokens kept for Idempotency-Key replays
+  RefusedCallbackAudits* refused_audits = nullptr;  // audit rows of unverified callbacks
 };
 
 class Call : public std::enable_shared_from_this<Call> {

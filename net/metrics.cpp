@@ -2,12 +2,28 @@
 
 #include <fmt/format.h>
 
+#include "actors/callback_audits.hpp"
+
 namespace unipay {
 namespace {
 
 void counter(std::string& out, std::string_view name, std::string_view help, uint64_t value,
              std::string_view type = "counter") {
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+}
+
+void refused_audit_counters(std::string& out, const RefusedCallbackAudits& audits) {
+  out +=
+      "# HELP unipay_callback_audits_dropped_total audit rows of unverified callbacks not written, by "
+      "reason\n";
+  out += "# TYPE unipay_callback_audits_dropped_total counter\n";
+  for (size_t i = 0; i < kAuditDropReasons; ++i) {
+    const auto reason = static_cast<AuditDrop>(i);
+    out += fmt::format("unipay_callback_audits_dropped_total{{reason=\"{}\"}} {}\n", audit_drop_name(reason),
+                       audits.dropped(reason));
+  }
+  counter(out, "unipay_callback_audits_written_total",
+          "audit rows of unverified callbacks written in batches", audits.written());
 }
 
 }  // namespace
@@ -31,6 +47,9 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_longpolls_open", "long polls waiting", m.longpolls_open.load(), "gauge");
   counter(out, "unipay_longpolls_abandoned_total", "long polls whose client closed before the answer",
           m.longpolls_abandoned.load());
+  counter(out, "unipay_app_reads_refused_total", "lookups of uncached apps refused busy (per-address budget)",
+          m.app_reads_refused.load());
+  if (m.refused_audits) refused_audit_counters(out, *m.refused_audits);
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
   counter(out, "unipay_db_write_batches_total", "group-commit transactions", db.write_batches);
   counter(out, "unipay_db_write_transactions_total",

@@ -10,6 +10,8 @@
 
 namespace unipay {
 
+class RefusedCallbackAudits;
+
 struct Metrics {
   std::array<std::atomic<uint64_t>, 6> responses_by_class{};  // index: status / 100 (1xx..5xx)
   std::atomic<uint64_t> bills_created{0};
@@ -18,7 +20,9 @@ struct Metrics {
   std::atomic<uint64_t> callbacks_refused{0};
   std::atomic<uint64_t> callback_alerts{0};  // mismatched money or double charge
   std::atomic<uint64_t> longpolls_open{0};
-  std::atomic<uint64_t> longpolls_abandoned{0};  // the client closed before the answer
+  std::atomic<uint64_t> longpolls_abandoned{0};           // the client closed before the answer
+  std::atomic<uint64_t> app_reads_refused{0};             // uncached app lookups over a source's budget
+  const RefusedCallbackAudits* refused_audits = nullptr;  // its counters are shown when set
 
   void count_response(int status) {
     size_t index = static_cast<size_t>(status / 100);

@@ -123,7 +123,9 @@ int run_serve(const config::Config& config) {
   }
 
   Metrics metrics;
+  metrics.refused_audits = &rt.refused_audits();
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
+  api.refused_audits = &rt.refused_audits();
   const auto& s = config.server;
   http::ServerOptions options{s.listen_host,      s.listen_port,     s.io_threads,     s.max_body_bytes,
                               s.max_header_bytes, s.max_connections, s.read_timeout_ms};

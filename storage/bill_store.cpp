@@ -1,6 +1,10 @@
 // SQL for bills. Every value travels as a $n parameter; only fixed fragments are joined.
 #include "storage/bill_store.hpp"
 
+#include <fmt/format.h>
+
+#include <cassert>
+
 #include "storage/sql_support.hpp"
 
 namespace unipay::storage {
@@ -206,6 +210,21 @@ Statement insert_callback_audit(const CallbackAudit& a) {
       "INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) "
       "VALUES ($1, $2, $3, $4, $5, $6)",
       {a.app_id, a.channel, a.bill_id, a.body_sha256, a.verdict, a.detail}};
+}
+
+Statement insert_callback_audits(const std::vector<CallbackAudit>& audits) {
+  assert(!audits.empty() && audits.size() <= kMaxAuditsPerStatement);
+  Statement out{"INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) VALUES ", {}};
+  out.params.reserve(audits.size() * 6);
+  for (const CallbackAudit& a : audits) {
+    const size_t n = out.params.size();
+    out.sql += fmt::format("{}(${}, ${}, ${}, ${}, ${}, ${})", n == 0 ? "" : ", ", n + 1, n + 2, n + 3, n + 4,
+                           n + 5, n + 6);
+    for (const std::string* field :
+         {&a.app_id, &a.channel, &a.bill_id, &a.body_sha256, &a.verdict, &a.detail})
+      out.params.emplace_back(*field);
+  }
+  return out;
 }
 
 // Data-modifying CTEs always run, so each one filters on `upd` (empty when the

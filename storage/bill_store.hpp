@@ -54,6 +54,10 @@ struct CallbackAudit {
   std::string detail;
 };
 Statement insert_callback_audit(const CallbackAudit& audit);
+// Many audit rows in one statement (refused callbacks are written in batches, off the
+// payment path). At most kMaxAuditsPerStatement rows: six parameters each.
+inline constexpr size_t kMaxAuditsPerStatement = 10000;
+Statement insert_callback_audits(const std::vector<CallbackAudit>& audits);
 
 // What a committed transition implies besides the bill row itself.
 struct TransitionWrite {

@@ -3,6 +3,7 @@
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
 #include "net/handlers/handlers.hpp"
+#include "storage/app_reads.hpp"
 
 namespace unipay::handlers {
 namespace {
@@ -45,6 +46,7 @@ void admin_create_app(const CallPtr& call) {
   call->api.db->write(std::move(statements), call->resume<std::vector<storage::Rows>>(
                                                  [call, id = app->app_id, secret = app->secrets[0]](auto r) {
                                                    if (!r) return call->fail(r.error());
+                                                   storage::note_app_changed();
                                                    answer_app(call, id, 201, secret);
                                                  }));
 }
@@ -64,6 +66,7 @@ void admin_update_app(const CallPtr& call) {
   call->api.db->write(std::move(statements), call->resume<std::vector<storage::Rows>>([call, app_id](auto r) {
     if (!r) return call->fail(r.error());
     if (r->front().empty()) return call->fail(Errc::not_found, "no such app");
+    storage::note_app_changed();
     answer_app(call, app_id, 200, "");
   }));
 }
@@ -76,6 +79,7 @@ void admin_rotate_secret(const CallPtr& call) {
                       call->resume<std::vector<storage::Rows>>([call, app_id, secret](auto r) {
                         if (!r) return call->fail(r.error());
                         if (r->front().empty()) return call->fail(Errc::not_found, "no such app");
+                        storage::note_app_changed();
                         answer_app(call, app_id, 200, secret);
                       }));
 }

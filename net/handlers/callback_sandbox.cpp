@@ -4,11 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/bill_id.hpp"
+#include "net/app_lookup_budget.hpp"
 #include "net/auth.hpp"
 #include "net/crypto.hpp"
+#include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
-#include "net/http_errors.hpp"
 #include "net/signing.hpp"
+#include "storage/app_reads.hpp"
 #include "storage/bill_store.hpp"
 
 namespace unipay::handlers {
@@ -59,8 +61,7 @@ void audit_then_answer(const CallPtr& call, storage::CallbackAudit audit, Result
     audit.verdict = "ignored";
     audit.detail = outcome->reason;
   } else {
-    audit.verdict = "refused:" + std::string(http::error_shape(outcome.error().code).code);
-    audit.detail = outcome.error().message;
+    set_refused_verdict(audit, outcome.error());
   }
   call->api.db->write({storage::insert_callback_audit(audit)},
                       call->resume<std::vector<storage::Rows>>([call, outcome](auto written) {
@@ -117,14 +118,17 @@ void verify_sandbox(const CallPtr& call, const storage::CallbackAudit& audit, Ap
     auto secret = app ? sandbox_secret(*app) : std::nullopt;
     std::string_view signature = call->request.header("x-sandbox-signature");
     bool verified = secret && signing::verify_sandbox_signature(*secret, call->request.body, signature);
-    // A cached secret may be a second old: ask the database once before refusing.
-    if (!verified && source == AppSource::cache) return verify_sandbox(call, audit, AppSource::database);
+    // A cached secret may be a second old: ask the database once before refusing (at most
+    // once a second per app; an unknown app is known to be unknown).
+    if (app && !verified && source == AppSource::cache && storage::claim_app_reread(audit.app_id))
+      return verify_sandbox(call, audit, AppSource::database);
     if (!secret) {
-      return audit_then_answer(call, audit, make_error(Errc::not_found, "no sandbox channel for this app"));
+      return refuse_unverified_callback(call, audit,
+                                        make_error(Errc::not_found, "no sandbox channel for this app"));
     }
     if (!verified) {
-      return audit_then_answer(call, audit,
-                               make_error(Errc::bad_signature, "X-Sandbox-Signature does not match"));
+      return refuse_unverified_callback(
+          call, audit, make_error(Errc::bad_signature, "X-Sandbox-Signature does not match"));
     }
     on_verified(call, audit);
   });
@@ -133,6 +137,7 @@ void verify_sandbox(const CallPtr& call, const storage::CallbackAudit& audit, Ap
 }  // namespace
 
 void sandbox_callback(const CallPtr& call) {
+  if (!check_callback_app_id(call, call->params.at(0)) || !admit_app_lookup(call, call->params.at(0))) return;
   storage::CallbackAudit audit{
       call->params.at(0), "sandbox", "", crypto::sha256_hex(call->request.body), "", ""};
   verify_sandbox(call, audit, AppSource::cache);

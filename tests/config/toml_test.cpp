@@ -35,6 +35,9 @@ actor_idle_ms = 30000
 backoff_initial_ms = 500
 give_up_after_s = 86400
 allow_private = true
+[callbacks]
+refused_audits_per_source_per_s = 3
+refused_audit_flush_ms = 100
 )",
                                  c);
   EXPECT_TRUE(errors.empty()) << errors.front();
@@ -53,6 +56,8 @@ allow_private = true
   EXPECT_EQ(c.delivery.backoff_initial_ms, 500ms);
   EXPECT_EQ(c.delivery.give_up_after_s, 86400s);
   EXPECT_TRUE(c.delivery.allow_private);
+  EXPECT_EQ(c.callbacks.refused_audits_per_source_per_s, 3);
+  EXPECT_EQ(c.callbacks.refused_audit_flush_ms, 100ms);
   EXPECT_EQ(c.server.actor_threads, 2);  // untouched keys keep their defaults
 }
 

@@ -54,6 +54,30 @@ TEST(Validate, RangesAreCheckedTogether) {
   }
 }
 
+// Proves: the [callbacks] limits of unverified callbacks (issue 8.6) are range-checked; a
+// queue longer than one statement's parameters allow is refused.
+TEST(Validate, CallbackAuditLimits) {
+  Config c = valid_config();
+  c.callbacks.refused_audits_per_source_per_s = 0;
+  c.callbacks.refused_audits_per_app_per_s = -1;
+  c.callbacks.refused_audit_burst = 0;
+  c.callbacks.refused_audit_queue_limit = 10001;
+  c.callbacks.refused_audit_flush_ms = 0ms;
+  c.callbacks.refused_audit_max_sources = 0;
+  c.callbacks.app_reads_per_source_per_s = 0;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 7u);
+  for (const char* name : {"callbacks.refused_audits_per_source_per_s",
+                           "callbacks.refused_audits_per_app_per_s", "callbacks.refused_audit_burst",
+                           "callbacks.refused_audit_queue_limit", "callbacks.refused_audit_flush_ms",
+                           "callbacks.refused_audit_max_sources", "callbacks.app_reads_per_source_per_s"}) {
+    EXPECT_TRUE(has(errors, name)) << name;
+  }
+  c.callbacks = CallbacksConfig{};
+  c.callbacks.refused_audit_queue_limit = 10000;
+  EXPECT_TRUE(validate(c).empty());
+}
+
 // Proves: the rules that relate two settings are enforced.
 TEST(Validate, CrossFieldRules) {
   Config c = valid_config();

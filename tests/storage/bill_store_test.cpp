@@ -408,5 +408,30 @@ TEST(TransitionOutcome, ParsesTheStatementRow) {
   EXPECT_FALSE(parse_transition_outcome(Rows{}).applied);
 }
 
+// Proves: a batch of refused-callback audits is one statement that stores every row with
+// its own fields (quotes and all), in order; an unknown app id is stored as given.
+TEST_F(BillStoreTest, AuditBatchIsOneStatementWithEveryRow) {
+  std::vector<CallbackAudit> batch;
+  for (int i = 0; i < 300; ++i) {
+    batch.push_back({i % 2 ? app_id_ : "app_00000000000000ff", "sandbox", "b_batch_" + std::to_string(i),
+                     "h" + std::to_string(i), "refused:bad_signature",
+                     "it's \"forged\" #" + std::to_string(i)});
+  }
+  auto written = write_sync(*db_, {insert_callback_audits(batch)});
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_EQ(written->at(0).affected, 300);
+  auto rows =
+      run({"SELECT app_id, bill_id, body_sha256, verdict, detail FROM callbacks "
+           "WHERE bill_id LIKE 'b_batch_%' ORDER BY callback_id",
+           {}});
+  ASSERT_EQ(rows.size(), 300u);
+  EXPECT_EQ(rows.text(0, 0), "app_00000000000000ff");
+  EXPECT_EQ(rows.text(1, 0), app_id_);
+  EXPECT_EQ(rows.text(299, 1), "b_batch_299");
+  EXPECT_EQ(rows.text(299, 2), "h299");
+  EXPECT_EQ(rows.text(7, 3), "refused:bad_signature");
+  EXPECT_EQ(rows.text(7, 4), "it's \"forged\" #7");
+}
+
 }  // namespace
 }  // namespace unipay::storage::test
