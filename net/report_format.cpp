@@ -254,7 +254,6 @@ std::string StatementText::opening() {
   out.key("to").string(format_rfc3339_ms(to_)).end_object();
   std::string text = out.take();
   text.pop_back();  // the arrays follow before the closing brace
-  first_item_ = true;
   return text + ",\"entries\":[";
 }
 

@@ -78,7 +78,8 @@ class StatementSource : public http::BodySource, public std::enable_shared_from_
             return done(make_error(Errc::storage_read, "unreadable ledger rows"));
           const bool more = entries.size() > static_cast<size_t>(self->page_rows_);
           if (more) entries.resize(static_cast<size_t>(self->page_rows_));
-          http::BodyPiece piece{self->opening() + self->text_.entries(entries), false, {}};
+          http::BodyPiece piece{self->opening(), false, {}};  // before the entries: it starts the list
+          piece.data += self->text_.entries(entries);
           if (more) {
             self->entry_cursor_ =
                 storage::EntryCursor{entries.back().entry.created_at, entries.back().entry.entry_id};

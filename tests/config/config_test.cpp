@@ -79,6 +79,8 @@ std::vector<PinnedCase> pinned_cases() {
       {"--actor-threads", "UNIPAY_ACTOR_THREADS", "9",
        [](const Config& c) { return c.server.actor_threads == 9; }},
       {"--node-id", "UNIPAY_NODE_ID", "node-a", [](const Config& c) { return c.server.node_id == "node-a"; }},
+      {"--statement-page-rows", "UNIPAY_STATEMENT_PAGE_ROWS", "250",
+       [](const Config& c) { return c.server.statement_page_rows == 250; }},
       {"--heartbeat-interval-ms", "UNIPAY_HEARTBEAT_INTERVAL_MS", "2000",
        [](const Config& c) { return c.server.heartbeat_interval_ms == 2000ms; }},
       {"--node-dead-after-ms", "UNIPAY_NODE_DEAD_AFTER_MS", "60000",
