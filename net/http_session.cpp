@@ -234,8 +234,8 @@ class Session : public std::enable_shared_from_this<Session> {
     write(build_response(std::move(response), version_, keep, head_), !keep);
   }
 
-  // A body from a BodySource goes out chunked (net/http_stream_writer), so HTTP/1.1 only;
-  // HEAD never reaches one (routes match GET exactly), but gets no body if it did.
+  // A body from a BodySource goes out chunked (net/http_stream_writer), so HTTP/1.1 only.
+  // HEAD never reaches one (routes match GET exactly); if it did, it would get the 400 too.
   void write_stream(Response response, bool keep) {
     if (version_ < 11 || head_) {
       const std::string message = "this answer is streamed: ask with GET over HTTP/1.1";
