@@ -34,7 +34,8 @@ class StreamWriter : public std::enable_shared_from_this<StreamWriter> {
         source_(std::move(source)),
         limits_(limits),
         done_(std::move(done)),
-        piece_timer_(stream.get_executor()) {}
+        executor_(stream.get_executor()),
+        piece_timer_(executor_) {}
 
   void start() {
     head_.chunked(true);
@@ -59,7 +60,7 @@ class StreamWriter : public std::enable_shared_from_this<StreamWriter> {
     });
     source_->next([self = shared_from_this()](std::optional<BodyPiece> piece) {
       try {
-        asio::post(self->stream_.get_executor(),
+        asio::post(self->executor_,
                    [self, piece = std::move(piece)]() mutable { self->on_piece(std::move(piece)); });
       } catch (const std::exception& e) {
         spdlog::error("http: cannot post a streamed piece: {}", e.what());
@@ -100,12 +101,16 @@ class StreamWriter : public std::enable_shared_from_this<StreamWriter> {
     done(ok);
   }
 
-  beast::tcp_stream& stream_;  // the session's; the session lives while done_ is held
+  beast::tcp_stream& stream_;  // the session's: touched only while done_ (which holds the session) is set
+
   bhttp::response<bhttp::empty_body> head_;
   bhttp::response_serializer<bhttp::empty_body> serializer_;
   std::shared_ptr<BodySource> source_;
   StreamLimits limits_;
   std::function<void(bool)> done_;
+  // The stream's strand, kept by value: a piece arriving after the deadline closed the
+  // session must not reach into the (then destroyed) stream to find it.
+  asio::any_io_executor executor_;
   asio::steady_timer piece_timer_;
   bool waiting_ = false;  // a piece is asked for and has not arrived
   BodyPiece piece_;       // alive until its chunk is written
