@@ -39,6 +39,9 @@ class CommandLine {
   std::optional<Invocation> parse(int argc, const char* const* argv);
   Command command();
   const AppCreateArgs& app_create() const { return app_create_; }
+  const ReconcileArgs& reconcile() const { return reconcile_; }
+  // `--app ""`: named, but no app.
+  bool reconcile_app_empty() const { return reconcile_app_->count() > 0 && reconcile_.app_id.empty(); }
   // The --config flag, or UNIPAY_CONFIG; empty: no file.
   std::string config_path() const;
   void apply_flags(Config& config, std::vector<std::string>& errors) const;
@@ -50,10 +53,13 @@ class CommandLine {
   CLI::App app_{"unipay payment server", "unipayd"};
   CLI::App* migrate_ = nullptr;
   CLI::App* create_ = nullptr;
+  CLI::App* reconcile_command_ = nullptr;
+  CLI::Option* reconcile_app_ = nullptr;
   std::vector<FlagSlot> slots_;  // parallel to detail::settings(); sized once, never moves
   std::string config_path_;
   CLI::Option* config_option_ = nullptr;
   AppCreateArgs app_create_;
+  ReconcileArgs reconcile_;
 };
 
 Invocation exit_now(int code, std::string message) {
@@ -94,6 +100,10 @@ void CommandLine::add_subcommands() {
   create_->add_option("--name", app_create_.name, "the app's name")->required();
   create_->add_option("--delivery-url", app_create_.delivery_url, "delivery URL")->required();
   create_->add_option("--sandbox-secret", app_create_.sandbox_secret, "sandbox secret");
+  reconcile_command_ =
+      app_.add_subcommand("reconcile", "check every app's books (or one's); exit 1 on a mismatch");
+  reconcile_command_->fallthrough();
+  reconcile_app_ = reconcile_command_->add_option("--app", reconcile_.app_id, "check only this app");
 }
 
 // CLI11 2.1 reads "--opt=" as "--opt" and then takes the *next* argument as the value, so
@@ -139,6 +149,7 @@ std::optional<Invocation> CommandLine::parse(int argc, const char* const* argv) 
 Command CommandLine::command() {
   if (app_.got_subcommand(migrate_)) return Command::migrate;
   if (create_->parsed()) return Command::app_create;
+  if (reconcile_command_->parsed()) return Command::reconcile;
   return Command::serve;
 }
 
@@ -212,6 +223,7 @@ Invocation parse_checked(int argc, const char* const* argv) {
   Invocation invocation;
   invocation.command = line.command();
   invocation.app_create = line.app_create();
+  invocation.reconcile = line.reconcile();
   std::vector<std::string> errors;
   Config& config = invocation.config;
   if (const std::string path = line.config_path(); !path.empty()) apply_file(path, config, errors);
@@ -223,6 +235,8 @@ Invocation parse_checked(int argc, const char* const* argv) {
     if (invocation.app_create.name.empty()) errors.push_back("--name must not be empty");
     if (invocation.app_create.delivery_url.empty()) errors.push_back("--delivery-url must not be empty");
   }
+  if (invocation.command == Command::reconcile && line.reconcile_app_empty())
+    errors.push_back("--app must not be empty");
   if (!errors.empty()) return exit_now(2, config_errors(errors));
   return invocation;
 }

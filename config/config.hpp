@@ -31,9 +31,10 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
-  std::string admin_token;     // empty: admin API disabled (every admin call 401)
-  std::string token_key_file;  // empty: <database.data_dir>/token.key (net/token_key_file.hpp)
-  std::string node_id;         // this node's name; each process adds an incarnation (node_store.hpp)
+  size_t statement_page_rows = 1000;  // rows read (and held) at a time while a statement streams
+  std::string admin_token;            // empty: admin API disabled (every admin call 401)
+  std::string token_key_file;         // empty: <database.data_dir>/token.key (net/token_key_file.hpp)
+  std::string node_id;                // this node's name; each process adds an incarnation (node_store.hpp)
   std::chrono::milliseconds heartbeat_interval_ms{5000};  // how often the node's heartbeat is written
   std::chrono::milliseconds node_dead_after_ms{30000};    // a heartbeat this old: the incarnation is dead
   bool log_json = false;
@@ -143,12 +144,18 @@ struct AppCreateArgs {
   std::string sandbox_secret;  // empty: generated
 };
 
-enum class Command { serve, migrate, app_create, exit_now };
+// `unipayd reconcile [--app ID]`.
+struct ReconcileArgs {
+  std::string app_id;  // empty: every app
+};
+
+enum class Command { serve, migrate, app_create, reconcile, exit_now };
 
 struct Invocation {
   Command command = Command::serve;
   Config config;
   AppCreateArgs app_create;
+  ReconcileArgs reconcile;
   int exit_code = 0;    // for exit_now (--help: 0; a usage or config error: 2)
   std::string message;  // for exit_now: help text or the errors, to print
 };

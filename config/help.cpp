@@ -14,6 +14,11 @@ Usage:
   unipayd migrate [FLAGS]      apply the database schema, then exit
   unipayd app create --name N --delivery-url U [--sandbox-secret S] [FLAGS]
                                create an app; prints it as JSON with its secret
+  unipayd reconcile [--app ID] [FLAGS]
+                               check the ledger of every app (or one): prints one JSON
+                               line per app; exit 0 clean, 1 on a mismatch, 2 on a usage
+                               or config error (or an unknown app), 3 when the database
+                               cannot be read
   unipayd --help               print this text
 
 app create:

@@ -128,6 +128,8 @@ std::vector<Setting> server_settings() {
       make(UNIPAY_FIELD(server, longpoll_default_s), "", "", "",
            "long-poll wait when the client names none, seconds"),
       make(UNIPAY_FIELD(server, max_waiters_per_bill), "", "", "", "long-poll waiters held per bill"),
+      make(UNIPAY_FIELD(server, statement_page_rows), "--statement-page-rows", "UNIPAY_STATEMENT_PAGE_ROWS",
+           "N", "rows a streaming statement reads and holds at a time (1..10000)"),
       make(UNIPAY_FIELD(server, admin_token), "--admin-token", "UNIPAY_ADMIN_TOKEN", "T",
            "bearer token of the admin API; empty disables it"),
       make(UNIPAY_FIELD(server, token_key_file), "--token-key-file", "UNIPAY_TOKEN_KEY_FILE", "FILE",

@@ -132,6 +132,7 @@ void check_server(const ServerConfig& s, Checker& check) {
     check.fail(fmt::format("server.longpoll_default_s ({}) must not exceed server.longpoll_max_s ({})",
                            s.longpoll_default_s.count(), s.longpoll_max_s.count()));
   check.at_least("server.max_waiters_per_bill", s.max_waiters_per_bill, 1);
+  check.sizes_between("server.statement_page_rows", s.statement_page_rows, 1, 10000);
   // The token travels in an Authorization header: it must survive one unquoted.
   if (!std::all_of(s.admin_token.begin(), s.admin_token.end(), [](char c) { return c > ' ' && c < 127; }))
     check.fail("server.admin_token must be printable ASCII without spaces");

@@ -4,6 +4,7 @@
 
 #include "net/http_errors.hpp"
 #include "net/log_escape.hpp"
+#include "net/signed_body_source.hpp"
 #include "net/signing.hpp"
 
 namespace unipay {
@@ -53,6 +54,24 @@ void Call::log_answer(int status, std::string_view error_message) const {
                                 : std::string();
   spdlog::log(level, "request_id={} method={} path={} status={} latency_us={} app={}{}", request.request_id,
               request.method, logfmt::quote_field(request.path), status, latency_us, app_id, error);
+}
+
+void Call::reply_stream(int status, std::string content_type, std::shared_ptr<http::BodySource> source) {
+  assert(!answered_ && "a call is answered once");
+  answered_ = true;
+  http::Response response;
+  response.status = status;
+  response.content_type = std::move(content_type);
+  response.stream = std::move(source);
+  if (signature_verified) {
+    response.headers.push_back({"trailer", std::string(kSignatureHeader)});
+    response.stream = sign_body_source(std::move(response.stream), signing_secret, status, nonce);
+  }
+  api.metrics->count_response(status);
+  // Logged when the answer starts: its length is not known before it ends.
+  spdlog::info("request_id={} method={} path={} status={} streamed=true app={}", request.request_id,
+               request.method, logfmt::quote_field(request.path), status, app_id);
+  respond_(std::move(response));
 }
 
 }  // namespace unipay

@@ -52,6 +52,9 @@ class Call : public std::enable_shared_from_this<Call> {
 
   void reply(int status, std::string body);
   void reply(http::Response response);
+  // Answers with a body streamed from `source` (chunked; see http::BodySource). A signed
+  // answer carries its signature in the trailer X-Unipay-Signature, over the whole body.
+  void reply_stream(int status, std::string content_type, std::shared_ptr<http::BodySource> source);
   void fail(const Error& error);
   void fail(Errc code, std::string message) { fail(make_error(code, std::move(message))); }
 

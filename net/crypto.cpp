@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -65,6 +66,30 @@ std::string sha256_hex(std::string_view data) {
   if (md == nullptr || EVP_Digest(data.data(), data.size(), digest, &size, md, nullptr) != 1) {
     return {};
   }
+  return to_hex(digest, size);
+}
+
+void Sha256Stream::CtxFree::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  EVP_MD* md = sha256_algorithm();
+  failed_ = !ctx_ || md == nullptr || EVP_DigestInit_ex(ctx_.get(), md, nullptr) != 1;
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::update(std::string_view data) {
+  assert(!finished_ && "update after hex()");
+  if (failed_ || data.empty()) return;
+  failed_ = EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1;
+}
+
+std::string Sha256Stream::hex() {
+  assert(!finished_ && "hex() ends the digest once");
+  finished_ = true;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (failed_ || EVP_DigestFinal_ex(ctx_.get(), digest, &size) != 1 || size != kSha256Bytes) return {};
   return to_hex(digest, size);
 }
 

@@ -25,6 +25,8 @@
 #include <cerrno>
 #include <optional>
 
+#include "net/http_stream_writer.hpp"
+
 namespace unipay::http::detail {
 
 namespace {
@@ -70,16 +72,8 @@ bhttp::response<bhttp::string_body> build_response(Response in, unsigned version
     in = error_response(500, "server_busy", -1, "internal error");
   }
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
-  out.set(bhttp::field::server, "unipay");
   const bool no_body = in.status == 204 || in.status == 304;  // these may carry no body
-  if (!no_body && !in.content_type.empty()) out.set(bhttp::field::content_type, in.content_type);
-  for (const Header& header : in.headers) {
-    if (valid_header(header)) {
-      out.set(header.name, header.value);
-    } else {
-      spdlog::error("http: handler header '{}' is not valid; dropped", header.name.substr(0, 64));
-    }
-  }
+  set_head_fields(out, in, no_body);
   out.keep_alive(keep_alive);
   if (!no_body) out.content_length(in.body.size());
   // HEAD: the length of the body a GET would get, and no body.
@@ -253,7 +247,29 @@ class Session : public std::enable_shared_from_this<Session> {
     stop_watching();
     handler_timer_.cancel();
     const bool keep = keep_alive_ && !shared_->stopping.load();
+    if (response.stream) return write_stream(std::move(response), keep);
     write(build_response(std::move(response), version_, keep, head_, request_id_), !keep);
+  }
+
+  // A body from a BodySource goes out chunked (net/http_stream_writer), so HTTP/1.1 only.
+  // HEAD never reaches one (routes match GET exactly); if it did, it would get the 400 too.
+  void write_stream(Response response, bool keep) {
+    if (version_ < 11 || head_) {
+      const std::string message = "this answer is streamed: ask with GET over HTTP/1.1";
+      return write(build_response(error_response(400, "invalid_parameter", 6, message), version_, false,
+                                  head_, request_id_),
+                   true);
+    }
+    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), version_};
+    set_head_fields(head, response, false);
+    head.keep_alive(keep);
+    write_streamed(stream_, std::move(head), std::move(response.stream),
+                   {shared_->options.read_timeout, kHandlerDeadline},
+                   [self = shared_from_this(), keep](bool ok) {
+                     if (!ok) return self->close();
+                     if (!keep) return self->linger_close();
+                     self->read_request();
+                   });
   }
 
   void on_handler_deadline(uint64_t generation) {

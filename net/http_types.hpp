@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,11 +61,32 @@ struct Request {
   bool has_header(std::string_view lowercase_name) const;
 };
 
+// One piece of a streamed body (see BodySource).
+struct BodyPiece {
+  std::string data;              // may be empty
+  bool last = false;             // nothing follows: the final chunk goes out with the trailers
+  std::vector<Header> trailers;  // with the last piece only (declared by a Trailer header)
+};
+
+// A body too large to hold whole (a finance statement), written with chunked transfer
+// encoding. The session asks for the next piece only once the previous one is written, so
+// one piece per connection is in memory. next() calls `done` exactly once, from any thread,
+// with the piece, or with none when the body cannot be completed (a failed read): the
+// session then closes the connection without the final chunk, so the client sees a cut
+// answer, never a short one that looks complete.
+class BodySource {
+ public:
+  using PieceDone = std::function<void(std::optional<BodyPiece>)>;
+  virtual ~BodySource() = default;
+  virtual void next(PieceDone done) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<Header> headers;  // extra headers (Retry-After, X-Unipay-Signature, ...)
   std::string body;
+  std::shared_ptr<BodySource> stream;  // set: the body comes from it, chunked (`body` unused)
 };
 
 // Called exactly once per request, from any thread; the session hops back to its own

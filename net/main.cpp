@@ -1,4 +1,4 @@
-// unipayd: parse the command line, then serve, migrate or create an app.
+// unipayd: parse the command line, then serve, migrate, create an app or reconcile.
 #include <cstdio>
 
 #include "config/config.hpp"
@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
       return unipay::run_migrate(invocation.config);
     case Command::app_create:
       return unipay::run_app_create(invocation.config, invocation.app_create);
+    case Command::reconcile:
+      return unipay::run_reconcile(invocation.config, invocation.reconcile);
   }
   return 2;
 }

@@ -21,7 +21,6 @@
 #include "storage/node_store.hpp"
 
 namespace unipay {
-namespace {
 
 void setup_logging(const config::ServerConfig& server) {
   auto logger = spdlog::stderr_logger_mt("unipay");
@@ -30,6 +29,8 @@ void setup_logging(const config::ServerConfig& server) {
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
+
+namespace {
 
 // Blocks SIGINT/SIGTERM in every thread started after this; main waits for them with sigwait.
 sigset_t block_stop_signals() {

@@ -53,8 +53,13 @@ std::string sign_request(std::string_view secret, std::string_view method, std::
 
 std::string sign_response(std::string_view secret, int status, std::string_view nonce,
                           std::string_view body) {
+  return sign_response_digest(secret, status, nonce, crypto::sha256_hex(body));
+}
+
+std::string sign_response_digest(std::string_view secret, int status, std::string_view nonce,
+                                 std::string_view body_sha256_hex) {
   std::string text = std::to_string(status);
-  text.append("\n").append(nonce).append("\n").append(crypto::sha256_hex(body));
+  text.append("\n").append(nonce).append("\n").append(body_sha256_hex);
   return crypto::hmac_sha256_hex(secret, text);
 }
 

@@ -20,6 +20,10 @@ std::string sign_request(std::string_view secret, std::string_view method, std::
 
 // hex HMAC-SHA256(secret, STATUS "\n" NONCE "\n" hex(SHA-256(body)))
 std::string sign_response(std::string_view secret, int status, std::string_view nonce, std::string_view body);
+// The same signature from the body's hex SHA-256, for a body streamed in pieces (the
+// signature then travels in the answer's trailer).
+std::string sign_response_digest(std::string_view secret, int status, std::string_view nonce,
+                                 std::string_view body_sha256_hex);
 
 struct SignedHeaders {
   std::string_view app_id;

@@ -103,6 +103,8 @@ std::optional<Reconciliation> parse_reconciliation(const Rows& rows, int limit) 
   return r;
 }
 
+Statement reconciliation_app_ids() { return {"SELECT app_id FROM apps ORDER BY app_id", {}}; }
+
 Statement statement_entries(const std::string& app_id, Millis from, Millis to,
                             const std::optional<EntryCursor>& after, int limit) {
   static const std::string sql =

@@ -36,6 +36,8 @@ struct Reconciliation {
 // The first row carries the counts; then at most limit + 1 mismatches.
 Statement reconcile_ledger(const std::string& app_id_or_empty, int limit);
 std::optional<Reconciliation> parse_reconciliation(const Rows& rows, int limit);
+// Every app's id in order (`unipayd reconcile` checks them one by one); column 0.
+Statement reconciliation_app_ids();
 
 // Statement of a UTC day (or any [from, to)): the app's ledger entries, oldest first
 // (created_at, then entry_id), with their account's unit; limit + 1 rows from after the

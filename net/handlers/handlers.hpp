@@ -33,6 +33,12 @@ void admin_rotate_secret(const CallPtr& call);  // params: app_id
 void admin_list_bill_deliveries(const CallPtr& call);  // params: bill_id
 void admin_list_deliveries(const CallPtr& call);
 void admin_replay_delivery(const CallPtr& call);  // params: bill_id
+// reports.cpp
+void ledger_reconciliation(const CallPtr& call);
+void monthly_settlement(const CallPtr& call);  // params: yyyy-mm
+void channel_report(const CallPtr& call);
+// statements.cpp
+void daily_statement(const CallPtr& call);  // params: yyyy-mm-dd
 // ops.cpp
 void healthz(const CallPtr& call);
 void readyz(const CallPtr& call);

@@ -81,6 +81,8 @@ std::vector<PinnedCase> pinned_cases() {
       {"--actor-threads", "UNIPAY_ACTOR_THREADS", "9",
        [](const Config& c) { return c.server.actor_threads == 9; }},
       {"--node-id", "UNIPAY_NODE_ID", "node-a", [](const Config& c) { return c.server.node_id == "node-a"; }},
+      {"--statement-page-rows", "UNIPAY_STATEMENT_PAGE_ROWS", "250",
+       [](const Config& c) { return c.server.statement_page_rows == 250; }},
       {"--heartbeat-interval-ms", "UNIPAY_HEARTBEAT_INTERVAL_MS", "2000",
        [](const Config& c) { return c.server.heartbeat_interval_ms == 2000ms; }},
       {"--node-dead-after-ms", "UNIPAY_NODE_DEAD_AFTER_MS", "60000",
@@ -252,6 +254,21 @@ TEST_F(ConfigTest, Subcommands) {
   const Invocation generated = run({"app", "create", "--name", "g", "--delivery-url", "http://x"});
   ASSERT_EQ(generated.command, Command::app_create) << generated.message;
   EXPECT_EQ(generated.app_create.sandbox_secret, "");
+  const Invocation every_app = run({"reconcile"});
+  ASSERT_EQ(every_app.command, Command::reconcile) << every_app.message;
+  EXPECT_EQ(every_app.reconcile.app_id, "");
+  const Invocation one_app = run({"reconcile", "--app", "app_1", "--data-dir", "d"});
+  ASSERT_EQ(one_app.command, Command::reconcile) << one_app.message;
+  EXPECT_EQ(one_app.reconcile.app_id, "app_1");
+  EXPECT_EQ(one_app.config.database.data_dir, "d");
+}
+
+// Proves: `reconcile --app ""` names no app: a usage error, not "every app".
+TEST_F(ConfigTest, ReconcileEmptyAppIsAUsageError) {
+  const Invocation inv = run({"reconcile", "--app", ""});
+  EXPECT_EQ(inv.command, Command::exit_now);
+  EXPECT_EQ(inv.exit_code, 2);
+  EXPECT_TRUE(contains(inv.message, "--app must not be empty")) << inv.message;
 }
 
 // Proves: misuse is a usage error (exit 2): app create without its required flags, a bare

@@ -22,6 +22,7 @@ struct RawResponse {
   int status = 0;
   std::string head;  // status line and headers, lowercased
   std::string body;
+  std::string trailers;  // chunked answers: the trailer block after the final chunk, lowercased
 };
 
 class RawClient {
@@ -95,6 +96,31 @@ class RawClient {
     return response;
   }
 
+  // One chunked response: the body without its framing and the trailers after the final
+  // chunk; nullopt when the connection ends or times out before the final chunk.
+  std::optional<RawResponse> read_chunked_response() {
+    auto response = read_head();
+    if (!response) return std::nullopt;
+    for (;;) {
+      auto line = read_line();
+      if (!line) return std::nullopt;
+      const size_t size = std::stoul(*line, nullptr, 16);
+      if (size == 0) break;
+      while (pending_.size() < size + 2) {
+        if (!fill()) return std::nullopt;
+      }
+      response->body += pending_.substr(0, size);
+      pending_.erase(0, size + 2);
+    }
+    for (;;) {
+      auto line = read_line();
+      if (!line) return std::nullopt;
+      if (line->empty()) return response;
+      for (char& c : *line) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      response->trailers += *line + "\r\n";
+    }
+  }
+
   // True when the server closes (EOF or reset) within `wait`.
   bool closed_by_peer(std::chrono::milliseconds wait) {
     const auto saved = timeout_;
@@ -114,6 +140,30 @@ class RawClient {
 
  private:
   bool fill() { return read_some() > 0; }
+
+  std::optional<RawResponse> read_head() {
+    size_t end;
+    while ((end = pending_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) return std::nullopt;
+    }
+    RawResponse response;
+    response.head = pending_.substr(0, end + 2);
+    for (char& c : response.head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    pending_.erase(0, end + 4);
+    if (response.head.size() < 12) return std::nullopt;
+    response.status = std::stoi(response.head.substr(9, 3));
+    return response;
+  }
+
+  std::optional<std::string> read_line() {
+    size_t end;
+    while ((end = pending_.find("\r\n")) == std::string::npos) {
+      if (!fill()) return std::nullopt;
+    }
+    std::string line = pending_.substr(0, end);
+    pending_.erase(0, end + 2);
+    return line;
+  }
 
   // >0 bytes read, 0 timed out, -1 EOF or error.
   int read_some() {

@@ -16,6 +16,22 @@ TEST(Crypto, Sha256KnownAnswers) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+// Proves the streamed digest equals the one-shot digest however the data is cut (empty
+// pieces included), and matches the "" known answer with no piece at all.
+TEST(Crypto, Sha256StreamEqualsOneShot) {
+  const std::string data = "The quick brown fox jumps over the lazy dog, " + std::string(1000, 'x');
+  for (size_t cut : {size_t{1}, size_t{7}, size_t{64}, size_t{999}, data.size()}) {
+    Sha256Stream stream;
+    for (size_t at = 0; at < data.size(); at += cut) {
+      stream.update(std::string_view(data).substr(at, cut));
+      stream.update("");
+    }
+    EXPECT_EQ(stream.hex(), sha256_hex(data)) << cut;
+  }
+  Sha256Stream empty;
+  EXPECT_EQ(empty.hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 // Proves HMAC-SHA256 against RFC 4231 test cases 2 (short key) and 6 (key longer than a
 // block, hashed first), and the empty key and message (a well-known answer).
 TEST(Crypto, HmacSha256KnownAnswers) {

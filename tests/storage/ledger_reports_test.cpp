@@ -48,6 +48,17 @@ TEST_F(LedgerReportsTest, CleanBooksHaveNoMismatch) {
   EXPECT_FALSE(r.truncated);
 }
 
+// Proves `unipayd reconcile` finds every app, with or without books, in id order.
+TEST_F(LedgerReportsTest, AppIdsListsEveryAppInOrder) {
+  add_app("app0");
+  add_app("app2");
+  Rows rows = run(reconciliation_app_ids());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows.text(0, 0), "app0");
+  EXPECT_EQ(rows.text(1, 0), "app1");
+  EXPECT_EQ(rows.text(2, 0), "app2");
+}
+
 // Proves each kind of mismatch injected in SQL is found, with expected and actual: a
 // balance that is not the sum of its entries, held that is not the sum of active holds, and
 // an entry that does not chain on the one before. Another app's books are not included,
