@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -136,6 +137,12 @@ TEST_F(ProviderClientTest, ChainsStepsUpToTheLimit) {
   EXPECT_EQ(four.error().code, Errc::server_busy);
   EXPECT_NE(four.error().message.find("too many provider calls"), std::string::npos);
   EXPECT_EQ(seen().size(), 6u);  // the fourth call of that operation was never made
+  // The slot is released when the io thread drops the finished operation, just after it
+  // answered: wait for that (bounded), rather than racing it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (client.operations_in_flight() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   EXPECT_EQ(client.operations_in_flight(), 0u);
 }
 
