@@ -7,6 +7,7 @@
 
 #include "actors/bill_service.hpp"
 #include "actors/delivery_transport.hpp"
+#include "actors/wallet_service.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
 #include "storage/node_store.hpp"
@@ -24,6 +25,7 @@ class Runtime {
   ~Runtime();  // stop()
 
   BillService& bills();
+  WalletService& wallets();
 
   // From the LISTEN connection: a bill reached `version` (re-read if live here and older).
   void bill_changed(const std::string& bill_id, int64_t version);

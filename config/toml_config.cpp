@@ -81,7 +81,7 @@ void apply_key(std::string_view section, std::string_view key, const toml::node&
 }
 
 void apply_table(const toml::table& root, Config& config, std::vector<std::string>& errors) {
-  constexpr std::array<std::string_view, 4> kSections{"server", "database", "bills", "delivery"};
+  constexpr std::array<std::string_view, 5> kSections{"server", "database", "bills", "delivery", "wallets"};
   for (const auto& [name, node] : root) {
     const std::string_view section = name.str();
     if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/bill_service.hpp"
+#include "actors/wallet_service.hpp"
 #include "config/config.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
@@ -29,6 +30,7 @@ struct Api {
   Metrics* metrics = nullptr;
   std::function<bool()> ready;  // database reachable and migrations applied
   TokenKey token_key;           // seals client tokens kept for Idempotency-Key replays
+  WalletService* wallets = nullptr;
 };
 
 class Call : public std::enable_shared_from_this<Call> {
