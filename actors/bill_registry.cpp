@@ -15,9 +15,8 @@ class BillRegistry : public caf::event_based_actor {
   BillRegistry(caf::actor_config& cfg, std::shared_ptr<const ActorContext> context)
       : caf::event_based_actor(cfg),
         context_(std::move(context)),
-        live_(this, context_->config.bills.max_live_bill_actors, [this](const std::string& bill_id) {
-          return spawn_bill_actor(system(), context_, bill_id);
-        }) {}
+        live_(this, context_->config.bills.max_live_bill_actors,
+              [this](const std::string& bill_id) { return spawn_bill_actor(system(), context_, bill_id); }) {}
 
   caf::behavior make_behavior() override {
     set_down_handler([this](caf::down_msg& down) { live_.forget(down.source); });

@@ -41,8 +41,9 @@ class HoldSweep : public caf::event_based_actor {
     if (reading_) return;
     reading_ = true;
     caf::actor self = this;
-    ctx_->db->read(storage::select_due_holds(static_cast<int>(ctx_->config.wallets.hold_sweep_batch)),
-                   [self](Result<storage::Rows> rows) { caf::anon_send(self, hsmsg::Found{std::move(rows)}); });
+    ctx_->db->read(
+        storage::select_due_holds(static_cast<int>(ctx_->config.wallets.hold_sweep_batch)),
+        [self](Result<storage::Rows> rows) { caf::anon_send(self, hsmsg::Found{std::move(rows)}); });
   }
 
   // One wake per account, however many of its holds are due.

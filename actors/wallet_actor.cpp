@@ -41,7 +41,8 @@ struct Batch {
 };
 
 bool names_hold(LedgerOpKind kind) {
-  return kind == LedgerOpKind::capture || kind == LedgerOpKind::void_hold || kind == LedgerOpKind::expire_hold;
+  return kind == LedgerOpKind::capture || kind == LedgerOpKind::void_hold ||
+         kind == LedgerOpKind::expire_hold;
 }
 
 class WalletActor : public caf::event_based_actor {
@@ -201,9 +202,10 @@ class WalletActor : public caf::event_based_actor {
 
   void load() {
     phase_ = Phase::loading;
-    storage().load(app_id_, account_id_, [self = self()](Result<std::optional<storage::AccountWithHolds>> row) {
-      caf::anon_send(self, wmsg::Loaded{std::move(row)});
-    });
+    storage().load(app_id_, account_id_,
+                   [self = self()](Result<std::optional<storage::AccountWithHolds>> row) {
+                     caf::anon_send(self, wmsg::Loaded{std::move(row)});
+                   });
   }
 
   void on_loaded(Result<std::optional<storage::AccountWithHolds>> row) {
@@ -243,9 +245,9 @@ class WalletActor : public caf::event_based_actor {
     }
     batch_ = std::move(batch);
     if (op_ids.empty() && hold_ids.empty()) return on_looked_up(WalletLookups{});
-    storage().lookup(app_id_, std::move(op_ids), std::move(hold_ids), [self = self()](Result<WalletLookups> f) {
-      caf::anon_send(self, wmsg::LookedUp{std::move(f)});
-    });
+    storage().lookup(
+        app_id_, std::move(op_ids), std::move(hold_ids),
+        [self = self()](Result<WalletLookups> f) { caf::anon_send(self, wmsg::LookedUp{std::move(f)}); });
   }
 
   void on_looked_up(Result<WalletLookups> found) {
@@ -318,7 +320,8 @@ class WalletActor : public caf::event_based_actor {
   // Re-reads the account, then decides the operations from `from` on again.
   void requeue(Batch& b, size_t from) {
     if (++cas_losses_ > kMaxCasLosses) {
-      spdlog::error("account {}/{}: compare-and-set lost {} times in a row", app_id_, account_id_, cas_losses_);
+      spdlog::error("account {}/{}: compare-and-set lost {} times in a row", app_id_, account_id_,
+                    cas_losses_);
       cas_losses_ = 0;
       for (size_t i = from; i < b.ops.size(); ++i) {
         forget_expiry(b.ops[i]);
@@ -376,9 +379,11 @@ class WalletActor : public caf::event_based_actor {
     std::map<std::string, int64_t> ids;
     for (size_t i = 0; i < answered; ++i) {
       const LedgerDecision& d = b.decisions[i];
-      if (d.verdict == LedgerVerdict::apply && d.result.entry) ids[b.ops[i].op.op_id] = d.result.entry->entry_id;
+      if (d.verdict == LedgerVerdict::apply && d.result.entry)
+        ids[b.ops[i].op.op_id] = d.result.entry->entry_id;
       if (d.verdict == LedgerVerdict::replay && d.result.entry && d.result.entry->entry_id == 0) {
-        if (auto it = ids.find(b.ops[i].op.op_id); it != ids.end()) b.decisions[i].result.entry->entry_id = it->second;
+        if (auto it = ids.find(b.ops[i].op.op_id); it != ids.end())
+          b.decisions[i].result.entry->entry_id = it->second;
       }
     }
   }
@@ -447,7 +452,7 @@ class WalletActor : public caf::event_based_actor {
   Phase phase_ = Phase::unloaded;
   std::optional<AccountState> state_;  // none: not loaded, or no such account
   std::deque<wmsg::WalletRequest> pending_;
-  std::optional<Batch> batch_;  // exactly while a batch is looked up or committed
+  std::optional<Batch> batch_;      // exactly while a batch is looked up or committed
   std::set<std::string> expiring_;  // holds with an expiry queued or in a batch
   std::optional<Millis> timer_at_;  // the expiry the armed timer is for
   size_t solo_ = 0;

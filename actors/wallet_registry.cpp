@@ -48,7 +48,10 @@ class RoutedWalletService : public WalletService {
   void open(const std::string& app_id, const std::string& account_id, const std::string& unit,
             Callback<OpenResult> done) override {
     route<OpenResult>(
-        app_id, account_id, [unit](Reply<OpenResult> r) { return wmsg::Open{unit, std::move(r)}; },
+        app_id, account_id,
+        [unit](Reply<OpenResult> r) {
+          return wmsg::Open{unit, std::move(r)};
+        },
         std::move(done), kDroppedRetries);
   }
 
@@ -61,7 +64,10 @@ class RoutedWalletService : public WalletService {
   void operate(const std::string& app_id, const std::string& account_id, LedgerOp op,
                Callback<OpResult> done) override {
     route<OpResult>(
-        app_id, account_id, [op](Reply<OpResult> r) { return wmsg::Operate{op, "", {}, std::move(r)}; },
+        app_id, account_id,
+        [op](Reply<OpResult> r) {
+          return wmsg::Operate{op, "", {}, std::move(r)};
+        },
         std::move(done), kDroppedRetries);
   }
 
@@ -78,7 +84,9 @@ class RoutedWalletService : public WalletService {
       std::vector<storage::Statement> also{storage::mark_recharge_delivered(bill.bill_id, now_ms())};
       route<OpResult>(
           bill.app_id, bill.user_id,
-          [op, unit = *unit, also](Reply<OpResult> r) { return wmsg::Operate{op, unit, also, std::move(r)}; },
+          [op, unit = *unit, also](Reply<OpResult> r) {
+            return wmsg::Operate{op, unit, also, std::move(r)};
+          },
           done, kDroppedRetries);
     });
   }

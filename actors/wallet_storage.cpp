@@ -11,13 +11,14 @@ class DatabaseWalletStorage : public WalletStorage {
 
   void load(const std::string& app_id, const std::string& account_id,
             Done<std::optional<storage::AccountWithHolds>> done) override {
-    db_.read(storage::select_account(app_id, account_id), [done = std::move(done)](Result<storage::Rows> rows) {
-      if (!rows) return done(rows.error());
-      if (rows->empty()) return done(std::optional<storage::AccountWithHolds>{});
-      auto account = storage::parse_account_with_holds(*rows);
-      if (!account) return done(make_error(Errc::storage_read, "unreadable account row"));
-      done(std::optional<storage::AccountWithHolds>(std::move(*account)));
-    });
+    db_.read(storage::select_account(app_id, account_id),
+             [done = std::move(done)](Result<storage::Rows> rows) {
+               if (!rows) return done(rows.error());
+               if (rows->empty()) return done(std::optional<storage::AccountWithHolds>{});
+               auto account = storage::parse_account_with_holds(*rows);
+               if (!account) return done(make_error(Errc::storage_read, "unreadable account row"));
+               done(std::optional<storage::AccountWithHolds>(std::move(*account)));
+             });
   }
 
   // Records first, then the holds (only when some are asked for): two reads at most.
@@ -39,16 +40,17 @@ class DatabaseWalletStorage : public WalletStorage {
   }
 
   void insert(const Account& account, Done<InsertOutcome> done) override {
-    db_.write({storage::insert_account(account)}, [done = std::move(done)](Result<std::vector<storage::Rows>> rows) {
-      if (!rows) return done(rows.error());
-      InsertOutcome out;
-      const storage::Rows& r = rows->front();
-      if (!r.empty()) {
-        out.inserted = r.text(0, 0) == "t";
-        out.account = storage::parse_account(r, 0, 1);
-      }
-      done(out);
-    });
+    db_.write({storage::insert_account(account)},
+              [done = std::move(done)](Result<std::vector<storage::Rows>> rows) {
+                if (!rows) return done(rows.error());
+                InsertOutcome out;
+                const storage::Rows& r = rows->front();
+                if (!r.empty()) {
+                  out.inserted = r.text(0, 0) == "t";
+                  out.account = storage::parse_account(r, 0, 1);
+                }
+                done(out);
+              });
   }
 
   void commit(WalletWrite write, Done<std::vector<storage::CommitOutcome>> done) override {
@@ -56,16 +58,17 @@ class DatabaseWalletStorage : public WalletStorage {
     const size_t commits = write.commits.size();
     for (const auto& c : write.commits) statements.push_back(storage::commit_statement(c));
     for (auto& s : write.also) statements.push_back(std::move(s));
-    db_.write(std::move(statements), [commits, done = std::move(done)](Result<std::vector<storage::Rows>> rows) {
-      if (!rows) return done(rows.error());
-      std::vector<storage::CommitOutcome> out;
-      for (size_t i = 0; i < commits && i < rows->size(); ++i) {
-        auto outcome = storage::parse_commit((*rows)[i]);
-        if (!outcome) return done(make_error(Errc::storage_write, "unreadable commit outcome"));
-        out.push_back(*outcome);
-      }
-      done(std::move(out));
-    });
+    db_.write(std::move(statements),
+              [commits, done = std::move(done)](Result<std::vector<storage::Rows>> rows) {
+                if (!rows) return done(rows.error());
+                std::vector<storage::CommitOutcome> out;
+                for (size_t i = 0; i < commits && i < rows->size(); ++i) {
+                  auto outcome = storage::parse_commit((*rows)[i]);
+                  if (!outcome) return done(make_error(Errc::storage_write, "unreadable commit outcome"));
+                  out.push_back(*outcome);
+                }
+                done(std::move(out));
+              });
   }
 
  private:

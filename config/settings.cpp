@@ -242,8 +242,8 @@ std::string lowercase(std::string_view text) {
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
     std::vector<Setting> out;
-    for (auto part :
-         {server_settings(), database_settings(), bills_settings(), delivery_settings(), wallets_settings()}) {
+    for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings(),
+                      wallets_settings()}) {
       out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return out;

@@ -11,7 +11,8 @@ namespace unipay {
 
 // {"account_id","unit","balance","held","available","frozen","version","created_at","updated_at"}
 void write_account(json::Writer& out, const Account& account);
-// {"entry_id","op_id","kind","amount" (signed),"balance_before","balance_after","hold_id","reason","info","created_at"}
+// {"entry_id","op_id","kind","amount"
+// (signed),"balance_before","balance_after","hold_id","reason","info","created_at"}
 void write_entry(json::Writer& out, const LedgerEntry& entry);
 std::string entry_json(const LedgerEntry& entry);
 // {"hold_id","account_id","amount","captured_amount","state","expires_at"}

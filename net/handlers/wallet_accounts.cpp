@@ -16,7 +16,8 @@ Status read_ledger_query(const Query& query, storage::LedgerQuery& q) {
   for (auto [name, field] : {std::pair{"from", &q.from}, std::pair{"to", &q.to}}) {
     if (const std::string* v = find_param(query, name)) {
       *field = parse_rfc3339(*v);
-      if (!*field) return make_error(Errc::invalid_parameter, std::string(name) + " must be an RFC 3339 time");
+      if (!*field)
+        return make_error(Errc::invalid_parameter, std::string(name) + " must be an RFC 3339 time");
     }
   }
   if (auto s = read_limit(query, kMaxLedgerLimit, q.limit); !s) return s;
@@ -78,10 +79,11 @@ void put_account(const CallPtr& call) {
 void get_account(const CallPtr& call) {
   if (!known_account_id(call)) return;
   authenticate_app(call, [call] {
-    call->api.wallets->get(call->app_id, call->params[0], call->resume<Account>([call](Result<Account> account) {
-      if (!account) return call->fail(account.error());
-      call->reply(200, account_envelope(*account));
-    }));
+    call->api.wallets->get(call->app_id, call->params[0],
+                           call->resume<Account>([call](Result<Account> account) {
+                             if (!account) return call->fail(account.error());
+                             call->reply(200, account_envelope(*account));
+                           }));
   });
 }
 
@@ -96,10 +98,11 @@ void get_ledger(const CallPtr& call) {
     q.account_id = call->params[0];
     q.limit = kDefaultLedgerLimit;
     if (auto s = read_ledger_query(*query, q); !s) return call->fail(s.error());
-    call->api.wallets->get(call->app_id, q.account_id, call->resume<Account>([call, q](Result<Account> account) {
-      if (!account) return call->fail(account.error());
-      read_ledger(call, q);
-    }));
+    call->api.wallets->get(call->app_id, q.account_id,
+                           call->resume<Account>([call, q](Result<Account> account) {
+                             if (!account) return call->fail(account.error());
+                             read_ledger(call, q);
+                           }));
   });
 }
 

@@ -20,10 +20,9 @@ void answer_op(const CallPtr& call, const Result<OpResult>& result, int status) 
 }
 
 void operate(const CallPtr& call, const std::string& account_id, LedgerOp op, int status) {
-  call->api.wallets->operate(call->app_id, account_id, std::move(op),
-                             call->resume<OpResult>([call, status](Result<OpResult> result) {
-                               answer_op(call, result, status);
-                             }));
+  call->api.wallets->operate(
+      call->app_id, account_id, std::move(op),
+      call->resume<OpResult>([call, status](Result<OpResult> result) { answer_op(call, result, status); }));
 }
 
 void entry_op(const CallPtr& call, LedgerOpKind kind) {
