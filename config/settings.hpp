@@ -22,7 +22,7 @@ enum class Kind { text, integer, boolean };
 using Value = std::variant<bool, int64_t, std::string>;
 
 struct Setting {
-  std::string_view section;     // TOML table: "server", "database", "bills", "delivery"
+  std::string_view section;     // TOML table: "server", "database", "bills", "delivery", "wallets"
   std::string_view key;         // TOML key inside the section
   std::string_view flag;        // "--listen"; empty: TOML only
   std::string_view env;         // "UNIPAY_LISTEN"; empty: TOML only

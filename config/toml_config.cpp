@@ -1,4 +1,4 @@
-// apply_toml(): the [server], [database], [bills] and [delivery] tables of a TOML file.
+// apply_toml(): the [server], [database], [bills], [delivery] and [wallets] tables of a TOML file.
 #include <fmt/format.h>
 #include <toml++/toml.h>
 

@@ -12,7 +12,7 @@ bool has(const std::vector<std::string>& errors, const std::string& part) {
   return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return contains(e, part); });
 }
 
-// Proves: keys of all four sections land in their fields, durations in their own units,
+// Proves: keys of all five sections land in their fields, durations in their own units,
 // and listen accepts a bracketed IPv6 address.
 TEST(ApplyToml, SetsFieldsOfEverySection) {
   Config c;
@@ -35,6 +35,9 @@ actor_idle_ms = 30000
 backoff_initial_ms = 500
 give_up_after_s = 86400
 allow_private = true
+[wallets]
+max_pending_ops_per_account = 64
+hold_sweep_interval_ms = 250
 )",
                                  c);
   EXPECT_TRUE(errors.empty()) << errors.front();
@@ -53,6 +56,8 @@ allow_private = true
   EXPECT_EQ(c.delivery.backoff_initial_ms, 500ms);
   EXPECT_EQ(c.delivery.give_up_after_s, 86400s);
   EXPECT_TRUE(c.delivery.allow_private);
+  EXPECT_EQ(c.wallets.max_pending_ops_per_account, 64u);
+  EXPECT_EQ(c.wallets.hold_sweep_interval_ms, 250ms);
   EXPECT_EQ(c.server.actor_threads, 2);  // untouched keys keep their defaults
 }
 
