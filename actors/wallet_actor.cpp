@@ -343,7 +343,7 @@ class WalletActor : public caf::event_based_actor {
     batch_.reset();
     phase_ = Phase::ready;
     const bool unknown = error.code == Errc::storage_write;
-    if (!unknown && b.commit_ops.size() > 1) {
+    if (!unknown && b.ops.size() > 1) {
       solo_ = b.ops.size();  // decide them one by one: only the refused one answers the refusal
       for (size_t i = b.ops.size(); i > 0; --i)
         pending_.push_front(wmsg::WalletRequest{app_id_, account_id_, std::move(b.ops[i - 1])});
