@@ -237,6 +237,58 @@ TEST_F(WalletActorTest, ALostCompareAndSet_RereadsAndDecidesTheRestAgain) {
   EXPECT_EQ(b->value()->account.balance_minor, 112);
 }
 
+// Proves a write refused as a whole (an op_id another account recorded at the same
+// instant: a unique-key conflict) is retried one operation per write, so only the refused
+// operation answers the refusal and the other one still applies.
+TEST_F(WalletActorTest, AWriteRefusedAsAWhole_RetriesOnePerWrite) {
+  auto a = operate(LedgerOpKind::credit, "taken", 5);
+  auto b = operate(LedgerOpKind::credit, "fine", 7);
+  finish_load(account_with(0, 1));
+  finish_lookup();
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  ASSERT_EQ(storage_.commits.front().write.commits.size(), 2u);
+  auto refuse = [&] {
+    auto commit = std::move(storage_.commits.front());
+    storage_.commits.pop_front();
+    commit.done(make_error(Errc::conflict, "op_id already used"));
+    sched_.run();
+  };
+  refuse();
+  EXPECT_FALSE(a->has_value());
+  EXPECT_FALSE(b->has_value());
+  finish_lookup();
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  EXPECT_EQ(storage_.commits.front().write.commits.size(), 1u) << "one operation per write now";
+  refuse();
+  ASSERT_TRUE(a->has_value());
+  ASSERT_FALSE(a->value().ok());
+  EXPECT_EQ(a->value().error().code, Errc::conflict);
+  finish_lookup();
+  finish_commit();
+  ASSERT_TRUE(b->has_value());
+  ASSERT_TRUE(b->value().ok());
+  EXPECT_EQ(b->value()->account.balance_minor, 7);
+}
+
+// Proves the same when the refused write held one commit among several operations: the
+// operation that wrote nothing gets its own answer, not the write's refusal.
+TEST_F(WalletActorTest, AWriteRefusedAsAWhole_NeverAnswersAnotherOperationsRefusal) {
+  auto overdraft = operate(LedgerOpKind::debit, "too-much", 50);
+  auto taken = operate(LedgerOpKind::credit, "taken", 5);
+  finish_load(account_with(0, 1));
+  finish_lookup();
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  auto commit = std::move(storage_.commits.front());
+  storage_.commits.pop_front();
+  commit.done(make_error(Errc::conflict, "op_id already used"));
+  sched_.run();
+  finish_lookup();  // the debit alone: refused without a write
+  ASSERT_TRUE(overdraft->has_value());
+  ASSERT_TRUE(overdraft->value().ok());
+  EXPECT_EQ(overdraft->value()->error, Errc::insufficient_balance);
+  EXPECT_FALSE(taken->has_value());
+}
+
 class SmallQueueTest : public WalletActorTest {
  protected:
   SmallQueueTest() : WalletActorTest(2) {}
