@@ -8,24 +8,29 @@
 #include "actors/backoff.hpp"
 #include "actors/bill_storage.hpp"
 #include "actors/delivery_transport.hpp"
+#include "actors/wallet_storage.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
 
 namespace unipay {
 
 class BillService;
+class WalletService;
 
 struct ActorContext {
   storage::Database* db = nullptr;
   BillStorage* bill_storage = nullptr;  // bill actors read and commit only through this
   DeliveryTransport* transport = nullptr;
-  BillService* bills = nullptr;  // the routing facade (actors/runtime.cpp)
+  BillService* bills = nullptr;             // the routing facade (actors/runtime.cpp)
+  WalletStorage* wallet_storage = nullptr;  // wallet actors read and commit only through this
+  WalletService* wallets = nullptr;         // the routing facade to wallet actors
   config::Config config;
   // This process's node identity, name/incarnation (storage/node_store.hpp): the owner of the
   // job leases it takes, unique per process even when two share server.node_id.
   std::string lease_owner;
-  caf::actor registry;    // routes BillRequest/Create to bill actors
-  caf::actor dispatcher;  // runs delivery jobs
+  caf::actor registry;         // routes BillRequest/Create to bill actors
+  caf::actor dispatcher;       // runs delivery jobs
+  caf::actor wallet_registry;  // routes WalletRequest to wallet actors
 };
 
 }  // namespace unipay

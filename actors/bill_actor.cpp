@@ -13,6 +13,7 @@
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
 #include "actors/delivery_messages.hpp"
+#include "actors/keyed_actors.hpp"
 
 namespace unipay {
 namespace {
@@ -84,7 +85,7 @@ class BillActor : public caf::event_based_actor {
 
  private:
   const config::BillsConfig& limits() const { return ctx_->config.bills; }
-  void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+  void touch() { idle_.touch(); }
 
   // --- requests -------------------------------------------------------------------------
 
@@ -372,8 +373,7 @@ class BillActor : public caf::event_based_actor {
   void on_idle_check() {
     bool busy =
         !waiters_.empty() || !pending_.empty() || phase_ == Phase::loading || phase_ == Phase::committing;
-    auto idle = std::chrono::steady_clock::now() - last_activity_;
-    if (!busy && idle >= idle_limit()) return quit();
+    if (!busy && idle_.idle_for(idle_limit())) return quit();
     schedule_idle_check();
   }
 
@@ -389,7 +389,7 @@ class BillActor : public caf::event_based_actor {
   std::deque<msg::BillRequest> pending_;
   std::map<uint64_t, Waiter> waiters_;
   uint64_t next_waiter_id_ = 0;
-  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
+  IdleClock idle_;
 };
 
 }  // namespace

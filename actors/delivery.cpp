@@ -10,8 +10,10 @@
 #include "actors/bill_service.hpp"
 #include "actors/delivery_attempt.hpp"
 #include "actors/delivery_messages.hpp"
+#include "actors/wallet_service.hpp"
 #include "net/bill_json.hpp"
 #include "net/crypto.hpp"
+#include "net/wallet_json.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
 #include "storage/delivery_attempt_store.hpp"
@@ -22,6 +24,9 @@ struct JobLoaded {
 };
 struct BillLoaded {
   Result<Bill> bill;
+};
+struct Recharged {
+  Result<OpResult> credit;
 };
 struct AppLoaded {
   Result<std::optional<storage::App>> app;
@@ -49,6 +54,7 @@ struct ConfirmAgain {};
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::JobLoaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::BillLoaded)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AppLoaded)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Recharged)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AttemptDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
@@ -98,6 +104,7 @@ class DeliveryActor : public caf::event_based_actor {
         [this](dmsg::RetryNow) { attempt(); },
         [this](dmsg::BillLoaded& m) { on_bill(std::move(m.bill)); },
         [this](dmsg::AppLoaded& m) { on_app(std::move(m.app)); },
+        [this](dmsg::Recharged& m) { on_recharged(std::move(m.credit)); },
         [this](dmsg::AttemptDone& m) { on_attempt_done(std::move(m.response)); },
         [this](dmsg::Confirmed& m) { on_confirmed(std::move(m.result)); },
         [this](dmsg::ConfirmAgain) { confirm(); },
@@ -146,8 +153,16 @@ class DeliveryActor : public caf::event_based_actor {
 
   void on_bill(Result<Bill> bill) {
     if (!bill) return failed("bill unavailable: " + bill.error().message);
-    if (bill->state == BillState::delivered || bill->state == BillState::refunded) return finish_settled();
-    if (bill->state != BillState::paid) {
+    const bool recharge = bill->bill_type == BillType::recharge;
+    if (recharge && ledger_entry_json_.empty() &&
+        (bill->state == BillState::paid || bill->state == BillState::delivered)) {
+      return credit_recharge(std::move(*bill));
+    }
+    // A credited recharge bill is delivered before the game server hears of it.
+    const bool credited = recharge && bill->state == BillState::delivered;
+    if (!credited && (bill->state == BillState::delivered || bill->state == BillState::refunded))
+      return finish_settled();
+    if (bill->state != BillState::paid && !credited) {
       // A job exists only for a paid bill: this node's copy is stale (another node committed
       // `paid` while our LISTEN connection was down). Re-read it and try again later; never
       // drop the job on a stale reading.
@@ -163,6 +178,27 @@ class DeliveryActor : public caf::event_based_actor {
     });
   }
 
+  // A recharge bill: the wallet actor of account user_id commits the credit and the bill's
+  // move to delivered in one transaction (exactly once: its op_id comes from the bill id;
+  // a later attempt gets the same entry back as a replay). Then the bill is read again,
+  // delivered, and the game server is sent bill.paid carrying the ledger entry.
+  void credit_recharge(Bill bill) {
+    ctx_->wallets->recharge(bill, [self = self()](Result<OpResult> credit) {
+      caf::anon_send(self, dmsg::Recharged{std::move(credit)});
+    });
+  }
+
+  void on_recharged(Result<OpResult> credit) {
+    if (!credit) return failed("recharge credit failed: " + credit.error().message);
+    if (credit->error) return failed("recharge credit refused: " + credit->error_message);
+    if (!credit->entry) return failed("recharge credit has no ledger entry");
+    ledger_entry_json_ = entry_json(*credit->entry);
+    ctx_->bills->refresh(bill_id_);  // its actor re-reads the row the credit changed
+    ctx_->bills->get(bill_id_, [self = self()](Result<Bill> bill) {
+      caf::anon_send(self, dmsg::BillLoaded{std::move(bill)});
+    });
+  }
+
   void on_app(Result<std::optional<storage::App>> app) {
     if (!app || !app->has_value() || (*app)->secrets.empty()) return failed("app unavailable");
     const storage::App& a = **app;
@@ -170,8 +206,9 @@ class DeliveryActor : public caf::event_based_actor {
     int64_t now_s =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    auto request = build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_,
-                                          job_->attempt + 1, now_s, attempt_key_, cfg().timeout_ms);
+    auto request =
+        build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_, job_->attempt + 1,
+                               now_s, attempt_key_, cfg().timeout_ms, ledger_entry_json_);
     if (!request) return failed(request.error().message);
     started_at_ = now_ms();
     posted_at_ = std::chrono::steady_clock::now();
@@ -323,6 +360,7 @@ class DeliveryActor : public caf::event_based_actor {
   std::optional<storage::DeliveryAttempt> record_;
   int record_tries_ = 0;
   std::optional<std::string> dead_reason_;  // set while dead-lettering
+  std::string ledger_entry_json_;           // a recharge bill's credit, once made (or replayed)
 };
 
 // Claims due jobs and runs one DeliveryActor per job, at most max_concurrent at once.

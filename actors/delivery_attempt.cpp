@@ -7,12 +7,13 @@ namespace unipay {
 
 Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, const Bill& bill, int attempt,
                                                int64_t now_s, const std::string& nonce,
-                                               std::chrono::milliseconds timeout) {
+                                               std::chrono::milliseconds timeout,
+                                               const std::string& ledger_entry_json) {
   auto url = parse_url(target.delivery_url);
   if (!url) return url.error();
   OutboundRequest request;
   request.url = target.delivery_url;
-  request.body = delivery_body(bill, delivery_id_for(bill.bill_id), attempt);
+  request.body = delivery_body(bill, delivery_id_for(bill.bill_id), attempt, ledger_entry_json);
   request.timeout = timeout;
   std::string timestamp = std::to_string(now_s);
   std::string signature =

@@ -20,9 +20,11 @@ struct DeliveryTarget {
 };
 
 // POST <delivery_url> with the X-Unipay-* signature headers over the URL's path and query.
+// `ledger_entry_json`: a recharge bill's wallet credit, carried in the body ("" for none).
 Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, const Bill& bill, int attempt,
                                                int64_t now_s, const std::string& nonce,
-                                               std::chrono::milliseconds timeout);
+                                               std::chrono::milliseconds timeout,
+                                               const std::string& ledger_entry_json = "");
 
 // What an attempt's answer means and what its record says.
 struct AttemptOutcome {

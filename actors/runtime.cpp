@@ -9,8 +9,10 @@
 #include "actors/bill_messages.hpp"
 #include "actors/bill_registry.hpp"
 #include "actors/delivery.hpp"
+#include "actors/hold_sweep.hpp"
 #include "actors/housekeeping.hpp"
 #include "actors/node_heartbeat.hpp"
+#include "actors/wallet_registry.hpp"
 
 namespace unipay {
 namespace {
@@ -116,14 +118,18 @@ RefusedAuditLimits refused_audit_limits(const config::CallbacksConfig& c) {
 struct Runtime::Impl {
   Impl(const config::Config& config, storage::Database& db)
       : bill_storage(make_database_bill_storage(db)),
+        wallet_storage(make_database_wallet_storage(db)),
         caf_config(make_caf_config(config)),
         system(caf_config) {}
   std::unique_ptr<BillStorage> bill_storage;  // declared first: outlives every actor
+  std::unique_ptr<WalletStorage> wallet_storage;
   caf::actor_system_config caf_config;
   caf::actor_system system;
   RoutedBillService service;
   std::unique_ptr<RefusedAuditSink> refused_audits;
+  std::unique_ptr<WalletService> wallets;  // after the system: holds an actor handle
   std::shared_ptr<ActorContext> context;
+  caf::actor hold_sweep;
   bool stopped = false;
 };
 
@@ -137,6 +143,7 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.context = std::make_shared<ActorContext>();
   impl.context->db = &db;
   impl.context->bill_storage = impl.bill_storage.get();
+  impl.context->wallet_storage = impl.wallet_storage.get();
   impl.context->transport = &transport;
   impl.context->bills = &impl.service;
   impl.context->config = config;
@@ -144,7 +151,11 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   // Handles are filled in before any message reaches an actor that reads them.
   impl.context->registry = spawn_bill_registry(impl.system, impl.context);
   impl.service.set_registry(impl.context->registry);
+  impl.context->wallet_registry = spawn_wallet_registry(impl.system, impl.context);
+  impl.wallets = make_routed_wallet_service(impl.context->wallet_registry, db);
+  impl.context->wallets = impl.wallets.get();
   impl.context->dispatcher = spawn_delivery_dispatcher(impl.system, impl.context);
+  impl.hold_sweep = spawn_hold_sweep(impl.system, impl.context);
   spawn_housekeeping(impl.system, impl.context);
   spawn_node_heartbeat(impl.system, impl.context, node);
   impl.refused_audits = RefusedAuditSink::start(impl.system, db, refused_audit_limits(config.callbacks));
@@ -156,6 +167,7 @@ Runtime::~Runtime() { stop(); }
 BillService& Runtime::bills() { return impl_->service; }
 
 RefusedCallbackAudits& Runtime::refused_audits() { return *impl_->refused_audits; }
+WalletService& Runtime::wallets() { return *impl_->wallets; }
 
 void Runtime::bill_changed(const std::string& bill_id, int64_t version) {
   impl_->service.send_refresh(bill_id, version);
@@ -170,6 +182,8 @@ void Runtime::stop() {
   caf::anon_send_exit(impl_->context->registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->context->dispatcher, caf::exit_reason::user_shutdown);
   impl_->refused_audits->stop();
+  caf::anon_send_exit(impl_->context->wallet_registry, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->hold_sweep, caf::exit_reason::user_shutdown);
   impl_->system.await_actors_before_shutdown(false);
 }
 

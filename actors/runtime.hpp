@@ -8,6 +8,7 @@
 #include "actors/bill_service.hpp"
 #include "actors/callback_audits.hpp"
 #include "actors/delivery_transport.hpp"
+#include "actors/wallet_service.hpp"
 #include "config/config.hpp"
 #include "storage/database.hpp"
 #include "storage/node_store.hpp"
@@ -27,6 +28,7 @@ class Runtime {
   BillService& bills();
   // Audit rows of callbacks refused before their signature verified (rate-limited, batched).
   RefusedCallbackAudits& refused_audits();
+  WalletService& wallets();
 
   // From the LISTEN connection: a bill reached `version` (re-read if live here and older).
   void bill_changed(const std::string& bill_id, int64_t version);

@@ -128,6 +128,17 @@ struct CallbacksConfig {
   int64_t app_reads_per_source_per_s = 50;  // reads of uncached apps per address (io thread)
 };
 
+// Wallets (docs/WALLETS.md): one actor per live account.
+struct WalletsConfig {
+  size_t max_live_accounts = 100000;               // wallet actors alive at once
+  size_t max_pending_ops_per_account = 1024;       // operations queued per account; then busy
+  size_t max_batch_ops = 256;                      // operations of one account decided and committed together
+  size_t max_active_holds = 1000;                  // per account; one more hold is refused with busy
+  std::chrono::milliseconds actor_idle_ms{30000};  // an idle wallet actor is stopped after this
+  std::chrono::milliseconds hold_sweep_interval_ms{1000};  // how often due holds are looked for
+  size_t hold_sweep_batch = 500;                           // due holds handed on per sweep
+};
+
 struct Config {
   ServerConfig server;
   DatabaseConfig database;
@@ -135,6 +146,7 @@ struct Config {
   DeliveryConfig delivery;
   ProvidersConfig providers;
   CallbacksConfig callbacks;
+  WalletsConfig wallets;
 };
 
 // What the command line asked for.

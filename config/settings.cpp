@@ -275,6 +275,22 @@ std::vector<Setting> callbacks_settings() {
   };
 }
 
+std::vector<Setting> wallets_settings() {
+  return {
+      make(UNIPAY_FIELD(wallets, max_live_accounts), "", "", "", "wallet actors alive at once"),
+      make(UNIPAY_FIELD(wallets, max_pending_ops_per_account), "", "", "",
+           "operations queued per account before busy"),
+      make(UNIPAY_FIELD(wallets, max_batch_ops), "", "", "",
+           "operations of one account decided and committed together"),
+      make(UNIPAY_FIELD(wallets, max_active_holds), "", "", "", "active holds per account"),
+      make(UNIPAY_FIELD(wallets, actor_idle_ms), "", "", "",
+           "an idle wallet actor is stopped after this, milliseconds"),
+      make(UNIPAY_FIELD(wallets, hold_sweep_interval_ms), "--hold-sweep-interval-ms",
+           "UNIPAY_HOLD_SWEEP_INTERVAL_MS", "MS", "how often expired holds are looked for, milliseconds"),
+      make(UNIPAY_FIELD(wallets, hold_sweep_batch), "", "", "", "expired holds handed on per sweep"),
+  };
+}
+
 #undef UNIPAY_FIELD
 
 std::string lowercase(std::string_view text) {
@@ -290,7 +306,7 @@ const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
     std::vector<Setting> out;
     for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings(),
-                      providers_settings(), callbacks_settings()}) {
+                      providers_settings(), callbacks_settings(), wallets_settings()}) {
       out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return out;

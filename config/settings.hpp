@@ -22,11 +22,11 @@ enum class Kind { text, integer, boolean };
 using Value = std::variant<bool, int64_t, std::string>;
 
 struct Setting {
-  std::string_view
-      section;            // TOML table: "server", "database", "bills", "delivery", "providers", "callbacks"
-  std::string_view key;   // TOML key inside the section
-  std::string_view flag;  // "--listen"; empty: TOML only
-  std::string_view env;   // "UNIPAY_LISTEN"; empty: TOML only
+  std::string_view section;  // TOML table: "server", "database", "bills", "delivery", "providers",
+                             // "callbacks", "wallets"
+  std::string_view key;         // TOML key inside the section
+  std::string_view flag;        // "--listen"; empty: TOML only
+  std::string_view env;         // "UNIPAY_LISTEN"; empty: TOML only
   std::string_view value_name;  // shown in help: "HOST:PORT", "N", "MS"
   std::string_view help;        // one line, with the unit
   Kind kind = Kind::text;

@@ -193,6 +193,16 @@ void check_bills(const BillsConfig& b, Checker& check) {
   check.at_least("bills.max_extra_bytes", b.max_extra_bytes, 2);  // "{}"
 }
 
+void check_wallets(const WalletsConfig& w, Checker& check) {
+  check.at_least("wallets.max_live_accounts", w.max_live_accounts, 1);
+  check.at_least("wallets.max_pending_ops_per_account", w.max_pending_ops_per_account, 1);
+  check.at_least("wallets.max_batch_ops", w.max_batch_ops, 1);
+  check.at_least("wallets.max_active_holds", w.max_active_holds, 1);
+  check.duration("wallets.actor_idle_ms", w.actor_idle_ms);
+  check.duration("wallets.hold_sweep_interval_ms", w.hold_sweep_interval_ms);
+  check.at_least("wallets.hold_sweep_batch", w.hold_sweep_batch, 1);
+}
+
 void check_delivery(const DeliveryConfig& d, Checker& check) {
   check.duration("delivery.backoff_initial_ms", d.backoff_initial_ms);
   check.duration("delivery.backoff_max_ms", d.backoff_max_ms);
@@ -245,6 +255,7 @@ std::vector<std::string> validate(const Config& config) {
   check_delivery(config.delivery, check);
   check_providers(config.providers, check);
   check_callbacks(config.callbacks, check);
+  check_wallets(config.wallets, check);
   return check.take();
 }
 

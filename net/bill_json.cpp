@@ -50,7 +50,8 @@ std::string bill_json(const Bill& bill) {
   return out.take();
 }
 
-std::string delivery_body(const Bill& bill, const std::string& delivery_id, int attempt) {
+std::string delivery_body(const Bill& bill, const std::string& delivery_id, int attempt,
+                          const std::string& ledger_entry_json) {
   json::Writer out;
   out.begin_object();
   out.key("event").string("bill.paid");
@@ -58,6 +59,7 @@ std::string delivery_body(const Bill& bill, const std::string& delivery_id, int 
   out.key("attempt").integer(attempt);
   out.key("bill");
   write_bill(out, bill);
+  if (!ledger_entry_json.empty()) out.key("ledger_entry").raw(ledger_entry_json);
   out.end_object();
   return out.take();
 }

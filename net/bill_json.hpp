@@ -17,8 +17,10 @@ void optional_time(json::Writer& out, std::string_view name, const std::optional
 void write_bill(json::Writer& out, const Bill& bill);
 std::string bill_json(const Bill& bill);
 
-// The body POSTed to the game server: {"event":"bill.paid","delivery_id","attempt","bill"}.
-std::string delivery_body(const Bill& bill, const std::string& delivery_id, int attempt);
+// The body POSTed to the game server: {"event":"bill.paid","delivery_id","attempt","bill"},
+// and for a recharge bill "ledger_entry": the wallet credit it made (already serialised).
+std::string delivery_body(const Bill& bill, const std::string& delivery_id, int attempt,
+                          const std::string& ledger_entry_json = "");
 
 // Stable per bill across attempts (DESIGN.md §7.9).
 std::string delivery_id_for(const std::string& bill_id);

@@ -94,6 +94,18 @@ Result<CreateRequest> parse_create_request(const json::Value& body, const Create
   return r;
 }
 
+namespace {
+
+// A recharge bill credits its coins to the player's wallet once paid: it needs some.
+Result<CreateRequest> recharge_checked(CreateRequest r) {
+  if (r.bill_type == BillType::recharge && r.coins.value_or(0) < 1) {
+    return invalid("a recharge bill needs coins of at least 1 (credited to the wallet once paid)");
+  }
+  return r;
+}
+
+}  // namespace
+
 Result<CreateRequest> settle_price(CreateRequest r, const std::optional<storage::CatalogItem>& item) {
   if (item) {
     if (r.amount_minor && *r.amount_minor != item->amount_minor)
@@ -103,12 +115,12 @@ Result<CreateRequest> settle_price(CreateRequest r, const std::optional<storage:
     r.amount_minor = item->amount_minor;
     r.currency = item->currency;
     r.coins = item->coins;
-    return r;
+    return recharge_checked(std::move(r));
   }
   if (!r.amount_minor) return invalid("amount is required (the item is not in the app's catalog)");
   if (!r.currency) return invalid("currency is required (the item is not in the app's catalog)");
   if (!r.coins) r.coins = 0;
-  return r;
+  return recharge_checked(std::move(r));
 }
 
 }  // namespace unipay

@@ -13,6 +13,7 @@
 
 #include "actors/bill_service.hpp"
 #include "actors/callback_audits.hpp"
+#include "actors/wallet_service.hpp"
 #include "config/config.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
@@ -32,6 +33,7 @@ struct Api {
   std::function<bool()> ready;                      // database reachable and migrations applied
   TokenKey token_key;                               // seals client tokens kept for Idempotency-Key replays
   RefusedCallbackAudits* refused_audits = nullptr;  // audit rows of unverified callbacks
+  WalletService* wallets = nullptr;
 };
 
 class Call : public std::enable_shared_from_this<Call> {

@@ -127,6 +127,7 @@ int run_serve(const config::Config& config) {
   metrics.refused_audits = &rt.refused_audits();
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   api.refused_audits = &rt.refused_audits();
+  api.wallets = &rt.wallets();
   const auto& s = config.server;
   http::ServerOptions options{s.listen_host,      s.listen_port,     s.io_threads,     s.max_body_bytes,
                               s.max_header_bytes, s.max_connections, s.read_timeout_ms};

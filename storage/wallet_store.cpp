@@ -175,6 +175,20 @@ Statement select_hold(const std::string& app_id, const std::string& hold_id) {
   return {sql, {app_id, hold_id}};
 }
 
+Statement select_holds(const std::string& app_id, const std::vector<std::string>& hold_ids) {
+  static const std::string sql = "SELECT " + hold_columns("h") +
+                                 " FROM holds h WHERE h.app_id = $1::text AND h.hold_id = ANY ($2::text[])";
+  return {sql, {app_id, sql::text_array(hold_ids)}};
+}
+
+std::vector<Hold> parse_holds(const Rows& rows) {
+  std::vector<Hold> out;
+  for (size_t row = 0; row < rows.size(); ++row) {
+    if (auto hold = parse_hold(rows, row)) out.push_back(std::move(*hold));
+  }
+  return out;
+}
+
 std::optional<Hold> parse_hold(const Rows& rows, size_t row, size_t col) {
   if (row >= rows.size() || rows.rows[row].size() < col + kHoldColumns) return std::nullopt;
   auto amount = sql::to_int64(rows, row, col + 4);

@@ -34,6 +34,9 @@ std::optional<AccountWithHolds> parse_account_with_holds(const Rows& rows);
 // One hold of the app, in any state (capture and void of a hold that is no longer active).
 Statement select_hold(const std::string& app_id, const std::string& hold_id);
 std::optional<Hold> parse_hold(const Rows& rows, size_t row = 0, size_t col = 0);
+// Several holds of the app at once (the captures and voids waiting in one batch).
+Statement select_holds(const std::string& app_id, const std::vector<std::string>& hold_ids);
+std::vector<Hold> parse_holds(const Rows& rows);
 
 // What an applied ledger decision writes (actors/ledger_rules LedgerDecision).
 struct LedgerCommit {

@@ -39,6 +39,20 @@ void monthly_settlement(const CallPtr& call);  // params: yyyy-mm
 void channel_report(const CallPtr& call);
 // statements.cpp
 void daily_statement(const CallPtr& call);  // params: yyyy-mm-dd
+// wallet_accounts.cpp (params: account_id)
+void put_account(const CallPtr& call);
+void get_account(const CallPtr& call);
+void get_ledger(const CallPtr& call);
+// The path's account_id is well formed, or the call is answered not_found.
+bool known_account_id(const CallPtr& call);
+// wallet_ops.cpp
+void credit_account(const CallPtr& call);          // params: account_id
+void debit_account(const CallPtr& call);           // params: account_id
+void create_hold(const CallPtr& call);             // params: account_id
+void capture_hold(const CallPtr& call);            // params: hold_id
+void void_hold(const CallPtr& call);               // params: hold_id
+void admin_freeze_account(const CallPtr& call);    // params: app_id, account_id
+void admin_unfreeze_account(const CallPtr& call);  // params: app_id, account_id
 // ops.cpp
 void healthz(const CallPtr& call);
 void readyz(const CallPtr& call);

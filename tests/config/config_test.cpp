@@ -101,6 +101,8 @@ std::vector<PinnedCase> pinned_cases() {
        [](const Config& c) { return c.delivery.give_up_after_s == 3600s; }},
       {"--expiry-sweep-interval-ms", "UNIPAY_EXPIRY_SWEEP_INTERVAL_MS", "750",
        [](const Config& c) { return c.bills.expiry_sweep_interval_ms == 750ms; }},
+      {"--hold-sweep-interval-ms", "UNIPAY_HOLD_SWEEP_INTERVAL_MS", "333",
+       [](const Config& c) { return c.wallets.hold_sweep_interval_ms == 333ms; }},
       {"--embedded-port", "UNIPAY_EMBEDDED_PORT", "25433",
        [](const Config& c) { return c.database.embedded_port == 25433; }},
       {"--public-base-url", "UNIPAY_PUBLIC_BASE_URL", "https://pay.example.com",

@@ -12,7 +12,7 @@ bool has(const std::vector<std::string>& errors, const std::string& part) {
   return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) { return contains(e, part); });
 }
 
-// Proves: keys of all four sections land in their fields, durations in their own units,
+// Proves: keys of all five sections land in their fields, durations in their own units,
 // and listen accepts a bracketed IPv6 address.
 TEST(ApplyToml, SetsFieldsOfEverySection) {
   Config c;
@@ -38,6 +38,9 @@ allow_private = true
 [callbacks]
 refused_audits_per_source_per_s = 3
 refused_audit_flush_ms = 100
+[wallets]
+max_pending_ops_per_account = 64
+hold_sweep_interval_ms = 250
 )",
                                  c);
   EXPECT_TRUE(errors.empty()) << errors.front();
@@ -58,6 +61,8 @@ refused_audit_flush_ms = 100
   EXPECT_TRUE(c.delivery.allow_private);
   EXPECT_EQ(c.callbacks.refused_audits_per_source_per_s, 3);
   EXPECT_EQ(c.callbacks.refused_audit_flush_ms, 100ms);
+  EXPECT_EQ(c.wallets.max_pending_ops_per_account, 64u);
+  EXPECT_EQ(c.wallets.hold_sweep_interval_ms, 250ms);
   EXPECT_EQ(c.server.actor_threads, 2);  // untouched keys keep their defaults
 }
 

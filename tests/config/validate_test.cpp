@@ -78,6 +78,25 @@ TEST(Validate, CallbackAuditLimits) {
   EXPECT_TRUE(validate(c).empty());
 }
 
+// Proves: every [wallets] limit is checked, all in one pass.
+TEST(Validate, WalletLimitsAreChecked) {
+  Config c = valid_config();
+  c.wallets.max_live_accounts = 0;
+  c.wallets.max_pending_ops_per_account = 0;
+  c.wallets.max_batch_ops = 0;
+  c.wallets.max_active_holds = 0;
+  c.wallets.actor_idle_ms = 0ms;
+  c.wallets.hold_sweep_interval_ms = -1ms;
+  c.wallets.hold_sweep_batch = 0;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 7u);
+  for (const char* name : {"wallets.max_live_accounts", "wallets.max_pending_ops_per_account",
+                           "wallets.max_batch_ops", "wallets.max_active_holds", "wallets.actor_idle_ms",
+                           "wallets.hold_sweep_interval_ms", "wallets.hold_sweep_batch"}) {
+    EXPECT_TRUE(has(errors, name)) << name;
+  }
+}
+
 // Proves: the rules that relate two settings are enforced.
 TEST(Validate, CrossFieldRules) {
   Config c = valid_config();
