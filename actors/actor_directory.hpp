@@ -4,6 +4,8 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/send.hpp>
 #include <string>
 #include <unordered_map>
 
@@ -30,6 +32,12 @@ class ActorDirectory {
     if (it == keys_.end()) return;
     by_key_.erase(it->second);
     keys_.erase(it);
+  }
+
+  // Asks every child to stop: called from the owner's on_exit, so that stopping the owner
+  // at shutdown stops its children too (they hold the runtime's objects through the context).
+  void exit_all() const {
+    for (const auto& [key, actor] : by_key_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
   }
 
   template <class F>

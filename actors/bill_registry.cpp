@@ -18,6 +18,9 @@ class BillRegistry : public caf::event_based_actor {
         live_(this, context_->config.bills.max_live_bill_actors,
               [this](const std::string& bill_id) { return spawn_bill_actor(system(), context_, bill_id); }) {}
 
+  // Stopping the owner at shutdown stops every child it spawned (Runtime::stop).
+  void on_exit() override { live_.exit_all(); }
+
   caf::behavior make_behavior() override {
     set_down_handler([this](caf::down_msg& down) { live_.forget(down.source); });
     return {

@@ -369,6 +369,9 @@ class DeliveryDispatcher : public caf::event_based_actor {
   DeliveryDispatcher(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx)
       : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {}
 
+  // Stopping the owner at shutdown stops every child it spawned (Runtime::stop).
+  void on_exit() override { active_.exit_all(); }
+
   caf::behavior make_behavior() override {
     set_down_handler([this](caf::down_msg& down) { active_.forget(down.source); });
     send(this, msg::PollJobs{});

@@ -43,6 +43,7 @@ class KeyedActors {
   }
 
   void forget(const caf::actor_addr& source) { live_.forget(source); }
+  void exit_all() const { live_.exit_all(); }
 
   template <class F>
   void for_each(F&& f) const {

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <caf/all.hpp>
+#include <chrono>
+#include <thread>
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
@@ -15,6 +17,9 @@
 #include "actors/wallet_registry.hpp"
 
 namespace unipay {
+
+// How long a stop waits for every actor to finish (Runtime::await_actors_stopped).
+constexpr std::chrono::milliseconds kShutdownDrain{5000};
 namespace {
 
 constexpr int kDroppedRetries = 3;
@@ -130,6 +135,8 @@ struct Runtime::Impl {
   std::unique_ptr<WalletService> wallets;  // after the system: holds an actor handle
   std::shared_ptr<ActorContext> context;
   caf::actor hold_sweep;
+  caf::actor housekeeping;
+  caf::actor heartbeat;
   bool stopped = false;
 };
 
@@ -156,8 +163,8 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.context->wallets = impl.wallets.get();
   impl.context->dispatcher = spawn_delivery_dispatcher(impl.system, impl.context);
   impl.hold_sweep = spawn_hold_sweep(impl.system, impl.context);
-  spawn_housekeeping(impl.system, impl.context);
-  spawn_node_heartbeat(impl.system, impl.context, node);
+  impl.housekeeping = spawn_housekeeping(impl.system, impl.context);
+  impl.heartbeat = spawn_node_heartbeat(impl.system, impl.context, node);
   impl.refused_audits = RefusedAuditSink::start(impl.system, db, refused_audit_limits(config.callbacks));
   return runtime;
 }
@@ -178,13 +185,29 @@ void Runtime::refresh_all() { caf::anon_send(impl_->context->registry, msg::Refr
 void Runtime::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
-  // Long-lived actors hold each other through the context: stop them explicitly.
-  caf::anon_send_exit(impl_->context->registry, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(impl_->context->dispatcher, caf::exit_reason::user_shutdown);
+  // Long-lived actors hold each other through the context: stop them explicitly. The
+  // registries and the dispatcher stop their children as they exit.
+  for (const caf::actor* a :
+       {&impl_->context->registry, &impl_->context->dispatcher, &impl_->context->wallet_registry,
+        &impl_->hold_sweep, &impl_->housekeeping, &impl_->heartbeat}) {
+    if (*a) caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  }
   impl_->refused_audits->stop();
-  caf::anon_send_exit(impl_->context->wallet_registry, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(impl_->hold_sweep, caf::exit_reason::user_shutdown);
+  await_actors_stopped();
   impl_->system.await_actors_before_shutdown(false);
+}
+
+// The services actors call (bills, wallets, audits) are destroyed before the actor system:
+// no actor may still be running then. Bounded, so a stuck actor cannot hang the shutdown.
+void Runtime::await_actors_stopped() {
+  const auto deadline = std::chrono::steady_clock::now() + kShutdownDrain;
+  auto& registry = impl_->system.registry();
+  while (registry.running() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (registry.running() > 0) {
+    spdlog::warn("{} actors still running {} ms after the stop", registry.running(), kShutdownDrain.count());
+  }
 }
 
 }  // namespace unipay

@@ -39,6 +39,7 @@ class Runtime {
 
  private:
   Runtime() = default;
+  void await_actors_stopped();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

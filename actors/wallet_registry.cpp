@@ -23,6 +23,9 @@ class WalletRegistry : public caf::event_based_actor {
           return spawn_wallet_actor(system(), context_, key.substr(0, cut), key.substr(cut + 1));
         }) {}
 
+  // Stopping the owner at shutdown stops every child it spawned (Runtime::stop).
+  void on_exit() override { live_.exit_all(); }
+
   caf::behavior make_behavior() override {
     set_down_handler([this](caf::down_msg& down) { live_.forget(down.source); });
     return {

@@ -70,7 +70,9 @@ class AbandonedPollsTest(E2ECase):
             bill, token = bills[i // POLLS_PER_BILL]
             socks.append(open_poll(self.server.port, bill["bill_id"], token))
         self.assertIsNotNone(self.wait_gauge(POLLS, 30), self.metric("unipay_longpolls_open"))
-        self.assertGreaterEqual(self.open_fds(), fds_before + POLLS)
+        # Each parked poll holds a descriptor; a few others (database or metric connections)
+        # may close meanwhile, hence the small slack.
+        self.assertGreaterEqual(self.open_fds(), fds_before + POLLS - 16)
         start = time.monotonic()
         for i, s in enumerate(socks):
             abandon(s, reset=(i % 2 == 1))
