@@ -12,6 +12,7 @@
 #include "actors/bill_service.hpp"
 #include "actors/reply.hpp"
 #include "storage/bill_store.hpp"
+#include "storage/bill_versions.hpp"
 
 namespace unipay::msg {
 
@@ -76,6 +77,15 @@ struct IdleCheck {};
 
 // Registry bookkeeping.
 struct RefreshAll {};  // after the LISTEN connection came back
+// The refresh sweep (actors/refresh_sweep.hpp): read the next batch's versions now; and
+// what that read found. `generation` tells a newer sweep's messages from an older one's.
+struct SweepNext {
+  uint64_t generation = 0;
+};
+struct SweepRead {
+  uint64_t generation = 0;
+  Result<std::vector<storage::BillVersion>> versions;
+};
 
 }  // namespace unipay::msg
 
@@ -86,3 +96,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Committed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::WaiterDeadline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::IdleCheck)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::RefreshAll)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::SweepNext)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::SweepRead)

@@ -56,6 +56,11 @@ struct BillsConfig {
   std::chrono::seconds nonce_window_s{600};
   size_t max_passinfo_bytes = 1024;
   size_t max_extra_bytes = 4096;
+  // After the LISTEN connection was lost: live bills' versions are read in batches, paced,
+  // and only bills whose version moved re-read their row (actors/refresh_sweep.hpp).
+  size_t refresh_batch_bills = 1000;
+  size_t refresh_batches_per_s = 50;  // 0: no pause between batches
+  size_t refresh_retries = 5;         // reads of a failing batch before its bills re-read one by one
 };
 
 struct DeliveryConfig {

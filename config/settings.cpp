@@ -178,6 +178,12 @@ std::vector<Setting> bills_settings() {
            "a nonce is refused again within this, seconds (>= 2 x signature_window_s)"),
       make(UNIPAY_FIELD(bills, max_passinfo_bytes), "", "", "", "largest passinfo, bytes"),
       make(UNIPAY_FIELD(bills, max_extra_bytes), "", "", "", "largest extra object, bytes"),
+      make(UNIPAY_FIELD(bills, refresh_batch_bills), "", "", "",
+           "after a LISTEN loss, live bills whose versions one query checks, bills"),
+      make(UNIPAY_FIELD(bills, refresh_batches_per_s), "", "", "",
+           "after a LISTEN loss, version checks per second at most (0: back to back)"),
+      make(UNIPAY_FIELD(bills, refresh_retries), "", "", "",
+           "after a LISTEN loss, reads of a failing check before its bills re-read one by one"),
   };
 }
 

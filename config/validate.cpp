@@ -128,6 +128,10 @@ void check_bills(const BillsConfig& b, Checker& check) {
                            b.nonce_window_s.count(), b.signature_window_s.count()));
   check.at_least("bills.max_passinfo_bytes", b.max_passinfo_bytes, 1);
   check.at_least("bills.max_extra_bytes", b.max_extra_bytes, 2);  // "{}"
+  // One query carries the batch's ids as one array parameter: keep it well under 1 MB.
+  check.sizes_between("bills.refresh_batch_bills", b.refresh_batch_bills, 1, 10000);
+  check.sizes_between("bills.refresh_batches_per_s", b.refresh_batches_per_s, 0, 1000);
+  check.sizes_between("bills.refresh_retries", b.refresh_retries, 0, 100);
 }
 
 void check_delivery(const DeliveryConfig& d, Checker& check) {
