@@ -27,6 +27,13 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
+  // Admission control (storage/delay_gate.hpp): new work (bill creation, lists) is refused
+  // with 503 busy + Retry-After once the database queues' delay has stayed above the target
+  // for an interval. Callbacks and deliveries are never refused by it.
+  std::chrono::milliseconds admission_target_delay_ms{100};
+  std::chrono::milliseconds admission_interval_ms{500};
+  // Freed heap memory goes back to the system this often (malloc_trim); 0: never.
+  std::chrono::milliseconds memory_trim_interval_ms{10000};
   std::string admin_token;  // empty: admin API disabled (every admin call 401)
   std::string node_id;      // stable per node; leases are owned by it
   bool log_json = false;
@@ -39,6 +46,7 @@ struct DatabaseConfig {
   int embedded_port = 5432;
   int reader_connections = 4;
   size_t write_queue_limit_ops = 100000;
+  size_t write_queue_reserved_ops = 20000;  // of those, room only accepted work may use
   size_t read_queue_limit_ops = 100000;
   size_t max_batch_ops = 512;
 };

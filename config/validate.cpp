@@ -89,6 +89,9 @@ void check_server(const ServerConfig& s, Checker& check) {
     check.fail(fmt::format("server.longpoll_default_s ({}) must not exceed server.longpoll_max_s ({})",
                            s.longpoll_default_s.count(), s.longpoll_max_s.count()));
   check.at_least("server.max_waiters_per_bill", s.max_waiters_per_bill, 1);
+  check.duration("server.admission_target_delay_ms", s.admission_target_delay_ms);
+  check.duration("server.admission_interval_ms", s.admission_interval_ms);
+  check.between("server.memory_trim_interval_ms", s.memory_trim_interval_ms.count(), 0, 86400000);
   // The token travels in an Authorization header: it must survive one unquoted.
   if (!std::all_of(s.admin_token.begin(), s.admin_token.end(), [](char c) { return c > ' ' && c < 127; }))
     check.fail("server.admin_token must be printable ASCII without spaces");
@@ -106,6 +109,11 @@ void check_database(const DatabaseConfig& d, Checker& check) {
   check.between("database.embedded_port", d.embedded_port, 1, 65535);
   check.between("database.reader_connections", d.reader_connections, 1, 256);
   check.at_least("database.write_queue_limit_ops", d.write_queue_limit_ops, 1);
+  // New work needs at least one place in the queue that is not reserved.
+  if (d.write_queue_reserved_ops >= d.write_queue_limit_ops)
+    check.fail(fmt::format(
+        "database.write_queue_reserved_ops ({}) must be below database.write_queue_limit_ops ({})",
+        d.write_queue_reserved_ops, d.write_queue_limit_ops));
   check.at_least("database.read_queue_limit_ops", d.read_queue_limit_ops, 1);
   check.at_least("database.max_batch_ops", d.max_batch_ops, 1);
 }

@@ -18,6 +18,7 @@ struct Metrics {
   std::atomic<uint64_t> callbacks_refused{0};
   std::atomic<uint64_t> callback_alerts{0};  // mismatched money or double charge
   std::atomic<uint64_t> longpolls_open{0};
+  std::atomic<uint64_t> admission_refused{0};  // new work answered 503 busy by admission control
 
   void count_response(int status) {
     size_t index = static_cast<size_t>(status / 100);

@@ -15,6 +15,7 @@
 #include "net/database_setup.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
+#include "net/memory_trim.hpp"
 #include "net/router.hpp"
 
 namespace unipay {
@@ -89,6 +90,7 @@ int run_serve(const config::Config& config) {
   if (!listener)
     spdlog::warn("LISTEN unavailable ({}); cross-node wake-ups are off", listener.error().message);
 
+  MemoryTrimmer memory_trimmer(config.server.memory_trim_interval_ms);
   Metrics metrics;
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }};
   const auto& s = config.server;

@@ -5,6 +5,13 @@
 
 namespace unipay::handlers {
 
+bool admit_new_work(const CallPtr& call) {
+  if (call->api.db->admits_new_work()) return true;
+  call->api.metrics->admission_refused.fetch_add(1, std::memory_order_relaxed);
+  call->fail(Errc::overloaded, "the server is overloaded; retry later");
+  return false;
+}
+
 std::optional<json::Value> parse_body(const CallPtr& call) {
   auto value = json::parse(call->request.body, {call->api.config.server.max_json_depth});
   if (!value) {
