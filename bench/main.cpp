@@ -60,7 +60,7 @@ bool create_app(Context& ctx, const std::string& admin_token) {
 
 int run_scenario(Context& ctx) {
   const std::string& s = ctx.options.scenario;
-  if (s == "lifecycle" || s == "outage") return run_lifecycle(ctx);
+  if (s == "lifecycle" || s == "outage" || s == "overload") return run_lifecycle(ctx);
   if (s == "callbacks") return run_callbacks(ctx);
   return run_longpoll(ctx);
 }
