@@ -4,6 +4,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -77,6 +78,10 @@ struct IdleCheck {};
 
 // Registry bookkeeping.
 struct RefreshAll {};  // after the LISTEN connection came back
+// Admission control's probe of the registry's mailbox: `done` runs when it is handled.
+struct Probe {
+  std::function<void()> done;
+};
 // The refresh sweep (actors/refresh_sweep.hpp): read the next batch's versions now; and
 // what that read found. `generation` tells a newer sweep's messages from an older one's.
 struct SweepNext {
@@ -96,5 +101,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Committed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::WaiterDeadline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::IdleCheck)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::RefreshAll)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Probe)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::SweepNext)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::SweepRead)

@@ -29,6 +29,7 @@ class BillRegistry : public caf::event_based_actor {
         [this](msg::BillRequest& r) { route(std::move(r)); },
         [this](msg::Create& c) { create(std::move(c)); },
         [this](msg::RefreshAll) { start_sweep(); },
+        [](msg::Probe& probe) { probe.done(); },
         [this](msg::SweepNext next) {
           if (next.generation == sweep_.generation()) read_batch();
         },

@@ -19,6 +19,8 @@
 
 namespace unipay {
 
+class Admission;
+
 // Everything handlers need, built once by main.
 struct Api {
   config::Config config;
@@ -26,7 +28,8 @@ struct Api {
   BillService* bills = nullptr;
   http::Post post;
   Metrics* metrics = nullptr;
-  std::function<bool()> ready;  // database reachable and migrations applied
+  std::function<bool()> ready;     // database reachable and migrations applied
+  Admission* admission = nullptr;  // none: the database queues alone decide
 };
 
 class Call : public std::enable_shared_from_this<Call> {

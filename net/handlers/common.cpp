@@ -1,12 +1,14 @@
 #include <charconv>
 
+#include "net/admission.hpp"
 #include "net/bill_json.hpp"
 #include "net/handlers/handlers.hpp"
 
 namespace unipay::handlers {
 
 bool admit_new_work(const CallPtr& call) {
-  if (call->api.db->admits_new_work()) return true;
+  const Api& api = call->api;
+  if (api.admission ? api.admission->admits_new_work() : api.db->admits_new_work()) return true;
   call->api.metrics->admission_refused.fetch_add(1, std::memory_order_relaxed);
   call->fail(Errc::overloaded, "the server is overloaded; retry later");
   return false;
