@@ -44,7 +44,9 @@ double mb(long kib) { return static_cast<double>(kib) / 1024.0; }
 void OverloadWatch::finish(Clock::time_point load_end) {
   const Options& o = ctx_.options;
   Stats& stats = ctx_.stats;
-  // Wait out the settle time after the load, then read the RSS.
+  // Wait out the settle time after the load, then read the RSS. The bench's idle
+  // keep-alive connections are closed first: the figure is the server's own memory.
+  ctx_.client.close_idle();
   ctx_.loop.run_while([] { return true; }, load_end + std::chrono::duration_cast<Clock::duration>(
                                                           std::chrono::duration<double>(o.settle_s)));
   const long after_kib = read_rss_kib(ctx_.server_pid);

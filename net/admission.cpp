@@ -67,7 +67,7 @@ void Admission::tick(Clock::time_point now) {
     for (size_t i = 0; i < shared_->probes.size(); ++i) {
       Probe& probe = shared_->probes[i];
       if (probe.sent_at) {
-        probe.gate.observe(now - *probe.sent_at, now);
+        probe.gate.observe_waiting(now - *probe.sent_at, now);
         continue;
       }
       probe.sent_at = now;

@@ -46,12 +46,12 @@ using ReadDone = std::function<void(Result<Rows>)>;
 
 struct DatabaseOptions {
   std::string conninfo;
-  int reader_connections = 4;               // reader threads, one connection each
-  size_t write_queue_limit_ops = 100000;    // queued write ops beyond this are refused (busy)
-  size_t read_queue_limit_ops = 100000;     // queued reads beyond this are refused (busy)
-  size_t max_batch_ops = 512;               // write ops grouped into one transaction at most
-  size_t write_queue_reserved_ops = 0;  // queue room only accepted work may use (config: 20000)
-  DelayGateLimits admission;                // queue delay beyond which new work is refused
+  int reader_connections = 4;             // reader threads, one connection each
+  size_t write_queue_limit_ops = 100000;  // queued write ops beyond this are refused (busy)
+  size_t read_queue_limit_ops = 100000;   // queued reads beyond this are refused (busy)
+  size_t max_batch_ops = 512;             // write ops grouped into one transaction at most
+  size_t write_queue_reserved_ops = 0;    // queue room only accepted work may use (config: 20000)
+  DelayGateLimits admission;              // queue delay beyond which new work is refused
 };
 
 struct DatabaseStats {

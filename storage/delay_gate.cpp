@@ -10,6 +10,10 @@ void DelayGate::observe(Clock::duration wait, Clock::time_point now) {
   }
 }
 
+void DelayGate::observe_waiting(Clock::duration age, Clock::time_point now) {
+  if (age > limits_.target) observe(age, now);
+}
+
 bool DelayGate::admits(Clock::time_point now) const {
   return !above_since_ || now - *above_since_ < limits_.interval;
 }

@@ -20,9 +20,12 @@ class DelayGate {
 
   explicit DelayGate(DelayGateLimits limits) : limits_(limits) {}
 
-  // One observation at `now`: the wait of work just started, or the age of the oldest
-  // work still queued (0 when the queue is empty).
+  // One observation at `now`: how long finished work took from queueing to done.
   void observe(Clock::duration wait, Clock::time_point now);
+  // The age of work still waiting (a queue's oldest op, a probe not answered yet): it can
+  // only tell that things are slow, since it keeps growing; a young one says nothing about
+  // how long the last work took, so only an age above the target counts.
+  void observe_waiting(Clock::duration age, Clock::time_point now);
   // False while every wait seen for at least an interval was above the target.
   bool admits(Clock::time_point now) const;
 

@@ -88,7 +88,11 @@ std::chrono::steady_clock::duration GroupWriter::oldest_wait(
 bool GroupWriter::admits_new_work() {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
-  gate_.observe(oldest_wait(now), now);
+  if (!committing_ && accepted_.empty() && new_work_.empty()) {
+    gate_.observe(std::chrono::steady_clock::duration{}, now);  // idle: new work would start at once
+  } else {
+    gate_.observe_waiting(oldest_wait(now), now);  // a stalled writer finishes no batch
+  }
   return gate_.admits(now);
 }
 
@@ -109,20 +113,27 @@ GroupWriterStats GroupWriter::stats() const {
 void GroupWriter::run() {
   std::vector<pg::WriteOp> batch;
   while (take(batch)) {
+    auto oldest = std::chrono::steady_clock::time_point::max();
+    for (const auto& op : batch) oldest = std::min(oldest, op.queued_at);
     commit_batch(batch);
     batch.clear();
+    // The admission gate learns how long the batch's oldest op took, queue and commit: with
+    // group commit the queue empties at every batch, so its length alone would say little.
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    gate_.observe(now - oldest, now);
+    committing_ = false;
   }
 }
 
 // Waits for work, then takes everything waiting (up to max_batch): the ops that queued
 // while the previous batch was committing share the next transaction. Accepted work goes
-// first; the wait of the oldest op taken tells the admission gate how the queue is doing.
+// first.
 bool GroupWriter::take(std::vector<pg::WriteOp>& batch) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return stopping_ || !accepted_.empty() || !new_work_.empty(); });
   if (stopping_) return false;
-  const auto now = std::chrono::steady_clock::now();
-  gate_.observe(oldest_wait(now), now);
+  committing_ = true;
   for (auto* queue : {&accepted_, &new_work_}) {
     while (!queue->empty() && batch.size() < limits_.max_batch) {
       batch.push_back(std::move(queue->front()));

@@ -69,6 +69,7 @@ class GroupWriter {
   std::deque<pg::WriteOp> accepted_;  // guarded by mu_; committed first
   std::deque<pg::WriteOp> new_work_;  // guarded by mu_
   DelayGate gate_;                    // guarded by mu_
+  bool committing_ = false;           // guarded by mu_: a batch is being committed
   bool stopping_ = false;             // guarded by mu_
   std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0};
   std::thread thread_;  // last: starts after every member above exists

@@ -60,7 +60,12 @@ std::chrono::steady_clock::duration ReaderPool::oldest_wait(std::chrono::steady_
 bool ReaderPool::admits_new_work() {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
-  gate_.observe(oldest_wait(now), now);
+  if (queue_.empty() && reading_ < threads_.size()) {
+    gate_.observe(std::chrono::steady_clock::duration{},
+                  now);  // a reader is free: a read would start at once
+  } else {
+    gate_.observe_waiting(oldest_wait(now), now);  // stalled readers finish no read
+  }
   return gate_.admits(now);
 }
 
@@ -68,6 +73,7 @@ void ReaderPool::run(PGconn* conn) {
   ReadOp op;
   while (take(op)) {
     Result<Rows> result = read_once(conn, op.statement);
+    observe_read(op.queued_at);
     reads_.fetch_add(1, std::memory_order_relaxed);
     if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
     if (!result && result.error().code == Errc::storage_read) {
@@ -81,12 +87,19 @@ void ReaderPool::run(PGconn* conn) {
   }
 }
 
+// The admission gate learns how long the read took, queue and query.
+void ReaderPool::observe_read(std::chrono::steady_clock::time_point queued_at) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  gate_.observe(now - queued_at, now);
+  --reading_;
+}
+
 bool ReaderPool::take(ReadOp& op) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
   if (stopping_) return false;
-  const auto now = std::chrono::steady_clock::now();
-  gate_.observe(oldest_wait(now), now);
+  ++reading_;
   op = std::move(queue_.front());
   queue_.pop_front();
   return true;

@@ -48,6 +48,7 @@ class ReaderPool {
   std::chrono::steady_clock::duration oldest_wait(std::chrono::steady_clock::time_point now) const;
   void run(PGconn* conn);
   bool take(ReadOp& op);
+  void observe_read(std::chrono::steady_clock::time_point queued_at);
   Result<Rows> read_once(PGconn* conn, const Statement& statement);
 
   std::vector<pg::Conn> conns_;  // conns_[i] is used by threads_[i] only
@@ -56,6 +57,7 @@ class ReaderPool {
   std::condition_variable cv_;
   std::deque<ReadOp> queue_;  // guarded by mu_
   DelayGate gate_;            // guarded by mu_
+  size_t reading_ = 0;        // guarded by mu_: reads running now
   bool stopping_ = false;     // guarded by mu_
   std::atomic<uint64_t> reads_{0}, errors_{0}, refused_{0};
   std::vector<std::thread> threads_;

@@ -50,5 +50,19 @@ TEST(DelayGateTest, WaitAtTheTargetIsNotTooLong) {
   EXPECT_TRUE(gate.admits(t0 + 10s));
 }
 
+// Work still waiting counts only when it is already too old: a young queue says nothing
+// about how slow the last work was, so it neither trips nor resets the gate.
+TEST(DelayGateTest, WaitingWorkCountsOnlyWhenTooOld) {
+  DelayGate gate(kLimits);
+  Clock::time_point t0 = Clock::now();
+  gate.observe(300ms, t0);                // finished work was slow
+  gate.observe_waiting(5ms, t0 + 100ms);  // a young queue: no reset
+  EXPECT_FALSE(gate.admits(t0 + 600ms));
+  DelayGate stalled(kLimits);
+  stalled.observe_waiting(150ms, t0);  // nothing finishes, the oldest op keeps ageing
+  stalled.observe_waiting(700ms, t0 + 550ms);
+  EXPECT_FALSE(stalled.admits(t0 + 550ms));
+}
+
 }  // namespace
 }  // namespace unipay::storage
