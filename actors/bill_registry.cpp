@@ -67,7 +67,7 @@ class BillRegistry : public caf::event_based_actor {
     live_.for_each([&ids](const std::string& id, const caf::actor&) { ids.push_back(id); });
     sweep_.start(std::move(ids));
     sweep_started_ = std::chrono::steady_clock::now();
-    sweep_moved_ = 0;
+    sweep_found_ = 0;
     spdlog::info("LISTEN connection back: checking the versions of {} live bills", sweep_.total());
     read_batch();
   }
@@ -91,7 +91,7 @@ class BillRegistry : public caf::event_based_actor {
     for (const auto& [bill_id, version] : *versions) {
       if (const caf::actor* live = live_.find(bill_id)) {
         send(*live, msg::BillRequest{bill_id, msg::Refresh{version}});
-        ++sweep_moved_;
+        ++sweep_found_;
       }
     }
     sweep_.batch_read();
@@ -122,7 +122,7 @@ class BillRegistry : public caf::event_based_actor {
     auto took = std::chrono::steady_clock::now() - sweep_started_;
     spdlog::info("refresh sweep done: {} live bills checked in {} ms, {} sent a version to compare",
                  sweep_.total(), std::chrono::duration_cast<std::chrono::milliseconds>(took).count(),
-                 sweep_moved_);
+                 sweep_found_);
   }
 
   caf::actor adopt(const std::string& bill_id) {
@@ -136,7 +136,7 @@ class BillRegistry : public caf::event_based_actor {
   ActorDirectory live_;
   RefreshSweep sweep_;
   std::chrono::steady_clock::time_point sweep_started_;
-  size_t sweep_moved_ = 0;
+  size_t sweep_found_ = 0;
 };
 
 }  // namespace
