@@ -247,12 +247,15 @@ class BillActor : public caf::event_based_actor {
     submit({storage::transition_statement(write)}, /*transition=*/true);
   }
 
+  // A creation is new work (refused first under overload); a transition finishes work
+  // already accepted (a callback, a delivery), so it keeps the writer's reserved room.
   void submit(std::vector<storage::Statement> statements, bool transition) {
     caf::actor self = this;
-    ctx_->bill_storage->commit(std::move(statements),
-                               [self, transition](Result<std::vector<storage::Rows>> rows) {
-                                 caf::anon_send(self, msg::Committed{commit_answer(rows, transition)});
-                               });
+    auto done = [self, transition](Result<std::vector<storage::Rows>> rows) {
+      caf::anon_send(self, msg::Committed{commit_answer(rows, transition)});
+    };
+    if (transition) return ctx_->bill_storage->commit(std::move(statements), std::move(done));
+    ctx_->bill_storage->commit_new_work(std::move(statements), std::move(done));
   }
 
   void on_committed(Result<bool> applied) {

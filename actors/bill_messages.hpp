@@ -5,6 +5,7 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -13,6 +14,7 @@
 #include "actors/bill_service.hpp"
 #include "actors/reply.hpp"
 #include "storage/bill_store.hpp"
+#include "storage/bill_versions.hpp"
 
 namespace unipay::msg {
 
@@ -88,6 +90,19 @@ struct IdleCheck {};
 
 // Registry bookkeeping.
 struct RefreshAll {};  // after the LISTEN connection came back
+// Admission control's probe of the registry's mailbox: `done` runs when it is handled.
+struct Probe {
+  std::function<void()> done;
+};
+// The refresh sweep (actors/refresh_sweep.hpp): read the next batch's versions now; and
+// what that read found. `generation` tells a newer sweep's messages from an older one's.
+struct SweepNext {
+  uint64_t generation = 0;
+};
+struct SweepRead {
+  uint64_t generation = 0;
+  Result<std::vector<storage::BillVersion>> versions;
+};
 
 }  // namespace unipay::msg
 
@@ -98,3 +113,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Committed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::WaiterDeadline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::IdleCheck)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::RefreshAll)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::Probe)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::SweepNext)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::SweepRead)

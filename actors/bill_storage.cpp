@@ -20,6 +20,10 @@ class DatabaseBillStorage : public BillStorage {
     db_.write(std::move(statements), std::move(done));
   }
 
+  void commit_new_work(std::vector<storage::Statement> statements, storage::WriteDone done) override {
+    db_.write(std::move(statements), std::move(done), storage::WriteClass::new_work);
+  }
+
  private:
   storage::Database& db_;
 };

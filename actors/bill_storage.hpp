@@ -26,6 +26,11 @@ class BillStorage {
   // Commits the statements in one transaction (group commit) and hands back their raw
   // rows; the same threading rules as load().
   virtual void commit(std::vector<storage::Statement> statements, storage::WriteDone done) = 0;
+  // The same for a bill's creation: new work, which yields to writes of accepted work and
+  // is refused (overloaded) first when the write queue fills (storage::WriteClass).
+  virtual void commit_new_work(std::vector<storage::Statement> statements, storage::WriteDone done) {
+    commit(std::move(statements), std::move(done));
+  }
 };
 
 // The production storage: reads on the reader pool, commits through the grouped writer.

@@ -182,6 +182,10 @@ void Runtime::bill_changed(const std::string& bill_id, int64_t version) {
 
 void Runtime::refresh_all() { caf::anon_send(impl_->context->registry, msg::RefreshAll{}); }
 
+void Runtime::probe_registry(std::function<void()> done) {
+  caf::anon_send(impl_->context->registry, msg::Probe{std::move(done)});
+}
+
 void Runtime::stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;

@@ -2,6 +2,7 @@
 // delivery dispatcher and housekeeping. CAF-free header: net/ and main include it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,9 @@ class Runtime {
   void bill_changed(const std::string& bill_id, int64_t version);
   // After the LISTEN connection came back: every live bill re-reads its row.
   void refresh_all();
+  // Runs `done` on an actor thread once the bill registry handled a message sent now: how
+  // long its mailbox makes bill requests wait (net/admission.hpp).
+  void probe_registry(std::function<void()> done);
 
   void stop();  // stops every actor and waits for them
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,23 @@ class CpuWindow {
 
 // Also copies the game's duplicate count into the correctness counters.
 void count_duplicates(Context& ctx);
+
+// The overload scenario's figures (scenario_overload.cpp): samples the server's RSS from
+// construction (before the load) on, and finish() adds the admission and memory metrics.
+class OverloadWatch {
+ public:
+  explicit OverloadWatch(Context& ctx);
+  ~OverloadWatch();
+  OverloadWatch(const OverloadWatch&) = delete;
+  OverloadWatch& operator=(const OverloadWatch&) = delete;
+  // Waits until --settle-s after load_end, then reads the RSS and reports.
+  void finish(Clock::time_point load_end);
+
+ private:
+  Context& ctx_;
+  long before_kib_;
+  std::shared_ptr<long> peak_kib_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
 
 }  // namespace unipay::bench

@@ -48,5 +48,7 @@ int run_lifecycle(Context& ctx);  // also the outage scenario (the game server g
 int run_callbacks(Context& ctx);
 int run_callbacks_forged(Context& ctx);  // callbacks with --forged-rate
 int run_longpoll(Context& ctx);
+// Restarts the spawned server's embedded PostgreSQL (`data_dir`, reachable at `conninfo`).
+int run_restart(Context& ctx, const std::string& data_dir, const std::string& conninfo);
 
 }  // namespace unipay::bench

@@ -58,9 +58,11 @@ bool create_app(Context& ctx, const std::string& admin_token) {
   return ok;
 }
 
-int run_scenario(Context& ctx) {
+int run_scenario(Context& ctx, const SpawnedServer* spawned) {
   const std::string& s = ctx.options.scenario;
-  if (s == "lifecycle" || s == "outage") return run_lifecycle(ctx);
+  if (s == "restart")
+    return run_restart(ctx, spawned ? spawned->data_dir() : "", spawned ? spawned->conninfo() : "");
+  if (s == "lifecycle" || s == "outage" || s == "overload") return run_lifecycle(ctx);
   if (s == "callbacks") return ctx.options.forged_rate > 0 ? run_callbacks_forged(ctx) : run_callbacks(ctx);
   return run_longpoll(ctx);
 }
@@ -118,7 +120,7 @@ int run(const Options& o) {
   ctx.target = target;
   if (!create_app(ctx, admin_token)) return 1;
   info.loadavg_before = read_loadavg();
-  int code = run_scenario(ctx);
+  int code = run_scenario(ctx, spawned.get());
   if (code != 0) return code;
   BaselineResult base;
   if (o.baseline) base = run_baselines(ctx, spawned ? spawned->conninfo() : o.pg_conninfo, info.io_threads);

@@ -21,8 +21,10 @@ bool loopback_literal(const std::string& host) {
 }
 
 void add_target_options(CLI::App& app, Options& o, std::string& rate) {
-  app.add_option("--scenario", o.scenario, "lifecycle | callbacks | longpoll | outage | wallet")
-      ->check(CLI::IsMember({"lifecycle", "callbacks", "longpoll", "outage", "wallet"}));
+  app.add_option("--scenario", o.scenario,
+                 "lifecycle | callbacks | longpoll | outage | overload | restart | wallet")
+      ->check(
+          CLI::IsMember({"lifecycle", "callbacks", "longpoll", "outage", "overload", "restart", "wallet"}));
   app.add_option("--target", o.target_url, "a running unipayd, e.g. http://127.0.0.1:8080 (loopback only)");
   app.add_option("--admin-token", o.admin_token, "its admin token (to create the bench's app)");
   app.add_flag("--spawn", o.spawn, "start unipayd here on an embedded PostgreSQL in a /tmp directory");
@@ -59,6 +61,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
          "--drain-s", o.drain_s,
          "after the load, wait at most this long for stragglers (default 60; outage 60 + 4 x down time)")
       ->check(CLI::Range(-1.0, 3600.0));
+  app.add_option("--restart-at-s", o.restart_at_s, "restart: restart PostgreSQL this long into the load (5)")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--settle-s", o.settle_s, "overload: read the server's RSS this long after the load (60)")
+      ->check(CLI::Range(0.0, 3600.0));
 }
 
 void add_other_options(CLI::App& app, Options& o) {

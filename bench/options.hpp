@@ -11,7 +11,8 @@
 namespace unipay::bench {
 
 struct Options {
-  std::string scenario = "lifecycle";  // lifecycle | callbacks | longpoll | outage | wallet
+  std::string scenario =
+      "lifecycle";  // lifecycle | callbacks | longpoll | outage | overload | restart | wallet
 
   // Where: a running unipayd, or one started here on an embedded PostgreSQL.
   std::string target_url;
@@ -37,6 +38,8 @@ struct Options {
   int longpoll_timeout_s = 30;
   std::string until = "delivered";  // lifecycle players long-poll until this (paid | delivered)
   int max_inflight = 0;             // 0: from the fd limit
+  double restart_at_s = 5;          // restart: PostgreSQL is restarted this long into the load
+  double settle_s = 60;             // overload: the RSS is read this long after the load ends
   double drain_s = -1;              // after the load, wait this long at most for stragglers
                                     // (-1: 60 s; outage: 60 s + 4 × the down time, for backoff)
 

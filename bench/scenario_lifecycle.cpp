@@ -5,6 +5,7 @@
 // bills when it comes back and how long the server takes to deliver them all.
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "bench/common.hpp"
 #include "bench/players.hpp"
@@ -88,7 +89,10 @@ void outage_metrics(Context& ctx, const std::vector<PaidBill>& paid, Clock::time
 int run_lifecycle(Context& ctx) {
   const Options& o = ctx.options;
   const bool outage = o.scenario == "outage";
+  const bool overload = o.scenario == "overload";
   Players players(ctx, player_config(o, outage));
+  std::optional<OverloadWatch> overload_watch;
+  if (overload) overload_watch.emplace(ctx);
   // A player holds a long-poll connection and, while paying, a second one.
   size_t cap = o.max_inflight > 0 ? static_cast<size_t>(o.max_inflight) : ctx.max_connections / 2;
   CpuWindow cpu(ctx);
@@ -136,6 +140,7 @@ int run_lifecycle(Context& ctx) {
   ctx.result.metric("bills_paid", static_cast<double>(players.paid().size()));
   if (!o.rate_max) ctx.result.metric("offered_rate_per_s", o.rate);
   if (outage) outage_metrics(ctx, players.paid(), start);
+  if (overload) overload_watch->finish(load_end);
   return 0;
 }
 

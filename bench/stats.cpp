@@ -25,6 +25,8 @@ const char* step_name(Step step) {
       return "wake";
     case Step::lifecycle:
       return "lifecycle";
+    case Step::read:
+      return "read";
     case Step::baseline_http:
       return "baseline_http";
     case Step::count_:

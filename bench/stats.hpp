@@ -23,6 +23,7 @@ enum class Step : int {
   delivery,       // callback answered → the game server simulator got the first delivery
   wake,           // callback answered → long poll answered (until=delivered: after delivery)
   lifecycle,      // create sent → long poll answered with the bill delivered
+  read,           // GET /v1/bills/{id} with the client token, sent → 200 read
   baseline_http,  // one request to bench/baseline_http
   count_
 };

@@ -31,6 +31,13 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
+  // Admission control (storage/delay_gate.hpp): new work (bill creation, lists) is refused
+  // with 503 busy + Retry-After once the database queues' delay has stayed above the target
+  // for an interval. Callbacks and deliveries are never refused by it.
+  std::chrono::milliseconds admission_target_delay_ms{100};
+  std::chrono::milliseconds admission_interval_ms{500};
+  // Freed heap memory goes back to the system this often (malloc_trim); 0: never.
+  std::chrono::milliseconds memory_trim_interval_ms{10000};
   size_t statement_page_rows = 1000;  // rows read (and held) at a time while a statement streams
   std::string admin_token;            // empty: admin API disabled (every admin call 401)
   std::string token_key_file;         // empty: <database.data_dir>/token.key (net/token_key_file.hpp)
@@ -47,6 +54,7 @@ struct DatabaseConfig {
   int embedded_port = 5432;
   int reader_connections = 4;
   size_t write_queue_limit_ops = 100000;
+  size_t write_queue_reserved_ops = 20000;  // of those, room only accepted work may use
   size_t read_queue_limit_ops = 100000;
   size_t max_batch_ops = 512;
   std::chrono::milliseconds housekeeping_statement_timeout_ms{5000};  // each purge chunk / expiry claim
@@ -78,6 +86,11 @@ struct BillsConfig {
   std::chrono::seconds nonce_window_s{660};
   size_t max_passinfo_bytes = 1024;
   size_t max_extra_bytes = 4096;
+  // After the LISTEN connection was lost: live bills' versions are read in batches, paced,
+  // and only bills whose version moved re-read their row (actors/refresh_sweep.hpp).
+  size_t refresh_batch_bills = 1000;
+  size_t refresh_batches_per_s = 50;  // 0: no pause between batches
+  size_t refresh_retries = 5;         // reads of a failing batch before its bills re-read one by one
 };
 
 struct DeliveryConfig {

@@ -19,7 +19,8 @@ enum class Errc {
   forbidden,
   insufficient_balance,
   account_frozen,
-  busy,  // a limit or a lock: retry later
+  busy,        // a limit or a lock: retry later
+  overloaded,  // new work refused before anything happened (admission control): retry later
   invalid_parameter,
   invalid_json,
   payload_too_large,

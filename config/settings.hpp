@@ -22,8 +22,8 @@ enum class Kind { text, integer, boolean };
 using Value = std::variant<bool, int64_t, std::string>;
 
 struct Setting {
-  std::string_view section;  // TOML table: "server", "database", "bills", "delivery", "providers",
-                             // "callbacks", "wallets"
+  std::string_view section;     // TOML table: "server", "database", "bills", "delivery", "providers",
+                                // "callbacks", "wallets"
   std::string_view key;         // TOML key inside the section
   std::string_view flag;        // "--listen"; empty: TOML only
   std::string_view env;         // "UNIPAY_LISTEN"; empty: TOML only

@@ -133,6 +133,9 @@ void check_server(const ServerConfig& s, Checker& check) {
                            s.longpoll_default_s.count(), s.longpoll_max_s.count()));
   check.at_least("server.max_waiters_per_bill", s.max_waiters_per_bill, 1);
   check.sizes_between("server.statement_page_rows", s.statement_page_rows, 1, 10000);
+  check.duration("server.admission_target_delay_ms", s.admission_target_delay_ms);
+  check.duration("server.admission_interval_ms", s.admission_interval_ms);
+  check.between("server.memory_trim_interval_ms", s.memory_trim_interval_ms.count(), 0, 86400000);
   // The token travels in an Authorization header: it must survive one unquoted.
   if (!std::all_of(s.admin_token.begin(), s.admin_token.end(), [](char c) { return c > ' ' && c < 127; }))
     check.fail("server.admin_token must be printable ASCII without spaces");
@@ -157,6 +160,11 @@ void check_database(const DatabaseConfig& d, Checker& check) {
   check.between("database.embedded_port", d.embedded_port, 1, 65535);
   check.between("database.reader_connections", d.reader_connections, 1, 256);
   check.at_least("database.write_queue_limit_ops", d.write_queue_limit_ops, 1);
+  // New work needs at least one place in the queue that is not reserved.
+  if (d.write_queue_reserved_ops >= d.write_queue_limit_ops)
+    check.fail(fmt::format(
+        "database.write_queue_reserved_ops ({}) must be below database.write_queue_limit_ops ({})",
+        d.write_queue_reserved_ops, d.write_queue_limit_ops));
   check.at_least("database.read_queue_limit_ops", d.read_queue_limit_ops, 1);
   check.at_least("database.max_batch_ops", d.max_batch_ops, 1);
   check.duration("database.housekeeping_statement_timeout_ms", d.housekeeping_statement_timeout_ms);
@@ -191,6 +199,10 @@ void check_bills(const BillsConfig& b, Checker& check) {
                     (2 * b.signature_window_s + kNonceSkewMarginS).count()));
   check.at_least("bills.max_passinfo_bytes", b.max_passinfo_bytes, 1);
   check.at_least("bills.max_extra_bytes", b.max_extra_bytes, 2);  // "{}"
+  // One query carries the batch's ids as one array parameter: keep it well under 1 MB.
+  check.sizes_between("bills.refresh_batch_bills", b.refresh_batch_bills, 1, 10000);
+  check.sizes_between("bills.refresh_batches_per_s", b.refresh_batches_per_s, 0, 1000);
+  check.sizes_between("bills.refresh_retries", b.refresh_retries, 0, 100);
 }
 
 void check_wallets(const WalletsConfig& w, Checker& check) {

@@ -23,6 +23,8 @@
 
 namespace unipay {
 
+class Admission;
+
 // Everything handlers need, built once by main.
 struct Api {
   config::Config config;
@@ -34,6 +36,7 @@ struct Api {
   TokenKey token_key;                               // seals client tokens kept for Idempotency-Key replays
   RefusedCallbackAudits* refused_audits = nullptr;  // audit rows of unverified callbacks
   WalletService* wallets = nullptr;
+  Admission* admission = nullptr;  // none: the database queues alone decide
 };
 
 class Call : public std::enable_shared_from_this<Call> {

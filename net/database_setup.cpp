@@ -23,6 +23,8 @@ Result<DatabaseSetup> setup_database(const config::Config& config, const std::st
   options.conninfo = setup.conninfo;
   options.reader_connections = dc.reader_connections;
   options.write_queue_limit_ops = dc.write_queue_limit_ops;
+  options.write_queue_reserved_ops = dc.write_queue_reserved_ops;
+  options.admission = {config.server.admission_target_delay_ms, config.server.admission_interval_ms};
   options.read_queue_limit_ops = dc.read_queue_limit_ops;
   options.max_batch_ops = dc.max_batch_ops;
   options.incarnation = incarnation;

@@ -24,6 +24,8 @@ ErrorShape error_shape(Errc code) {
       return {423, "account_frozen", 4};
     case Errc::busy:
       return {429, "busy", 5};
+    case Errc::overloaded:  // DESIGN §3: busy is 429 or 503 + Retry-After; 503 tells a balancer
+      return {503, "busy", 5};
     case Errc::invalid_parameter:
       return {400, "invalid_parameter", 6};
     case Errc::invalid_json:
@@ -57,7 +59,7 @@ Response error_response(const Error& error) {
   Response response;
   response.status = shape.status;
   response.body = out.take();
-  if (error.code == Errc::busy || error.code == Errc::server_busy) {
+  if (error.code == Errc::busy || error.code == Errc::overloaded || error.code == Errc::server_busy) {
     response.headers.push_back({"retry-after", "1"});
   }
   return response;

@@ -58,6 +58,14 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_db_reads_total", "reads", db.reads);
   counter(out, "unipay_db_write_queue_depth", "write ops waiting", db.write_queue_depth, "gauge");
   counter(out, "unipay_db_read_queue_depth", "reads waiting", db.read_queue_depth, "gauge");
+  counter(out, "unipay_db_write_queue_delay_ms", "how long the oldest queued write has waited",
+          static_cast<uint64_t>(db.write_queue_delay_ms), "gauge");
+  counter(out, "unipay_db_read_queue_delay_ms", "how long the oldest queued read has waited",
+          static_cast<uint64_t>(db.read_queue_delay_ms), "gauge");
+  counter(out, "unipay_db_write_refused_total", "writes refused because the queue was full",
+          db.write_refused);
+  counter(out, "unipay_admission_refused_total", "new work refused with 503 busy by admission control",
+          m.admission_refused.load());
   return out;
 }
 

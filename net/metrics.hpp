@@ -23,6 +23,7 @@ struct Metrics {
   std::atomic<uint64_t> longpolls_abandoned{0};           // the client closed before the answer
   std::atomic<uint64_t> app_reads_refused{0};             // uncached app lookups over a source's budget
   const RefusedCallbackAudits* refused_audits = nullptr;  // its counters are shown when set
+  std::atomic<uint64_t> admission_refused{0};             // new work answered 503 busy by admission control
 
   void count_response(int status) {
     size_t index = static_cast<size_t>(status / 100);

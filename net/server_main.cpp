@@ -11,11 +11,13 @@
 #include <thread>
 
 #include "actors/runtime.hpp"
+#include "net/admission.hpp"
 #include "net/app_spec.hpp"
 #include "net/database_setup.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/log_format.hpp"
+#include "net/memory_trim.hpp"
 #include "net/router.hpp"
 #include "net/token_key_file.hpp"
 #include "storage/node_store.hpp"
@@ -123,6 +125,7 @@ int run_serve(const config::Config& config) {
     return 1;
   }
 
+  MemoryTrimmer memory_trimmer(config.server.memory_trim_interval_ms);
   Metrics metrics;
   metrics.refused_audits = &rt.refused_audits();
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
@@ -137,8 +140,17 @@ int run_serve(const config::Config& config) {
   api.post = [future = poster.get_future().share()](std::function<void()> fn) {
     future.get()(std::move(fn));
   };
+  // Before the server starts, so no request reads api.admission while it is set; its io
+  // probes wait (on its own thread) until the server's poster exists.
+  Admission admission(
+      [&db] { return db.admits_new_work(); },
+      {{"io", [&api](std::function<void()> done) { api.post(std::move(done)); }},
+       {"bill registry", [&rt](std::function<void()> done) { rt.probe_registry(std::move(done)); }}},
+      {s.admission_target_delay_ms, s.admission_interval_ms});
+  api.admission = &admission;
   auto started = http::Server::start(options, make_router(api));
   if (!started) {
+    poster.set_value([](std::function<void()>) {});  // lets the probe thread stop
     spdlog::error("cannot listen on {}:{}: {}", s.listen_host, s.listen_port, started.error().message);
     return 1;
   }

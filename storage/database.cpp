@@ -35,6 +35,10 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
   if (options.reader_connections < 1 || options.max_batch_ops < 1) {
     return make_error(Errc::invalid_parameter, "reader_connections and max_batch_ops must be at least 1");
   }
+  if (options.write_queue_reserved_ops > options.write_queue_limit_ops) {
+    return make_error(Errc::invalid_parameter,
+                      "write_queue_reserved_ops must not exceed write_queue_limit_ops");
+  }
   auto writer_conn = pg::connect(options.conninfo, "unipay-writer", Errc::storage_read, options.incarnation);
   if (!writer_conn) return writer_conn.error();
   std::vector<pg::Conn> reader_conns;
@@ -47,18 +51,28 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
   db->impl_ = std::make_unique<Impl>();
   db->impl_->conninfo = options.conninfo;
   db->impl_->incarnation = options.incarnation;
-  db->impl_->readers = std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops);
+  db->impl_->readers =
+      std::make_unique<ReaderPool>(std::move(reader_conns), options.read_queue_limit_ops, options.admission);
   db->impl_->maintenance = std::make_unique<MaintenanceRunner>(
       options.conninfo, options.maintenance_statement_timeout, kMaintenanceQueueLimitOps);
-  db->impl_->writer = std::make_unique<GroupWriter>(std::move(*writer_conn), options.write_queue_limit_ops,
-                                                    options.max_batch_ops);
+  db->impl_->writer = std::make_unique<GroupWriter>(
+      std::move(*writer_conn),
+      GroupWriterLimits{options.write_queue_limit_ops, options.write_queue_reserved_ops,
+                        options.max_batch_ops, options.admission});
   return db;
 }
 
 Database::~Database() = default;
 
-void Database::write(std::vector<Statement> statements, WriteDone done) {
-  impl_->writer->submit(pg::WriteOp{std::move(statements), std::move(done)});
+void Database::write(std::vector<Statement> statements, WriteDone done, WriteClass write_class) {
+  impl_->writer->submit(pg::WriteOp{std::move(statements), std::move(done), write_class, {}});
+}
+
+bool Database::admits_new_work() {
+  // Both are asked, so both gates see the current queue age.
+  const bool writer = impl_->writer->admits_new_work();
+  const bool readers = impl_->readers->admits_new_work();
+  return writer && readers;
 }
 
 void Database::read(Statement statement, ReadDone done) {
@@ -95,6 +109,10 @@ DatabaseStats Database::stats() const {
   s.read_errors = r.errors;
   s.read_refused = r.refused;
   s.read_queue_depth = r.depth;
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  s.write_queue_delay_ms = duration_cast<milliseconds>(w.oldest_wait).count();
+  s.read_queue_delay_ms = duration_cast<milliseconds>(r.oldest_wait).count();
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/result.hpp"
+#include "storage/delay_gate.hpp"
 
 namespace unipay::storage {
 
@@ -36,6 +37,12 @@ struct Rows {
 };
 
 using WriteDone = std::function<void(Result<std::vector<Rows>>)>;
+
+// Writes that start new work (a bill's creation) yield to writes that finish work already
+// accepted (callbacks, transitions, deliveries: money may have been taken): they are
+// committed after them, and refused (overloaded) once the queue holds
+// write_queue_limit_ops - write_queue_reserved_ops ops, so accepted work keeps that room.
+enum class WriteClass { accepted_work, new_work };
 using ReadDone = std::function<void(Result<Rows>)>;
 
 struct DatabaseOptions {
@@ -46,6 +53,8 @@ struct DatabaseOptions {
   size_t max_batch_ops = 512;             // write ops grouped into one transaction at most
   std::string incarnation;  // a running unipayd's (node_store.hpp): tags every connection; empty: none
   std::chrono::milliseconds maintenance_statement_timeout{5000};  // each housekeeping statement
+  size_t write_queue_reserved_ops = 0;  // queue room only accepted work may use (config: 20000)
+  DelayGateLimits admission;            // queue delay beyond which new work is refused
 };
 
 struct DatabaseStats {
@@ -57,9 +66,11 @@ struct DatabaseStats {
   uint64_t read_errors = 0;
   size_t write_queue_depth = 0;
   size_t read_queue_depth = 0;
-  uint64_t write_refused = 0;      // writes refused with busy (queue full)
-  uint64_t read_refused = 0;       // reads refused with busy (queue full)
-  uint64_t writer_reconnects = 0;  // the writer's connection was lost and re-established
+  uint64_t write_refused = 0;        // writes refused with busy (queue full)
+  uint64_t read_refused = 0;         // reads refused with busy (queue full)
+  uint64_t writer_reconnects = 0;    // the writer's connection was lost and re-established
+  int64_t write_queue_delay_ms = 0;  // how long the oldest queued write has waited
+  int64_t read_queue_delay_ms = 0;   // how long the oldest queued read has waited
 };
 
 class Database {
@@ -82,7 +93,13 @@ class Database {
   // invalid_parameter (it could never be stored whole). A lost connection completes the
   // ops of that transaction with storage_write (outcome unknown) and reconnects. Never
   // blocks: a full queue completes `done` at once with busy.
-  void write(std::vector<Statement> statements, WriteDone done);
+  void write(std::vector<Statement> statements, WriteDone done,
+             WriteClass write_class = WriteClass::accepted_work);
+
+  // Admission control, asked by handlers before they start new work: false while the
+  // writer's or the readers' queue delay has stayed above admission.target for an
+  // admission.interval (storage/delay_gate.hpp). Cheap: two short locks, no I/O.
+  bool admits_new_work();
 
   // Runs one read-only statement on a reader thread. Never blocks; full queue → busy; a
   // parameter holding a NUL byte → invalid_parameter.

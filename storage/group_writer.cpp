@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 
 #include "storage/write_failure.hpp"
@@ -21,11 +22,10 @@ bool clean(PGconn* conn) {
 
 }  // namespace
 
-GroupWriter::GroupWriter(pg::Conn conn, size_t queue_limit, size_t max_batch)
-    : conn_(std::move(conn)),
-      queue_limit_(queue_limit),
-      max_batch_(std::max<size_t>(max_batch, 1)),
-      thread_([this] { run(); }) {}
+GroupWriter::GroupWriter(pg::Conn conn, GroupWriterLimits limits)
+    : conn_(std::move(conn)), limits_(limits), gate_(limits.admission), thread_([this] { run(); }) {
+  assert(limits_.max_batch >= 1 && limits_.reserved_ops <= limits_.queue_limit);  // validated config
+}
 
 GroupWriter::~GroupWriter() {
   {
@@ -34,8 +34,10 @@ GroupWriter::~GroupWriter() {
   }
   cv_.notify_all();
   thread_.join();
-  for (auto& op : queue_)
-    fail(op, make_error(Errc::storage_write, "database closed, the write was not sent"));
+  for (auto* queue : {&accepted_, &new_work_}) {
+    for (auto& op : *queue)
+      fail(op, make_error(Errc::storage_write, "database closed, the write was not sent"));
+  }
 }
 
 void GroupWriter::submit(pg::WriteOp op) {
@@ -45,13 +47,16 @@ void GroupWriter::submit(pg::WriteOp op) {
       return op.done(checked.error());  // before queueing: it must not share a batch
     }
   }
+  const bool new_work = op.write_class == WriteClass::new_work;
+  const size_t limit = new_work ? limits_.queue_limit - limits_.reserved_ops : limits_.queue_limit;
   bool queued = false;
   bool stopping = false;
   {
     std::lock_guard lock(mu_);
     stopping = stopping_;
-    if (!stopping_ && queue_.size() < queue_limit_) {
-      queue_.push_back(std::move(op));
+    if (!stopping_ && accepted_.size() + new_work_.size() < limit) {
+      op.queued_at = std::chrono::steady_clock::now();
+      (new_work ? new_work_ : accepted_).push_back(std::move(op));
       queued = true;
     }
   }
@@ -59,9 +64,36 @@ void GroupWriter::submit(pg::WriteOp op) {
     cv_.notify_one();
     return;
   }
+  refuse(op, stopping);
+}
+
+void GroupWriter::refuse(pg::WriteOp& op, bool stopping) {
   refused_.fetch_add(1, std::memory_order_relaxed);
-  op.done(stopping ? make_error(Errc::storage_write, "database closed, the write was not sent")
-                   : make_error(Errc::busy, "write queue full"));
+  if (stopping) return op.done(make_error(Errc::storage_write, "database closed, the write was not sent"));
+  if (op.write_class == WriteClass::new_work) {
+    return op.done(make_error(Errc::overloaded, "the server is overloaded; retry later"));
+  }
+  op.done(make_error(Errc::busy, "write queue full"));
+}
+
+std::chrono::steady_clock::duration GroupWriter::oldest_wait(
+    std::chrono::steady_clock::time_point now) const {
+  std::chrono::steady_clock::duration wait{};
+  for (const auto* queue : {&accepted_, &new_work_}) {
+    if (!queue->empty()) wait = std::max(wait, now - queue->front().queued_at);
+  }
+  return wait;
+}
+
+bool GroupWriter::admits_new_work() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (!committing_ && accepted_.empty() && new_work_.empty()) {
+    gate_.observe(std::chrono::steady_clock::duration{}, now);  // idle: new work would start at once
+  } else {
+    gate_.observe_waiting(oldest_wait(now), now);  // a stalled writer finishes no batch
+  }
+  return gate_.admits(now);
 }
 
 GroupWriterStats GroupWriter::stats() const {
@@ -73,29 +105,40 @@ GroupWriterStats GroupWriter::stats() const {
   s.refused = refused_.load(std::memory_order_relaxed);
   s.reconnects = reconnects_.load(std::memory_order_relaxed);
   std::lock_guard lock(mu_);
-  s.depth = queue_.size();
+  s.depth = accepted_.size() + new_work_.size();
+  s.oldest_wait = oldest_wait(std::chrono::steady_clock::now());
   return s;
 }
 
 void GroupWriter::run() {
   std::vector<pg::WriteOp> batch;
   while (take(batch)) {
+    auto oldest = std::chrono::steady_clock::time_point::max();
+    for (const auto& op : batch) oldest = std::min(oldest, op.queued_at);
     commit_batch(batch);
     batch.clear();
+    // The admission gate learns how long the batch's oldest op took, queue and commit: with
+    // group commit the queue empties at every batch, so its length alone would say little.
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    gate_.observe(now - oldest, now);
+    committing_ = false;
   }
 }
 
-// Waits for work, then takes everything waiting (up to max_batch_): the ops that queued
-// while the previous batch was committing share the next transaction.
+// Waits for work, then takes everything waiting (up to max_batch): the ops that queued
+// while the previous batch was committing share the next transaction. Accepted work goes
+// first.
 bool GroupWriter::take(std::vector<pg::WriteOp>& batch) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+  cv_.wait(lock, [this] { return stopping_ || !accepted_.empty() || !new_work_.empty(); });
   if (stopping_) return false;
-  const size_t n = std::min(queue_.size(), max_batch_);
-  batch.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    batch.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+  committing_ = true;
+  for (auto* queue : {&accepted_, &new_work_}) {
+    while (!queue->empty() && batch.size() < limits_.max_batch) {
+      batch.push_back(std::move(queue->front()));
+      queue->pop_front();
+    }
   }
   return true;
 }

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/delay_gate.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/pg_pipeline.hpp"
 
@@ -20,21 +21,32 @@ struct GroupWriterStats {
   uint64_t batches = 0;       // group transactions sent (the parts of a split batch not counted)
   uint64_t transactions = 0;  // every transaction sent, the parts of split batches included
   uint64_t errors = 0;        // ops completed with an error (storage_write or a refusal)
-  uint64_t refused = 0;       // ops refused with busy (queue full)
+  uint64_t refused = 0;       // ops refused with busy or overloaded (queue full)
   uint64_t reconnects = 0;    // successful re-connections after a lost connection
   size_t depth = 0;
+  std::chrono::steady_clock::duration oldest_wait{};  // of the ops queued now
+};
+
+struct GroupWriterLimits {
+  size_t queue_limit = 100000;
+  size_t reserved_ops = 20000;  // room in the queue only accepted work may use
+  size_t max_batch = 512;
+  DelayGateLimits admission;
 };
 
 class GroupWriter {
  public:
-  GroupWriter(pg::Conn conn, size_t queue_limit, size_t max_batch);
+  GroupWriter(pg::Conn conn, GroupWriterLimits limits);
   ~GroupWriter();  // finishes the batch in flight; queued ops complete with storage_write
   GroupWriter(const GroupWriter&) = delete;
   GroupWriter& operator=(const GroupWriter&) = delete;
 
-  // Queues the op, or completes it at once with busy when the queue is full.
+  // Queues the op, or completes it at once with busy when the queue is full (new work:
+  // overloaded, when only the reserved room is left).
   void submit(pg::WriteOp op);
   GroupWriterStats stats() const;
+  // Whether new work should start now, from the queue delay (storage/delay_gate.hpp).
+  bool admits_new_work();
 
  private:
   void run();
@@ -47,12 +59,18 @@ class GroupWriter {
   void fail(pg::WriteOp& op, Error error);
 
   pg::Conn conn_;  // used by the writer thread only
-  const size_t queue_limit_;
-  const size_t max_batch_;
+  // How long the oldest queued op has waited (0 when none). Under mu_.
+  std::chrono::steady_clock::duration oldest_wait(std::chrono::steady_clock::time_point now) const;
+  void refuse(pg::WriteOp& op, bool stopping);
+
+  const GroupWriterLimits limits_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<pg::WriteOp> queue_;  // guarded by mu_
-  bool stopping_ = false;          // guarded by mu_
+  std::deque<pg::WriteOp> accepted_;  // guarded by mu_; committed first
+  std::deque<pg::WriteOp> new_work_;  // guarded by mu_
+  DelayGate gate_;                    // guarded by mu_
+  bool committing_ = false;           // guarded by mu_: a batch is being committed
+  bool stopping_ = false;             // guarded by mu_
   std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0};
   std::thread thread_;  // last: starts after every member above exists
 };

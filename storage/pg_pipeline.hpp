@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ namespace unipay::storage::pg {
 struct WriteOp {
   std::vector<Statement> statements;
   WriteDone done;
+  WriteClass write_class = WriteClass::accepted_work;
+  std::chrono::steady_clock::time_point queued_at{};  // set by the writer: its queue delay
 };
 
 struct TxnOutcome {

@@ -6,8 +6,8 @@
 
 namespace unipay::storage {
 
-ReaderPool::ReaderPool(std::vector<pg::Conn> conns, size_t queue_limit)
-    : conns_(std::move(conns)), queue_limit_(queue_limit) {
+ReaderPool::ReaderPool(std::vector<pg::Conn> conns, size_t queue_limit, DelayGateLimits admission)
+    : conns_(std::move(conns)), queue_limit_(queue_limit), gate_(admission) {
   threads_.reserve(conns_.size());
   for (auto& conn : conns_) threads_.emplace_back([this, c = conn.get()] { run(c); });
 }
@@ -29,7 +29,7 @@ void ReaderPool::submit(Statement statement, ReadDone done) {
     std::lock_guard lock(mu_);
     stopping = stopping_;
     if (!stopping_ && queue_.size() < queue_limit_) {
-      queue_.push_back(ReadOp{std::move(statement), std::move(done)});
+      queue_.push_back(ReadOp{std::move(statement), std::move(done), std::chrono::steady_clock::now()});
       queued = true;
     }
   }
@@ -49,13 +49,31 @@ ReaderPoolStats ReaderPool::stats() const {
   s.refused = refused_.load(std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   s.depth = queue_.size();
+  s.oldest_wait = oldest_wait(std::chrono::steady_clock::now());
   return s;
+}
+
+std::chrono::steady_clock::duration ReaderPool::oldest_wait(std::chrono::steady_clock::time_point now) const {
+  return queue_.empty() ? std::chrono::steady_clock::duration{} : now - queue_.front().queued_at;
+}
+
+bool ReaderPool::admits_new_work() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  if (queue_.empty() && reading_ < threads_.size()) {
+    gate_.observe(std::chrono::steady_clock::duration{},
+                  now);  // a reader is free: a read would start at once
+  } else {
+    gate_.observe_waiting(oldest_wait(now), now);  // stalled readers finish no read
+  }
+  return gate_.admits(now);
 }
 
 void ReaderPool::run(PGconn* conn) {
   ReadOp op;
   while (take(op)) {
     Result<Rows> result = read_once(conn, op.statement);
+    observe_read(op.queued_at);
     reads_.fetch_add(1, std::memory_order_relaxed);
     if (!result) errors_.fetch_add(1, std::memory_order_relaxed);
     if (!result && result.error().code == Errc::storage_read) {
@@ -69,10 +87,19 @@ void ReaderPool::run(PGconn* conn) {
   }
 }
 
+// The admission gate learns how long the read took, queue and query.
+void ReaderPool::observe_read(std::chrono::steady_clock::time_point queued_at) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  gate_.observe(now - queued_at, now);
+  --reading_;
+}
+
 bool ReaderPool::take(ReadOp& op) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
   if (stopping_) return false;
+  ++reading_;
   op = std::move(queue_.front());
   queue_.pop_front();
   return true;

@@ -153,6 +153,7 @@ void on_authenticated(const CallPtr& call) {
 }  // namespace
 
 void create_bill(const CallPtr& call) {
+  if (!admit_new_work(call)) return;
   authenticate_app(call, [call] { on_authenticated(call); });
 }
 

@@ -128,6 +128,7 @@ void wait_bill(const CallPtr& call) {
 }
 
 void list_bills(const CallPtr& call) {
+  if (!admit_new_work(call)) return;
   authenticate_app(call, [call] {
     auto query = parse_query(call);
     if (!query) return call->fail(query.error());

@@ -1,9 +1,18 @@
 #include <charconv>
 
+#include "net/admission.hpp"
 #include "net/bill_json.hpp"
 #include "net/handlers/handlers.hpp"
 
 namespace unipay::handlers {
+
+bool admit_new_work(const CallPtr& call) {
+  const Api& api = call->api;
+  if (api.admission ? api.admission->admits_new_work() : api.db->admits_new_work()) return true;
+  call->api.metrics->admission_refused.fetch_add(1, std::memory_order_relaxed);
+  call->fail(Errc::overloaded, "the server is overloaded; retry later");
+  return false;
+}
 
 std::optional<json::Value> parse_body(const CallPtr& call) {
   auto value = json::parse(call->request.body, {call->api.config.server.max_json_depth});

@@ -58,6 +58,11 @@ void healthz(const CallPtr& call);
 void readyz(const CallPtr& call);
 void metrics(const CallPtr& call);
 
+// Handlers of new work (bill creation, lists) call this first, before any work is done:
+// false when admission control refuses it; the call is then answered 503 busy with
+// Retry-After (storage::Database::admits_new_work). Callbacks never call it.
+bool admit_new_work(const CallPtr& call);
+
 // Shared by handlers: the parsed JSON body, or the call answered with invalid_json.
 std::optional<json::Value> parse_body(const CallPtr& call);
 

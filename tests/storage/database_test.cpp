@@ -7,6 +7,7 @@
 #include <atomic>
 #include <future>
 #include <iostream>
+#include <mutex>
 
 #include "scratch_database.hpp"
 
@@ -385,6 +386,63 @@ TEST_F(DatabaseTest, DestructionCompletesQueuedOps) {
   auto r = queued.get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::storage_write);
+}
+
+// Proves the reserved room: new work is refused (overloaded) once only the reserved room is
+// left, accepted work still queues in it, and the accepted op commits ahead of new work
+// that queued before it.
+TEST_F(DatabaseTest, ReservedRoomKeepsAcceptedWorkAndCommitsItFirst) {
+  DatabaseOptions options;
+  options.write_queue_limit_ops = 3;
+  options.write_queue_reserved_ops = 1;
+  auto db = open(options);
+  ASSERT_TRUE(db);
+  std::mutex mu;
+  std::vector<int> order;
+  auto write = [&](int id, WriteClass write_class) {
+    auto done = std::make_shared<std::promise<WriteResult>>();
+    auto answer = done->get_future();
+    db->write(
+        {insert_row(id)},
+        [&, id, done](WriteResult r) {
+          {
+            std::lock_guard lock(mu);
+            order.push_back(id);
+          }
+          done->set_value(std::move(r));
+        },
+        write_class);
+    return answer;
+  };
+  auto held = hold_writer(*db, 1.0);
+  auto first_new = write(1, WriteClass::new_work);
+  auto second_new = write(2, WriteClass::new_work);
+  auto refused = write(3, WriteClass::new_work);
+  ASSERT_EQ(refused.wait_for(0s), std::future_status::ready);  // answered inside write()
+  EXPECT_EQ(refused.get().error().code, Errc::overloaded);
+  auto accepted = write(4, WriteClass::accepted_work);
+  ASSERT_TRUE(held.get().ok());
+  for (auto* op : {&first_new, &second_new, &accepted}) ASSERT_TRUE(op->get().ok());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<int>{3, 4, 1, 2}));  // 3: the refusal, answered at once
+}
+
+// Proves admission control on the writer: a queue that stays stalled past the target for
+// an interval stops admitting new work; once it drains, new work is admitted again.
+TEST_F(DatabaseTest, StalledWriterStopsAdmittingNewWorkUntilItDrains) {
+  DatabaseOptions options;
+  options.admission = {50ms, 100ms};
+  auto db = open(options);
+  ASSERT_TRUE(db);
+  EXPECT_TRUE(db->admits_new_work());
+  auto held = hold_writer(*db, 1.0);
+  auto queued = write_async(*db, {insert_row(1)});
+  EXPECT_TRUE(db->admits_new_work());  // a fresh queue is no reason to refuse
+  EXPECT_TRUE(eventually([&] { return !db->admits_new_work(); }, 800ms));
+  EXPECT_GE(db->stats().write_queue_delay_ms, 50);
+  ASSERT_TRUE(held.get().ok());
+  ASSERT_TRUE(queued.get().ok());
+  EXPECT_TRUE(eventually([&] { return db->admits_new_work(); }, 1s));
 }
 
 }  // namespace
