@@ -47,7 +47,7 @@ class ListenLossTest(E2ECase):
         self.assertEqual(r.returncode, 0, r.stderr)
         reads_before = self.metric("unipay_db_reads_total")
         r = _psql(self.db_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                  "WHERE application_name = 'unipay-listener' AND datname = '%s'" % self.database_name())
+                  "WHERE application_name LIKE 'unipay-listener%%' AND datname = '%s'" % self.database_name())
         self.assertEqual(r.returncode, 0, r.stderr)
         started = time.monotonic()
 
