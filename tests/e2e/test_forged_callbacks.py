@@ -117,9 +117,11 @@ class ForgedCallbackTest(E2ECase):
     def test_malformed_app_ids_cost_nothing(self):
         """App ids that cannot be an app's (wrong prefix, case, length, characters) are
         404 not_found at once: no database read, no audit row, and each counted as a
-        dropped audit with reason malformed_app_id."""
-        bad = ["nope", "app_XYZ", "app_0123456789ABCDEF", "app_0123456789abcdef0",
-               "app_0123456789abcde", "app_0123456789abcdez", "x" * 200, "app_%2e%2e"]
+        dropped audit with reason malformed_app_id. Each shape is sent 20 times so that a
+        read per request (160) stands out from the few the background sweeps may do."""
+        shapes = ["nope", "app_XYZ", "app_0123456789ABCDEF", "app_0123456789abcdef0",
+                  "app_0123456789abcde", "app_0123456789abcdez", "x" * 200, "app_%2e%2e"]
+        bad = shapes * 20
         dropped_before = self.dropped("malformed_app_id")
         reads_before = self.reads()
         for app_id in bad:
@@ -129,7 +131,9 @@ class ForgedCallbackTest(E2ECase):
                                         {"X-Sandbox-Signature": hmac_hex("k", body)})
                 self.assertError(r, "not_found")
         self.assertEqual(self.dropped("malformed_app_id") - dropped_before, len(bad))
-        self.assertLessEqual(self.reads() - reads_before, 1, "only the expiry sweep may read")
+        # Background work (expiry and version sweeps, reads of the previous test's flood
+        # still finishing) may read a few times; per-request reads would be 160.
+        self.assertLessEqual(self.reads() - reads_before, 8, "malformed ids must not be read")
         time.sleep(2 * FLUSH_S)
         self.assertEqual(self.audit_rows("app_id NOT LIKE %s", "app\\_%"), 0)
 
