@@ -1,8 +1,11 @@
-// DeliveryTransport over Boost.Beast (async, on the server's io threads): one connection
-// per call (game servers are many and calls are rare per server), a deadline for the whole
-// call, and the private-address rule checked on the resolved addresses.
+// DeliveryTransport over Boost.Beast (async, on the caller's io_context): a deadline for the
+// whole call, TLS with certificate and host name verification, the private-address rule
+// checked on the resolved addresses, and optional connection reuse. Delivery uses one
+// connection per call (game servers are many and calls are rare per server); provider calls
+// (net/provider_client.hpp) keep a few connections alive, since they go to a few hosts often.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "actors/delivery_transport.hpp"
@@ -15,8 +18,11 @@ namespace unipay::http {
 
 struct ClientOptions {
   bool allow_private_addresses = false;
-  size_t max_response_body_bytes = 65536;  // larger answers are cut (the status is what counts)
+  size_t max_response_body_bytes = 65536;  // larger answers are cut, or refused with whole_body
   size_t max_in_flight = 10000;            // calls beyond this fail at once (server_busy)
+  // Kept-alive connections waiting for reuse, across all hosts (0: one connection per call).
+  size_t max_idle_connections = 0;
+  std::chrono::milliseconds idle_timeout{30000};  // an idle connection older than this is not reused
 };
 
 // Runs on `io_context` (Server::io_context()).

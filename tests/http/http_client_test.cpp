@@ -133,6 +133,34 @@ TEST_F(HttpClientTest, LargeAnswerKeepsStatus) {
   EXPECT_LE(result->body.size(), 4096u);
 }
 
+// Proves: the method is the request's, a GET without a body carries no content type, the
+// answer's headers come back lowercased, and whole_body refuses an answer beyond the limit.
+TEST_F(HttpClientTest, MethodHeadersAndWholeBody) {
+  ClientOptions options = allow_loopback();
+  options.max_response_body_bytes = 1024;
+  auto client = transport(options);
+  OutboundRequest get{url("/q?a=1"), {{"accept", "application/json"}}, "", 2000ms};
+  get.method = "GET";
+  auto answer = call(*client, get);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(seen().method, "GET");
+  EXPECT_EQ(seen().header("content-type"), "");
+  EXPECT_EQ(seen().header("accept"), "application/json");
+  bool has_length = false;
+  for (const auto& [name, value] : answer->headers) has_length |= name == "content-length" && value == "3";
+  EXPECT_TRUE(has_length);
+
+  OutboundRequest whole{url("/large"), {}, "{}", 2000ms};
+  whole.whole_body = true;
+  auto refused = call(*client, whole);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("longer than 1024 bytes"), std::string::npos);
+
+  OutboundRequest bad{url("/"), {}, "", 2000ms};
+  bad.method = "BREW";
+  EXPECT_FALSE(call(*client, bad).ok());
+}
+
 // Proves: a refused connection is an error value.
 TEST_F(HttpClientTest, ConnectRefusedIsError) {
   auto client = transport(allow_loopback());
