@@ -80,8 +80,8 @@ struct DeliveryConfig {
   size_t breaker_failures = 20;                         // consecutive failures that pause an app; 0: never
   std::chrono::milliseconds breaker_cooldown_ms{5000};  // an app's pause before one probe attempt
   size_t claim_batch = 100;
-  size_t keepalive_per_origin = 32;                    // idle connections kept per game server; 0: none
-  std::chrono::milliseconds keepalive_idle_ms{10000};  // an idle connection is closed after this
+  size_t keepalive_max_idle = 256;  // idle game server connections kept, all game servers; 0: none
+  std::chrono::milliseconds keepalive_idle_ms{10000};  // an idle connection older than this is not reused
   bool allow_private = false;                          // delivery URLs may be loopback/private addresses
 };
 

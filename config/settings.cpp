@@ -216,8 +216,9 @@ std::vector<Setting> delivery_settings() {
            "UNIPAY_DELIVERY_BREAKER_COOLDOWN_MS", "MS",
            "a paused app's wait before one probe attempt, milliseconds"),
       make(UNIPAY_FIELD(delivery, claim_batch), "", "", "", "most jobs claimed at once"),
-      make(UNIPAY_FIELD(delivery, keepalive_per_origin), "", "", "",
-           "idle connections kept open per game server (0: a new connection per attempt)"),
+      make(UNIPAY_FIELD(delivery, keepalive_max_idle), "", "", "",
+           "idle game server connections kept open for reuse, all game servers (0: a new connection per "
+           "attempt)"),
       make(UNIPAY_FIELD(delivery, keepalive_idle_ms), "", "", "",
            "an idle game server connection is closed after this, milliseconds"),
       make(UNIPAY_FIELD(delivery, allow_private), "--allow-private-delivery", "UNIPAY_ALLOW_PRIVATE_DELIVERY",

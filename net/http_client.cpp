@@ -432,4 +432,12 @@ std::unique_ptr<DeliveryTransport> make_http_transport(asio::io_context& io_cont
   return std::make_unique<HttpTransport>(io_context, options);
 }
 
+ClientOptions delivery_client_options(const config::DeliveryConfig& delivery) {
+  ClientOptions options;
+  options.allow_private_addresses = delivery.allow_private;
+  options.max_idle_connections = delivery.keepalive_max_idle;
+  options.idle_timeout = delivery.keepalive_idle_ms;
+  return options;
+}
+
 }  // namespace unipay::http
