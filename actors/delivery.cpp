@@ -54,7 +54,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
           if (auto sender = current_sender()) ended(sender->address(), m.result, m.retry_in);
         },
         [this](msg::FlushReleases) { flush_releases(); },
-        [this](msg::ReleasesDone) { on_released(); },
+        [this](msg::JobsMadeDue) { on_released(); },
     };
   }
 
@@ -98,7 +98,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
       wake_at(*app.open_until);
     } else if (was_open && !app.open_until) {
       spdlog::info("app {}: deliveries resumed", it->second.app_id);
-      more_due_ = true;  // its backlog waits for claims
+      expedite(it->second.app_id);
     }
     if (idle(app)) apps_.erase(it->second.app_id);
     running_bills_.erase(it->second.bill_id);
@@ -190,13 +190,27 @@ class DeliveryDispatcher : public caf::event_based_actor {
                       // Not released: the lease runs out and a later claim takes them anyway.
                       if (!rows)
                         spdlog::warn("releasing {} delivery jobs failed: {}", n, rows.error().message);
-                      caf::anon_send(self, msg::ReleasesDone{});
+                      caf::anon_send(self, msg::JobsMadeDue{});
                     });
   }
 
   void on_released() {
     more_due_ = true;
     claim();
+  }
+
+  // The app's game server answers again: its jobs waiting out a backoff are due now, and
+  // claimed as soon as that is stored.
+  void expedite(const std::string& app_id) {
+    caf::actor self = this;
+    ctx_->db->write({storage::expedite_app_jobs("delivery", app_id)},
+                    [self, app_id](Result<std::vector<storage::Rows>> rows) {
+                      // Not stored: the jobs come due on their own backoff.
+                      if (!rows)
+                        spdlog::warn("app {}: expediting its delivery jobs failed: {}", app_id,
+                                     rows.error().message);
+                      caf::anon_send(self, msg::JobsMadeDue{});
+                    });
   }
 
   // Remembers to claim at `at` (bounded; the periodic poll covers what does not fit).

@@ -31,7 +31,8 @@ struct JobsClaimed {
 };
 // Refused jobs are given back in one write per mailbox turn.
 struct FlushReleases {};
-struct ReleasesDone {};
+// Released or expedited jobs are stored as due: claim.
+struct JobsMadeDue {};
 // An attempt actor's last word (sent by the actor itself, so the sender names it).
 struct AttemptEnded {
   AttemptResult result = AttemptResult::no_attempt;
@@ -45,5 +46,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::PollJobs)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::ClaimWake)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::JobsClaimed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::FlushReleases)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::ReleasesDone)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::JobsMadeDue)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::msg::AttemptEnded)

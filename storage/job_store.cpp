@@ -91,9 +91,18 @@ std::vector<Job> parse_claimed_jobs(const Rows& rows) {
 Statement release_jobs(const std::string& kind, const std::string& owner,
                        const std::vector<std::string>& bill_ids) {
   static const std::string text =
-      "UPDATE jobs SET lease_until = now() - interval '1 millisecond' WHERE kind = $1::text AND bill_id = ANY($3::text[]) "
+      "UPDATE jobs SET lease_until = now() - interval '1 millisecond' WHERE kind = $1::text AND bill_id = "
+      "ANY($3::text[]) "
       "AND lease_owner = $2::text AND dead_at IS NULL RETURNING job_id";
   return {text, {kind, owner, sql::text_array(bill_ids)}};
+}
+
+Statement expedite_app_jobs(const std::string& kind, const std::string& app_id) {
+  static const std::string text =
+      "UPDATE jobs j SET next_attempt_at = now(), lease_until = now() - interval '1 millisecond' "
+      "FROM bills b WHERE b.bill_id = j.bill_id AND b.app_id = $2::text AND j.kind = $1::text "
+      "AND j.dead_at IS NULL AND j.next_attempt_at > now() RETURNING j.job_id";
+  return {text, {kind, app_id}};
 }
 
 // The lease ends when the wait does (lease_until = next_attempt_at): no actor waits out

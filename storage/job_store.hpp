@@ -44,6 +44,12 @@ std::vector<Job> parse_claimed_jobs(const Rows& rows);
 Statement release_jobs(const std::string& kind, const std::string& owner,
                        const std::vector<std::string>& bill_ids);
 
+// An app's game server answers again (its circuit breaker closed): every job of that app
+// waiting out a backoff is due now (lease ended too), whoever holds the wait, so the
+// backlog drains at once instead of over the longest backoff. Jobs being attempted or dead
+// are left alone. Returns one row per job made due.
+Statement expedite_app_jobs(const std::string& kind, const std::string& app_id);
+
 // After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, and the
 // lease ends then too (lease_until = next_attempt_at): the job stays this owner's while
 // it waits (no replay, no other claim), and is any node's to claim once due. Nothing waits

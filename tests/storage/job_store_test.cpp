@@ -220,6 +220,24 @@ TEST_F(JobStoreTest, ReleasedJobsAreClaimedAgainAtOnce) {
   EXPECT_EQ(bills_of(claim("node-b")), (std::vector<std::string>{"j_00001", "j_00002"}));
 }
 
+// Proves expedite_app_jobs makes only that app's waiting jobs due (whoever holds the wait),
+// and leaves jobs being attempted, dead jobs and other apps' jobs alone.
+TEST_F(JobStoreTest, ExpediteMakesAnAppsWaitingJobsDue) {
+  add_app("app2");
+  add_app_jobs(app_id_, "w1_", 3, 0);
+  add_app_jobs("app2", "w2_", 1, 0);
+  auto claimed = claim("node-a", milliseconds{60000}, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  for (const auto& job : claimed) {
+    if (job.bill_id == "w1_00003") continue;  // still being attempted
+    ASSERT_EQ(write_one(reschedule_job(job.job_id, "node-a", 1, milliseconds{600000}, "down")).size(), 1u);
+  }
+  run({"UPDATE jobs SET dead_at = now() WHERE bill_id = 'w1_00002'", {}});
+  EXPECT_EQ(write_one(expedite_app_jobs("delivery", app_id_)).size(), 1u);
+  std::this_thread::sleep_for(milliseconds{5});
+  EXPECT_EQ(bills_of(claim("node-b")), std::vector<std::string>{"w1_00001"});
+}
+
 // A dead-lettered job is never claimed until an admin replays it (scoped to the bill's
 // app when one is given); the replay makes it due now as a fresh run.
 TEST_F(JobStoreTest, DeadLetterThenReplay) {
