@@ -96,6 +96,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
       spdlog::warn("app {}: deliveries paused for {} ms after {} consecutive failures", it->second.app_id,
                    limits_.breaker_cooldown_ms.count(), app.consecutive_failures);
       wake_at(*app.open_until);
+      dead_letter_paused(it->second.app_id);
     } else if (was_open && !app.open_until) {
       spdlog::info("app {}: deliveries resumed", it->second.app_id);
       expedite(it->second.app_id);
@@ -211,6 +212,21 @@ class DeliveryDispatcher : public caf::event_based_actor {
                                      rows.error().message);
                       caf::anon_send(self, msg::JobsMadeDue{});
                     });
+  }
+
+  // A paused app's jobs get no attempts: those past the give-up time are dead-lettered
+  // here, as their next attempt would have done.
+  void dead_letter_paused(const std::string& app_id) {
+    ctx_->db->write(
+        {storage::dead_letter_paused_app_jobs("delivery", app_id, cfg().give_up_after_s)},
+        [app_id](Result<std::vector<storage::Rows>> rows) {
+          if (!rows) {
+            spdlog::warn("app {}: dead-lettering its paused jobs failed: {}", app_id, rows.error().message);
+          } else if (!rows->empty() && !rows->front().empty()) {
+            spdlog::error("app {}: {} delivery jobs dead-lettered while its deliveries were paused", app_id,
+                          rows->front().size());
+          }
+        });
   }
 
   // Remembers to claim at `at` (bounded; the periodic poll covers what does not fit).

@@ -105,6 +105,17 @@ Statement expedite_app_jobs(const std::string& kind, const std::string& app_id) 
   return {text, {kind, app_id}};
 }
 
+Statement dead_letter_paused_app_jobs(const std::string& kind, const std::string& app_id,
+                                      std::chrono::seconds give_up) {
+  static const std::string text =
+      "UPDATE jobs j SET dead_at = now(), lease_owner = NULL, lease_until = NULL "
+      "FROM bills b WHERE b.bill_id = j.bill_id AND b.app_id = $2::text AND j.kind = $1::text "
+      "AND j.dead_at IS NULL AND j.created_at <= now() - $3::bigint * interval '1 second' "
+      "AND (j.lease_until IS NULL OR j.lease_until < now() OR j.lease_until = j.next_attempt_at) "
+      "RETURNING j.job_id";
+  return {text, {kind, app_id, std::to_string(give_up.count())}};
+}
+
 // The lease ends when the wait does (lease_until = next_attempt_at): no actor waits out
 // the backoff, the job is the wait, and the first claim after it (any node) takes it.
 Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_done,

@@ -50,6 +50,13 @@ Statement release_jobs(const std::string& kind, const std::string& owner,
 // are left alone. Returns one row per job made due.
 Statement expedite_app_jobs(const std::string& kind, const std::string& app_id);
 
+// While an app's deliveries are paused (circuit breaker open) its jobs get no attempts, so
+// the give-up time is kept here: that app's jobs created more than give_up ago and not
+// being attempted now (unleased, lease over, or waiting out a backoff) are dead-lettered,
+// their last error kept. Returns one row per job dead-lettered.
+Statement dead_letter_paused_app_jobs(const std::string& kind, const std::string& app_id,
+                                      std::chrono::seconds give_up);
+
 // After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, and the
 // lease ends then too (lease_until = next_attempt_at): the job stays this owner's while
 // it waits (no replay, no other claim), and is any node's to claim once due. Nothing waits

@@ -238,6 +238,32 @@ TEST_F(JobStoreTest, ExpediteMakesAnAppsWaitingJobsDue) {
   EXPECT_EQ(bills_of(claim("node-b")), std::vector<std::string>{"w1_00001"});
 }
 
+// Proves dead_letter_paused_app_jobs dead-letters only that app's jobs past the give-up
+// age that nobody is attempting (waiting or unleased), keeping their last error.
+TEST_F(JobStoreTest, PausedAppsJobsPastGiveUpAreDeadLettered) {
+  add_app("app2");
+  add_app_jobs(app_id_, "p1_", 3, 0);
+  add_app_jobs("app2", "p2_", 1, 0);
+  run({"UPDATE jobs SET created_at = now() - interval '2 hours'", {}});
+  run({"UPDATE jobs SET created_at = now() WHERE bill_id = 'p1_00003'", {}});
+  auto claimed = claim("node-a", milliseconds{60000}, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  for (const auto& job : claimed) {
+    if (job.bill_id == "p1_00002") continue;  // being attempted
+    ASSERT_EQ(write_one(reschedule_job(job.job_id, "node-a", 1, milliseconds{600000}, "HTTP 503")).size(),
+              1u);
+  }
+  EXPECT_EQ(write_one(dead_letter_paused_app_jobs("delivery", app_id_, std::chrono::seconds{3600})).size(),
+            1u);
+  auto [job, dead] = job_of("p1_00001");
+  EXPECT_TRUE(dead);
+  EXPECT_EQ(job.last_error, "HTTP 503");
+  EXPECT_EQ(job.attempt, 1);
+  EXPECT_FALSE(job_of("p1_00002").second) << "being attempted";
+  EXPECT_FALSE(job_of("p1_00003").second) << "younger than the give-up age";
+  EXPECT_FALSE(job_of("p2_00001").second) << "another app";
+}
+
 // A dead-lettered job is never claimed until an admin replays it (scoped to the bill's
 // app when one is given); the replay makes it due now as a fresh run.
 TEST_F(JobStoreTest, DeadLetterThenReplay) {
