@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
+#include <deque>
 #include <functional>
+#include <map>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,6 +28,9 @@ constexpr auto kWakeSlack = 5ms;
 constexpr size_t kMaxWakeups = 4096;
 // Most bills given back in one release write.
 constexpr size_t kMaxReleaseBatch = 1000;
+// Leased jobs waiting here for a slot (all apps). A job is leased for delivery.lease_ms:
+// one that waits half of that, or finds the queue full, is given back instead.
+constexpr size_t kMaxWaiting = 10000;
 
 DeliveryLimits limits_of(const config::DeliveryConfig& d) {
   return {d.max_concurrent, d.max_concurrent_per_app, d.breaker_failures, d.breaker_cooldown_ms};
@@ -67,16 +72,33 @@ class DeliveryDispatcher : public caf::event_based_actor {
 
   const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
 
-  // Starts the job when its app may run one more attempt now; otherwise gives it back.
+  // A leased job waiting here for a slot.
+  struct Waiting {
+    std::string bill_id;
+    std::optional<storage::Job> job;
+    Millis since;
+  };
+
+  // Starts the job when its app may run one more attempt now. Otherwise it waits here for a
+  // slot (bounded, and only while the slots are merely busy), or is given back.
   void offer(const std::string& bill_id, const std::string& app_id, std::optional<storage::Job> job) {
     if (running_bills_.contains(bill_id)) return;  // its attempt runs here already
     AppDeliveries& app = apps_[app_id];
     const Admission admission = admit(app, running_.size(), limits_, now_ms());
-    if (!admitted(admission)) {
-      if (idle(app)) apps_.erase(app_id);
-      return release(bill_id);
+    if (admitted(admission)) return start(bill_id, app_id, std::move(job), admission);
+    const bool busy = admission == Admission::refuse_full || admission == Admission::refuse_app_full;
+    if (busy && waiting_count_ < kMaxWaiting) {
+      waiting_[app_id].push_back(Waiting{bill_id, std::move(job), now_ms()});
+      ++waiting_count_;
+      return;
     }
-    on_started(app, admission);
+    if (idle(app) && !waiting_.contains(app_id)) apps_.erase(app_id);
+    release(bill_id);
+  }
+
+  void start(const std::string& bill_id, const std::string& app_id, std::optional<storage::Job> job,
+             Admission admission) {
+    on_started(apps_[app_id], admission);
     caf::actor actor = spawn_delivery_attempt(system(), ctx_, bill_id, std::move(job));
     monitor(actor);
     running_.emplace(actor.address(), Running{bill_id, app_id, admission == Admission::run_as_probe});
@@ -97,6 +119,7 @@ class DeliveryDispatcher : public caf::event_based_actor {
                    limits_.breaker_cooldown_ms.count(), app.consecutive_failures);
       wake_at(*app.open_until);
       dead_letter_paused(it->second.app_id);
+      release_waiting(it->second.app_id);
     } else if (was_open && !app.open_until) {
       spdlog::info("app {}: deliveries resumed", it->second.app_id);
       expedite(it->second.app_id);
@@ -105,11 +128,56 @@ class DeliveryDispatcher : public caf::event_based_actor {
     running_bills_.erase(it->second.bill_id);
     running_.erase(it);
     if (retry_in) wake_at(now + *retry_in);
+    start_waiting();
     if (more_due_) claim();
+  }
+
+  // Fills free slots from the waiting jobs, one app after another (round-robin).
+  void start_waiting() {
+    const Millis now = now_ms();
+    bool progress = true;
+    while (progress && waiting_count_ > 0 && running_.size() < limits_.max_concurrent) {
+      progress = false;
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        const Admission admission = admit(apps_[it->first], running_.size(), limits_, now);
+        if (admitted(admission)) {
+          Waiting next = std::move(it->second.front());
+          it->second.pop_front();
+          --waiting_count_;
+          start(next.bill_id, it->first, std::move(next.job), admission);
+          progress = true;
+        }
+        it = it->second.empty() ? waiting_.erase(it) : std::next(it);
+      }
+    }
+  }
+
+  // A paused app's waiting jobs go back: the next claims skip them until it resumes.
+  void release_waiting(const std::string& app_id) {
+    auto it = waiting_.find(app_id);
+    if (it == waiting_.end()) return;
+    for (const Waiting& w : it->second) release(w.bill_id);
+    waiting_count_ -= it->second.size();
+    waiting_.erase(it);
+  }
+
+  // Jobs that waited half their lease go back, so their lease never runs out here.
+  void release_stale_waiting() {
+    const Millis oldest = now_ms() - cfg().lease_ms / 2;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      auto& queue = it->second;
+      while (!queue.empty() && queue.front().since < oldest) {
+        release(queue.front().bill_id);
+        queue.pop_front();
+        --waiting_count_;
+      }
+      it = queue.empty() ? waiting_.erase(it) : std::next(it);
+    }
   }
 
   void on_poll() {
     delayed_send(this, cfg().poll_interval_ms, msg::PollJobs{});
+    release_stale_waiting();
     more_due_ = true;
     claim();
   }
@@ -142,14 +210,15 @@ class DeliveryDispatcher : public caf::event_based_actor {
         });
   }
 
-  // Apps with less than a full share left (busy, paused, probing) get their own quota.
+  // Apps that may not take all the free slots (busy without borrowing, paused, probing) get
+  // their own quota.
   storage::ClaimShares shares() const {
     storage::ClaimShares shares;
-    shares.per_app = limits_.max_concurrent_per_app;
+    shares.per_app = limits_.max_concurrent;  // apps not in play may borrow (offer() re-checks)
     const Millis now = now_ms();
     for (const auto& [app_id, app] : apps_) {
-      const size_t quota = claim_quota(app, limits_, now);
-      if (quota < limits_.max_concurrent_per_app) shares.quotas.emplace_back(app_id, quota);
+      const size_t quota = claim_quota(app, running_.size(), limits_, now);
+      if (quota < limits_.max_concurrent) shares.quotas.emplace_back(app_id, quota);
     }
     return shares;
   }
@@ -249,6 +318,8 @@ class DeliveryDispatcher : public caf::event_based_actor {
   std::unordered_set<std::string> running_bills_;         // their bills
   std::unordered_map<std::string, AppDeliveries> apps_;   // apps in play (see idle())
   std::vector<std::string> releasing_;                    // bills to give back
+  std::map<std::string, std::deque<Waiting>> waiting_;    // by app, oldest first
+  size_t waiting_count_ = 0;
   std::priority_queue<Millis, std::vector<Millis>, std::greater<>> wakeups_;
   std::optional<Millis> scheduled_wake_;  // the ClaimWake on its way
   bool claiming_ = false;

@@ -1,6 +1,8 @@
-// Who may start a delivery attempt now (pure): a total cap, a per-app cap so one app's
-// slow or broken game server cannot take the slots other apps need, and a per-app circuit
-// breaker that pauses an app whose game server keeps failing (after a cool-down one probe
+// Who may start a delivery attempt now (pure): a total cap, a per-app share so one app's
+// slow or broken game server cannot take the slots other apps need (an app whose game
+// server answers may borrow idle slots beyond its share, always leaving one share's worth
+// free for the others; an app with a failure since its last 2xx never borrows), and a
+// per-app circuit breaker that pauses an app whose game server keeps failing (after a cool-down one probe
 // attempt decides: a 2xx closes the breaker, a failure opens it again). The dispatcher
 // (actors/delivery.cpp) owns one AppDeliveries per app with attempts running or a breaker
 // not closed, and asks these functions before every attempt and every claim.
@@ -15,8 +17,8 @@
 namespace unipay {
 
 struct DeliveryLimits {
-  size_t max_concurrent = 1000;         // attempts in flight on this node, all apps
-  size_t max_concurrent_per_app = 250;  // attempts in flight on this node for one app
+  size_t max_concurrent = 2000;         // attempts in flight on this node, all apps
+  size_t max_concurrent_per_app = 250;  // one app's share (more only by borrowing idle slots)
   size_t breaker_failures = 20;         // consecutive failed attempts that open the breaker; 0: never
   std::chrono::milliseconds breaker_cooldown_ms{5000};  // open this long, then one probe
 };
@@ -42,9 +44,9 @@ inline bool admitted(Admission a) { return a == Admission::run || a == Admission
 // May an attempt for this app start now, with total_active attempts in flight on this node?
 Admission admit(const AppDeliveries& app, size_t total_active, const DeliveryLimits& limits, Millis now);
 
-// How many due jobs of this app a claim may take now (0 while its breaker is open or its
-// share is taken; 1 for the half-open probe).
-size_t claim_quota(const AppDeliveries& app, const DeliveryLimits& limits, Millis now);
+// How many due jobs of this app a claim may take now, with total_active attempts in flight
+// (0 while its breaker is open or its share is taken; 1 for the half-open probe).
+size_t claim_quota(const AppDeliveries& app, size_t total_active, const DeliveryLimits& limits, Millis now);
 
 // Bookkeeping around an admitted attempt.
 void on_started(AppDeliveries& app, Admission admission);

@@ -75,7 +75,7 @@ struct DeliveryConfig {
   std::chrono::milliseconds lease_ms{30000};
   std::chrono::milliseconds timeout_ms{10000};          // one delivery HTTP call
   std::chrono::milliseconds poll_interval_ms{1000};     // how often due jobs are claimed
-  size_t max_concurrent = 1000;                         // delivery attempts in flight at once
+  size_t max_concurrent = 2000;                         // delivery attempts in flight at once
   size_t max_concurrent_per_app = 250;                  // of which for one app
   size_t breaker_failures = 20;                         // consecutive failures that pause an app; 0: never
   std::chrono::milliseconds breaker_cooldown_ms{5000};  // an app's pause before one probe attempt

@@ -21,21 +21,53 @@ DeliveryLimits limits() {
 
 const Millis kT0{milliseconds{1'700'000'000'000}};
 
-// Proves a full node refuses every app, and a busy app is refused only its own extra work.
+// Proves a full node refuses every app, and an app with a failure since its last 2xx is
+// refused beyond its share while another app still gets a slot.
 TEST(DeliveryAdmission, TotalAndPerAppCaps) {
   AppDeliveries a;
   EXPECT_EQ(admit(a, 0, limits(), kT0), Admission::run);
   EXPECT_EQ(admit(a, 10, limits(), kT0), Admission::refuse_full);
+  a.consecutive_failures = 1;
   for (int i = 0; i < 4; ++i) on_started(a, admit(a, i, limits(), kT0));
   EXPECT_EQ(a.active, 4u);
   EXPECT_EQ(admit(a, 4, limits(), kT0), Admission::refuse_app_full);
-  EXPECT_EQ(claim_quota(a, limits(), kT0), 0u);
+  EXPECT_EQ(claim_quota(a, a.active, limits(), kT0), 0u);
   AppDeliveries b;
   EXPECT_EQ(admit(b, 4, limits(), kT0), Admission::run) << "another app still gets a slot";
-  EXPECT_EQ(claim_quota(b, limits(), kT0), 4u);
-  on_ended(a, AttemptResult::delivered, false, limits(), kT0);
-  EXPECT_EQ(claim_quota(a, limits(), kT0), 1u);
+  EXPECT_EQ(claim_quota(b, b.active, limits(), kT0), limits().max_concurrent) << "healthy: may borrow";
+  on_ended(a, AttemptResult::failed, false, limits(), kT0);
+  EXPECT_EQ(claim_quota(a, a.active, limits(), kT0), 1u);
   EXPECT_EQ(admit(a, 3, limits(), kT0), Admission::run);
+}
+
+// Proves an app whose game server answers borrows idle slots beyond its share, but always
+// leaves one share (4 of 10 here) free for the others, and stops borrowing at its first
+// failure.
+TEST(DeliveryAdmission, HealthyAppBorrowsIdleSlotsOnly) {
+  AppDeliveries a;
+  size_t total = 0;
+  while (admitted(admit(a, total, limits(), kT0))) {
+    on_started(a, Admission::run);
+    ++total;
+  }
+  EXPECT_EQ(a.active, 6u) << "10 slots minus one share kept free";
+  EXPECT_EQ(admit(a, total, limits(), kT0), Admission::refuse_app_full);
+  AppDeliveries b;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(admit(b, total, limits(), kT0), Admission::run) << i;
+    on_started(b, Admission::run);
+    ++total;
+  }
+  EXPECT_EQ(admit(b, total, limits(), kT0), Admission::refuse_full);
+
+  on_ended(a, AttemptResult::failed, false, limits(), kT0);
+  --total;
+  on_ended(b, AttemptResult::delivered, false, limits(), kT0);
+  --total;
+  EXPECT_EQ(total, 8u);
+  EXPECT_EQ(admit(a, 2, limits(), kT0), Admission::refuse_app_full) << "a failure ends borrowing";
+  EXPECT_EQ(claim_quota(a, 2, limits(), kT0), 0u);
+  EXPECT_EQ(claim_quota(b, 2, limits(), kT0), limits().max_concurrent) << "the claim's limit bounds it";
 }
 
 // Proves the breaker opens at the Nth consecutive failure, pauses the app for the
@@ -51,15 +83,15 @@ TEST(DeliveryAdmission, BreakerOpensProbesAndCloses) {
   on_started(a, Admission::run);
   on_ended(a, AttemptResult::failed, false, limits(), kT0);
   EXPECT_EQ(admit(a, 0, limits(), kT0), Admission::refuse_breaker_open);
-  EXPECT_EQ(claim_quota(a, limits(), kT0 + milliseconds{999}), 0u);
+  EXPECT_EQ(claim_quota(a, a.active, limits(), kT0 + milliseconds{999}), 0u);
 
   const Millis later = kT0 + milliseconds{1000};
-  EXPECT_EQ(claim_quota(a, limits(), later), 1u);
+  EXPECT_EQ(claim_quota(a, a.active, limits(), later), 1u);
   Admission probe = admit(a, 0, limits(), later);
   ASSERT_EQ(probe, Admission::run_as_probe);
   on_started(a, probe);
   EXPECT_EQ(admit(a, 1, limits(), later), Admission::refuse_breaker_open) << "one probe at a time";
-  EXPECT_EQ(claim_quota(a, limits(), later), 0u);
+  EXPECT_EQ(claim_quota(a, a.active, limits(), later), 0u);
   on_ended(a, AttemptResult::failed, true, limits(), later);
   EXPECT_EQ(admit(a, 0, limits(), later + milliseconds{999}), Admission::refuse_breaker_open);
 
@@ -69,7 +101,7 @@ TEST(DeliveryAdmission, BreakerOpensProbesAndCloses) {
   on_started(a, probe);
   on_ended(a, AttemptResult::delivered, true, limits(), again);
   EXPECT_EQ(admit(a, 0, limits(), again), Admission::run);
-  EXPECT_EQ(claim_quota(a, limits(), again), 4u);
+  EXPECT_EQ(claim_quota(a, a.active, limits(), again), limits().max_concurrent);
   EXPECT_TRUE(idle(a));
 }
 
@@ -98,8 +130,9 @@ TEST(DeliveryAdmission, ZeroThresholdNeverOpens) {
   EXPECT_EQ(admit(a, 0, l, kT0), Admission::run);
 }
 
-// Proves, for any sequence of admissions and endings, that an app never has more than
-// its share in flight, at most one probe runs, and a quota never exceeds what admit allows.
+// Proves, for any sequence of admissions and endings, that an app starts an attempt beyond
+// its share only while its game server answers and a share stays free, at most one probe
+// runs, and a positive quota means admit lets the next attempt start.
 RC_GTEST_PROP(DeliveryAdmission, NeverAboveTheShare, (const std::vector<std::pair<int, int>>& steps)) {
   const DeliveryLimits l = limits();
   AppDeliveries a;
@@ -109,8 +142,12 @@ RC_GTEST_PROP(DeliveryAdmission, NeverAboveTheShare, (const std::vector<std::pai
     now += milliseconds{(arg & 0xff) * 10};
     if (kind % 2 == 0) {
       Admission adm = admit(a, a.active, l, now);
-      if (claim_quota(a, l, now) > 0) RC_ASSERT(admitted(adm));
+      if (claim_quota(a, a.active, l, now) > 0) RC_ASSERT(admitted(adm));
       if (!admitted(adm)) continue;
+      if (a.active >= l.max_concurrent_per_app) {
+        RC_ASSERT(a.consecutive_failures == 0u);
+        RC_ASSERT(a.active + l.max_concurrent_per_app < l.max_concurrent);
+      }
       on_started(a, adm);
       if (adm == Admission::run_as_probe) ++probes;
     } else if (a.active > 0) {
@@ -119,7 +156,7 @@ RC_GTEST_PROP(DeliveryAdmission, NeverAboveTheShare, (const std::vector<std::pai
       auto result = static_cast<AttemptResult>((arg >> 9) % 3);
       on_ended(a, result, probe, l, now);
     }
-    RC_ASSERT(a.active <= l.max_concurrent_per_app);
+    RC_ASSERT(a.active <= l.max_concurrent - l.max_concurrent_per_app);
     RC_ASSERT(probes <= 1u);
   }
 }
