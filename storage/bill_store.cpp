@@ -93,16 +93,6 @@ std::vector<std::optional<std::string>> bill_params(const Bill& b) {
           sql::bool_text(b.late_payment)};
 }
 
-// Appends a parameter and answers its placeholder, for statements with optional filters.
-std::string add_param(Statement& st, std::optional<std::string> value) {
-  st.params.push_back(std::move(value));
-  // Appended rather than `"$" + std::to_string(...)`: g++ 12 at -O3 reports a false
-  // -Wrestrict on that form (GCC bug 105329).
-  std::string placeholder = "$";
-  placeholder += std::to_string(st.params.size());
-  return placeholder;
-}
-
 }  // namespace
 
 // A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
@@ -282,23 +272,23 @@ TransitionOutcome parse_transition_outcome(const Rows& rows) {
 
 Statement list_bills(const BillQuery& q) {
   Statement st;
-  std::string where = "app_id = " + add_param(st, q.app_id);
-  if (q.user_id) where += " AND user_id = " + add_param(st, *q.user_id);
-  if (q.state) where += " AND state = " + add_param(st, std::string(to_string(*q.state)));
-  if (q.channel) where += " AND channel = " + add_param(st, *q.channel);
+  std::string where = "app_id = " + sql::add_param(st, q.app_id);
+  if (q.user_id) where += " AND user_id = " + sql::add_param(st, *q.user_id);
+  if (q.state) where += " AND state = " + sql::add_param(st, std::string(to_string(*q.state)));
+  if (q.channel) where += " AND channel = " + sql::add_param(st, *q.channel);
   if (q.from) {
-    add_param(st, sql::ms_text(*q.from));
+    sql::add_param(st, sql::ms_text(*q.from));
     where += " AND created_at >= " + sql::ms_param(int(st.params.size()));
   }
   if (q.to) {
-    add_param(st, sql::ms_text(*q.to));
+    sql::add_param(st, sql::ms_text(*q.to));
     where += " AND created_at < " + sql::ms_param(int(st.params.size()));
   }
   // Plain text order, served by the (app_id, bill_id) indexes: bill ids are "b_" and a
   // fixed width of digits and capitals, which every collation orders as bytes do.
-  if (q.after_bill_id) where += " AND bill_id < " + add_param(st, *q.after_bill_id);
+  if (q.after_bill_id) where += " AND bill_id < " + sql::add_param(st, *q.after_bill_id);
   int64_t limit = q.limit < 0 ? 0 : q.limit;
-  std::string limit_param = add_param(st, std::to_string(limit + 1));
+  std::string limit_param = sql::add_param(st, std::to_string(limit + 1));
   st.sql = "SELECT " + bill_select_columns() + " FROM bills WHERE " + where +
            " ORDER BY bill_id DESC LIMIT " + limit_param + "::bigint";
   return st;

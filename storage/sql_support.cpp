@@ -58,4 +58,13 @@ std::optional<Millis> to_millis(const Rows& rows, size_t row, size_t col) {
 
 bool to_bool(const Rows& rows, size_t row, size_t col) { return rows.text(row, col) == "t"; }
 
+std::string add_param(Statement& st, std::optional<std::string> value) {
+  st.params.push_back(std::move(value));
+  // Appended rather than `"$" + std::to_string(...)`: g++ 12 at -O3 reports a false
+  // -Wrestrict on that form (GCC bug 105329).
+  std::string placeholder = "$";
+  placeholder += std::to_string(st.params.size());
+  return placeholder;
+}
+
 }  // namespace unipay::storage::sql

@@ -34,4 +34,8 @@ std::optional<Millis> to_millis(const Rows& rows, size_t row, size_t col);
 // PostgreSQL's text form of boolean: "t" / "f".
 bool to_bool(const Rows& rows, size_t row, size_t col);
 
+// Appends a parameter to `st` and answers its placeholder ("$n"), for statements whose
+// filters are optional.
+std::string add_param(Statement& st, std::optional<std::string> value);
+
 }  // namespace unipay::storage::sql

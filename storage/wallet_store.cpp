@@ -27,11 +27,6 @@ std::string hold_columns(const std::string& alias) {
          sql::ms_column(p + "created_at") + ", " + sql::ms_column(p + "updated_at");
 }
 
-std::string add_param(Statement& st, std::optional<std::string> value) {
-  st.params.push_back(std::move(value));
-  return "$" + std::to_string(st.params.size());
-}
-
 std::optional<LedgerEntry> parse_entry(const Rows& rows, size_t row, size_t col) {
   if (row >= rows.size() || rows.rows[row].size() < col + kEntryColumns) return std::nullopt;
   auto id = sql::to_int64(rows, row, col);
@@ -331,20 +326,20 @@ std::vector<OpRecord> parse_op_records(const Rows& rows) {
 
 Statement list_entries(const LedgerQuery& q) {
   Statement st;
-  std::string where =
-      "e.app_id = " + add_param(st, q.app_id) + " AND e.account_id = " + add_param(st, q.account_id);
+  std::string where = "e.app_id = " + sql::add_param(st, q.app_id) +
+                      " AND e.account_id = " + sql::add_param(st, q.account_id);
   if (q.from) {
-    add_param(st, sql::ms_text(*q.from));
+    sql::add_param(st, sql::ms_text(*q.from));
     where += " AND e.created_at >= " + sql::ms_param(int(st.params.size()));
   }
   if (q.to) {
-    add_param(st, sql::ms_text(*q.to));
+    sql::add_param(st, sql::ms_text(*q.to));
     where += " AND e.created_at < " + sql::ms_param(int(st.params.size()));
   }
   if (q.after_entry_id)
-    where += " AND e.entry_id > " + add_param(st, std::to_string(*q.after_entry_id)) + "::bigint";
+    where += " AND e.entry_id > " + sql::add_param(st, std::to_string(*q.after_entry_id)) + "::bigint";
   const int64_t limit = q.limit < 0 ? 0 : q.limit;
-  const std::string limit_param = add_param(st, std::to_string(limit + 1));
+  const std::string limit_param = sql::add_param(st, std::to_string(limit + 1));
   st.sql = "SELECT " + entry_columns("e") + " FROM ledger_entries e WHERE " + where +
            " ORDER BY e.entry_id LIMIT " + limit_param + "::bigint";
   return st;
