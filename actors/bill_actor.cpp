@@ -289,7 +289,7 @@ class BillActor : public caf::event_based_actor {
     }
     bill_ = done.next;
     done.event.reply(EventResult{*bill_, Verdict::apply, done.decision.reason});
-    if (done.decision.enqueue_delivery) caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_});
+    if (done.decision.enqueue_delivery) caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_, bill_->app_id});
     if (done.decision.late_payment) spdlog::warn("bill {}: late payment recorded", bill_id_);
     wake_waiters();
     after_commit();

@@ -3,425 +3,327 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
-#include <random>
+#include <deque>
+#include <functional>
+#include <map>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "actors/actor_context.hpp"
-#include "actors/actor_directory.hpp"
-#include "actors/bill_service.hpp"
-#include "actors/delivery_attempt.hpp"
+#include "actors/delivery_admission.hpp"
+#include "actors/delivery_attempt_actor.hpp"
 #include "actors/delivery_messages.hpp"
-#include "actors/wallet_service.hpp"
-#include "net/bill_json.hpp"
-#include "net/crypto.hpp"
-#include "net/wallet_json.hpp"
-#include "storage/app_reads.hpp"
-#include "storage/app_store.hpp"
-#include "storage/delivery_attempt_store.hpp"
-
-namespace unipay::dmsg {
-struct JobLoaded {
-  Result<std::optional<storage::Job>> job;
-};
-struct BillLoaded {
-  Result<Bill> bill;
-};
-struct Recharged {
-  Result<OpResult> credit;
-};
-struct AppLoaded {
-  Result<std::optional<storage::App>> app;
-};
-struct AttemptDone {
-  Result<OutboundResponse> response;
-};
-struct Confirmed {
-  Result<EventResult> result;
-};
-struct Stored {
-  Result<bool> still_owner;
-};
-struct Recorded {
-  Status status;
-};
-struct RecordAgain {};
-struct Ended {  // the job was finished or dead-lettered
-  Result<bool> still_owner;
-};
-struct RetryNow {};
-struct ConfirmAgain {};
-}  // namespace unipay::dmsg
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::JobLoaded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::BillLoaded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AppLoaded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Recharged)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AttemptDone)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Recorded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RecordAgain)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Ended)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RetryNow)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::ConfirmAgain)
 
 namespace unipay {
 namespace {
 
 using namespace std::chrono_literals;
-constexpr auto kConfirmRetryDelay = 1s;
-constexpr int kConfirmRetries = 30;
 
-// A job write made under the lease (reschedule, finish, dead letter; always the last
-// statement of its write, after any attempt record) returns one row when this process still
-// held it; none when another process holds the job now.
-Result<bool> lease_held(const Result<std::vector<storage::Rows>>& rows) {
-  if (!rows) return rows.error();
-  return !rows->empty() && !rows->back().empty();
+// A retry's wait ends at next_attempt_at, when its lease ends too; the claim that follows
+// must see the lease as over (lease_until < now()), so it runs a little after.
+constexpr auto kWakeSlack = 5ms;
+// Wake-up times remembered for retries and breaker cool-downs; beyond this the periodic
+// poll (delivery.poll_interval_ms) finds the rest.
+constexpr size_t kMaxWakeups = 4096;
+// Most bills given back in one release write.
+constexpr size_t kMaxReleaseBatch = 1000;
+// Leased jobs waiting here for a slot (all apps). A job is leased for delivery.lease_ms:
+// one that waits half of that, or finds the queue full, is given back instead.
+constexpr size_t kMaxWaiting = 10000;
+
+DeliveryLimits limits_of(const config::DeliveryConfig& d) {
+  return {d.max_concurrent, d.max_concurrent_per_app, d.breaker_failures, d.breaker_cooldown_ms};
 }
 
-// One delivery job: attempt, and on failure store the next attempt time, wait, repeat.
-// Every attempt is put on record (delivery_attempts) in the same write as what follows it:
-// with the reschedule or the dead letter after a failure; after a 2xx, the record commits
-// before `delivered` is asked for, so a delivered bill always has its 2xx attempt on record.
-class DeliveryActor : public caf::event_based_actor {
- public:
-  DeliveryActor(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx, std::string bill_id,
-                std::optional<storage::Job> job)
-      : caf::event_based_actor(cfg),
-        ctx_(std::move(ctx)),
-        bill_id_(std::move(bill_id)),
-        job_(std::move(job)),
-        rng_(std::random_device{}()) {}
-
-  caf::behavior make_behavior() override {
-    if (job_) {
-      send(this, dmsg::RetryNow{});
-    } else {
-      load_job();
-    }
-    return {
-        [this](dmsg::JobLoaded& m) { on_job(std::move(m.job)); },
-        [this](dmsg::RetryNow) { attempt(); },
-        [this](dmsg::BillLoaded& m) { on_bill(std::move(m.bill)); },
-        [this](dmsg::AppLoaded& m) { on_app(std::move(m.app)); },
-        [this](dmsg::Recharged& m) { on_recharged(std::move(m.credit)); },
-        [this](dmsg::AttemptDone& m) { on_attempt_done(std::move(m.response)); },
-        [this](dmsg::Confirmed& m) { on_confirmed(std::move(m.result)); },
-        [this](dmsg::ConfirmAgain) { confirm(); },
-        [this](dmsg::Stored& m) { on_stored(std::move(m.still_owner)); },
-        [this](dmsg::Recorded& m) { on_recorded(std::move(m.status)); },
-        [this](dmsg::RecordAgain) { record_success(); },
-        [this](dmsg::Ended& m) { on_ended(std::move(m.still_owner)); },
-    };
-  }
-
- private:
-  const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
-  const std::string& owner() const { return ctx_->lease_owner; }
-  caf::actor self() { return this; }
-
-  // Attempt 1 right after the transition runs only where the transition leased the job: a
-  // job leased to another process is that one's to run (or the poller's, once it expires).
-  void load_job() {
-    ctx_->db->read(storage::select_job_for_bill("delivery", bill_id_),
-                   [self = self(), owner = owner()](Result<storage::Rows> rows) {
-                     if (!rows) return caf::anon_send(self, dmsg::JobLoaded{rows.error()});
-                     auto jobs = storage::parse_jobs(*rows);
-                     bool dead = !rows->empty() && rows->text(0, 7) == "t";
-                     bool ours = !rows->empty() && rows->text(0, 8) == owner;
-                     std::optional<storage::Job> job;
-                     if (!jobs.empty() && !dead && ours) job = jobs.front();
-                     caf::anon_send(self, dmsg::JobLoaded{job});
-                   });
-  }
-
-  void on_job(Result<std::optional<storage::Job>> job) {
-    if (!job || !job->has_value())
-      return quit();  // settled, dead, not ours, or unreadable: the poller retries
-    job_ = std::move(**job);
-    attempt();
-  }
-
-  void attempt() {
-    started_at_ = now_ms();
-    attempt_key_ = crypto::random_base64url(16);  // also the request's nonce
-    posted_at_.reset();
-    ctx_->bills->get(bill_id_, [self = self()](Result<Bill> bill) {
-      caf::anon_send(self, dmsg::BillLoaded{std::move(bill)});
-    });
-  }
-
-  void on_bill(Result<Bill> bill) {
-    if (!bill) return failed("bill unavailable: " + bill.error().message);
-    const bool recharge = bill->bill_type == BillType::recharge;
-    if (recharge && ledger_entry_json_.empty() &&
-        (bill->state == BillState::paid || bill->state == BillState::delivered)) {
-      return credit_recharge(std::move(*bill));
-    }
-    // A credited recharge bill is delivered before the game server hears of it.
-    const bool credited = recharge && bill->state == BillState::delivered;
-    if (!credited && (bill->state == BillState::delivered || bill->state == BillState::refunded))
-      return finish_settled();
-    if (bill->state != BillState::paid && !credited) {
-      // A job exists only for a paid bill: this node's copy is stale (another node committed
-      // `paid` while our LISTEN connection was down). Re-read it and try again later; never
-      // drop the job on a stale reading.
-      ctx_->bills->refresh(bill_id_);
-      return failed("bill reads as " + std::string(to_string(bill->state)) + " on this node");
-    }
-    bill_ = std::move(*bill);
-    if (auto app = storage::cached_app(bill_->app_id))
-      return on_app(std::optional<storage::App>(std::move(app)));
-    ctx_->db->read(storage::select_app(bill_->app_id), [self = self()](Result<storage::Rows> rows) {
-      if (!rows) return caf::anon_send(self, dmsg::AppLoaded{rows.error()});
-      caf::anon_send(self, dmsg::AppLoaded{storage::parse_app(*rows)});
-    });
-  }
-
-  // A recharge bill: the wallet actor of account user_id commits the credit and the bill's
-  // move to delivered in one transaction (exactly once: its op_id comes from the bill id;
-  // a later attempt gets the same entry back as a replay). Then the bill is read again,
-  // delivered, and the game server is sent bill.paid carrying the ledger entry.
-  void credit_recharge(Bill bill) {
-    ctx_->wallets->recharge(bill, [self = self()](Result<OpResult> credit) {
-      caf::anon_send(self, dmsg::Recharged{std::move(credit)});
-    });
-  }
-
-  void on_recharged(Result<OpResult> credit) {
-    if (!credit) return failed("recharge credit failed: " + credit.error().message);
-    if (credit->error) return failed("recharge credit refused: " + credit->error_message);
-    if (!credit->entry) return failed("recharge credit has no ledger entry");
-    ledger_entry_json_ = entry_json(*credit->entry);
-    ctx_->bills->refresh(bill_id_);  // its actor re-reads the row the credit changed
-    ctx_->bills->get(bill_id_, [self = self()](Result<Bill> bill) {
-      caf::anon_send(self, dmsg::BillLoaded{std::move(bill)});
-    });
-  }
-
-  void on_app(Result<std::optional<storage::App>> app) {
-    if (!app || !app->has_value() || (*app)->secrets.empty()) return failed("app unavailable");
-    const storage::App& a = **app;
-    storage::remember_app(a);  // this actor thread's cache
-    int64_t now_s =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    auto request =
-        build_delivery_request({a.app_id, a.delivery_url, a.secrets.front()}, *bill_, job_->attempt + 1,
-                               now_s, attempt_key_, cfg().timeout_ms, ledger_entry_json_);
-    if (!request) return failed(request.error().message);
-    started_at_ = now_ms();
-    posted_at_ = std::chrono::steady_clock::now();
-    ctx_->transport->post(std::move(*request), [self = self()](Result<OutboundResponse> r) {
-      caf::anon_send(self, dmsg::AttemptDone{std::move(r)});
-    });
-  }
-
-  void on_attempt_done(Result<OutboundResponse> response) {
-    AttemptOutcome outcome = classify_attempt(response);
-    if (!outcome.delivered) return failed(outcome.error, outcome.http_status);
-    record_ = attempt_record(outcome.http_status, "");
-    record_success();
-  }
-
-  // The attempt as recorded: started_at is when the POST went out (when the attempt
-  // began if it never did), latency the POST's round trip.
-  storage::DeliveryAttempt attempt_record(std::optional<int> http_status, const std::string& error) const {
-    storage::DeliveryAttempt a;
-    a.attempt_key = attempt_key_;
-    a.bill_id = bill_id_;
-    a.delivery_id = delivery_id_for(bill_id_);
-    a.attempt = job_->attempt + 1;
-    a.node_id = owner();
-    a.started_at = started_at_;
-    a.http_status = http_status;
-    a.error = recordable_error(error);
-    if (posted_at_) {
-      a.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                           *posted_at_)
-                         .count();
-    }
-    return a;
-  }
-
-  // The game server has the item: record the 2xx attempt, then confirm. The insert is
-  // idempotent (attempt_key), so a write whose outcome is unknown is simply sent again.
-  void record_success() {
-    ctx_->db->write({storage::insert_delivery_attempt(*record_)},
-                    [self = self()](Result<std::vector<storage::Rows>> rows) {
-                      if (!rows) return caf::anon_send(self, dmsg::Recorded{rows.error()});
-                      caf::anon_send(self, dmsg::Recorded{ok_status()});
-                    });
-  }
-
-  void on_recorded(Status status) {
-    if (status) return confirm();
-    // Not confirming leaves the job leased: when we give up, the lease runs out and the
-    // delivery is made (and recorded) again, at least once as always.
-    spdlog::error("bill {}: recording delivery attempt {} (HTTP {}) failed ({}){}", bill_id_,
-                  record_->attempt, record_->http_status.value_or(0), status.error().message,
-                  record_tries_ < kConfirmRetries ? ", retrying" : "; giving up, the lease will run out");
-    if (++record_tries_ > kConfirmRetries) return quit();
-    delayed_send(this, kConfirmRetryDelay, dmsg::RecordAgain{});
-  }
-
-  void confirm() {
-    BillEvent event;
-    event.kind = BillEventKind::delivery_confirmed;
-    ctx_->bills->apply(bill_id_, event, std::nullopt, [self = self()](Result<EventResult> r) {
-      caf::anon_send(self, dmsg::Confirmed{std::move(r)});
-    });
-  }
-
-  void on_confirmed(Result<EventResult> result) {
-    if (result) {
-      if (result->verdict == Verdict::ignore) return finish_settled();
-      return quit();  // `delivered` committed together with the job's deletion
-    }
-    // The game server has the item: never deliver again for a storage hiccup, only retry
-    // recording it. If we give up, the lease runs out and the at-least-once rule applies.
-    if (++confirm_tries_ > kConfirmRetries) return quit();
-    if (result.error().code == Errc::conflict) ctx_->bills->refresh(bill_id_);  // stale copy here
-    spdlog::warn("bill {}: recording delivery failed ({}), retrying", bill_id_, result.error().message);
-    delayed_send(this, kConfirmRetryDelay, dmsg::ConfirmAgain{});
-  }
-
-  void finish_settled() { end_job({storage::finish_job(job_->job_id, owner())}); }
-
-  // Finishing and dead-lettering need the lease too: when another process holds the job
-  // now, nothing changes and this actor stops quietly (the holder decides).
-  // Ends the job with its last statement (finish or dead letter), after any attempt record.
-  void end_job(std::vector<storage::Statement> statements) {
-    ctx_->db->write(std::move(statements), [self = self()](Result<std::vector<storage::Rows>> rows) {
-      caf::anon_send(self, dmsg::Ended{lease_held(rows)});
-    });
-  }
-
-  void on_ended(Result<bool> owned) {
-    if (!owned) {
-      spdlog::warn("bill {}: ending the delivery job failed ({}); it runs again once its lease runs out",
-                   bill_id_, owned.error().message);
-    } else if (!*owned) {
-      spdlog::info("bill {}: another process holds the delivery job now; stopping here", bill_id_);
-    } else if (dead_reason_) {
-      spdlog::error("bill {}: delivery dead-lettered after {} attempts: {}", bill_id_, job_->attempt,
-                    *dead_reason_);
-    }
-    quit();
-  }
-
-  // The attempt failed: record it together with the dead letter or the reschedule (one
-  // write: the record and the job's next step commit or fail together).
-  void failed(const std::string& reason, std::optional<int> http_status = std::nullopt) {
-    record_ = attempt_record(http_status, reason);
-    const int attempt_done = record_->attempt;
-    const std::string error = record_->error;
-    auto age = now_ms() - job_->created_at;
-    if (age >= cfg().give_up_after_s) {
-      job_->attempt = attempt_done;
-      dead_reason_ = error;
-      return end_job({storage::insert_delivery_attempt(*record_),
-                      storage::dead_letter_job(job_->job_id, owner(), attempt_done, error)});
-    }
-    delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
-    spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, error,
-                 delay_.count());
-    job_->attempt = attempt_done;
-    ctx_->db->write(
-        {storage::insert_delivery_attempt(*record_),
-         storage::reschedule_job(job_->job_id, owner(), attempt_done, delay_, cfg().lease_ms, error)},
-        [self = self()](Result<std::vector<storage::Rows>> rows) {
-          caf::anon_send(self, dmsg::Stored{lease_held(rows)});
-        });
-  }
-
-  void on_stored(Result<bool> still_owner) {
-    if (!still_owner) {
-      spdlog::error("bill {}: storing delivery attempt {} and its retry failed: {}", bill_id_,
-                    record_->attempt, still_owner.error().message);
-    }
-    // Not stored, or another node holds the job now: stop; the lease decides who retries.
-    if (!still_owner || !*still_owner) return quit();
-    delayed_send(this, delay_, dmsg::RetryNow{});
-  }
-
-  std::shared_ptr<const ActorContext> ctx_;
-  std::string bill_id_;
-  std::optional<storage::Job> job_;
-  std::optional<Bill> bill_;
-  std::mt19937_64 rng_;
-  std::chrono::milliseconds delay_{0};
-  int confirm_tries_ = 0;
-  // The attempt in progress: its key (the request nonce), when it started, when its POST
-  // went out, and its record once the outcome is known.
-  std::string attempt_key_;
-  Millis started_at_{};
-  std::optional<std::chrono::steady_clock::time_point> posted_at_;
-  std::optional<storage::DeliveryAttempt> record_;
-  int record_tries_ = 0;
-  std::optional<std::string> dead_reason_;  // set while dead-lettering
-  std::string ledger_entry_json_;           // a recharge bill's credit, once made (or replayed)
-};
-
-// Claims due jobs and runs one DeliveryActor per job, at most max_concurrent at once.
+// Runs one attempt actor per due delivery job, within the caps of actors/delivery_admission
+// (total, per app, per-app circuit breaker). Work comes from two places: DeliverNow right
+// after a `paid` commit (the job is already leased to this node), and claims of due jobs
+// (fair between apps, see storage::claim_due_jobs). Work it cannot start now is released at
+// once, so the next claim here or on another node takes it. A retry waits in the database
+// (next_attempt_at), not here: this actor only remembers when to claim next.
 class DeliveryDispatcher : public caf::event_based_actor {
  public:
   DeliveryDispatcher(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx)
-      : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {}
-
-  // Stopping the owner at shutdown stops every child it spawned (Runtime::stop).
-  void on_exit() override { active_.exit_all(); }
+      : caf::event_based_actor(cfg), ctx_(std::move(ctx)), limits_(limits_of(ctx_->config.delivery)) {}
 
   caf::behavior make_behavior() override {
-    set_down_handler([this](caf::down_msg& down) { active_.forget(down.source); });
+    set_down_handler([this](caf::down_msg& down) { ended(down.source, AttemptResult::no_attempt, {}); });
     send(this, msg::PollJobs{});
     return {
-        [this](msg::DeliverNow& m) { run(m.bill_id, std::nullopt); },
-        [this](msg::PollJobs) { poll(); },
-        [this](msg::JobsClaimed& m) { on_claimed(std::move(m.jobs)); },
+        [this](msg::DeliverNow& m) { offer(m.bill_id, m.app_id, std::nullopt); },
+        [this](msg::PollJobs) { on_poll(); },
+        [this](msg::ClaimWake m) { on_wake(m.at); },
+        [this](msg::JobsClaimed& m) { on_claimed(std::move(m.jobs), m.limit); },
+        [this](msg::AttemptEnded& m) {
+          if (auto sender = current_sender()) ended(sender->address(), m.result, m.retry_in);
+        },
+        [this](msg::FlushReleases) { flush_releases(); },
+        [this](msg::JobsMadeDue) { on_released(); },
     };
   }
 
  private:
+  struct Running {
+    std::string bill_id;
+    std::string app_id;
+    bool probe = false;
+  };
+
   const config::DeliveryConfig& cfg() const { return ctx_->config.delivery; }
-  size_t capacity() const {
-    return active_.size() >= cfg().max_concurrent ? 0 : cfg().max_concurrent - active_.size();
+
+  // A leased job waiting here for a slot.
+  struct Waiting {
+    std::string bill_id;
+    std::optional<storage::Job> job;
+    Millis since;
+  };
+
+  // Starts the job when its app may run one more attempt now. Otherwise it waits here for a
+  // slot (bounded, and only while the slots are merely busy), or is given back.
+  void offer(const std::string& bill_id, const std::string& app_id, std::optional<storage::Job> job) {
+    if (running_bills_.contains(bill_id)) return;  // its attempt runs here already
+    AppDeliveries& app = apps_[app_id];
+    const Admission admission = admit(app, running_.size(), limits_, now_ms());
+    if (admitted(admission)) return start(bill_id, app_id, std::move(job), admission);
+    const bool busy = admission == Admission::refuse_full || admission == Admission::refuse_app_full;
+    if (busy && waiting_count_ < kMaxWaiting) {
+      waiting_[app_id].push_back(Waiting{bill_id, std::move(job), now_ms()});
+      ++waiting_count_;
+      return;
+    }
+    if (idle(app) && !waiting_.contains(app_id)) apps_.erase(app_id);
+    release(bill_id);
   }
 
-  void poll() {
+  void start(const std::string& bill_id, const std::string& app_id, std::optional<storage::Job> job,
+             Admission admission) {
+    on_started(apps_[app_id], admission);
+    caf::actor actor = spawn_delivery_attempt(system(), ctx_, bill_id, std::move(job));
+    monitor(actor);
+    running_.emplace(actor.address(), Running{bill_id, app_id, admission == Admission::run_as_probe});
+    running_bills_.emplace(bill_id);
+  }
+
+  // An attempt actor ended (reported, or went down without a word: no attempt to judge).
+  void ended(const caf::actor_addr& actor, AttemptResult result,
+             std::optional<std::chrono::milliseconds> retry_in) {
+    auto it = running_.find(actor);
+    if (it == running_.end()) return;  // already reported
+    const Millis now = now_ms();
+    AppDeliveries& app = apps_[it->second.app_id];
+    const bool was_open = app.open_until.has_value();
+    on_ended(app, result, it->second.probe, limits_, now);
+    if (app.open_until && (!was_open || it->second.probe)) {
+      spdlog::warn("app {}: deliveries paused for {} ms after {} consecutive failures", it->second.app_id,
+                   limits_.breaker_cooldown_ms.count(), app.consecutive_failures);
+      wake_at(*app.open_until);
+      dead_letter_paused(it->second.app_id);
+      release_waiting(it->second.app_id);
+    } else if (was_open && !app.open_until) {
+      spdlog::info("app {}: deliveries resumed", it->second.app_id);
+      expedite(it->second.app_id);
+    }
+    if (idle(app)) apps_.erase(it->second.app_id);
+    running_bills_.erase(it->second.bill_id);
+    running_.erase(it);
+    if (retry_in) wake_at(now + *retry_in);
+    start_waiting();
+    if (more_due_) claim();
+  }
+
+  // Fills free slots from the waiting jobs, one app after another (round-robin).
+  void start_waiting() {
+    const Millis now = now_ms();
+    bool progress = true;
+    while (progress && waiting_count_ > 0 && running_.size() < limits_.max_concurrent) {
+      progress = false;
+      for (auto it = waiting_.begin(); it != waiting_.end();) {
+        const Admission admission = admit(apps_[it->first], running_.size(), limits_, now);
+        if (admitted(admission)) {
+          Waiting next = std::move(it->second.front());
+          it->second.pop_front();
+          --waiting_count_;
+          start(next.bill_id, it->first, std::move(next.job), admission);
+          progress = true;
+        }
+        it = it->second.empty() ? waiting_.erase(it) : std::next(it);
+      }
+    }
+  }
+
+  // A paused app's waiting jobs go back: the next claims skip them until it resumes.
+  void release_waiting(const std::string& app_id) {
+    auto it = waiting_.find(app_id);
+    if (it == waiting_.end()) return;
+    for (const Waiting& w : it->second) release(w.bill_id);
+    waiting_count_ -= it->second.size();
+    waiting_.erase(it);
+  }
+
+  // Jobs that waited half their lease go back, so their lease never runs out here.
+  void release_stale_waiting() {
+    const Millis oldest = now_ms() - cfg().lease_ms / 2;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      auto& queue = it->second;
+      while (!queue.empty() && queue.front().since < oldest) {
+        release(queue.front().bill_id);
+        queue.pop_front();
+        --waiting_count_;
+      }
+      it = queue.empty() ? waiting_.erase(it) : std::next(it);
+    }
+  }
+
+  void on_poll() {
     delayed_send(this, cfg().poll_interval_ms, msg::PollJobs{});
-    if (claiming_ || capacity() == 0) return;
-    claiming_ = true;
-    int limit = static_cast<int>(std::min(capacity(), cfg().claim_batch));
-    caf::actor self = this;
-    ctx_->db->write({storage::claim_due_jobs("delivery", ctx_->lease_owner, cfg().lease_ms, limit)},
-                    [self](Result<std::vector<storage::Rows>> rows) {
-                      if (!rows) return caf::anon_send(self, msg::JobsClaimed{rows.error()});
-                      caf::anon_send(self, msg::JobsClaimed{storage::parse_jobs(rows->front())});
-                    });
+    release_stale_waiting();
+    more_due_ = true;
+    claim();
   }
 
-  void on_claimed(Result<std::vector<storage::Job>> jobs) {
+  void on_wake(Millis at) {
+    if (scheduled_wake_ && *scheduled_wake_ == at) scheduled_wake_.reset();
+    const Millis now = now_ms();
+    while (!wakeups_.empty() && wakeups_.top() <= now) wakeups_.pop();
+    more_due_ = true;
+    claim();
+    if (!wakeups_.empty()) schedule_wake(wakeups_.top());
+  }
+
+  // Claims due jobs when a slot is free and some may be due; one claim in flight at a time
+  // (work arriving meanwhile is picked up by the next one, so claims batch under load).
+  void claim() {
+    if (claiming_ || !more_due_) return;
+    const size_t free =
+        running_.size() >= limits_.max_concurrent ? 0 : limits_.max_concurrent - running_.size();
+    if (free == 0) return;  // the next attempt to end claims again
+    claiming_ = true;
+    more_due_ = false;
+    const size_t limit = std::min(free, cfg().claim_batch);
+    caf::actor self = this;
+    ctx_->db->write(
+        {storage::claim_due_jobs("delivery", ctx_->lease_owner, cfg().lease_ms, int(limit), shares())},
+        [self, limit](Result<std::vector<storage::Rows>> rows) {
+          if (!rows) return caf::anon_send(self, msg::JobsClaimed{rows.error(), limit});
+          caf::anon_send(self, msg::JobsClaimed{storage::parse_claimed_jobs(rows->front()), limit});
+        });
+  }
+
+  // Apps that may not take all the free slots (busy without borrowing, paused, probing) get
+  // their own quota.
+  storage::ClaimShares shares() const {
+    storage::ClaimShares shares;
+    shares.per_app = limits_.max_concurrent;  // apps not in play may borrow (offer() re-checks)
+    const Millis now = now_ms();
+    for (const auto& [app_id, app] : apps_) {
+      const size_t quota = claim_quota(app, running_.size(), limits_, now);
+      if (quota < limits_.max_concurrent) shares.quotas.emplace_back(app_id, quota);
+    }
+    return shares;
+  }
+
+  void on_claimed(Result<std::vector<storage::Job>> jobs, size_t limit) {
     claiming_ = false;
     if (!jobs) {
       spdlog::warn("claiming delivery jobs failed: {}", jobs.error().message);
       return;
     }
-    for (auto& job : *jobs) run(job.bill_id, job);
+    if (jobs->size() >= limit) more_due_ = true;  // a full batch: more may be waiting
+    for (auto& job : *jobs) {
+      std::string bill_id = job.bill_id;
+      std::string app_id = job.app_id;
+      offer(bill_id, app_id, std::move(job));
+    }
+    claim();
   }
 
-  // A job already running here is left alone; beyond capacity the job waits for its lease
-  // to run out and is claimed by a later poll.
-  void run(const std::string& bill_id, std::optional<storage::Job> job) {
-    if (active_.contains(bill_id) || capacity() == 0) return;
-    caf::actor actor = system().spawn<DeliveryActor>(ctx_, bill_id, std::move(job));
-    monitor(actor);
-    active_.add(bill_id, actor);
+  // Given back in one write per mailbox turn; each is due again at once.
+  void release(const std::string& bill_id) {
+    if (releasing_.empty()) send(this, msg::FlushReleases{});
+    releasing_.push_back(bill_id);
+  }
+
+  void flush_releases() {
+    if (releasing_.empty()) return;
+    std::vector<std::string> batch;
+    if (releasing_.size() <= kMaxReleaseBatch) {
+      batch.swap(releasing_);
+    } else {
+      batch.assign(releasing_.begin(), releasing_.begin() + kMaxReleaseBatch);
+      releasing_.erase(releasing_.begin(), releasing_.begin() + kMaxReleaseBatch);
+      send(this, msg::FlushReleases{});
+    }
+    caf::actor self = this;
+    ctx_->db->write({storage::release_jobs("delivery", ctx_->lease_owner, batch)},
+                    [self, n = batch.size()](Result<std::vector<storage::Rows>> rows) {
+                      // Not released: the lease runs out and a later claim takes them anyway.
+                      if (!rows)
+                        spdlog::warn("releasing {} delivery jobs failed: {}", n, rows.error().message);
+                      caf::anon_send(self, msg::JobsMadeDue{});
+                    });
+  }
+
+  void on_released() {
+    more_due_ = true;
+    claim();
+  }
+
+  // The app's game server answers again: its jobs waiting out a backoff are due now, and
+  // claimed as soon as that is stored.
+  void expedite(const std::string& app_id) {
+    caf::actor self = this;
+    ctx_->db->write({storage::expedite_app_jobs("delivery", app_id)},
+                    [self, app_id](Result<std::vector<storage::Rows>> rows) {
+                      // Not stored: the jobs come due on their own backoff.
+                      if (!rows)
+                        spdlog::warn("app {}: expediting its delivery jobs failed: {}", app_id,
+                                     rows.error().message);
+                      caf::anon_send(self, msg::JobsMadeDue{});
+                    });
+  }
+
+  // A paused app's jobs get no attempts: those past the give-up time are dead-lettered
+  // here, as their next attempt would have done.
+  void dead_letter_paused(const std::string& app_id) {
+    ctx_->db->write(
+        {storage::dead_letter_paused_app_jobs("delivery", app_id, cfg().give_up_after_s)},
+        [app_id](Result<std::vector<storage::Rows>> rows) {
+          if (!rows) {
+            spdlog::warn("app {}: dead-lettering its paused jobs failed: {}", app_id, rows.error().message);
+          } else if (!rows->empty() && !rows->front().empty()) {
+            spdlog::error("app {}: {} delivery jobs dead-lettered while its deliveries were paused", app_id,
+                          rows->front().size());
+          }
+        });
+  }
+
+  // Remembers to claim at `at` (bounded; the periodic poll covers what does not fit).
+  void wake_at(Millis at) {
+    at += kWakeSlack;
+    if (wakeups_.size() < kMaxWakeups) wakeups_.push(at);
+    schedule_wake(wakeups_.empty() ? at : std::min(at, wakeups_.top()));
+  }
+
+  void schedule_wake(Millis at) {
+    if (scheduled_wake_ && *scheduled_wake_ <= at) return;
+    scheduled_wake_ = at;
+    auto delay = std::max(std::chrono::milliseconds{0}, at - now_ms());
+    delayed_send(this, delay, msg::ClaimWake{at});
   }
 
   std::shared_ptr<const ActorContext> ctx_;
-  ActorDirectory active_;
+  const DeliveryLimits limits_;
+  std::unordered_map<caf::actor_addr, Running> running_;  // attempt actors alive
+  std::unordered_set<std::string> running_bills_;         // their bills
+  std::unordered_map<std::string, AppDeliveries> apps_;   // apps in play (see idle())
+  std::vector<std::string> releasing_;                    // bills to give back
+  std::map<std::string, std::deque<Waiting>> waiting_;    // by app, oldest first
+  size_t waiting_count_ = 0;
+  std::priority_queue<Millis, std::vector<Millis>, std::greater<>> wakeups_;
+  std::optional<Millis> scheduled_wake_;  // the ClaimWake on its way
   bool claiming_ = false;
+  bool more_due_ = true;  // due jobs may be waiting for a claim
 };
 
 }  // namespace

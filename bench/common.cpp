@@ -21,7 +21,7 @@ void start_progress(Context& ctx, Step step, std::function<int64_t()> gauge,
                     std::function<std::string()> extra, std::shared_ptr<bool> alive) {
   ctx.loop.every(kInterval, [&ctx, step, gauge = std::move(gauge), extra = std::move(extra), alive] {
     if (!*alive) return false;
-    ctx.stats.close_interval(gauge ? gauge() : -1);
+    ctx.stats.close_interval(gauge ? gauge() : -1, ctx.delivery_backlog ? ctx.delivery_backlog() : -1);
     if (!live_line(ctx)) return true;
     const SeriesPoint& p = *ctx.stats.last_point();
     auto i = static_cast<size_t>(step);
@@ -29,6 +29,8 @@ void start_progress(Context& ctx, Step step, std::function<int64_t()> gauge,
                  step_name(step), static_cast<unsigned long long>(p.count[i]),
                  static_cast<double>(p.p99_us[i]) / 1000.0,
                  static_cast<unsigned long long>(ctx.stats.errors_total()), extra ? extra().c_str() : "");
+    if (p.delivery_backlog >= 0)
+      std::fprintf(stderr, " | owed %lld", static_cast<long long>(p.delivery_backlog));
     std::fflush(stderr);
     g_line_drawn = true;
     return true;
@@ -147,6 +149,29 @@ void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name)
 
 void count_duplicates(Context& ctx) {
   ctx.stats.correctness.deliveries_duplicated = ctx.game.counters().duplicates;
+}
+
+void backlog_metrics(Context& ctx, double load_end_s) {
+  int64_t max = 0, at_end = 0;
+  double first_sum = 0, second_sum = 0;
+  int first_n = 0, second_n = 0;
+  for (const SeriesPoint& p : ctx.stats.series()) {
+    if (p.delivery_backlog < 0) continue;
+    max = std::max(max, p.delivery_backlog);
+    if (p.t_s > load_end_s + 0.5) continue;
+    at_end = p.delivery_backlog;
+    if (p.t_s < load_end_s / 2) {
+      first_sum += static_cast<double>(p.delivery_backlog);
+      ++first_n;
+    } else {
+      second_sum += static_cast<double>(p.delivery_backlog);
+      ++second_n;
+    }
+  }
+  ctx.result.metric("delivery_backlog_max", static_cast<double>(max));
+  ctx.result.metric("delivery_backlog_at_load_end", static_cast<double>(at_end));
+  if (first_n > 0) ctx.result.metric("delivery_backlog_mean_first_half", first_sum / first_n);
+  if (second_n > 0) ctx.result.metric("delivery_backlog_mean_second_half", second_sum / second_n);
 }
 
 }  // namespace unipay::bench

@@ -61,4 +61,10 @@ class OverloadWatch {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
+// The delivery backlog series (ctx.delivery_backlog sampled each second) as figures:
+// delivery_backlog_max, delivery_backlog_at_load_end, and delivery_backlog_mean_second_half
+// (the mean over the second half of the load window: bounded when it is not above the
+// first half's, growing when deliveries fall behind payments).
+void backlog_metrics(Context& ctx, double load_end_s);
+
 }  // namespace unipay::bench

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,9 @@ struct Context {
   int server_pid = 0;          // 0: unknown (no RSS, no server CPU)
   int postmaster_pid = 0;      // 0: unknown (no PostgreSQL CPU)
   size_t max_connections = 0;  // of the client pool
+  // Deliveries owed now (paid, not yet acknowledged by the game server); sampled each
+  // second into the series when the scenario sets it.
+  std::function<int64_t()> delivery_backlog;
   ScenarioResult result;
   Endpoint target;  // the server (spawned or --target), for scenarios that open clients of their own
 };

@@ -82,6 +82,7 @@ void write_series(json::Writer& w, const Stats& stats) {
     }
     w.key("errors").integer(static_cast<int64_t>(p.errors));
     if (p.gauge >= 0) w.key("gauge").integer(p.gauge);
+    if (p.delivery_backlog >= 0) w.key("delivery_backlog").integer(p.delivery_backlog);
     w.end_object();
   }
   w.end_array();

@@ -90,6 +90,9 @@ int run_callbacks(Context& ctx) {
   ctx.game.set_load_start(storm_start);
   st->end =
       storm_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  ctx.delivery_backlog = [st, &ctx] {
+    return static_cast<int64_t>(st->paid.size()) - static_cast<int64_t>(ctx.game.counters().acknowledged);
+  };
   start_progress(
       ctx, Step::callback,
       [st, &ctx] {
@@ -106,6 +109,8 @@ int run_callbacks(Context& ctx) {
   cpu.finish(ctx, static_cast<double>(st->answered), "callback");
   *alive = false;
   end_progress(ctx);
+  ctx.delivery_backlog = nullptr;
+  backlog_metrics(ctx, storm_s);
   count_duplicates(ctx);
   ctx.result.metric("storm_s", storm_s);
   ctx.result.metric("callbacks_answered_200", static_cast<double>(ctx.stats.count(Step::callback) +

@@ -110,6 +110,10 @@ int run_lifecycle(Context& ctx) {
     return "in flight " + std::to_string(players.in_flight()) + " | conns " + std::to_string(c.open) +
            (ctx.game.down_now() ? " | GAME DOWN" : "");
   };
+  ctx.delivery_backlog = [&ctx, &players] {
+    return static_cast<int64_t>(players.paid().size()) -
+           static_cast<int64_t>(ctx.game.counters().acknowledged);
+  };
   start_progress(ctx, Step::lifecycle, gauge, extra, alive);
   ctx.result.headline = Step::lifecycle;
   if (o.rate_max) {
@@ -129,6 +133,8 @@ int run_lifecycle(Context& ctx) {
   ctx.loop.run_while([&] { return players.in_flight() > 0; }, Clock::now() + seconds(o.drain_s));
   *alive = false;
   end_progress(ctx);
+  ctx.delivery_backlog = nullptr;
+  backlog_metrics(ctx, load_s);
   cpu.finish(ctx, static_cast<double>(players.completed()), "lifecycle");
   players.account_unfinished();
   settle_deliveries(ctx, players.paid(), std::max(1.0, o.drain_s - (seconds_since(start) - load_s)));

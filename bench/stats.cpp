@@ -66,7 +66,7 @@ void Stats::error(const std::string& kind) {
   errors_total_ += 1;
 }
 
-void Stats::close_interval(int64_t gauge) {
+void Stats::close_interval(int64_t gauge, int64_t delivery_backlog) {
   SeriesPoint p;
   p.t_s = elapsed_s();
   for (size_t i = 0; i < steps_.size(); ++i) {
@@ -77,6 +77,7 @@ void Stats::close_interval(int64_t gauge) {
   p.errors = errors_total_ - errors_at_interval_;
   errors_at_interval_ = errors_total_;
   p.gauge = gauge;
+  p.delivery_backlog = delivery_backlog;
   series_.push_back(p);
 }
 

@@ -54,6 +54,9 @@ struct SeriesPoint {
   std::array<int64_t, kSteps> p99_us{};
   uint64_t errors = 0;
   int64_t gauge = -1;  // scenario-specific (backlog, open waiters); -1: none
+  // Bills paid (callback acknowledged) and not yet acknowledged by the game server
+  // simulator: deliveries owed at that second. -1: the scenario pays nothing.
+  int64_t delivery_backlog = -1;
 };
 
 class Stats {
@@ -66,7 +69,7 @@ class Stats {
   void record_at(Step step, Clock::duration latency, Clock::time_point when);
   void error(const std::string& kind);
   // Closes the current one-second interval into the series.
-  void close_interval(int64_t gauge);
+  void close_interval(int64_t gauge, int64_t delivery_backlog = -1);
 
   const StepTotals& step(Step s) const { return steps_[static_cast<size_t>(s)]; }
   uint64_t count(Step s) const { return step(s).all.count(); }

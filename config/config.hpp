@@ -98,11 +98,16 @@ struct DeliveryConfig {
   std::chrono::milliseconds backoff_max_ms{600000};
   std::chrono::seconds give_up_after_s{72 * 3600};  // then the job is dead-lettered
   std::chrono::milliseconds lease_ms{30000};
-  std::chrono::milliseconds timeout_ms{10000};       // one delivery HTTP call
-  std::chrono::milliseconds poll_interval_ms{1000};  // how often due jobs are claimed
-  size_t max_concurrent = 1000;                      // delivery actors at once
+  std::chrono::milliseconds timeout_ms{10000};          // one delivery HTTP call
+  std::chrono::milliseconds poll_interval_ms{1000};     // how often due jobs are claimed
+  size_t max_concurrent = 2000;                         // delivery attempts in flight at once
+  size_t max_concurrent_per_app = 250;                  // of which for one app
+  size_t breaker_failures = 20;                         // consecutive failures that pause an app; 0: never
+  std::chrono::milliseconds breaker_cooldown_ms{5000};  // an app's pause before one probe attempt
   size_t claim_batch = 100;
-  bool allow_private = false;  // delivery URLs may be loopback/private addresses
+  size_t keepalive_max_idle = 256;  // idle game server connections kept, all game servers; 0: none
+  std::chrono::milliseconds keepalive_idle_ms{10000};  // an idle connection older than this is not reused
+  bool allow_private = false;                          // delivery URLs may be loopback/private addresses
 };
 
 // Payment providers' API base URLs (DESIGN.md §4: tests and the bench point them at the

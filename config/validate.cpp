@@ -231,6 +231,13 @@ void check_delivery(const DeliveryConfig& d, Checker& check) {
   check.duration("delivery.poll_interval_ms", d.poll_interval_ms);
   check.at_least("delivery.max_concurrent", d.max_concurrent, 1);
   check.at_least("delivery.claim_batch", d.claim_batch, 1);
+  check.at_least("delivery.max_concurrent_per_app", d.max_concurrent_per_app, 1);
+  if (d.max_concurrent_per_app > d.max_concurrent)
+    check.fail(
+        fmt::format("delivery.max_concurrent_per_app ({}) must not exceed delivery.max_concurrent ({})",
+                    d.max_concurrent_per_app, d.max_concurrent));
+  check.duration("delivery.breaker_cooldown_ms", d.breaker_cooldown_ms);
+  check.duration("delivery.keepalive_idle_ms", d.keepalive_idle_ms);
 }
 
 void check_providers(const ProvidersConfig& p, Checker& check) {

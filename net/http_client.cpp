@@ -6,6 +6,7 @@
 #include "net/http_client.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +20,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <cerrno>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -126,8 +128,30 @@ class Pool : public std::enable_shared_from_this<Pool> {
                                              [pool = weak_from_this(), connection](beast::error_code ec) {
                                                if (ec == asio::error::operation_aborted) return;
                                                auto live = pool.lock();
+                                               if (live && !ec && !peer_spoke(*connection)) {
+                                                 // Spurious: watch again while it is still parked.
+                                                 if (live->parked(connection)) live->watch(connection);
+                                                 return;
+                                               }
                                                if (!live || live->remove(connection)) connection->close();
                                              });
+  }
+
+  // The reactor can report a readiness left over from the answer the call already read
+  // (seen under load: a third of the parked connections dropped); only bytes or an EOF
+  // that are really there mean the peer spoke.
+  static bool peer_spoke(Connection& connection) {
+    char byte = 0;
+    const ssize_t n = ::recv(connection.lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR));
+  }
+
+  bool parked(const ConnectionPtr& connection) {
+    std::lock_guard lock(mutex_);
+    for (auto [it, end] = idle_.equal_range(connection->key); it != end; ++it) {
+      if (it->second == connection) return true;
+    }
+    return false;
   }
 
   bool remove(const ConnectionPtr& connection) {
@@ -430,6 +454,14 @@ class HttpTransport final : public DeliveryTransport {
 std::unique_ptr<DeliveryTransport> make_http_transport(asio::io_context& io_context,
                                                        const ClientOptions& options) {
   return std::make_unique<HttpTransport>(io_context, options);
+}
+
+ClientOptions delivery_client_options(const config::DeliveryConfig& delivery) {
+  ClientOptions options;
+  options.allow_private_addresses = delivery.allow_private;
+  options.max_idle_connections = delivery.keepalive_max_idle;
+  options.idle_timeout = delivery.keepalive_idle_ms;
+  return options;
 }
 
 }  // namespace unipay::http

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "actors/delivery_transport.hpp"
+#include "config/config.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -28,5 +29,9 @@ struct ClientOptions {
 // Runs on `io_context` (Server::io_context()).
 std::unique_ptr<DeliveryTransport> make_http_transport(boost::asio::io_context& io_context,
                                                        const ClientOptions& options);
+
+// The delivery transport's options: game servers' connections are kept alive for reuse
+// within delivery.keepalive_max_idle and delivery.keepalive_idle_ms.
+ClientOptions delivery_client_options(const config::DeliveryConfig& delivery);
 
 }  // namespace unipay::http

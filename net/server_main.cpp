@@ -112,7 +112,7 @@ int run_serve(const config::Config& config) {
     return 1;
   }
   DeliveryIo delivery_io;
-  auto transport = http::make_http_transport(delivery_io.io, {config.delivery.allow_private});
+  auto transport = http::make_http_transport(delivery_io.io, http::delivery_client_options(config.delivery));
   auto runtime = Runtime::start(config, db, *transport, node);
   if (!runtime) {
     spdlog::error("cannot start the actors: {}", runtime.error().message);

@@ -2,6 +2,8 @@
 // take a due job and no two nodes work on one job at once.
 #include "storage/job_store.hpp"
 
+#include <algorithm>
+
 #include "storage/sql_support.hpp"
 
 namespace unipay::storage {
@@ -32,35 +34,100 @@ std::optional<Job> parse_job(const Rows& rows, size_t row) {
 
 }  // namespace
 
-// The candidates are locked in a materialized CTE, so the LIMIT runs once and rows
-// another claimer holds are skipped rather than waited for. A row that another claimer
-// leased and committed meanwhile is re-checked on lock (READ COMMITTED re-evaluates the
-// WHERE on the newest version), and its fresh lease excludes it.
+// Fair claiming: `cand` reads the oldest due, unleased jobs (a window of `scan` rows, so the
+// claim stays cheap however long the backlog; apps whose quota is 0 are skipped there, so
+// a paused app's backlog does not fill the window), `ranked` numbers each app's jobs, and
+// `due` locks the first `limit` in round-robin order (every app's first job, then every
+// app's second, ...) up to each app's quota. The locking step is a materialized CTE, so the
+// LIMIT runs once and rows another claimer holds are skipped rather than waited for. A row
+// that another claimer leased and committed meanwhile is re-checked on lock (READ
+// COMMITTED re-evaluates the WHERE on the newest version), and its fresh lease excludes it.
 Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
-                         int limit) {
-  return {
-      "WITH due AS MATERIALIZED (SELECT job_id FROM jobs WHERE kind = $1::text "
-      "AND dead_at IS NULL AND next_attempt_at <= now() "
-      "AND (lease_until IS NULL OR lease_until < now()) "
-      "ORDER BY next_attempt_at LIMIT $4::integer FOR UPDATE SKIP LOCKED) "
+                         int limit, const ClaimShares& shares) {
+  static const std::string text =
+      "WITH quota AS (SELECT q.app_id, q.n FROM unnest($5::text[], $6::bigint[]) AS q(app_id, n)), "
+      "cand AS MATERIALIZED (SELECT j.job_id, b.app_id, j.next_attempt_at FROM jobs j "
+      "JOIN bills b ON b.bill_id = j.bill_id WHERE j.kind = $1::text "
+      "AND j.dead_at IS NULL AND j.next_attempt_at <= now() "
+      "AND (j.lease_until IS NULL OR j.lease_until < now()) "
+      "AND NOT EXISTS (SELECT 1 FROM quota q WHERE q.app_id = b.app_id AND q.n <= 0) "
+      "ORDER BY j.next_attempt_at LIMIT $7::bigint), "
+      "ranked AS (SELECT c.job_id, c.app_id, c.next_attempt_at, "
+      "row_number() OVER (PARTITION BY c.app_id ORDER BY c.next_attempt_at) AS rn, "
+      "coalesce((SELECT q.n FROM quota q WHERE q.app_id = c.app_id), $8::bigint) AS cap FROM cand c), "
+      "due AS MATERIALIZED (SELECT j.job_id, r.app_id FROM jobs j JOIN ranked r ON r.job_id = j.job_id "
+      "WHERE r.rn <= r.cap AND j.dead_at IS NULL AND j.next_attempt_at <= now() "
+      "AND (j.lease_until IS NULL OR j.lease_until < now()) "
+      "ORDER BY r.rn, r.next_attempt_at LIMIT $4::integer FOR UPDATE OF j SKIP LOCKED) "
       "UPDATE jobs j SET lease_owner = $2::text, "
       "lease_until = now() + $3::bigint * interval '1 millisecond' "
       "FROM due WHERE j.job_id = due.job_id RETURNING " +
-          job_columns("j"),
-      {kind, owner, std::to_string(lease.count()), std::to_string(limit)}};
+      job_columns("j") + ", due.app_id";
+  std::vector<std::string> apps;
+  std::vector<std::string> quotas;
+  for (const auto& [app_id, n] : shares.quotas) {
+    apps.push_back(app_id);
+    quotas.push_back(std::to_string(n));
+  }
+  const int64_t scan = std::max<int64_t>(limit, int64_t{limit} * int64_t(shares.scan_factor));
+  return {text,
+          {kind, owner, std::to_string(lease.count()), std::to_string(limit), sql::text_array(apps),
+           sql::text_array(quotas), std::to_string(scan), std::to_string(shares.per_app)}};
 }
 
+std::vector<Job> parse_claimed_jobs(const Rows& rows) {
+  std::vector<Job> out;
+  for (size_t row = 0; row < rows.size(); ++row) {
+    auto job = parse_job(rows, row);
+    if (!job || rows.rows[row].size() < 8) continue;
+    job->app_id = rows.text(row, 7);
+    out.push_back(std::move(*job));
+  }
+  return out;
+}
+
+// Refused work goes back at once: the lease ends now, so the next claim (here or on any
+// node) takes it, instead of it waiting out the lease it was handed with.
+Statement release_jobs(const std::string& kind, const std::string& owner,
+                       const std::vector<std::string>& bill_ids) {
+  static const std::string text =
+      "UPDATE jobs SET lease_until = now() - interval '1 millisecond' WHERE kind = $1::text AND bill_id = "
+      "ANY($3::text[]) "
+      "AND lease_owner = $2::text AND dead_at IS NULL RETURNING job_id";
+  return {text, {kind, owner, sql::text_array(bill_ids)}};
+}
+
+Statement expedite_app_jobs(const std::string& kind, const std::string& app_id) {
+  static const std::string text =
+      "UPDATE jobs j SET next_attempt_at = now(), lease_until = now() - interval '1 millisecond' "
+      "FROM bills b WHERE b.bill_id = j.bill_id AND b.app_id = $2::text AND j.kind = $1::text "
+      "AND j.dead_at IS NULL AND j.next_attempt_at > now() RETURNING j.job_id";
+  return {text, {kind, app_id}};
+}
+
+Statement dead_letter_paused_app_jobs(const std::string& kind, const std::string& app_id,
+                                      std::chrono::seconds give_up) {
+  static const std::string text =
+      "UPDATE jobs j SET dead_at = now(), lease_owner = NULL, lease_until = NULL "
+      "FROM bills b WHERE b.bill_id = j.bill_id AND b.app_id = $2::text AND j.kind = $1::text "
+      "AND j.dead_at IS NULL AND j.created_at <= now() - $3::bigint * interval '1 second' "
+      "AND (j.lease_until IS NULL OR j.lease_until < now() OR j.lease_until = j.next_attempt_at) "
+      "RETURNING j.job_id";
+  return {text, {kind, app_id, std::to_string(give_up.count())}};
+}
+
+// The lease ends when the wait does (lease_until = next_attempt_at): no actor waits out
+// the backoff, the job is the wait, and the first claim after it (any node) takes it.
 Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_done,
-                         std::chrono::milliseconds delay, std::chrono::milliseconds lease,
-                         const std::string& last_error) {
+                         std::chrono::milliseconds delay, const std::string& last_error) {
   return {
       "UPDATE jobs SET attempt = $3::integer, "
       "next_attempt_at = now() + $4::bigint * interval '1 millisecond', "
-      "lease_until = now() + ($4::bigint + $5::bigint) * interval '1 millisecond', "
-      "last_error = $6::text WHERE job_id = $1::bigint AND lease_owner = $2::text "
+      "lease_until = now() + $4::bigint * interval '1 millisecond', "
+      "last_error = $5::text WHERE job_id = $1::bigint AND lease_owner = $2::text "
       "RETURNING job_id",
       {std::to_string(job_id), owner, std::to_string(attempt_done), std::to_string(delay.count()),
-       std::to_string(lease.count()), last_error}};
+       last_error}};
 }
 
 Statement dead_letter_job(int64_t job_id, const std::string& owner, int attempt_done,

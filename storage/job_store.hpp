@@ -20,19 +20,49 @@ struct Job {
   Millis next_attempt_at{};
   Millis created_at{};
   std::string last_error;
+  std::string app_id;  // the bill's app: set by claims only (parse_claimed_jobs)
+};
+
+// How a claim shares itself between apps: each app's jobs at most per_app, or its own
+// quota when listed (0: none of its jobs, e.g. while its circuit breaker is open). The
+// claim looks at the oldest limit × scan_factor due jobs only.
+struct ClaimShares {
+  std::vector<std::pair<std::string, size_t>> quotas;  // app_id, most of its jobs to claim
+  size_t per_app = 1'000'000;                          // apps not listed
+  size_t scan_factor = 4;
 };
 
 // Claims up to `limit` due, unleased (or lease-expired), not dead jobs of `kind` for
-// `owner` until now + lease. Returns the claimed jobs (see parse_jobs).
+// `owner` until now + lease, oldest first and round-robin between apps within `shares`.
+// Returns the claimed jobs with their app (see parse_claimed_jobs; parse_jobs reads them too).
 Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
-                         int limit);
+                         int limit, const ClaimShares& shares = {});
+std::vector<Job> parse_claimed_jobs(const Rows& rows);
 
-// After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, keeps the
-// lease until next_attempt_at + lease (the retry actor holds the job while it waits).
-// Returns one row when `owner` still held the lease.
+// Gives back jobs of these bills that `owner` holds but will not run now (at capacity):
+// their lease ends now, so the next claim takes them. Returns one row per job released.
+Statement release_jobs(const std::string& kind, const std::string& owner,
+                       const std::vector<std::string>& bill_ids);
+
+// An app's game server answers again (its circuit breaker closed): every job of that app
+// waiting out a backoff is due now (lease ended too), whoever holds the wait, so the
+// backlog drains at once instead of over the longest backoff. Jobs being attempted or dead
+// are left alone. Returns one row per job made due.
+Statement expedite_app_jobs(const std::string& kind, const std::string& app_id);
+
+// While an app's deliveries are paused (circuit breaker open) its jobs get no attempts, so
+// the give-up time is kept here: that app's jobs created more than give_up ago and not
+// being attempted now (unleased, lease over, or waiting out a backoff) are dead-lettered,
+// their last error kept. Returns one row per job dead-lettered.
+Statement dead_letter_paused_app_jobs(const std::string& kind, const std::string& app_id,
+                                      std::chrono::seconds give_up);
+
+// After a failed attempt: attempt = attempt_done, next_attempt_at = now + delay, and the
+// lease ends then too (lease_until = next_attempt_at): the job stays this owner's while
+// it waits (no replay, no other claim), and is any node's to claim once due. Nothing waits
+// in memory. Returns one row when `owner` still held the lease.
 Statement reschedule_job(int64_t job_id, const std::string& owner, int attempt_done,
-                         std::chrono::milliseconds delay, std::chrono::milliseconds lease,
-                         const std::string& last_error);
+                         std::chrono::milliseconds delay, const std::string& last_error);
 
 // Gives up: marks the job dead (dead letter), records the error, drops the lease.
 // Returns one row when `owner` still held the lease (else nothing changes).

@@ -97,6 +97,25 @@ TEST(Validate, WalletLimitsAreChecked) {
   }
 }
 
+// Proves: an app's delivery share must fit the node's (1 ... max_concurrent), and the
+// breaker's cool-down and the keep-alive idle time must be positive.
+TEST(Validate, DeliveryShares) {
+  Config c = valid_config();
+  c.delivery.max_concurrent = 10;
+  c.delivery.max_concurrent_per_app = 11;
+  c.delivery.breaker_cooldown_ms = 0ms;
+  c.delivery.keepalive_idle_ms = -1ms;
+  auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 3u);
+  for (const char* name :
+       {"delivery.max_concurrent_per_app", "delivery.breaker_cooldown_ms", "delivery.keepalive_idle_ms"}) {
+    EXPECT_TRUE(has(errors, name)) << name;
+  }
+  c = valid_config();
+  c.delivery.max_concurrent_per_app = 0;
+  EXPECT_TRUE(has(validate(c), "delivery.max_concurrent_per_app"));
+}
+
 // Proves: the rules that relate two settings are enforced.
 TEST(Validate, CrossFieldRules) {
   Config c = valid_config();

@@ -127,9 +127,9 @@ TEST_F(DeliveryAttemptStoreTest, AttemptIsRecordedWithItsReschedule) {
        "VALUES ('delivery', $1, now(), 'node-b', now() + interval '1 minute')",
        {bill_id_}});
   const int64_t job_id = std::stoll(run({"SELECT job_id FROM jobs", {}}).text(0, 0));
-  auto rows = write_sync(*db_, {insert_delivery_attempt(attempt(1, 500, "game server answered 500", 7)),
-                                reschedule_job(job_id, "node-a", 1, milliseconds{1000}, milliseconds{30000},
-                                               "game server answered 500")});
+  auto rows =
+      write_sync(*db_, {insert_delivery_attempt(attempt(1, 500, "game server answered 500", 7)),
+                        reschedule_job(job_id, "node-a", 1, milliseconds{1000}, "game server answered 500")});
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_TRUE(rows->back().empty()) << "node-a does not hold the lease";
   EXPECT_EQ(list(bill_id_)->size(), 1u);

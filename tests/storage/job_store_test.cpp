@@ -30,6 +30,21 @@ class JobStoreTest : public StoreTest {
          {}});
   }
 
+  // n paid bills <prefix>00001.. of `app`, each with a delivery job due `age_s` seconds ago.
+  void add_app_jobs(const std::string& app, const std::string& prefix, int n, int age_s) {
+    run(
+        {"INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, "
+         "amount_minor, currency, state, version, client_token_hash, created_at, expires_at) "
+         "SELECT $3 || lpad(g::text, 5, '0'), $1, 'u', 'i', 'sandbox', 'purchase', 100, "
+         "'USD', 'paid', 2, 'h', now(), now() + interval '1 hour' "
+         "FROM generate_series(1, $2::integer) g",
+         {app, std::to_string(n), prefix}});
+    run(
+        {"INSERT INTO jobs (kind, bill_id, next_attempt_at) SELECT 'delivery', bill_id, "
+         "now() - $2::integer * interval '1 second' FROM bills WHERE starts_with(bill_id, $1)",
+         {prefix, std::to_string(age_s)}});
+  }
+
   std::vector<Job> claim(Database& db, const std::string& owner, milliseconds lease, int limit = 10,
                          const std::string& kind = "delivery") {
     auto rows = write_sync(db, {claim_due_jobs(kind, owner, lease, limit)});
@@ -124,13 +139,9 @@ TEST_F(JobStoreTest, RescheduleNeedsTheLeaseAndDelaysTheJob) {
   add_jobs(1);
   auto job = claim("node-a");
   ASSERT_EQ(job.size(), 1u);
-  EXPECT_TRUE(write_one(reschedule_job(job[0].job_id, "node-b", 1, milliseconds{10000}, milliseconds{30000},
-                                       "stolen"))
-                  .empty());
+  EXPECT_TRUE(write_one(reschedule_job(job[0].job_id, "node-b", 1, milliseconds{10000}, "stolen")).empty());
   const Millis before = now_ms();
-  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 1, milliseconds{10000}, milliseconds{30000},
-                                     "HTTP 500"))
-                .size(),
+  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 1, milliseconds{10000}, "HTTP 500")).size(),
             1u);
   auto [stored, dead] = job_of("j_00001");
   EXPECT_FALSE(dead);
@@ -140,13 +151,117 @@ TEST_F(JobStoreTest, RescheduleNeedsTheLeaseAndDelaysTheJob) {
   EXPECT_LE(stored.next_attempt_at, now_ms() + milliseconds{11000});
   EXPECT_TRUE(claim("node-c").empty());
 
-  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 2, milliseconds{0}, milliseconds{0}, "timeout"))
-                .size(),
-            1u);
+  EXPECT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 2, milliseconds{0}, "timeout")).size(), 1u);
   std::this_thread::sleep_for(milliseconds{20});
   auto again = claim("node-c");
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempt, 2);
+}
+
+// Proves a failed attempt's reschedule holds the job only for its wait: lease_until equals
+// next_attempt_at, so no actor needs to keep it, and the first claim after the wait takes it.
+TEST_F(JobStoreTest, RescheduleLeaseEndsWhenTheWaitDoes) {
+  add_jobs(1);
+  auto job = claim("node-a", milliseconds{60000});
+  ASSERT_EQ(job.size(), 1u);
+  ASSERT_EQ(write_one(reschedule_job(job[0].job_id, "node-a", 1, milliseconds{300}, "HTTP 503")).size(), 1u);
+  EXPECT_EQ(run({"SELECT lease_until = next_attempt_at FROM jobs", {}}).text(0, 0), "t");
+  EXPECT_TRUE(claim("node-b").empty()) << "held while it waits";
+  std::this_thread::sleep_for(milliseconds{350});
+  auto again = claim("node-b");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].attempt, 1);
+}
+
+// Proves claims are fair between apps: with app1's 50 jobs all older than app2's 5, a
+// claim of 10 takes both apps' jobs round-robin (app2 gets all 5), per_app caps each app,
+// and a quota of 0 skips an app entirely (even though its jobs fill the scan window).
+TEST_F(JobStoreTest, ClaimsShareBetweenApps) {
+  add_app("app2");
+  add_app_jobs(app_id_, "a1_", 50, 60);
+  add_app_jobs("app2", "a2_", 5, 1);
+  auto count_of = [](const std::vector<Job>& jobs, const std::string& app) {
+    return std::count_if(jobs.begin(), jobs.end(), [&](const Job& j) { return j.app_id == app; });
+  };
+  auto claim_shared = [&](const std::string& owner, int limit, const ClaimShares& shares) {
+    auto rows = write_sync(*db_, {claim_due_jobs("delivery", owner, milliseconds{60000}, limit, shares)});
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? parse_claimed_jobs(rows->at(0)) : std::vector<Job>{};
+  };
+  ClaimShares shares;
+  shares.scan_factor = 100;
+  auto first = claim_shared("node-a", 10, shares);
+  ASSERT_EQ(first.size(), 10u);
+  EXPECT_EQ(count_of(first, "app2"), 5) << "the younger app is not starved";
+  EXPECT_EQ(count_of(first, app_id_), 5);
+
+  shares.per_app = 3;
+  auto capped = claim_shared("node-b", 10, shares);
+  EXPECT_EQ(capped.size(), 3u);
+  EXPECT_EQ(count_of(capped, app_id_), 3);
+
+  add_app_jobs("app2", "b2_", 2, 1);
+  ClaimShares paused;
+  paused.quotas = {{app_id_, 0}};
+  paused.scan_factor = 1;  // a window of 10 rows: app1 alone would fill it
+  auto others = claim_shared("node-c", 10, paused);
+  ASSERT_EQ(others.size(), 2u);
+  EXPECT_EQ(count_of(others, "app2"), 2);
+}
+
+// Proves refused work goes back at once: release_jobs ends the holder's lease on the named
+// bills only (not another owner's), and the next claim takes them.
+TEST_F(JobStoreTest, ReleasedJobsAreClaimedAgainAtOnce) {
+  add_jobs(3);
+  ASSERT_EQ(claim("node-a", milliseconds{60000}).size(), 3u);
+  EXPECT_TRUE(write_one(release_jobs("delivery", "node-b", {"j_00001"})).empty());
+  EXPECT_EQ(write_one(release_jobs("delivery", "node-a", {"j_00001", "j_00002"})).size(), 2u);
+  std::this_thread::sleep_for(milliseconds{5});
+  EXPECT_EQ(bills_of(claim("node-b")), (std::vector<std::string>{"j_00001", "j_00002"}));
+}
+
+// Proves expedite_app_jobs makes only that app's waiting jobs due (whoever holds the wait),
+// and leaves jobs being attempted, dead jobs and other apps' jobs alone.
+TEST_F(JobStoreTest, ExpediteMakesAnAppsWaitingJobsDue) {
+  add_app("app2");
+  add_app_jobs(app_id_, "w1_", 3, 0);
+  add_app_jobs("app2", "w2_", 1, 0);
+  auto claimed = claim("node-a", milliseconds{60000}, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  for (const auto& job : claimed) {
+    if (job.bill_id == "w1_00003") continue;  // still being attempted
+    ASSERT_EQ(write_one(reschedule_job(job.job_id, "node-a", 1, milliseconds{600000}, "down")).size(), 1u);
+  }
+  run({"UPDATE jobs SET dead_at = now() WHERE bill_id = 'w1_00002'", {}});
+  EXPECT_EQ(write_one(expedite_app_jobs("delivery", app_id_)).size(), 1u);
+  std::this_thread::sleep_for(milliseconds{5});
+  EXPECT_EQ(bills_of(claim("node-b")), std::vector<std::string>{"w1_00001"});
+}
+
+// Proves dead_letter_paused_app_jobs dead-letters only that app's jobs past the give-up
+// age that nobody is attempting (waiting or unleased), keeping their last error.
+TEST_F(JobStoreTest, PausedAppsJobsPastGiveUpAreDeadLettered) {
+  add_app("app2");
+  add_app_jobs(app_id_, "p1_", 3, 0);
+  add_app_jobs("app2", "p2_", 1, 0);
+  run({"UPDATE jobs SET created_at = now() - interval '2 hours'", {}});
+  run({"UPDATE jobs SET created_at = now() WHERE bill_id = 'p1_00003'", {}});
+  auto claimed = claim("node-a", milliseconds{60000}, 10);
+  ASSERT_EQ(claimed.size(), 4u);
+  for (const auto& job : claimed) {
+    if (job.bill_id == "p1_00002") continue;  // being attempted
+    ASSERT_EQ(write_one(reschedule_job(job.job_id, "node-a", 1, milliseconds{600000}, "HTTP 503")).size(),
+              1u);
+  }
+  EXPECT_EQ(write_one(dead_letter_paused_app_jobs("delivery", app_id_, std::chrono::seconds{3600})).size(),
+            1u);
+  auto [job, dead] = job_of("p1_00001");
+  EXPECT_TRUE(dead);
+  EXPECT_EQ(job.last_error, "HTTP 503");
+  EXPECT_EQ(job.attempt, 1);
+  EXPECT_FALSE(job_of("p1_00002").second) << "being attempted";
+  EXPECT_FALSE(job_of("p1_00003").second) << "younger than the give-up age";
+  EXPECT_FALSE(job_of("p2_00001").second) << "another app";
 }
 
 // A dead-lettered job is never claimed until an admin replays it (scoped to the bill's
@@ -194,10 +309,8 @@ TEST_F(JobStoreTest, ReplayRefusedWhileLeaseIsLive) {
   // A job leased while it waits for its retry is held too.
   auto job = claim("node-b", milliseconds{60000});
   EXPECT_TRUE(job.empty());
-  ASSERT_EQ(write_one(reschedule_job(claimed[0].job_id, "node-a", 3, milliseconds{600000},
-                                     milliseconds{30000}, "HTTP 500"))
-                .size(),
-            1u);
+  ASSERT_EQ(
+      write_one(reschedule_job(claimed[0].job_id, "node-a", 3, milliseconds{600000}, "HTTP 500")).size(), 1u);
   EXPECT_EQ(parse_replay(write_one(replay_delivery_job("", "j_00001"))).outcome,
             ReplayResult::Outcome::lease_live);
   EXPECT_EQ(job_of("j_00001").first.attempt, 3) << "the refused replay changed nothing";
@@ -318,8 +431,7 @@ TEST_F(JobStoreTest, OnlyTheLeaseHolderFinishesDeadLettersOrReschedules) {
   for (const std::string stranger : {"node-a/2222222222222222", "node-a", "node-b/1111111111111111"}) {
     EXPECT_TRUE(write_one(finish_job(first, stranger)).empty()) << stranger;
     EXPECT_TRUE(write_one(dead_letter_job(first, stranger, 3, "not mine")).empty()) << stranger;
-    EXPECT_TRUE(
-        write_one(reschedule_job(first, stranger, 3, milliseconds{0}, milliseconds{0}, "not mine")).empty())
+    EXPECT_TRUE(write_one(reschedule_job(first, stranger, 3, milliseconds{0}, "not mine")).empty())
         << stranger;
   }
   EXPECT_EQ(snapshot(), before) << "a non-holder's write changed a job";

@@ -98,10 +98,8 @@ TEST_F(NodeStoreTest, LiveIncarnationOfTheSameNameKeepsItsLeases) {
   EXPECT_EQ(take_over(second), 0);
   EXPECT_EQ(count_leased_to(first), "3");
   EXPECT_TRUE(claim(*second_db, second).empty());
-  EXPECT_TRUE(
-      write_one(reschedule_job(jobs[0].job_id, second.owner(), 1, milliseconds{0}, kLease, "x")).empty());
-  EXPECT_EQ(write_one(reschedule_job(jobs[0].job_id, first.owner(), 1, milliseconds{0}, kLease, "x")).size(),
-            1u);
+  EXPECT_TRUE(write_one(reschedule_job(jobs[0].job_id, second.owner(), 1, milliseconds{0}, "x")).empty());
+  EXPECT_EQ(write_one(reschedule_job(jobs[0].job_id, first.owner(), 1, milliseconds{0}, "x")).size(), 1u);
   ASSERT_TRUE(node_row(first).has_value());
   EXPECT_TRUE(node_row(first)->alive);
   EXPECT_EQ(node_row(first)->name, "node-x");
