@@ -9,6 +9,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <ostream>
@@ -220,7 +221,8 @@ LedgerOp make_op(Run& run, const RawStep& s) {
   op.kind = static_cast<LedgerOpKind>(s.kind);
   if (records_op_id(op.kind) && s.op_pick >= 6 && s.op_pick <= 8 && !run.sent.empty()) {
     op = run.sent[size_t(s.amount) % run.sent.size()];
-    if (s.op_pick == 8) op.amount_minor += 1;
+    // Another amount under the same op id (the largest amount gets a smaller one: no overflow).
+    if (s.op_pick == 8) op.amount_minor += op.amount_minor == INT64_MAX ? -1 : 1;
     if (op.kind == LedgerOpKind::hold) op.hold_id = "h" + std::to_string(run.next_hold++);
     return op;
   }
