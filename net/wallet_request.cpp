@@ -39,6 +39,28 @@ Status read_reason_and_info(const json::Value& body, LedgerOp& op) {
   return ok_status();
 }
 
+// Every operation: a JSON object with an op_id.
+Result<LedgerOp> start_op(const json::Value& body, LedgerOpKind kind, std::string hold_id = {}) {
+  if (auto s = require_object(body); !s) return s.error();
+  LedgerOp op;
+  op.kind = kind;
+  op.hold_id = std::move(hold_id);
+  auto op_id = read_op_id(body);
+  if (!op_id) return op_id.error();
+  op.op_id = std::move(*op_id);
+  return op;
+}
+
+// Operations that move a given amount (credit, debit, hold).
+Result<LedgerOp> start_amount_op(const json::Value& body, LedgerOpKind kind, std::string hold_id = {}) {
+  auto op = start_op(body, kind, std::move(hold_id));
+  if (!op) return op;
+  auto amount = read_required_amount(body);
+  if (!amount) return amount.error();
+  op->amount_minor = *amount;
+  return op;
+}
+
 }  // namespace
 
 bool valid_account_id(const std::string& account_id) { return valid_op_id(account_id); }
@@ -52,62 +74,35 @@ Result<std::string> parse_unit(const json::Value& body) {
 }
 
 Result<LedgerOp> parse_entry_op(const json::Value& body, LedgerOpKind kind) {
-  if (auto s = require_object(body); !s) return s.error();
-  LedgerOp op;
-  op.kind = kind;
-  auto op_id = read_op_id(body);
-  if (!op_id) return op_id.error();
-  op.op_id = std::move(*op_id);
-  auto amount = read_required_amount(body);
-  if (!amount) return amount.error();
-  op.amount_minor = *amount;
-  if (auto s = read_reason_and_info(body, op); !s) return s.error();
+  auto op = start_amount_op(body, kind);
+  if (!op) return op;
+  if (auto s = read_reason_and_info(body, *op); !s) return s.error();
   return op;
 }
 
 Result<LedgerOp> parse_hold_op(const json::Value& body, const std::string& hold_id) {
-  if (auto s = require_object(body); !s) return s.error();
-  LedgerOp op;
-  op.kind = LedgerOpKind::hold;
-  op.hold_id = hold_id;
-  auto op_id = read_op_id(body);
-  if (!op_id) return op_id.error();
-  op.op_id = std::move(*op_id);
-  auto amount = read_required_amount(body);
-  if (!amount) return amount.error();
-  op.amount_minor = *amount;
+  auto op = start_amount_op(body, LedgerOpKind::hold, hold_id);
+  if (!op) return op;
   auto ttl = json::get_count(body, "ttl_seconds");
   if (!ttl) return ttl.error();
   if (!*ttl || **ttl < kMinHoldTtlS || **ttl > kMaxHoldTtlS) {
     return invalid("ttl_seconds must be an integer from 1 to 604800");
   }
-  op.ttl_s = **ttl;
+  op->ttl_s = **ttl;
   return op;
 }
 
 Result<LedgerOp> parse_capture_op(const json::Value& body, const std::string& hold_id) {
-  if (auto s = require_object(body); !s) return s.error();
-  LedgerOp op;
-  op.kind = LedgerOpKind::capture;
-  op.hold_id = hold_id;
-  auto op_id = read_op_id(body);
-  if (!op_id) return op_id.error();
-  op.op_id = std::move(*op_id);
+  auto op = start_op(body, LedgerOpKind::capture, hold_id);
+  if (!op) return op;
   auto amount = json::get_amount(body, "amount");
   if (!amount) return amount.error();
-  op.amount_minor = amount->value_or(0);  // 0: the whole hold
+  op->amount_minor = amount->value_or(0);  // 0: the whole hold
   return op;
 }
 
 Result<LedgerOp> parse_void_op(const json::Value& body, const std::string& hold_id) {
-  if (auto s = require_object(body); !s) return s.error();
-  LedgerOp op;
-  op.kind = LedgerOpKind::void_hold;
-  op.hold_id = hold_id;
-  auto op_id = read_op_id(body);
-  if (!op_id) return op_id.error();
-  op.op_id = std::move(*op_id);
-  return op;
+  return start_op(body, LedgerOpKind::void_hold, hold_id);
 }
 
 }  // namespace unipay
