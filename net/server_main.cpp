@@ -6,6 +6,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <future>
 #include <thread>
@@ -192,13 +194,37 @@ int run_migrate(const config::Config& config) {
 
 namespace {
 
-// The create body the admin API would receive, so the CLI goes through the same checks.
+// --channels: JSON text, or "@path" naming a file holding it.
+Result<std::string> channels_text(const std::string& arg) {
+  if (!arg.starts_with('@')) return arg;
+  std::ifstream file(arg.substr(1));
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file) return make_error(Errc::invalid_parameter, "--channels: cannot read " + arg.substr(1));
+  return text.str();
+}
+
+// The create body the admin API would receive, so the CLI goes through the same checks
+// (every channel's credentials parsed by its adapter). `sandbox_secret` (when not empty)
+// makes the sandbox channel.
 Result<AppSpec> app_create_spec(const config::AppCreateArgs& args, const std::string& sandbox_secret,
                                 bool allow_private) {
   json::Writer body;
   body.begin_object().key("name").string(args.name).key("delivery_url").string(args.delivery_url);
-  body.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
-  body.end_object().end_object().end_object();
+  body.key("channels").begin_object();
+  if (!args.channels_json.empty()) {
+    auto text = channels_text(args.channels_json);
+    if (!text) return text.error();
+    auto given = json::parse(*text);
+    if (!given) return make_error(Errc::invalid_json, "--channels: " + given.error().message);
+    if (!given->is_object()) return make_error(Errc::invalid_parameter, "--channels must be a JSON object");
+    for (const auto& [name, fields] : given->members) {
+      if (name != "sandbox" || sandbox_secret.empty()) body.key(name).raw(json::serialize(fields));
+    }
+  }
+  if (!sandbox_secret.empty())
+    body.key("sandbox").begin_object().key("secret").string(sandbox_secret).end_object();
+  body.end_object().end_object();
   auto parsed = json::parse(body.str());
   if (!parsed) return parsed.error();
   return parse_app_spec(*parsed, allow_private);
@@ -220,7 +246,9 @@ Result<storage::App> read_back_app(storage::Database& db, const std::string& app
 
 int run_app_create(const config::Config& config, const config::AppCreateArgs& args) {
   setup_logging(config.server);
-  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
+  // Without --channels the app gets a sandbox channel (a generated secret unless given).
+  std::string sandbox_secret = args.sandbox_secret;
+  if (sandbox_secret.empty() && args.channels_json.empty()) sandbox_secret = generate_secret();
   auto spec = app_create_spec(args, sandbox_secret, config.delivery.allow_private);
   auto app = spec ? new_app(*spec) : Result<storage::App>(spec.error());
   if (!app) {
@@ -245,6 +273,10 @@ int run_app_create(const config::Config& config, const config::AppCreateArgs& ar
     return 1;
   }
   std::string answer = app_answer(*stored, {}, app->secrets[0]);
+  if (sandbox_secret.empty()) {
+    std::printf("%s\n", answer.c_str());
+    return 0;
+  }
   answer.pop_back();  // add the sandbox secret, shown this once
   json::Writer tail;
   tail.begin_object().key("sandbox_secret").string(sandbox_secret).end_object();

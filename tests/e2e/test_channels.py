@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from harness import E2ECase, Server, free_port, http_request, log, query_rows, wait_until
+from harness import E2ECase, Server, free_port, http_request, new_trade_no, query_rows, sandbox_callback
 
 AMOUNT_MINOR = 100
 CURRENCY = "CNY"
@@ -209,6 +209,27 @@ class ChannelCase(E2ECase):
         answer = self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"], url=url,
                                  amount_minor=AMOUNT_MINOR, currency=CURRENCY)
         self.assertRefused(answer, 404)
+        self.assertState(self.pay_app, bill["bill_id"], "created")
+
+    def test_admin_refuses_unknown_channels_and_bad_credentials_at_once(self):
+        """Admin create with an unknown channel and incomplete credentials of this channel
+        is one 400 invalid_parameter naming every problem; nothing is created."""
+        body = {"name": "bad-channels", "delivery_url": self.game.url,
+                "channels": {"paypal": {}, self.CHANNEL: {"unknown_field": "x"}}}
+        r = self.server.admin("POST", "/v1/admin/apps", body)
+        self.assertError(r, "invalid_parameter")
+        message = r.json()["error"]["message"]
+        self.assertIn("unknown channel paypal", message)
+        self.assertIn("channels.%s: " % self.CHANNEL, message)
+        self.assertIn("unknown_field", message)
+
+    def test_a_sandbox_notification_cannot_settle_a_channel_bill(self):
+        """The same app's sandbox channel, correctly signed, naming a bill of this channel, is
+        409 conflict: a bill is settled only by its own channel."""
+        bill, _ = self.new_bill()
+        r = sandbox_callback(self.server, self.pay_app.app_id, self.pay_app.sandbox_secret, bill["bill_id"],
+                             new_trade_no(), "success", AMOUNT_MINOR, CURRENCY)
+        self.assertError(r, "conflict")
         self.assertState(self.pay_app, bill["bill_id"], "created")
 
 
