@@ -9,7 +9,6 @@
 #include "net/app_lookup_budget.hpp"
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
-#include "net/channel_calls.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"

@@ -1,11 +1,11 @@
-#include "net/channel_calls.hpp"
+#include "net/channels/bill_view.hpp"
 
 #include <chrono>
 
-namespace unipay {
+namespace unipay::channels {
 
-channels::BillView bill_view(const Bill& bill) {
-  channels::BillView view;
+BillView bill_view(const Bill& bill) {
+  BillView view;
   view.bill_id = bill.bill_id;
   view.app_id = bill.app_id;
   view.item_id = bill.item_id;
@@ -22,9 +22,4 @@ std::string callback_url(std::string_view public_base_url, std::string_view app_
   return url;
 }
 
-int64_t unix_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace unipay
+}  // namespace unipay::channels
