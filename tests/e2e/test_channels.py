@@ -12,7 +12,8 @@ import subprocess
 import time
 import unittest
 
-from harness import E2ECase, Server, free_port, http_request, new_trade_no, query_rows, sandbox_callback
+from harness import (E2ECase, Server, free_port, http_request, new_trade_no, query_rows, sandbox_callback,
+                     wait_until)
 
 AMOUNT_MINOR = 100
 CURRENCY = "CNY"
@@ -178,6 +179,12 @@ class ChannelCase(E2ECase):
                                    status)
                 self.assertState(self.pay_app, bill["bill_id"], "created")
         self.assertEqual(self.game.count(bill["bill_id"]), 0)
+        # Audited: refusals by the bill (amount, currency) name it; refusals by the verification
+        # go to the batched audit sink (written within 250 ms), with the channel and app.
+        self.assertEqual([r[2] for r in self.audits(bill["bill_id"])], ["refused:conflict"] * 2)
+        refused = "SELECT count(*) FROM callbacks WHERE app_id = '%s' AND channel = '%s' AND verdict LIKE 'refused:%%'"
+        self.assertTrue(wait_until(lambda: int(query_rows(self.db_url, refused % (self.pay_app.app_id, self.CHANNEL))[0][0])
+                                   >= len(self.TAMPERS), 5))
         self.assertGreaterEqual(self.metric("unipay_callbacks_refused_by_reason_total",
                                             'channel="%s",reason="bad_signature"' % self.CHANNEL), 1)
         self.assertGreaterEqual(self.metric("unipay_callbacks_refused_by_reason_total",
