@@ -132,7 +132,8 @@ int run_serve(const config::Config& config) {
   MemoryTrimmer memory_trimmer(config.server.memory_trim_interval_ms);
   Metrics metrics;
   metrics.refused_audits = &rt.refused_audits();
-  for (std::string_view name : channels::default_registry().names()) metrics.callback_channels.emplace_back(name);
+  for (std::string_view name : channels::default_registry().names())
+    metrics.callback_channels.emplace_back(name);
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   api.refused_audits = &rt.refused_audits();
   api.wallets = &rt.wallets();

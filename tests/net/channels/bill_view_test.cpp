@@ -25,7 +25,8 @@ TEST(BillView, CarriesTheBillFieldsAndExpiryInSeconds) {
 }
 
 TEST(BillView, CallbackUrlJoinsWithOneSlash) {
-  EXPECT_EQ(callback_url("https://pay.example", "app_1", "alipay"), "https://pay.example/v1/callbacks/app_1/alipay");
+  EXPECT_EQ(callback_url("https://pay.example", "app_1", "alipay"),
+            "https://pay.example/v1/callbacks/app_1/alipay");
   EXPECT_EQ(callback_url("https://pay.example/unipay/", "app_1", "wechatpay"),
             "https://pay.example/unipay/v1/callbacks/app_1/wechatpay");
 }
