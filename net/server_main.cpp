@@ -5,6 +5,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstdio>
 #include <future>
@@ -18,6 +19,8 @@
 #include "net/http_server.hpp"
 #include "net/log_format.hpp"
 #include "net/memory_trim.hpp"
+#include "net/provider_bill_querier.hpp"
+#include "net/provider_client.hpp"
 #include "net/router.hpp"
 #include "net/token_key_file.hpp"
 #include "storage/node_store.hpp"
@@ -113,7 +116,13 @@ int run_serve(const config::Config& config) {
   }
   DeliveryIo delivery_io;
   auto transport = http::make_http_transport(delivery_io.io, http::delivery_client_options(config.delivery));
-  auto runtime = Runtime::start(config, db, *transport, node);
+  // The janitor's provider queries (verify jobs): their own transport on the delivery io thread.
+  auto verify_transport = http::make_http_transport(delivery_io.io, provider_transport_options(config));
+  ProviderClient verify_provider_client(*verify_transport, provider_client_options(config));
+  ProviderBillQuerier verify_querier(
+      db, verify_provider_client, channels::provider_urls(config.providers),
+      [&delivery_io](std::function<void()> fn) { boost::asio::post(delivery_io.io, std::move(fn)); });
+  auto runtime = Runtime::start(config, db, *transport, node, &verify_querier);
   if (!runtime) {
     spdlog::error("cannot start the actors: {}", runtime.error().message);
     return 1;
@@ -128,6 +137,7 @@ int run_serve(const config::Config& config) {
   MemoryTrimmer memory_trimmer(config.server.memory_trim_interval_ms);
   Metrics metrics;
   metrics.refused_audits = &rt.refused_audits();
+  metrics.verify_queries = &verify_querier;
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   api.refused_audits = &rt.refused_audits();
   api.wallets = &rt.wallets();

@@ -221,4 +221,9 @@ Statement finish_job(int64_t job_id, const std::string& owner) {
           {std::to_string(job_id), owner}};
 }
 
+Result<bool> lease_held(const Result<std::vector<Rows>>& rows) {
+  if (!rows) return rows.error();
+  return !rows->empty() && !rows->back().empty();
+}
+
 }  // namespace unipay::storage

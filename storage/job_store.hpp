@@ -120,4 +120,9 @@ namespace unipay::storage {
 // row when `owner` still held the lease (else nothing changes).
 Statement finish_job(int64_t job_id, const std::string& owner);
 
+// The answer of a write whose last statement is a job write made under the lease
+// (reschedule, finish, dead letter): true when this process still held the lease, false
+// when another process holds the job now (or it is gone).
+Result<bool> lease_held(const Result<std::vector<Rows>>& rows);
+
 }  // namespace unipay::storage
