@@ -1,5 +1,6 @@
 #include "actors/verify_actor.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
@@ -86,7 +87,8 @@ class VerifyActor : public caf::event_based_actor {
 
   void on_bill(Result<Bill> bill) {
     if (!bill && bill.error().code == Errc::not_found) return end_job(finish());
-    if (!bill) return step(QueryOutcome::unreachable, "bill unavailable: " + bill.error().message);
+    if (!bill)
+      return step(QueryOutcome::unreachable, fmt::format("bill unavailable: {}", bill.error().message));
     // Settled meanwhile (a callback came): nothing to ask. Its transition normally deleted
     // the job already; a stale copy here only costs one more claim.
     if (bill->state != BillState::created) return end_job(finish());
@@ -151,7 +153,8 @@ class VerifyActor : public caf::event_based_actor {
       return stop();  // the transition deleted the job
     }
     if (result) return end_job(finish());  // settled meanwhile: nothing left to ask
-    if (transient(result.error())) return retry_after_failure("the bill actor: " + result.error().message);
+    if (transient(result.error()))
+      return retry_after_failure(fmt::format("the bill actor: {}", result.error().message));
     // A refusal (another amount or currency, a second trade): never retried, an operator looks.
     spdlog::error("ALERT bill {}: the provider's query answer was refused: {}", bill_id(),
                   result.error().message);

@@ -1,5 +1,7 @@
 #include "net/provider_bill_querier.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 #include "storage/app_store.hpp"
@@ -42,7 +44,7 @@ std::string_view query_outcome_name(QueryOutcome outcome) {
 Result<QueryAnswer> query_answer(const channels::ProviderResult& result) {
   using channels::ProviderStatus;
   QueryAnswer answer;
-  answer.detail = "provider says " + std::string(channels::to_string(result.status));
+  answer.detail = fmt::format("provider says {}", channels::to_string(result.status));
   switch (result.status) {
     case ProviderStatus::paid:
       answer.outcome = QueryOutcome::paid;
@@ -78,16 +80,17 @@ bool ProviderBillQuerier::can_query(std::string_view channel) const { return cou
 
 void ProviderBillQuerier::query(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) {
   // The read's answer arrives on a storage thread: parsing keys and signing happen on post_'s.
-  db_.read(
-      storage::select_app(bill.app_id), [this, bill, done = std::move(done)](Result<storage::Rows> rows) {
-        post_([this, bill, done, rows = std::move(rows)]() mutable {
-          if (!rows)
-            return done(make_error(Errc::server_busy, "the app cannot be read: " + rows.error().message));
-          auto app = storage::parse_app(*rows);
-          if (!app) return done(make_error(Errc::not_found, "no app " + bill.app_id));
-          query_with(*app, bill, std::move(done));
-        });
-      });
+  db_.read(storage::select_app(bill.app_id),
+           [this, bill, done = std::move(done)](Result<storage::Rows> rows) {
+             post_([this, bill, done, rows = std::move(rows)]() mutable {
+               if (!rows)
+                 return done(make_error(Errc::server_busy,
+                                        fmt::format("the app cannot be read: {}", rows.error().message)));
+               auto app = storage::parse_app(*rows);
+               if (!app) return done(make_error(Errc::not_found, fmt::format("no app {}", bill.app_id)));
+               query_with(*app, bill, std::move(done));
+             });
+           });
 }
 
 void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
@@ -102,8 +105,8 @@ void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
   if (!channels) return counted(channels.error());
   const channels::ConfiguredChannel* configured = channels->find(bill.channel);
   if (configured == nullptr)
-    return counted(
-        make_error(Errc::invalid_parameter, "channel " + bill.channel + " is not configured for the app"));
+    return counted(make_error(Errc::invalid_parameter,
+                              fmt::format("channel {} is not configured for the app", bill.channel)));
   const int64_t now_s = unix_seconds(now_ms());
   channels::ChannelContext context{configured->credentials, urls_, now_s};
   client_.run<channels::ProviderResult>(configured->adapter->query(context, bill_view(bill)),

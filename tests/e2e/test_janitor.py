@@ -152,6 +152,11 @@ class JanitorTest(E2ECase):
         self.assertGreaterEqual(unreachable, 1, "the final query was not tried")
         self.assertEqual(self.state(bill_id), "created", "expired before its final query")
         self.assertEqual(len(self.verify_job(bill_id)), 1)
+        listed = self.server.admin("GET", "/v1/admin/deliveries?kind=verify&app_id=" + self.app.app_id)
+        self.assertEqual(listed.status, 200, listed.body)
+        jobs = [j for j in listed.json()["deliveries"] if j["bill_id"] == bill_id]
+        self.assertEqual(len(jobs), 1, "operators see the waiting verify job")
+        self.assertIn("503", jobs[0]["last_error"])
         self.sim.post("/sim/outage", {"requests": 0})
         deadline = time.monotonic() + 20
         while self.state(bill_id) == "created" and time.monotonic() < deadline:
