@@ -15,6 +15,7 @@
 namespace unipay {
 
 class BillService;
+class BillQuerier;
 class WalletService;
 
 struct ActorContext {
@@ -24,13 +25,15 @@ struct ActorContext {
   BillService* bills = nullptr;             // the routing facade (actors/runtime.cpp)
   WalletStorage* wallet_storage = nullptr;  // wallet actors read and commit only through this
   WalletService* wallets = nullptr;         // the routing facade to wallet actors
+  BillQuerier* querier = nullptr;           // asks providers about bills (verify jobs); none: no janitor
   config::Config config;
   // This process's node identity, name/incarnation (storage/node_store.hpp): the owner of the
   // job leases it takes, unique per process even when two share server.node_id.
   std::string lease_owner;
-  caf::actor registry;         // routes BillRequest/Create to bill actors
-  caf::actor dispatcher;       // runs delivery jobs
-  caf::actor wallet_registry;  // routes WalletRequest to wallet actors
+  caf::actor registry;           // routes BillRequest/Create to bill actors
+  caf::actor dispatcher;         // runs delivery jobs
+  caf::actor verify_dispatcher;  // runs verify jobs (when querier is set)
+  caf::actor wallet_registry;    // routes WalletRequest to wallet actors
 };
 
 }  // namespace unipay

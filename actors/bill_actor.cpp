@@ -12,8 +12,10 @@
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
+#include "actors/bill_querier.hpp"
 #include "actors/delivery_messages.hpp"
 #include "actors/keyed_actors.hpp"
+#include "actors/verify_rules.hpp"
 
 namespace unipay {
 namespace {
@@ -221,9 +223,16 @@ class BillActor : public caf::event_based_actor {
     in_flight_->is_create = true;
     in_flight_->next = c.bill;
     in_flight_->create_reply = std::move(c.reply);
-    submit(
-        {storage::insert_bill(c.bill, c.idempotency, static_cast<int>(limits().idempotency_keep_s.count()))},
-        /*transition=*/false);
+    submit({storage::insert_bill(c.bill, c.idempotency, static_cast<int>(limits().idempotency_keep_s.count()),
+                                 verify_due(c.bill))},
+           /*transition=*/false);
+  }
+
+  // A bill of a channel with a query API is created with its verify job (the janitor), in
+  // the same statement, so no crash can leave it without one.
+  std::optional<Millis> verify_due(const Bill& bill) const {
+    if (ctx_->querier == nullptr || !ctx_->querier->can_query(bill.channel)) return std::nullopt;
+    return first_verify_due(bill.created_at, bill.expires_at, ctx_->config.channels.query_after_s);
   }
 
   // --- transitions ----------------------------------------------------------------------
@@ -240,7 +249,9 @@ class BillActor : public caf::event_based_actor {
       write.audit = ev.audit;
       write.audit->bill_id = bill_id_;
       write.audit->verdict = "accepted";
-      write.audit->detail = decision.reason;
+      // A detail given by the sender says where the event came from ("query: paid").
+      write.audit->detail =
+          ev.audit->detail.empty() ? decision.reason : ev.audit->detail + ": " + decision.reason;
     }
     phase_ = Phase::committing;
     in_flight_ = InFlight{false, write.next, std::move(decision), std::move(ev), {}};
@@ -289,7 +300,8 @@ class BillActor : public caf::event_based_actor {
     }
     bill_ = done.next;
     done.event.reply(EventResult{*bill_, Verdict::apply, done.decision.reason});
-    if (done.decision.enqueue_delivery) caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_, bill_->app_id});
+    if (done.decision.enqueue_delivery)
+      caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_, bill_->app_id});
     if (done.decision.late_payment) spdlog::warn("bill {}: late payment recorded", bill_id_);
     wake_waiters();
     after_commit();

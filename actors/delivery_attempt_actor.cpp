@@ -70,13 +70,7 @@ using namespace std::chrono_literals;
 constexpr auto kConfirmRetryDelay = 1s;
 constexpr int kConfirmRetries = 30;
 
-// A job write made under the lease (reschedule, finish, dead letter; always the last
-// statement of its write, after any attempt record) returns one row when this process still
-// held it; none when another process holds the job now.
-Result<bool> lease_held(const Result<std::vector<storage::Rows>>& rows) {
-  if (!rows) return rows.error();
-  return !rows->empty() && !rows->back().empty();
-}
+using storage::lease_held;
 
 // One attempt of one delivery job, then the actor ends: on failure it stores the next
 // attempt time and gives the lease up at that time (one write), so nothing waits in memory

@@ -14,6 +14,7 @@
 #include "actors/hold_sweep.hpp"
 #include "actors/housekeeping.hpp"
 #include "actors/node_heartbeat.hpp"
+#include "actors/verify_actor.hpp"
 #include "actors/wallet_registry.hpp"
 
 namespace unipay {
@@ -142,7 +143,7 @@ struct Runtime::Impl {
 
 Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, storage::Database& db,
                                                 DeliveryTransport& transport,
-                                                const storage::NodeIdentity& node) {
+                                                const storage::NodeIdentity& node, BillQuerier* querier) {
   if (auto taken = take_over_leases(config, db, node); !taken) return taken.error();
   std::unique_ptr<Runtime> runtime(new Runtime());
   runtime->impl_ = std::make_unique<Impl>(config, db);
@@ -153,6 +154,7 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.context->wallet_storage = impl.wallet_storage.get();
   impl.context->transport = &transport;
   impl.context->bills = &impl.service;
+  impl.context->querier = querier;
   impl.context->config = config;
   impl.context->lease_owner = node.owner();
   // Handles are filled in before any message reaches an actor that reads them.
@@ -162,6 +164,8 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.wallets = make_routed_wallet_service(impl.context->wallet_registry, db);
   impl.context->wallets = impl.wallets.get();
   impl.context->dispatcher = spawn_delivery_dispatcher(impl.system, impl.context);
+  if (querier != nullptr)
+    impl.context->verify_dispatcher = spawn_verify_dispatcher(impl.system, impl.context);
   impl.hold_sweep = spawn_hold_sweep(impl.system, impl.context);
   impl.housekeeping = spawn_housekeeping(impl.system, impl.context);
   impl.heartbeat = spawn_node_heartbeat(impl.system, impl.context, node);
@@ -192,8 +196,8 @@ void Runtime::stop() {
   // Long-lived actors hold each other through the context: stop them explicitly. The
   // registries and the dispatcher stop their children as they exit.
   for (const caf::actor* a :
-       {&impl_->context->registry, &impl_->context->dispatcher, &impl_->context->wallet_registry,
-        &impl_->hold_sweep, &impl_->housekeeping, &impl_->heartbeat}) {
+       {&impl_->context->registry, &impl_->context->dispatcher, &impl_->context->verify_dispatcher,
+        &impl_->context->wallet_registry, &impl_->hold_sweep, &impl_->housekeeping, &impl_->heartbeat}) {
     if (*a) caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   }
   impl_->refused_audits->stop();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/bill_querier.hpp"
 #include "actors/bill_service.hpp"
 #include "actors/callback_audits.hpp"
 #include "actors/delivery_transport.hpp"
@@ -20,10 +21,12 @@ class Runtime {
  public:
   // Registers `node` (this process's incarnation), takes over the job leases of dead
   // incarnations (blocking, before any actor runs), then spawns the actors, the node's
-  // heartbeat among them. `db` and `transport` must outlive the runtime.
+  // heartbeat among them. `db`, `transport` and `querier` must outlive the runtime. With a
+  // querier, bills of channels it can query get verify jobs, run by verify actors (the janitor).
   static Result<std::unique_ptr<Runtime>> start(const config::Config& config, storage::Database& db,
                                                 DeliveryTransport& transport,
-                                                const storage::NodeIdentity& node);
+                                                const storage::NodeIdentity& node,
+                                                BillQuerier* querier = nullptr);
   ~Runtime();  // stop()
 
   BillService& bills();

@@ -134,6 +134,14 @@ struct ProvidersConfig {
   std::chrono::milliseconds idle_connection_ms{30000};  // an idle kept-alive connection is dropped after this
 };
 
+// The janitor (docs/CHANNELS.md "Lost notifications"): verify jobs re-query the provider
+// about bills of channels with a query API (actors/verify_rules.hpp).
+struct ChannelsConfig {
+  std::chrono::seconds query_after_s{60};  // a bill with no callback this long after creation is queried
+  int verify_max_attempts = 20;            // queries of one bill (pending and unreachable); then dead letter
+  size_t verify_max_concurrent = 64;       // verify queries in flight on this node
+};
+
 // Callbacks refused before their signature verified: their audit rows are rate-limited
 // and written in batches (actors/callback_audits.hpp).
 struct CallbacksConfig {
@@ -163,6 +171,7 @@ struct Config {
   BillsConfig bills;
   DeliveryConfig delivery;
   ProvidersConfig providers;
+  ChannelsConfig channels;
   CallbacksConfig callbacks;
   WalletsConfig wallets;
 };

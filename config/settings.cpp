@@ -284,6 +284,18 @@ std::vector<Setting> providers_settings() {
   };
 }
 
+std::vector<Setting> channels_settings() {
+  return {
+      make(UNIPAY_FIELD(channels, query_after_s), "--channels-query-after-s", "UNIPAY_CHANNELS_QUERY_AFTER_S",
+           "S", "a bill of a channel with a query API that has no callback this long is queried, seconds"),
+      make(UNIPAY_FIELD(channels, verify_max_attempts), "", "", "",
+           "provider queries of one bill (unpaid answers and unreachable provider) before it is "
+           "dead-lettered"),
+      make(UNIPAY_FIELD(channels, verify_max_concurrent), "", "", "",
+           "provider queries in flight on this node"),
+  };
+}
+
 std::vector<Setting> callbacks_settings() {
   return {
       make(UNIPAY_FIELD(callbacks, refused_audits_per_source_per_s), "", "", "",
@@ -334,7 +346,7 @@ const std::vector<Setting>& settings() {
   static const std::vector<Setting> all = [] {
     std::vector<Setting> out;
     for (auto part : {server_settings(), database_settings(), bills_settings(), delivery_settings(),
-                      providers_settings(), callbacks_settings(), wallets_settings()}) {
+                      providers_settings(), channels_settings(), callbacks_settings(), wallets_settings()}) {
       out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return out;

@@ -1,5 +1,5 @@
 // apply_toml(): the tables of a TOML file, one per settings section ([server], [database],
-// [bills], [delivery], [providers], [callbacks], [wallets]).
+// [bills], [delivery], [providers], [channels], [callbacks], [wallets]).
 #include <fmt/format.h>
 #include <toml++/toml.h>
 

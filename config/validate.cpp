@@ -253,6 +253,14 @@ void check_providers(const ProvidersConfig& p, Checker& check) {
   check.duration("providers.idle_connection_ms", p.idle_connection_ms);
 }
 
+// The early (unpaid) queries of a bill stop at kMaxEarlyVerifyQueries (actors/verify_rules.hpp):
+// the bound leaves the final query, at expiry, at least that many tries again.
+void check_channels(const ChannelsConfig& c, Checker& check) {
+  check.duration("channels.query_after_s", c.query_after_s);
+  check.between("channels.verify_max_attempts", c.verify_max_attempts, 10, 1000);
+  check.sizes_between("channels.verify_max_concurrent", c.verify_max_concurrent, 1, 100000);
+}
+
 void check_callbacks(const CallbacksConfig& c, Checker& check) {
   check.between("callbacks.refused_audits_per_source_per_s", c.refused_audits_per_source_per_s, 1, 1000000);
   check.between("callbacks.refused_audits_per_app_per_s", c.refused_audits_per_app_per_s, 1, 1000000);
@@ -273,6 +281,7 @@ std::vector<std::string> validate(const Config& config) {
   check_bills(config.bills, check);
   check_delivery(config.delivery, check);
   check_providers(config.providers, check);
+  check_channels(config.channels, check);
   check_callbacks(config.callbacks, check);
   check_wallets(config.wallets, check);
   return check.take();

@@ -4,6 +4,7 @@
 
 #include "actors/callback_audits.hpp"
 #include "net/http_errors.hpp"
+#include "net/provider_bill_querier.hpp"
 
 namespace unipay {
 namespace {
@@ -40,6 +41,20 @@ void refused_callback_counters(std::string& out, const Metrics& m) {
   }
 }
 
+// The janitor: provider queries of verify jobs, by channel and what the provider said.
+void verify_query_counters(std::string& out, const ProviderBillQuerier& querier) {
+  out +=
+      "# HELP unipay_verify_queries_total provider queries of verify jobs (the janitor), by channel and "
+      "outcome\n";
+  out += "# TYPE unipay_verify_queries_total counter\n";
+  for (const auto& [channel, counts] : querier.counts()) {
+    for (size_t i = 0; i < kQueryOutcomes; ++i) {
+      out += fmt::format("unipay_verify_queries_total{{channel=\"{}\",outcome=\"{}\"}} {}\n", channel,
+                         query_outcome_name(static_cast<QueryOutcome>(i)), counts[i].load());
+    }
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
@@ -65,6 +80,7 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_app_reads_refused_total", "lookups of uncached apps refused busy (per-address budget)",
           m.app_reads_refused.load());
   if (m.refused_audits) refused_audit_counters(out, *m.refused_audits);
+  if (m.verify_queries) verify_query_counters(out, *m.verify_queries);
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
   counter(out, "unipay_db_write_batches_total", "group-commit transactions", db.write_batches);
   counter(out, "unipay_db_write_transactions_total",

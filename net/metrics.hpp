@@ -13,6 +13,7 @@
 
 namespace unipay {
 
+class ProviderBillQuerier;
 class RefusedCallbackAudits;
 
 struct Metrics {
@@ -27,6 +28,7 @@ struct Metrics {
   std::atomic<uint64_t> app_reads_refused{0};             // uncached app lookups over a source's budget
   const RefusedCallbackAudits* refused_audits = nullptr;  // its counters are shown when set
   std::atomic<uint64_t> admission_refused{0};             // new work answered 503 busy by admission control
+  const ProviderBillQuerier* verify_queries = nullptr;    // the janitor's queries are shown when set
 
   // Refused callbacks by channel and reason (the refusal's error code). The channel names
   // are set once before serving (the channel registry's); others are not counted here.

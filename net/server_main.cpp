@@ -5,6 +5,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <cstdio>
 #include <future>
@@ -17,6 +18,7 @@
 #include "net/http_server.hpp"
 #include "net/log_format.hpp"
 #include "net/memory_trim.hpp"
+#include "net/provider_bill_querier.hpp"
 #include "net/provider_client.hpp"
 #include "net/router.hpp"
 #include "net/token_key_file.hpp"
@@ -113,11 +115,15 @@ int run_serve(const config::Config& config) {
   }
   DeliveryIo delivery_io;
   auto transport = http::make_http_transport(delivery_io.io, http::delivery_client_options(config.delivery));
-  // Provider calls (prepare, callback verification) share the delivery io thread, deadline
-  // and TLS rules, with their own kept-alive connections and limits ([providers]).
+  // Provider calls (prepare, callback verification, the janitor's queries) share the delivery
+  // io thread, deadline and TLS rules, with their own kept-alive connections and limits
+  // ([providers]).
   auto provider_transport = http::make_http_transport(delivery_io.io, provider_transport_options(config));
   ProviderClient providers(*provider_transport, provider_client_options(config));
-  auto runtime = Runtime::start(config, db, *transport, node);
+  ProviderBillQuerier verify_querier(
+      db, providers, channels::provider_urls(config.providers),
+      [&delivery_io](std::function<void()> fn) { boost::asio::post(delivery_io.io, std::move(fn)); });
+  auto runtime = Runtime::start(config, db, *transport, node, &verify_querier);
   if (!runtime) {
     spdlog::error("cannot start the actors: {}", runtime.error().message);
     return 1;
@@ -134,6 +140,7 @@ int run_serve(const config::Config& config) {
   metrics.refused_audits = &rt.refused_audits();
   for (std::string_view name : channels::default_registry().names())
     metrics.callback_channels.emplace_back(name);
+  metrics.verify_queries = &verify_querier;
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   api.refused_audits = &rt.refused_audits();
   api.wallets = &rt.wallets();

@@ -93,15 +93,49 @@ std::vector<std::optional<std::string>> bill_params(const Bill& b) {
           sql::bool_text(b.late_payment)};
 }
 
+// The bill's verify job, inserted after the bill row of CTE `b` (nothing when that inserted
+// nothing); `due` is its parameter.
+std::string verify_job_cte(const std::string& due) {
+  std::string cte = "verify AS (INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at) ";
+  cte += "SELECT 'verify', bill_id, 0, to_timestamp(";
+  cte += due;
+  cte += "::bigint / 1000.0) FROM b)";
+  return cte;
+}
+
 }  // namespace
 
 // A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
 // purge that has not run yet never blocks a new request with an expired key.
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s) {
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s,
+                      std::optional<Millis> verify_due) {
   Statement st{"", bill_params(bill)};
   if (!idempotency) {
-    st.sql = bill_insert_sql() + " RETURNING true";
+    if (!verify_due) {
+      st.sql = bill_insert_sql() + " RETURNING true";
+      return st;
+    }
+    const std::string due = sql::add_param(st, sql::ms_text(*verify_due));
+    st.sql = "WITH b AS (";
+    st.sql += bill_insert_sql();
+    st.sql += " RETURNING bill_id), ";
+    st.sql += verify_job_cte(due);
+    st.sql += " SELECT EXISTS (SELECT 1 FROM b)";
     return st;
+  }
+  const IdempotencyRecord& r = *idempotency;
+  for (auto v : {r.app_id, r.key, r.request_sha256, std::to_string(r.status), r.response_body,
+                 std::to_string(keep_s)}) {
+    st.params.emplace_back(std::move(v));
+  }
+  const std::optional<SealedTokenPlace>& sealed = r.sealed_token;
+  st.params.push_back(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt);
+  st.params.push_back(sealed ? std::optional<std::string>(sealed->bill_id) : std::nullopt);
+  st.params.push_back(sealed ? std::optional<std::string>(sealed->key_id) : std::nullopt);
+  std::string verify;
+  if (verify_due) {
+    verify = ", ";
+    verify += verify_job_cte(sql::add_param(st, sql::ms_text(*verify_due)));
   }
   st.sql =
       "WITH idem AS (INSERT INTO idempotency_keys (app_id, idem_key, request_sha256, status, "
@@ -113,18 +147,8 @@ Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& 
       "WHERE idempotency_keys.created_at < now() - $30::integer * interval '1 second' "
       "RETURNING 1), "
       "b AS (" +
-      bill_insert_sql() +
-      " WHERE EXISTS (SELECT 1 FROM idem) RETURNING 1) "
-      "SELECT EXISTS (SELECT 1 FROM b)";
-  const IdempotencyRecord& r = *idempotency;
-  for (auto v : {r.app_id, r.key, r.request_sha256, std::to_string(r.status), r.response_body,
-                 std::to_string(keep_s)}) {
-    st.params.emplace_back(std::move(v));
-  }
-  const std::optional<SealedTokenPlace>& sealed = r.sealed_token;
-  st.params.push_back(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt);
-  st.params.push_back(sealed ? std::optional<std::string>(sealed->bill_id) : std::nullopt);
-  st.params.push_back(sealed ? std::optional<std::string>(sealed->key_id) : std::nullopt);
+      bill_insert_sql() + " WHERE EXISTS (SELECT 1 FROM idem) RETURNING bill_id)" + verify +
+      " SELECT EXISTS (SELECT 1 FROM b)";
   return st;
 }
 
@@ -241,6 +265,7 @@ Statement transition_statement(const TransitionWrite& w) {
       "ON CONFLICT (kind, bill_id) DO NOTHING), "
       "fin AS (DELETE FROM jobs WHERE kind = 'delivery' AND bill_id IN (SELECT bill_id FROM upd) "
       "AND $12::boolean), "
+      "vfin AS (DELETE FROM jobs WHERE kind = 'verify' AND bill_id IN (SELECT bill_id FROM upd)), "
       "aud AS (INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) "
       "SELECT $14::text, $15::text, $16::text, $17::text, $18::text, $19::text FROM upd "
       "WHERE $13::boolean) "
@@ -297,6 +322,8 @@ Statement list_bills(const BillQuery& q) {
 Statement claim_expired_bills(const ExpiryCursor& after, int limit) {
   static const std::string sql = "SELECT bill_id, " + sql::ms_column("expires_at") +
                                  " FROM bills WHERE state = 'created' AND expires_at < now() "
+                                 "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'verify' "
+                                 "AND j.bill_id = bills.bill_id AND j.dead_at IS NULL) "
                                  "AND (expires_at, bill_id) > (" +
                                  sql::ms_param(1) +
                                  ", $2::text) "

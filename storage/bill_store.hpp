@@ -33,8 +33,11 @@ struct IdempotencyRecord {
 // key was new (one statement); the statement returns one row, column 0 't' when the bill
 // was inserted, 'f' when the key already existed (then read it with select_idempotency).
 // A stored key older than keep_s seconds (bills.idempotency_keep_s, the purge's and the
-// replay's lifetime too) is replaced and counts as new.
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s);
+// replay's lifetime too) is replaced and counts as new. With verify_due (a channel with a
+// query API: the janitor), the bill's verify job, due then, is inserted by the same
+// statement, only when the bill is: a bill never exists without it.
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s,
+                      std::optional<Millis> verify_due = std::nullopt);
 
 // One row: request_sha256, status, response_body, app_id, idem_key, token_at,
 // token_bill_id, token_key_id; none when the key is unknown or older than keep_s seconds.
@@ -71,7 +74,9 @@ struct TransitionWrite {
 };
 
 // One statement: UPDATE bills ... WHERE bill_id = $ AND version = $expected, and, only when
-// that row was updated, the job insert/delete, the audit row and
+// that row was updated, the job insert/delete, the deletion of the bill's verify job (every
+// transition leaves `created` or starts from a settled state: nothing is left to query),
+// the audit row and
 // pg_notify('unipay_bill', '<bill_id> <state> <version>'). The update is skipped when
 // next.provider_trade_no is already stored on another bill of the same channel (the
 // unique index would raise an error and roll back the whole group commit), and the
@@ -113,7 +118,9 @@ struct ExpiryCursor {
 // Claims up to `limit` `created` bills whose expires_at has passed, after `after` in
 // (expires_at, bill_id) order: rows bill_id, expires_at (ms). FOR UPDATE SKIP LOCKED, so
 // bills whose rows a transition is committing right now are left for the next sweep. The
-// cursor makes a sweep progress even past bills its events do not close.
+// cursor makes a sweep progress even past bills its events do not close. A bill with a
+// live (not dead-lettered) verify job is skipped: it closes only after the final provider
+// query said unpaid and deleted the job (actors/verify_rules.hpp).
 Statement claim_expired_bills(const ExpiryCursor& after, int limit);
 // The cursor after the claim's last row (unchanged when it has none).
 ExpiryCursor next_expiry_cursor(const Rows& claimed, ExpiryCursor after);

@@ -188,14 +188,14 @@ Statement list_delivery_jobs(const DeliveryJobQuery& q) {
   static const std::string sql =
       "SELECT " + job_columns("j") + ", b.app_id, b.user_id, " + sql::ms_column("j.dead_at") +
       ", j.lease_owner, " + sql::ms_column("j.lease_until") + ", " + kLeaseLive +
-      " FROM jobs j JOIN bills b ON b.bill_id = j.bill_id WHERE j.kind = 'delivery' "
+      " FROM jobs j JOIN bills b ON b.bill_id = j.bill_id WHERE j.kind = $5::text "
       "AND ($1::text = 'any' OR ($1::text = 'dead') = (j.dead_at IS NOT NULL)) "
       "AND ($2::text = '' OR b.app_id = $2::text) AND ($3::text = '' OR j.bill_id > $3::text) "
       "ORDER BY j.bill_id LIMIT $4::bigint";
   using State = DeliveryJobQuery::State;
   const char* state = q.state == State::dead ? "dead" : q.state == State::pending ? "pending" : "any";
   int64_t limit = q.limit < 0 ? 0 : q.limit;
-  return {sql, {state, q.app_id, q.after_bill_id, std::to_string(limit + 1)}};
+  return {sql, {state, q.app_id, q.after_bill_id, std::to_string(limit + 1), q.kind}};
 }
 
 std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows) {
@@ -219,6 +219,11 @@ std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows) {
 Statement finish_job(int64_t job_id, const std::string& owner) {
   return {"DELETE FROM jobs WHERE job_id = $1::bigint AND lease_owner = $2::text RETURNING job_id",
           {std::to_string(job_id), owner}};
+}
+
+Result<bool> lease_held(const Result<std::vector<Rows>>& rows) {
+  if (!rows) return rows.error();
+  return !rows->empty() && !rows->back().empty();
 }
 
 }  // namespace unipay::storage

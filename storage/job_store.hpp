@@ -93,6 +93,7 @@ Statement select_job_for_bill(const std::string& kind, const std::string& bill_i
 // Delivery jobs as an operator sees them (GET /v1/admin/deliveries).
 struct DeliveryJobQuery {
   enum class State { any, pending, dead };
+  std::string kind = "delivery";  // or "verify": the janitor's jobs
   State state = State::any;
   std::string app_id;         // "" for every app
   std::string after_bill_id;  // cursor: "" for the first page
@@ -107,7 +108,7 @@ struct DeliveryJobView {
   std::optional<Millis> lease_until;
   bool lease_live = false;  // a node holds the job now (attempting it, or waiting to retry)
 };
-// Delivery jobs matching the query in bill_id order (bills sort by creation time), at most
+// Jobs of q.kind matching the query in bill_id order (bills sort by creation time), at most
 // limit + 1 (one extra tells whether there is a next page). See parse_delivery_jobs.
 Statement list_delivery_jobs(const DeliveryJobQuery& query);
 std::vector<DeliveryJobView> parse_delivery_jobs(const Rows& rows);
@@ -119,5 +120,10 @@ namespace unipay::storage {
 // Deletes a job (its work is settled: delivered or refunded before delivery). Returns one
 // row when `owner` still held the lease (else nothing changes).
 Statement finish_job(int64_t job_id, const std::string& owner);
+
+// The answer of a write whose last statement is a job write made under the lease
+// (reschedule, finish, dead letter): true when this process still held the lease, false
+// when another process holds the job now (or it is gone).
+Result<bool> lease_held(const Result<std::vector<Rows>>& rows);
 
 }  // namespace unipay::storage

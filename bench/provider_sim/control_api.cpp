@@ -257,6 +257,12 @@ void control_api(SimState& state, DeliveryTransport& transport, const http::Requ
   if (request.path == "/sim/merchants") return respond(create_merchant(state, *body));
   if (request.path == "/sim/orders") return respond(mark_order(state, *body, now_s));
   if (request.path == "/sim/notify") return notify(state, transport, *body, now_s, respond);
+  if (request.path == "/sim/outage") {
+    auto requests = integer(*body, "requests");
+    if (!requests || *requests < 0) return respond(error(400, "requests must be an integer >= 0"));
+    state.start_outage(*requests);
+    return respond(answer(200, R"({"ok":true})"));
+  }
   respond(error(404, "no such control endpoint"));
 }
 

@@ -6,6 +6,7 @@
 //   GET  /sim/orders/{channel}/{merchant}/{bill_id}      → the order as the simulator sees it
 //   POST /sim/notify {"channel", "merchant", "bill_id", ["outcome", "url", "tamper",
 //                     "amount_minor", "currency", "send"]} → sends a signed notification
+//   POST /sim/outage {"requests"}                       → the next N provider API calls get 503
 // See docs/CHANNELS.md ("Trying a channel with the simulator").
 #pragma once
 

@@ -25,6 +25,14 @@ http::Response not_found() {
   return response;
 }
 
+// A provider down for maintenance (POST /sim/outage).
+http::Response unavailable() {
+  http::Response response;
+  response.status = 503;
+  response.body = R"({"error":"simulated outage"})";
+  return response;
+}
+
 }  // namespace
 
 struct ProviderSim::Impl {
@@ -34,6 +42,8 @@ struct ProviderSim::Impl {
   std::unique_ptr<DeliveryTransport> transport;  // sends notifications (to loopback too)
 
   void handle(const http::Request& request, const http::Responder& respond) {
+    const bool provider_api = request.path == "/gateway.do" || request.path.starts_with("/v3/");
+    if (provider_api && state.take_outage()) return respond(unavailable());
     if (request.path == "/gateway.do") return respond(alipay_gateway(state, request, now_s()));
     if (request.path.starts_with("/v3/")) return respond(wechatpay_api(state, request, now_s()));
     if (request.path.starts_with("/sim/")) return control_api(state, *transport, request, now_s(), respond);

@@ -1,5 +1,6 @@
 #include "bench/provider_sim/sim_state.hpp"
 
+#include <algorithm>
 #include <random>
 
 #include "net/crypto.hpp"
@@ -120,6 +121,18 @@ std::optional<Order> SimState::modify(std::string_view channel, std::string_view
   if (it == orders_.end()) return std::nullopt;
   change(it->second);
   return it->second;
+}
+
+void SimState::start_outage(int64_t requests) {
+  std::lock_guard lock(mutex_);
+  outage_left_ = std::clamp<int64_t>(requests, 0, kMaxOutage);
+}
+
+bool SimState::take_outage() {
+  std::lock_guard lock(mutex_);
+  if (outage_left_ == 0) return false;
+  --outage_left_;
+  return true;
 }
 
 }  // namespace unipay::sim

@@ -87,12 +87,20 @@ class SimState {
   std::optional<Order> modify(std::string_view channel, std::string_view merchant, std::string_view bill_id,
                               const std::function<void(Order&)>& change);
 
+  // An outage of the provider APIs (not the control API): the next `requests` calls are
+  // answered 503 (a provider that cannot be reached, for retry tests). At most kMaxOutage.
+  static constexpr int64_t kMaxOutage = 1000000;
+  void start_outage(int64_t requests);
+  // True (and one fewer left) while an outage lasts.
+  bool take_outage();
+
  private:
   static std::string key(std::string_view channel, std::string_view merchant, std::string_view bill_id);
   mutable std::mutex mutex_;
   std::map<std::string, AlipayMerchant, std::less<>> alipay_;        // by app_id
   std::map<std::string, WechatpayMerchant, std::less<>> wechatpay_;  // by mchid
   std::map<std::string, Order, std::less<>> orders_;
+  int64_t outage_left_ = 0;
 };
 
 // Digits for ids: "2088" + 12 digits, transaction numbers, ...

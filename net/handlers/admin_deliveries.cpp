@@ -97,9 +97,14 @@ Status read_attempt_page(const Query& query, int64_t& after_attempt_id, int& lim
   return ok_status();
 }
 
-// ?state=dead|pending&app_id=&cursor=<bill_id>&limit=
+// ?kind=delivery|verify&state=dead|pending&app_id=&cursor=<bill_id>&limit=
 Status read_job_filters(const Query& query, storage::DeliveryJobQuery& q) {
   using State = storage::DeliveryJobQuery::State;
+  if (const std::string* v = find_param(query, "kind"); v && !v->empty()) {
+    if (*v != "delivery" && *v != "verify")
+      return make_error(Errc::invalid_parameter, "kind must be delivery or verify");
+    q.kind = *v;
+  }
   if (const std::string* v = find_param(query, "state"); v && !v->empty()) {
     if (*v == "dead") {
       q.state = State::dead;

@@ -13,6 +13,7 @@
 
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
+#include "actors/bill_querier.hpp"
 #include "actors/bill_storage.hpp"
 
 namespace unipay {
@@ -402,6 +403,49 @@ TEST_F(BillActorTest, AbandonAfterTheAnswerIsIgnored) {
   abandon(0);
   EXPECT_TRUE(first->value().ok()) << "the deadline's answer stands";
   EXPECT_FALSE(second->has_value());
+}
+
+// Channels with a query API, as the janitor's querier reports them.
+class QueryChannels : public BillQuerier {
+ public:
+  bool can_query(std::string_view channel) const override { return channel == "alipay"; }
+  void query(const Bill&, std::function<void(Result<QueryAnswer>)>) override {}
+};
+
+// The statement a new bill of `channel` is committed with.
+storage::Statement created_with(const std::string& channel, Bill& bill) {
+  caf::actor_system_config config;
+  caf::actor_system system(testing_config(config));
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+  FakeBillStorage storage;
+  QueryChannels querier;
+  auto context = std::make_shared<ActorContext>();
+  context->bill_storage = &storage;
+  context->querier = &querier;
+  context->config.channels.query_after_s = 60s;
+  bill = bill_at(BillState::created, 1);
+  bill.channel = channel;
+  caf::actor actor = spawn_bill_actor(system, context, kBillId);
+  caf::anon_send(actor, msg::Create{bill, std::nullopt, Reply<CreateResult>([](Result<CreateResult>) {})});
+  sched.run();
+  EXPECT_EQ(storage.commits.size(), 1u);
+  storage::Statement statement = storage.commits.front().statements.front();
+  caf::anon_send_exit(actor, caf::exit_reason::kill);
+  sched.run();
+  return statement;
+}
+
+// Proves: a bill of a channel with a query API is committed together with its verify job,
+// due channels.query_after_s after creation (one statement: never one without the other);
+// a sandbox bill gets none.
+TEST(BillActorCreate, QueryChannelBillsAreInsertedWithTheirVerifyJob) {
+  Bill bill;
+  storage::Statement alipay = created_with("alipay", bill);
+  EXPECT_NE(alipay.sql.find("INSERT INTO jobs"), std::string::npos);
+  const auto due = (bill.created_at + 60s).time_since_epoch().count();
+  EXPECT_EQ(alipay.params.back(), std::to_string(due));
+  storage::Statement sandbox = created_with("sandbox", bill);
+  EXPECT_EQ(sandbox.sql.find("INSERT INTO jobs"), std::string::npos);
 }
 
 }  // namespace

@@ -115,6 +115,8 @@ std::vector<PinnedCase> pinned_cases() {
        [](const Config& c) { return c.database.embedded_port == 25433; }},
       {"--public-base-url", "UNIPAY_PUBLIC_BASE_URL", "https://pay.example.com",
        [](const Config& c) { return c.server.public_base_url == "https://pay.example.com"; }},
+      {"--channels-query-after-s", "UNIPAY_CHANNELS_QUERY_AFTER_S", "7",
+       [](const Config& c) { return c.channels.query_after_s == 7s; }},
       {"--providers-alipay-url", "UNIPAY_PROVIDERS_ALIPAY_URL", "http://127.0.0.1:9100/gateway.do",
        [](const Config& c) { return c.providers.alipay_url == "http://127.0.0.1:9100/gateway.do"; }},
       {"--providers-wechatpay-url", "UNIPAY_PROVIDERS_WECHATPAY_URL", "http://127.0.0.1:9100",

@@ -54,6 +54,22 @@ TEST(Validate, RangesAreCheckedTogether) {
   }
 }
 
+// Proves: the janitor's settings ([channels]) are range-checked: a query delay must be
+// positive, and fewer than 10 queries in all would leave the final query (at expiry) too
+// few tries after the early ones.
+TEST(Validate, ChannelsJanitorLimits) {
+  Config c = valid_config();
+  c.channels.query_after_s = 0s;
+  c.channels.verify_max_attempts = 9;
+  c.channels.verify_max_concurrent = 0;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 3u);
+  for (const char* name :
+       {"channels.query_after_s", "channels.verify_max_attempts", "channels.verify_max_concurrent"}) {
+    EXPECT_TRUE(has(errors, name)) << name;
+  }
+}
+
 // Proves: the [callbacks] limits of unverified callbacks (issue 8.6) are range-checked; a
 // queue longer than one statement's parameters allow is refused.
 TEST(Validate, CallbackAuditLimits) {
