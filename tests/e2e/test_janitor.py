@@ -123,7 +123,10 @@ class JanitorTest(E2ECase):
         for channel in ("wechatpay", "alipay"):
             bills[channel] = self.new_bill(channel)
             self.sim_pays(channel, bills[channel])
+        started = time.monotonic()
         self.assertTrue(self.game.wait_confirmed(bills.values(), timeout=30), "not delivered")
+        log("lost notifications recovered: both bills delivered %.2f s after creation (query_after_s %d)"
+            % (time.monotonic() - started, QUERY_AFTER_S))
         time.sleep(1.5)  # a second delivery, if any, would show up here
         for channel, bill_id in bills.items():
             self.assertEqual(self.game.count(bill_id), 1, channel)
