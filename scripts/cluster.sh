@@ -199,7 +199,7 @@ start_node() {
   # shellcheck disable=SC2086  # CLUSTER_NODE_ARGS is a list of flags
   spawn "node$n" env "${clean_env[@]}" "$bin" serve --listen "127.0.0.1:$(node_port "$n")" \
     --database-url "$(database_url)" --data-dir "$dir/node$n" --admin-token "$token" \
-    --node-id "node$n" ${CLUSTER_NODE_ARGS:-}
+    --node-id "node$n" --token-key-file "$dir/token.key" ${CLUSTER_NODE_ARGS:-}
   wait_for 60 "unipayd node$n" http_ok "http://127.0.0.1:$(node_port "$n")/readyz"
 }
 
@@ -228,6 +228,9 @@ up() {
   trap 'if [ -z "${up_done:-}" ]; then log "start failed; stopping what started"; down_all; fi' EXIT
   local token=${CLUSTER_ADMIN_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
   echo "$token" >"$dir/admin-token"
+  # Every node seals the client tokens of idempotent answers with one key, so a replay
+  # answered by another node than the first still carries a usable token.
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/token.key")
   log "etcd on 127.0.0.1:$etcd_port"
   start_etcd
   log "Patroni pg1 (PostgreSQL on 127.0.0.1:$(pg_port 1)) bootstraps the primary"
