@@ -223,9 +223,14 @@ class FailoverTest(unittest.TestCase):
                "WHERE n.name LIKE 'node_' GROUP BY 1")
         want = {"node%d %s" % (n, role) for n in (1, 2, 3) for role in ("unipay-writer", "unipay-listener")}
         seen = set()
-        ok = wait_until(lambda: want <= seen.union(psql(self.pg_primary_url, sql)) and seen.update(
-            psql(self.pg_primary_url, sql)) is None, 20, interval=0.5)
-        self.assertTrue(ok, "connections missing on the new primary: %s" % sorted(want - seen))
+
+        def connected():
+            seen.clear()
+            seen.update(psql(self.pg_primary_url, sql))
+            return want <= seen
+
+        self.assertTrue(wait_until(connected, 20, interval=0.5),
+                        "connections missing on the new primary: %s" % sorted(want - seen))
         for node in self.nodes:
             for bill in bills:
                 self.assertEqual(self.client(node).get_bill(bill["bill_id"]).status, 200)
