@@ -12,6 +12,8 @@
 #   CLUSTER_UNIPAYD    the unipayd binary [build/unipayd, built in Release when missing]
 #   CLUSTER_NODE_ARGS  extra flags for every unipayd node (e.g. --allow-private-delivery)
 #   CLUSTER_ADMIN_TOKEN  the admin token [random, kept in CLUSTER_DIR/admin-token]
+#   CLUSTER_WATCH_PID  when set, a watchdog runs `down` once that process is gone (a test
+#                      killed mid-run leaves nothing running)
 # `up` writes CLUSTER_DIR/cluster.env (ports, pids, URLs) for scripts and tests. `down`
 # stops everything `up` started (by the pids it recorded) and deletes CLUSTER_DIR.
 set -euo pipefail
@@ -181,6 +183,12 @@ EOF
   } >"$dir/haproxy.cfg"
 }
 
+start_watchdog() {
+  [ -n "${CLUSTER_WATCH_PID:-}" ] || return 0
+  spawn watchdog bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec bash "$2" down' \
+    watchdog "$CLUSTER_WATCH_PID" "$root/scripts/cluster.sh"
+}
+
 unipayd_binary() {
   local bin=${CLUSTER_UNIPAYD:-$root/build/unipayd}
   if [ ! -x "$bin" ]; then
@@ -249,6 +257,7 @@ up() {
   wait_for 15 "HAProxy" http_ok "http://127.0.0.1:$lb_port/readyz"
   up_done=1
   write_env "$token"
+  start_watchdog
   echo "unipay cluster up: http://127.0.0.1:$lb_port   admin token: $token"
   echo "  nodes: $(for n in $(seq 1 $nodes); do printf '127.0.0.1:%s ' "$(node_port "$n")"; done)"
   echo "  database: $(database_url)"
@@ -277,6 +286,10 @@ stop_postmaster() {
 }
 
 down_all() {
+  # The watchdog becomes `down` (exec) when its owner is gone: it must not stop itself.
+  local watchdog
+  watchdog=$(cat "$dir/pid/watchdog" 2>/dev/null || true)
+  if [ -n "$watchdog" ] && [ "$watchdog" != "$$" ] && [ "$watchdog" != "$PPID" ]; then stop_pid watchdog 2; fi
   stop_pid haproxy 5
   for n in $(seq 1 $nodes); do stop_pid "node$n" 20; done
   stop_pid patroni2 30

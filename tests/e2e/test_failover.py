@@ -87,7 +87,8 @@ class FailoverTest(unittest.TestCase):
         cls.dir = os.path.join("/tmp", "unipay-failover-%d" % os.getpid())  # postgres must reach it
         env = cluster_env()
         env.update(CLUSTER_DIR=cls.dir, CLUSTER_UNIPAYD=os.path.abspath(binary), CLUSTER_NODE_ARGS=NODE_ARGS,
-                   CLUSTER_BASE_PORT=str(random.randrange(20000, 50000, 100)))
+                   CLUSTER_BASE_PORT=str(random.randrange(20000, 50000, 100)),
+                   CLUSTER_WATCH_PID=str(os.getpid()))  # a killed test leaves nothing running
         cls.env = env
         cls.addClassCleanup(cls.cluster, "down")
         started = time.monotonic()
