@@ -185,6 +185,7 @@ EOF
 
 start_watchdog() {
   [ -n "${CLUSTER_WATCH_PID:-}" ] || return 0
+  # shellcheck disable=SC2016  # $1 and $2 are the inner shell's arguments
   spawn watchdog bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done; exec bash "$2" down' \
     watchdog "$CLUSTER_WATCH_PID" "$root/scripts/cluster.sh"
 }
