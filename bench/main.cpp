@@ -8,6 +8,7 @@
 
 #include "bench/baseline.hpp"
 #include "bench/cpu_usage.hpp"
+#include "bench/node_usage.hpp"
 #include "bench/report.hpp"
 #include "bench/spawn.hpp"
 #include "net/crypto.hpp"
@@ -56,6 +57,13 @@ bool create_app(Context& ctx, const std::string& admin_token) {
                   });
   ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
   return ok;
+}
+
+// Each --server-pid's CPU seconds and RSS now, from /proc.
+std::vector<NodeSample> sample_nodes(const std::vector<int>& pids) {
+  std::vector<NodeSample> out;
+  for (int pid : pids) out.push_back({pid, take_cpu_snapshot(pid, 0).server_s, read_rss_kib(pid)});
+  return out;
 }
 
 int run_scenario(Context& ctx, const SpawnedServer* spawned) {
@@ -120,8 +128,12 @@ int run(const Options& o) {
   ctx.target = target;
   if (!create_app(ctx, admin_token)) return 1;
   info.loadavg_before = read_loadavg();
+  const auto nodes_before = sample_nodes(o.server_pids);
+  const double nodes_from_s = stats.elapsed_s();
   int code = run_scenario(ctx, spawned.get());
   if (code != 0) return code;
+  for (auto& note : node_usage_notes(nodes_before, sample_nodes(o.server_pids), stats.elapsed_s() - nodes_from_s))
+    ctx.result.notes.push_back(std::move(note));
   BaselineResult base;
   if (o.baseline) base = run_baselines(ctx, spawned ? spawned->conninfo() : o.pg_conninfo, info.io_threads);
   info.elapsed_s = stats.elapsed_s();

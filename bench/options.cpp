@@ -33,7 +33,9 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--server-arg", o.server_args,
                  "extra flag for the spawned unipayd (repeatable), e.g. --server-arg=--io-threads=2");
   app.add_flag("--keep-data", o.keep_data, "keep the spawned server's data directory");
-  app.add_option("--server-pid", o.server_pid, "pid of the --target server, for its RSS and CPU");
+  app.add_option("--server-pid", o.server_pids,
+                 "pid of the --target server, for its RSS and CPU; repeatable: with --target at a load "
+                 "balancer, one per node (per-node CPU and RSS in the notes; the first is the scenarios' server)");
   app.add_option("--rate", rate, "arrivals per second, or max (closed loop with --players)");
   app.add_option("--duration", o.duration_s, "seconds of load")->check(CLI::Range(0.5, 3600.0));
   app.add_option("--think-ms", o.think_ms, "a player pays this long after creating its bill")
@@ -117,6 +119,7 @@ std::optional<int> validate(Options& o, const std::string& rate) {
       return 2;
     }
   }
+  if (!o.server_pids.empty()) o.server_pid = o.server_pids.front();
   if (o.scenario == "outage" && o.game_down_s == 0) o.game_down_s = 20;
   // Retries back off exponentially (full jitter), so after T seconds down the next try of
   // an early bill may come about 2T later: wait long enough not to call it lost.

@@ -22,7 +22,8 @@ struct Options {
   std::string unipayd_path;              // default: <bench dir>/../unipayd
   std::vector<std::string> server_args;  // extra flags for the spawned unipayd
   bool keep_data = false;
-  int server_pid = 0;  // for RSS with --target
+  int server_pid = 0;            // for RSS with --target: the first --server-pid
+  std::vector<int> server_pids;  // every --server-pid: one per node behind a balancer
 
   // Load.
   bool rate_max = false;

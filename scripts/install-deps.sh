@@ -8,6 +8,8 @@ packages=(
   libcaf-dev libboost1.81-dev libsimdjson-dev libssl-dev libpq-dev
   postgresql libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev librapidcheck-dev python3
+  # scripts/cluster.sh and the failover test (docs/DEPLOYMENT.md): real HA software
+  haproxy patroni etcd-server etcd-client
 )
 
 missing=()
