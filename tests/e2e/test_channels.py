@@ -239,6 +239,14 @@ class ChannelCase(E2ECase):
         self.assertError(r, "conflict")
         self.assertState(self.pay_app, bill["bill_id"], "created")
 
+    def test_malformed_app_id_and_unknown_channel(self):
+        """A callback URL whose app id cannot name an app is refused at once in the channel's
+        format (404); an unknown channel name is 404 not_found in unipay's error envelope."""
+        r = self.server.request("POST", "/v1/callbacks/not-an-app/%s" % self.CHANNEL, b"x=1")
+        self.assertRefused((r.status, r.body.decode()), 404)
+        r = self.server.request("POST", "/v1/callbacks/%s/paypal" % self.pay_app.app_id, b"{}")
+        self.assertError(r, "not_found")
+
 
 class AlipayTest(ChannelCase):
     CHANNEL = "alipay"
