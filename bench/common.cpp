@@ -142,9 +142,11 @@ double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double
   return waited;
 }
 
-void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name) const {
+void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name,
+                       const std::string& prefix) const {
   auto after = take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid);
-  for (auto& [name, value] : cpu_metrics(before_, after, ops, per_op_name)) ctx.result.metric(name, value);
+  for (auto& [name, value] : cpu_metrics(before_, after, ops, per_op_name))
+    ctx.result.metric(prefix + name, value);
 }
 
 void count_duplicates(Context& ctx) {

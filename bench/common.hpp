@@ -34,7 +34,8 @@ double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double
 class CpuWindow {
  public:
   explicit CpuWindow(const Context& ctx) : before_(take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid)) {}
-  void finish(Context& ctx, double ops, const std::string& per_op_name) const;
+  // Adds the figures, each name prefixed by `prefix` (a scenario with several phases).
+  void finish(Context& ctx, double ops, const std::string& per_op_name, const std::string& prefix = "") const;
 
  private:
   CpuSnapshot before_;

@@ -52,6 +52,8 @@ int run_lifecycle(Context& ctx);  // also the outage scenario (the game server g
 int run_callbacks(Context& ctx);
 int run_callbacks_forged(Context& ctx);  // callbacks with --forged-rate
 int run_longpoll(Context& ctx);
+// Many accounts, then one hot account, then the books checked (scenario_wallet.cpp).
+int run_wallet(Context& ctx);
 // Restarts the spawned server's embedded PostgreSQL (`data_dir`, reachable at `conninfo`).
 int run_restart(Context& ctx, const std::string& data_dir, const std::string& conninfo);
 

@@ -45,7 +45,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--waiters", o.waiters, "longpoll: concurrent waiters")->check(CLI::Range(1, 100000));
   app.add_option("--bills", o.bills, "callbacks: bills created before the storm")
       ->check(CLI::Range(1, 2000000));
-  app.add_option("--duplicate-share", o.duplicate_share, "callbacks: share sent twice")
+  app.add_option("--accounts", o.accounts, "wallet: accounts of the many-accounts phase (plus one hot account)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--duplicate-share", o.duplicate_share,
+                 "callbacks: share sent twice; wallet: share of applied operations sent again (same op_id)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--forged-rate", o.forged_rate,
                  "callbacks: real callbacks go at --rate and, in the run's second half, this many forged "
@@ -88,7 +91,6 @@ void add_other_options(CLI::App& app, Options& o) {
 }
 
 std::optional<int> validate(Options& o, const std::string& rate) {
-  if (o.scenario == "wallet") return std::nullopt;  // main() explains and exits 2
   if (rate == "max") {
     o.rate_max = true;
   } else {

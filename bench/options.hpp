@@ -33,7 +33,8 @@ struct Options {
   int connections = 64;           // connections of the callback storm and of pre-creation
   int waiters = 19000;            // longpoll scenario
   int bills = 50000;              // callbacks scenario: bills created before the storm
-  double duplicate_share = 0.10;  // callbacks scenario
+  int accounts = 1000;            // wallet scenario: the many accounts (plus one hot account)
+  double duplicate_share = 0.10;  // callbacks: share sent twice; wallet: share of applied ops replayed
   double forged_rate = 0;         // callbacks: forged callbacks per second in the second half (0: off)
   int longpoll_timeout_s = 30;
   std::string until = "delivered";  // lifecycle players long-poll until this (paid | delivered)

@@ -24,16 +24,24 @@ std::string unix_seconds() {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
 }
 
-const json::Value* member(const json::Value* object, std::string_view key) {
+}  // namespace
+
+const json::Value* json_member(const json::Value* object, std::string_view key) {
   return object && object->is_object() ? object->find(key) : nullptr;
 }
 
-std::string string_member(const json::Value* object, std::string_view key) {
-  const json::Value* v = member(object, key);
+std::string json_string(const json::Value* object, std::string_view key) {
+  const json::Value* v = json_member(object, key);
   return v && v->kind == json::Value::Kind::string ? v->string : std::string();
 }
 
-void sign(ClientRequest& r, const AppCreds& app) {
+std::optional<int64_t> json_integer(const json::Value* object, std::string_view key) {
+  const json::Value* v = json_member(object, key);
+  if (!v || v->kind != json::Value::Kind::integer) return std::nullopt;
+  return v->integer;
+}
+
+std::string sign_app_request(ClientRequest& r, const AppCreds& app) {
   std::string nonce = next_nonce();
   std::string ts = unix_seconds();
   std::string signature = signing::sign_request(app.secret, r.method, r.target, ts, nonce, r.body);
@@ -41,16 +49,15 @@ void sign(ClientRequest& r, const AppCreds& app) {
   r.headers.emplace_back("X-Unipay-Timestamp", ts);
   r.headers.emplace_back("X-Unipay-Nonce", nonce);
   r.headers.emplace_back("X-Unipay-Signature", std::move(signature));
+  return nonce;
 }
-
-}  // namespace
 
 std::string answer_error_kind(const ClientResponse& r) {
   if (r.status == 0) return "no_answer:" + r.error;
   std::string kind = "http_" + std::to_string(r.status);
   auto body = json::parse(r.body);
   if (body) {
-    std::string code = string_member(member(&*body, "error"), "code");
+    std::string code = json_string(json_member(&*body, "error"), "code");
     if (!code.empty()) kind += ":" + code;
   }
   return kind;
@@ -76,8 +83,8 @@ bool parse_app_answer(const ClientResponse& r, AppCreds& app) {
   if (r.status != 201) return false;
   auto body = json::parse(r.body);
   if (!body) return false;
-  app.app_id = string_member(member(&*body, "app"), "app_id");
-  app.secret = string_member(&*body, "secret");
+  app.app_id = json_string(json_member(&*body, "app"), "app_id");
+  app.secret = json_string(&*body, "secret");
   return !app.app_id.empty() && !app.secret.empty();
 }
 
@@ -91,8 +98,7 @@ ClientRequest create_bill_request(const AppCreds& app, const std::string& user_i
   w.key("currency").string(kBillCurrency).end_object();
   r.body = w.take();
   r.headers.emplace_back("Content-Type", "application/json");
-  sign(r, app);
-  nonce = r.headers[r.headers.size() - 2].second;
+  nonce = sign_app_request(r, app);
   return r;
 }
 
@@ -109,8 +115,8 @@ bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std
   }
   auto body = json::parse(r.body);
   if (body) {
-    bill.bill_id = string_member(member(&*body, "bill"), "bill_id");
-    bill.client_token = string_member(&*body, "client_token");
+    bill.bill_id = json_string(json_member(&*body, "bill"), "bill_id");
+    bill.client_token = json_string(&*body, "client_token");
   }
   if (bill.bill_id.empty() || bill.client_token.empty()) {
     error_kind = "malformed_answer";
@@ -132,8 +138,8 @@ bool parse_poll_answer(const ClientResponse& r, PollAnswer& answer) {
   if (r.status != 200) return false;
   auto body = json::parse(r.body);
   if (!body) return false;
-  answer.state = string_member(member(&*body, "bill"), "state");
-  const json::Value* timed_out = member(&*body, "timed_out");
+  answer.state = json_string(json_member(&*body, "bill"), "state");
+  const json::Value* timed_out = json_member(&*body, "timed_out");
   if (!timed_out || timed_out->kind != json::Value::Kind::boolean || answer.state.empty()) return false;
   answer.timed_out = timed_out->boolean;
   return true;
@@ -149,14 +155,14 @@ ClientRequest get_bill_request(const CreatedBill& bill) {
 ClientRequest get_bill_signed_request(const AppCreds& app, const std::string& bill_id) {
   ClientRequest r;
   r.target = "/v1/bills/" + bill_id;
-  sign(r, app);
+  sign_app_request(r, app);
   return r;
 }
 
 std::string bill_state_of(const ClientResponse& r) {
   if (r.status != 200) return {};
   auto body = json::parse(r.body);
-  return body ? string_member(member(&*body, "bill"), "state") : std::string();
+  return body ? json_string(json_member(&*body, "bill"), "state") : std::string();
 }
 
 ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, const std::string& trade_no) {

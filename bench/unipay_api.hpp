@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "bench/http_client.hpp"
+#include "net/json.hpp"
 
 namespace unipay::bench {
 
@@ -55,6 +58,16 @@ std::string bill_state_of(const ClientResponse& r);
 
 // POST /v1/callbacks/{app}/sandbox, a success for the bill's amount.
 ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, const std::string& trade_no);
+
+// Adds the app signature headers (X-Unipay-App/-Timestamp/-Nonce/-Signature, a fresh
+// nonce) for the request's method, target and body; returns the nonce.
+std::string sign_app_request(ClientRequest& r, const AppCreds& app);
+
+// A member of a JSON object (nullptr when absent or not an object), and a string or
+// integer member (empty / std::nullopt when absent or of another kind).
+const json::Value* json_member(const json::Value* object, std::string_view key);
+std::string json_string(const json::Value* object, std::string_view key);
+std::optional<int64_t> json_integer(const json::Value* object, std::string_view key);
 
 // Is the state one a long poll with until=delivered ends on?
 bool final_state(const std::string& state);
