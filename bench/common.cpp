@@ -121,11 +121,12 @@ void classify_undelivered(Context& ctx, const std::vector<std::string>& missing)
 
 }  // namespace
 
-double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s) {
+double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s,
+                         uint64_t acknowledged_before) {
   auto started = Clock::now();
-  // The app is the bench's own, so every acknowledged delivery is one of `paid`.
+  // The app is the bench's own, so every acknowledged delivery since is one of `paid`.
   ctx.loop.run_while(
-      [&] { return ctx.game.counters().acknowledged < paid.size(); },
+      [&] { return ctx.game.counters().acknowledged < acknowledged_before + paid.size(); },
       started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(max_wait_s)));
   double waited = seconds_since(started);
   std::vector<std::string> missing;

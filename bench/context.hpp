@@ -17,6 +17,8 @@
 
 namespace unipay::bench {
 
+class ProviderPayer;
+
 // A bill whose sandbox callback unipay acknowledged: from then on it must be delivered.
 struct PaidBill {
   std::string bill_id;
@@ -45,6 +47,7 @@ struct Context {
   std::function<int64_t()> delivery_backlog;
   ScenarioResult result;
   Endpoint target;  // the server (spawned or --target), for scenarios that open clients of their own
+  ProviderPayer* payer = nullptr;  // with --channel alipay/wechatpay: the simulated provider
 };
 
 // Each returns 0, or 2 when it cannot run at all (the reason printed on stderr).

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -70,6 +71,48 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
       ->check(CLI::Range(0.0, 3600.0));
 }
 
+void add_channel_options(CLI::App& app, Options& o, std::string& channels) {
+  app.add_option("--channel", channels,
+                 "lifecycle: sandbox | alipay | wechatpay, or a comma-separated list; each channel runs for "
+                 "--duration in turn, sandbox first (added when missing) as the same-run reference");
+  app.add_option("--provider-sim", o.provider_sim_url,
+                 "a running unipay-provider-sim (loopback URL) for alipay/wechatpay; default with --spawn: "
+                 "one started here");
+  app.add_option("--provider-sim-bin", o.provider_sim_path,
+                 "the unipay-provider-sim binary to start (default: next to the bench)");
+}
+
+// "alipay,wechatpay" → sandbox, alipay, wechatpay (each once, sandbox first).
+std::optional<int> parse_channels(Options& o, const std::string& list) {
+  o.channels = {"sandbox"};
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    std::string name = list.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty() || name == "sandbox") continue;
+    if (name != "alipay" && name != "wechatpay") {
+      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay or wechatpay\n", name.c_str());
+      return 2;
+    }
+    if (std::find(o.channels.begin(), o.channels.end(), name) == o.channels.end()) o.channels.push_back(name);
+  }
+  if (o.channels.size() > 1 && o.scenario != "lifecycle") {
+    std::fprintf(stderr, "usage error: --channel alipay/wechatpay is for --scenario lifecycle\n");
+    return 2;
+  }
+  if (o.channels.size() > 1 && !o.spawn && o.provider_sim_url.empty()) {
+    std::fprintf(stderr, "usage error: with --target, --channel alipay/wechatpay needs --provider-sim URL\n");
+    return 2;
+  }
+  std::string error;
+  if (!o.provider_sim_url.empty() && !parse_loopback_url(o.provider_sim_url, o.provider_sim, error)) {
+    std::fprintf(stderr, "usage error: --provider-sim: %s\n", error.c_str());
+    return 2;
+  }
+  return std::nullopt;
+}
+
 void add_other_options(CLI::App& app, Options& o) {
   app.add_option("--game-fail-rate", o.game_fail_rate, "share of deliveries the game server answers 500")
       ->check(CLI::Range(0.0, 1.0));
@@ -90,7 +133,7 @@ void add_other_options(CLI::App& app, Options& o) {
   app.add_option("--seed", o.seed, "random seed (default: from the clock)");
 }
 
-std::optional<int> validate(Options& o, const std::string& rate) {
+std::optional<int> validate(Options& o, const std::string& rate, const std::string& channels) {
   if (rate == "max") {
     o.rate_max = true;
   } else {
@@ -119,6 +162,7 @@ std::optional<int> validate(Options& o, const std::string& rate) {
       return 2;
     }
   }
+  if (auto code = parse_channels(o, channels)) return code;
   if (o.scenario == "outage" && o.game_down_s == 0) o.game_down_s = 20;
   // Retries back off exponentially (full jitter), so after T seconds down the next try of
   // an early bill may come about 2T later: wait long enough not to call it lost.
@@ -174,7 +218,9 @@ std::string executable_dir() {
 std::optional<int> parse_options(int argc, char** argv, Options& out) {
   CLI::App app{"unipay-bench: load tester for unipayd with a game server simulator and a sandbox provider"};
   std::string rate = "100";
+  std::string channels = "sandbox";
   add_target_options(app, out, rate);
+  add_channel_options(app, out, channels);
   add_other_options(app, out);
   try {
     app.parse(argc, argv);
@@ -184,7 +230,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& out) {
   }
   if (out.unipayd_path.empty()) out.unipayd_path = executable_dir() + "/../unipayd";
   if (out.baseline_http_path.empty()) out.baseline_http_path = executable_dir() + "/baseline_http";
-  return validate(out, rate);
+  if (out.provider_sim_path.empty()) out.provider_sim_path = executable_dir() + "/unipay-provider-sim";
+  return validate(out, rate, channels);
 }
 
 }  // namespace unipay::bench

@@ -44,6 +44,14 @@ struct Options {
   double drain_s = -1;              // after the load, wait this long at most for stragglers
                                     // (-1: 60 s; outage: 60 s + 4 × the down time, for backoff)
 
+  // Channels of the lifecycle scenario, run one after the other against the same server
+  // (sandbox first, as the same-run reference); alipay and wechatpay go through the
+  // provider simulator, started here with --spawn or reached at provider_sim_url.
+  std::vector<std::string> channels{"sandbox"};
+  std::string provider_sim_url;
+  Endpoint provider_sim;
+  std::string provider_sim_path;  // default: <bench dir>/unipay-provider-sim
+
   // Game server simulator.
   double game_fail_rate = 0;
   double game_down_at_s = 10;

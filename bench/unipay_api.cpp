@@ -64,7 +64,7 @@ std::string answer_error_kind(const ClientResponse& r) {
 }
 
 ClientRequest create_app_request(const std::string& admin_token, const std::string& delivery_url,
-                                 const std::string& sandbox_secret) {
+                                 const std::string& sandbox_secret, const std::vector<ChannelCredentials>& more) {
   ClientRequest r;
   r.method = "POST";
   r.target = "/v1/admin/apps";
@@ -72,7 +72,9 @@ ClientRequest create_app_request(const std::string& admin_token, const std::stri
   w.begin_object().key("name").string("unipay-bench " + crypto::random_hex(4));
   w.key("delivery_url").string(delivery_url);
   w.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
-  w.end_object().end_object().end_object();
+  w.end_object();
+  for (const ChannelCredentials& c : more) w.key(c.channel).raw(c.credentials_json);
+  w.end_object().end_object();
   r.body = w.take();
   r.headers.emplace_back("Authorization", "Bearer " + admin_token);
   r.headers.emplace_back("Content-Type", "application/json");
@@ -88,14 +90,15 @@ bool parse_app_answer(const ClientResponse& r, AppCreds& app) {
   return !app.app_id.empty() && !app.secret.empty();
 }
 
-ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce) {
+ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce,
+                                  const std::string& channel) {
   ClientRequest r;
   r.method = "POST";
   r.target = "/v1/bills";
   json::Writer w;
   w.begin_object().key("user_id").string(user_id).key("item_id").string("gem_pack");
-  w.key("channel").string("sandbox").key("amount").integer(kBillAmountMinor);
-  w.key("currency").string(kBillCurrency).end_object();
+  w.key("channel").string(channel).key("amount").integer(kBillAmountMinor);
+  w.key("currency").string(bill_currency(channel)).end_object();
   r.body = w.take();
   r.headers.emplace_back("Content-Type", "application/json");
   nonce = sign_app_request(r, app);
@@ -117,6 +120,7 @@ bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std
   if (body) {
     bill.bill_id = json_string(json_member(&*body, "bill"), "bill_id");
     bill.client_token = json_string(&*body, "client_token");
+    bill.order_string = json_string(json_member(&*body, "pay"), "order_string");
   }
   if (bill.bill_id.empty() || bill.client_token.empty()) {
     error_kind = "malformed_answer";
@@ -178,6 +182,8 @@ ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, 
   r.headers.emplace_back("X-Sandbox-Signature", crypto::hmac_sha256_hex(app.sandbox_secret, r.body));
   return r;
 }
+
+const char* bill_currency(const std::string& channel) { return channel == "sandbox" ? kBillCurrency : "CNY"; }
 
 bool final_state(const std::string& state) {
   return state == "delivered" || state == "failed" || state == "closed" || state == "refunded";

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bench/http_client.hpp"
 #include "net/json.hpp"
@@ -21,6 +22,7 @@ struct AppCreds {
 struct CreatedBill {
   std::string bill_id;
   std::string client_token;
+  std::string order_string;  // alipay: the answer's pay.order_string, for the payer's app
 };
 
 struct PollAnswer {
@@ -29,17 +31,30 @@ struct PollAnswer {
 };
 
 constexpr int64_t kBillAmountMinor = 499;  // cents
-constexpr const char* kBillCurrency = "USD";
+constexpr const char* kBillCurrency = "USD";  // sandbox bills
+// The bills' currency on a channel: Alipay and WeChat Pay bills are in their home
+// currency, CNY (no trans_currency, as most merchants have them).
+const char* bill_currency(const std::string& channel);
 
 // A short error kind for an unexpected answer: "no_answer:<kind>", "http_<status>:<code>".
 std::string answer_error_kind(const ClientResponse& r);
 
+// A channel's credentials as the app stores them: name and the JSON object (raw text).
+struct ChannelCredentials {
+  std::string channel;
+  std::string credentials_json;
+};
+
+// The bench's app: the sandbox channel with `sandbox_secret`, and `more` channels.
 ClientRequest create_app_request(const std::string& admin_token, const std::string& delivery_url,
-                                 const std::string& sandbox_secret);
+                                 const std::string& sandbox_secret,
+                                 const std::vector<ChannelCredentials>& more = {});
 bool parse_app_answer(const ClientResponse& r, AppCreds& app);
 
-// POST /v1/bills, signed; `nonce` receives the nonce (to check the answer's signature).
-ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce);
+// POST /v1/bills for `channel`, signed; `nonce` receives the nonce (to check the answer's
+// signature).
+ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce,
+                                  const std::string& channel = "sandbox");
 // 201 with a valid answer signature, bill_id and client_token.
 bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std::string& nonce,
                          CreatedBill& bill, std::string& error_kind);
