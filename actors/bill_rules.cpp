@@ -113,6 +113,9 @@ Decision decide(const Bill& bill, const BillEvent& event) {
   if (!event.app_id.empty() && event.app_id != bill.app_id) {
     return refusing(Errc::not_found, "no such bill");
   }
+  if (!event.channel.empty() && event.channel != bill.channel) {
+    return refusing(Errc::conflict, "a " + event.channel + " notification for a " + bill.channel + " bill");
+  }
   switch (event.kind) {
     case BillEventKind::provider_success:
       return on_success(bill, event);

@@ -27,6 +27,8 @@ struct BillEvent {
   BillEventKind kind = BillEventKind::provider_success;
   std::string app_id;        // the app the event came through; "" for internal events.
                              // Another app's bill is not_found (existence is not revealed).
+  std::string channel;       // provider events: the channel that reported it ("" not checked);
+                             // a bill of another channel is refused (conflict)
   std::string trade_no;      // provider events: the provider's trade number
   int64_t amount_minor = 0;  // provider success: what the provider took
   std::string currency;      // provider success

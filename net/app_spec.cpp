@@ -1,8 +1,11 @@
 #include "net/app_spec.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "actors/delivery_url.hpp"
 #include "net/app_id.hpp"
 #include "net/bill_request.hpp"
+#include "net/channels/channel_adapter.hpp"
 #include "net/crypto.hpp"
 
 namespace unipay {
@@ -46,18 +49,12 @@ Status read_catalog(const json::Value& body, AppSpec& spec) {
   return ok_status();
 }
 
+// Every channel is checked by its adapter (unknown names refused), all problems in one error.
 Status read_channels(const json::Value& body, AppSpec& spec) {
   const json::Value* channels = body.find("channels");
   if (!channels || channels->kind == json::Value::Kind::null) return ok_status();
-  if (!channels->is_object()) return invalid("channels must be an object");
-  for (const auto& [name, value] : channels->members) {
-    if (!value.is_object()) return invalid("channels." + name + " must be an object");
-  }
-  if (const json::Value* sandbox = channels->find("sandbox")) {
-    auto secret = json::get_string(*sandbox, "secret", 256);
-    if (!secret || !secret->has_value() || (*secret)->empty())
-      return invalid("channels.sandbox.secret is required");
-  }
+  auto parsed = channels::parse_app_channels(channels::default_registry(), *channels);
+  if (!parsed) return parsed.error();
   spec.channels_json = json::serialize(*channels);
   return ok_status();
 }
@@ -82,6 +79,26 @@ Result<AppSpec> parse_app_spec(const json::Value& body, bool allow_private) {
 }
 
 std::string generate_secret() { return crypto::random_hex(32); }
+
+void attach_channels(storage::App& app) {
+  auto fields = json::parse(app.channels_json);
+  auto parsed = fields ? channels::parse_app_channels(channels::default_registry(), *fields)
+                       : Result<channels::AppChannels>(fields.error());
+  if (!parsed) {
+    // Stored before the adapters checked credentials, or edited by hand: the app keeps
+    // working for everything else, and bills and callbacks of its channels are refused.
+    spdlog::error("app {}: stored channels are not valid, none configured: {}", app.app_id,
+                  parsed.error().message);
+    app.channels = std::make_shared<const channels::AppChannels>();
+    return;
+  }
+  app.channels = std::make_shared<const channels::AppChannels>(std::move(*parsed));
+}
+
+const channels::AppChannels& app_channels(const storage::App& app) {
+  static const channels::AppChannels kNone;
+  return app.channels ? *app.channels : kNone;
+}
 
 Result<storage::App> new_app(const AppSpec& spec) {
   if (!spec.name || spec.name->empty()) return invalid("name is required");

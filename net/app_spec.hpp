@@ -10,6 +10,10 @@
 #include "net/json.hpp"
 #include "storage/app_store.hpp"
 
+namespace unipay::channels {
+class AppChannels;
+}
+
 namespace unipay {
 
 struct AppSpec {
@@ -27,7 +31,7 @@ Result<AppSpec> parse_app_spec(const json::Value& body, bool allow_private);
 // A new app with a generated app_id and HMAC secret. Errors: missing name or delivery_url.
 Result<storage::App> new_app(const AppSpec& spec);
 
-// {"app_id","name","delivery_url","channels":{"sandbox":{"secret":true}},"catalog":[...],
+// {"app_id","name","delivery_url","channels":{"<name>":{"<field>":true}},"catalog":[...],
 //  "created_at","updated_at"}: channel fields are reported as set (true), never shown.
 void write_app(json::Writer& out, const storage::App& app, const std::vector<storage::CatalogItem>& catalog);
 
@@ -36,5 +40,12 @@ std::string app_answer(const storage::App& app, const std::vector<storage::Catal
                        const std::string& secret);
 
 std::string generate_secret();  // 256 random bits, hex
+
+// Parses app.channels_json into app.channels, once, when the app is loaded into the cache
+// (net/auth.cpp load_app). Stored channels that no longer parse count as none configured
+// (logged at error).
+void attach_channels(storage::App& app);
+// The app's parsed channels (none when they were never attached).
+const channels::AppChannels& app_channels(const storage::App& app);
 
 }  // namespace unipay

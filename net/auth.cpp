@@ -2,6 +2,8 @@
 
 #include "net/app_id.hpp"
 #include "net/app_lookup_budget.hpp"
+#include "net/app_spec.hpp"
+#include "net/channel_calls.hpp"
 #include "net/crypto.hpp"
 #include "net/signing.hpp"
 #include "storage/app_reads.hpp"
@@ -9,11 +11,6 @@
 
 namespace unipay {
 namespace {
-
-int64_t unix_now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 signing::SignedHeaders signed_headers(const http::Request& r) {
   return {r.header("x-unipay-app"), r.header("x-unipay-timestamp"), r.header("x-unipay-nonce"),
@@ -102,6 +99,7 @@ void load_app(const CallPtr& call, const std::string& app_id, AppSource source,
         auto app = storage::parse_app(*rows);
         // Back on an io thread: its cache, with a negative entry for an unknown app.
         if (app) {
+          attach_channels(*app);  // once per load, never per request
           storage::remember_app(*app);
         } else {
           storage::remember_unknown_app(app_id);

@@ -15,6 +15,7 @@
 #include "actors/callback_audits.hpp"
 #include "actors/wallet_service.hpp"
 #include "config/config.hpp"
+#include "net/channels/channel_adapter.hpp"
 #include "net/http_types.hpp"
 #include "net/metrics.hpp"
 #include "net/token_seal.hpp"
@@ -24,6 +25,7 @@
 namespace unipay {
 
 class Admission;
+class ProviderClient;
 
 // Everything handlers need, built once by main.
 struct Api {
@@ -37,6 +39,10 @@ struct Api {
   RefusedCallbackAudits* refused_audits = nullptr;  // audit rows of unverified callbacks
   WalletService* wallets = nullptr;
   Admission* admission = nullptr;  // none: the database queues alone decide
+  // Runs the channel adapters' provider calls (prepare, callback verification); none: only
+  // channels that need no call work (tests).
+  const ProviderClient* providers = nullptr;
+  channels::ProviderUrls provider_urls;  // from config.providers
 };
 
 class Call : public std::enable_shared_from_this<Call> {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "actors/callback_audits.hpp"
+#include "net/http_errors.hpp"
 
 namespace unipay {
 namespace {
@@ -26,6 +27,19 @@ void refused_audit_counters(std::string& out, const RefusedCallbackAudits& audit
           "audit rows of unverified callbacks written in batches", audits.written());
 }
 
+void refused_callback_counters(std::string& out, const Metrics& m) {
+  out += "# HELP unipay_callbacks_refused_by_reason_total callbacks refused, by channel and reason\n";
+  out += "# TYPE unipay_callbacks_refused_by_reason_total counter\n";
+  for (size_t c = 0; c < m.callback_channels.size() && c < Metrics::kMaxCallbackChannels; ++c) {
+    for (size_t r = 0; r < Metrics::kRefusalReasons; ++r) {
+      uint64_t n = m.callbacks_refused_by[c][r].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      out += fmt::format("unipay_callbacks_refused_by_reason_total{{channel=\"{}\",reason=\"{}\"}} {}\n",
+                         m.callback_channels[c], http::error_shape(static_cast<Errc>(r)).code, n);
+    }
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
@@ -42,6 +56,7 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_callbacks_ignored_total", "duplicate or stale callbacks acknowledged",
           m.callbacks_ignored.load());
   counter(out, "unipay_callbacks_refused_total", "callbacks refused", m.callbacks_refused.load());
+  refused_callback_counters(out, m);
   counter(out, "unipay_callback_alerts_total", "callbacks with mismatched money or a second trade",
           m.callback_alerts.load());
   counter(out, "unipay_longpolls_open", "long polls waiting", m.longpolls_open.load(), "gauge");

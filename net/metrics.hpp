@@ -5,7 +5,10 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "config/result.hpp"
 #include "storage/database.hpp"
 
 namespace unipay {
@@ -24,6 +27,20 @@ struct Metrics {
   std::atomic<uint64_t> app_reads_refused{0};             // uncached app lookups over a source's budget
   const RefusedCallbackAudits* refused_audits = nullptr;  // its counters are shown when set
   std::atomic<uint64_t> admission_refused{0};             // new work answered 503 busy by admission control
+
+  // Refused callbacks by channel and reason (the refusal's error code). The channel names
+  // are set once before serving (the channel registry's); others are not counted here.
+  static constexpr size_t kMaxCallbackChannels = 16;
+  static constexpr size_t kRefusalReasons = static_cast<size_t>(Errc::storage_write) + 1;
+  std::vector<std::string> callback_channels;
+  std::array<std::array<std::atomic<uint64_t>, kRefusalReasons>, kMaxCallbackChannels> callbacks_refused_by{};
+  void count_callback_refusal(std::string_view channel, Errc reason) {
+    callbacks_refused.fetch_add(1, std::memory_order_relaxed);
+    for (size_t i = 0; i < callback_channels.size() && i < kMaxCallbackChannels; ++i) {
+      if (callback_channels[i] == channel)
+        callbacks_refused_by[i][static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 
   void count_response(int status) {
     size_t index = static_cast<size_t>(status / 100);

@@ -18,6 +18,7 @@
 #include "net/http_server.hpp"
 #include "net/log_format.hpp"
 #include "net/memory_trim.hpp"
+#include "net/provider_client.hpp"
 #include "net/router.hpp"
 #include "net/token_key_file.hpp"
 #include "storage/node_store.hpp"
@@ -113,6 +114,10 @@ int run_serve(const config::Config& config) {
   }
   DeliveryIo delivery_io;
   auto transport = http::make_http_transport(delivery_io.io, http::delivery_client_options(config.delivery));
+  // Provider calls (prepare, callback verification) share the delivery io thread, deadline
+  // and TLS rules, with their own kept-alive connections and limits ([providers]).
+  auto provider_transport = http::make_http_transport(delivery_io.io, provider_transport_options(config));
+  ProviderClient providers(*provider_transport, provider_client_options(config));
   auto runtime = Runtime::start(config, db, *transport, node);
   if (!runtime) {
     spdlog::error("cannot start the actors: {}", runtime.error().message);
@@ -128,9 +133,12 @@ int run_serve(const config::Config& config) {
   MemoryTrimmer memory_trimmer(config.server.memory_trim_interval_ms);
   Metrics metrics;
   metrics.refused_audits = &rt.refused_audits();
+  for (std::string_view name : channels::default_registry().names()) metrics.callback_channels.emplace_back(name);
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   api.refused_audits = &rt.refused_audits();
   api.wallets = &rt.wallets();
+  api.providers = &providers;
+  api.provider_urls = channels::provider_urls(config.providers);
   const auto& s = config.server;
   http::ServerOptions options{s.listen_host,      s.listen_port,     s.io_threads,     s.max_body_bytes,
                               s.max_header_bytes, s.max_connections, s.read_timeout_ms};

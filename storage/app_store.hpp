@@ -2,11 +2,16 @@
 // rows of the matching select back into values.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "storage/database.hpp"
+
+namespace unipay::channels {
+class AppChannels;  // net/channels/channel_adapter.hpp: storage only carries it
+}
 
 namespace unipay::storage {
 
@@ -25,6 +30,10 @@ struct App {
   std::vector<std::string> secrets;  // newest first: [current, previous]
   std::string created_at;            // RFC 3339, as stored
   std::string updated_at;
+  // channels_json parsed into typed credentials by the net layer when it loads the app into
+  // its cache (net/app_spec.hpp, attach_channels), so no request parses them again; null
+  // where the app was read for another purpose (delivery).
+  std::shared_ptr<const channels::AppChannels> channels;
 };
 
 // Inserts the app, its first secret (generation 1) and its catalog: one write op.

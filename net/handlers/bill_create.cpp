@@ -1,12 +1,16 @@
-// POST /v1/bills: validate, price from the catalog, commit through a new bill actor, and
-// answer 201 — or replay the first answer of an Idempotency-Key.
+// POST /v1/bills: validate, price from the catalog, let the channel's adapter prepare the
+// client's pay object, commit through a new bill actor, and answer 201 — or replay the first
+// answer of an Idempotency-Key.
 #include "actors/bill_id.hpp"
+#include "net/app_spec.hpp"
 #include "net/auth.hpp"
 #include "net/bill_json.hpp"
 #include "net/bill_request.hpp"
+#include "net/channel_calls.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/handlers.hpp"
 #include "net/idempotent_answer.hpp"
+#include "net/provider_client.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/bill_store.hpp"
 
@@ -28,7 +32,9 @@ struct CreateAnswer {
   size_t token_at = 0;  // where the client token starts in body
 };
 
-CreateAnswer create_answer(const Bill& bill, const std::string& client_token) {
+// `pay_json` is the adapter's pay object; it is part of the answer, so an Idempotency-Key
+// replay (which answers the stored bytes) gives the same pay object. It is not a bill field.
+CreateAnswer create_answer(const Bill& bill, const std::string& client_token, const std::string& pay_json) {
   json::Writer out;
   out.begin_object();
   out.key("bill");
@@ -36,13 +42,7 @@ CreateAnswer create_answer(const Bill& bill, const std::string& client_token) {
   out.key("client_token");
   const size_t token_at = out.str().size() + 1;  // after the opening quote; base64url needs no escapes
   out.string(client_token);
-  out.key("pay").begin_object();
-  out.key("channel").string(bill.channel);
-  out.key("bill_id").string(bill.bill_id);
-  out.key("amount").integer(bill.amount_minor);
-  out.key("currency").string(bill.currency);
-  out.key("callback_path").string("/v1/callbacks/" + bill.app_id + "/" + bill.channel);
-  out.end_object();
+  out.key("pay").raw(pay_json);
   out.end_object();
   return {out.take(), token_at};
 }
@@ -71,49 +71,90 @@ Bill new_bill(const Call& call, const CreateRequest& r, const std::string& clien
   return bill;
 }
 
-// The key existed: same request → the first answer, byte for byte; another → conflict.
-void replay(const CallPtr& call, const storage::IdempotencyRecord& ours) {
+std::string idempotency_key(const Call& call) { return std::string(call.request.header("idempotency-key")); }
+
+std::string request_fingerprint(const Call& call) {
+  return crypto::sha256_hex(call.request.method + "\n" + call.request.target + "\n" + call.request.body);
+}
+
+// The first answer of this key, byte for byte; another request with the key is conflict.
+void answer_replay(const CallPtr& call, const storage::IdempotencyRecord& first) {
+  if (first.request_sha256 != request_fingerprint(*call))
+    return call->fail(Errc::conflict, "Idempotency-Key reused with another request");
+  auto answer = replayed_answer(first, call->api.token_key);
+  if (!answer) return call->fail(answer.error());
+  call->reply(first.status, std::move(*answer));
+}
+
+// The key existed when the bill was inserted: replay the first answer.
+void replay(const CallPtr& call) {
   int keep_s = static_cast<int>(call->api.config.bills.idempotency_keep_s.count());
-  call->api.db->read(storage::select_idempotency(ours.app_id, ours.key, keep_s),
-                     call->resume<storage::Rows>([call, ours](Result<storage::Rows> rows) {
+  call->api.db->read(storage::select_idempotency(call->app_id, idempotency_key(*call), keep_s),
+                     call->resume<storage::Rows>([call](Result<storage::Rows> rows) {
                        if (!rows) return call->fail(rows.error());
                        auto first = storage::parse_idempotency(*rows);
                        if (!first)
                          return call->fail(Errc::idempotency_in_flight,
                                            "the first request with this Idempotency-Key has no answer yet");
-                       if (first->request_sha256 != ours.request_sha256) {
-                         return call->fail(Errc::conflict, "Idempotency-Key reused with another request");
-                       }
-                       auto answer = replayed_answer(*first, call->api.token_key);
-                       if (!answer) return call->fail(answer.error());
-                       call->reply(first->status, std::move(*answer));
+                       answer_replay(call, *first);
                      }));
 }
 
-void commit(const CallPtr& call, CreateRequest request) {
-  std::string client_token = crypto::random_base64url(16);  // 128 random bits
-  Bill bill = new_bill(*call, request, client_token);
-  auto [answer, token_at] = create_answer(bill, client_token);
+// Before the provider is asked to prepare: a key already answered replays at once, so a
+// retried create never makes a second order at the provider. A key still in flight goes on
+// to the insert, which waits for the first answer (DESIGN.md §7.6).
+void replay_or(const CallPtr& call, std::function<void()> fresh) {
+  std::string key = idempotency_key(*call);
+  if (key.empty()) return fresh();
+  int keep_s = static_cast<int>(call->api.config.bills.idempotency_keep_s.count());
+  call->api.db->read(storage::select_idempotency(call->app_id, key, keep_s),
+                     call->resume<storage::Rows>([call, fresh](Result<storage::Rows> rows) {
+                       if (!rows) return call->fail(rows.error());
+                       auto first = storage::parse_idempotency(*rows);
+                       if (first) return answer_replay(call, *first);
+                       fresh();
+                     }));
+}
+
+void commit(const CallPtr& call, Bill bill, const std::string& client_token, const std::string& pay_json) {
+  auto [answer, token_at] = create_answer(bill, client_token, pay_json);
   std::optional<storage::IdempotencyRecord> record;
-  std::string key(call->request.header("idempotency-key"));
+  std::string key = idempotency_key(*call);
   if (!key.empty()) {
-    std::string fingerprint = call->request.method + "\n" + call->request.target + "\n" + call->request.body;
-    record = storage::IdempotencyRecord{call->app_id, key, crypto::sha256_hex(fingerprint), 201, answer, {}};
+    record = storage::IdempotencyRecord{call->app_id, key, request_fingerprint(*call), 201, answer, {}};
     // A database dump must not yield a usable bearer token: only the sealed one is stored.
     seal_token_in(*record, token_at, client_token, bill.bill_id, call->api.token_key);
   }
   call->api.bills->create(std::move(bill), record,
-                          call->resume<CreateResult>([call, record, answer](Result<CreateResult> created) {
+                          call->resume<CreateResult>([call, answer](Result<CreateResult> created) {
                             if (!created) return call->fail(created.error());
-                            if (!created->created) return replay(call, *record);
+                            if (!created->created) return replay(call);
                             call->api.metrics->bills_created.fetch_add(1, std::memory_order_relaxed);
                             call->reply(201, answer);
                           }));
 }
 
-bool channel_configured(const storage::App& app, const std::string& channel) {
-  auto channels = json::parse(app.channels_json);
-  return channels && channels->find(channel) != nullptr;
+// The channel's pay object for the new bill (the adapter may call the provider: WeChat
+// Pay's prepay), then the commit. A provider that cannot be reached is server_busy and
+// nothing is created: the app retries (with its Idempotency-Key).
+void prepare_then_commit(const CallPtr& call, CreateRequest request) {
+  const channels::ConfiguredChannel* channel = app_channels(*call->app).find(request.channel);
+  std::string client_token = crypto::random_base64url(16);  // 128 random bits
+  Bill bill = new_bill(*call, request, client_token);
+  const std::string& base = call->api.config.server.public_base_url;
+  channels::PrepareInput input{bill_view(bill), base.empty() ? "" : callback_url(base, bill.app_id, bill.channel)};
+  channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
+  auto step = channel->adapter->prepare(context, input);
+  auto prepared = call->resume<channels::PayParameters>(
+      [call, bill = std::move(bill), client_token](Result<channels::PayParameters> pay) mutable {
+        if (!pay) return call->fail(pay.error());
+        commit(call, std::move(bill), client_token, pay->json);
+      });
+  if (!call->api.providers) {
+    if (!step.done()) return call->fail(Errc::server_busy, "no provider client: the channel cannot prepare");
+    return prepared(std::move(step).result());
+  }
+  call->api.providers->run<channels::PayParameters>(std::move(step), std::move(prepared));
 }
 
 void on_authenticated(const CallPtr& call) {
@@ -122,9 +163,7 @@ void on_authenticated(const CallPtr& call) {
   const auto& limits = call->api.config.bills;
   auto request = parse_create_request(*body, {limits.max_passinfo_bytes, limits.max_extra_bytes, 128});
   if (!request) return call->fail(request.error());
-  if (request->channel != "sandbox")
-    return call->fail(Errc::invalid_parameter, "unsupported channel: " + request->channel);
-  if (!channel_configured(*call->app, request->channel)) {
+  if (!app_channels(*call->app).find(request->channel)) {
     return call->fail(Errc::invalid_parameter,
                       "channel " + request->channel + " is not configured for this app");
   }
@@ -136,7 +175,7 @@ void on_authenticated(const CallPtr& call) {
   auto priced = [call](CreateRequest r, const std::optional<storage::CatalogItem>& item) {
     auto settled = settle_price(std::move(r), item);
     if (!settled) return call->fail(settled.error());
-    commit(call, std::move(*settled));
+    replay_or(call, [call, r = std::move(*settled)] { prepare_then_commit(call, r); });
   };
   if (auto hit = storage::cached_catalog_item(call->app_id, item_id))
     return priced(std::move(*request), *hit);

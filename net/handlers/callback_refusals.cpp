@@ -5,10 +5,12 @@
 
 namespace unipay::handlers {
 
-bool check_callback_app_id(const CallPtr& call, const std::string& app_id) {
+bool check_callback_app_id(const CallPtr& call, const channels::ChannelAdapter& adapter,
+                           const std::string& app_id) {
   if (looks_like_app_id(app_id)) return true;
   if (call->api.refused_audits) call->api.refused_audits->count_dropped(AuditDrop::malformed_app_id);
-  call->fail(Errc::not_found, "no such app");
+  const Error error = make_error(Errc::not_found, "no such app");
+  call->reply(adapter.answer(channels::CallbackOutcome::refused, &error));
   return false;
 }
 
@@ -17,11 +19,12 @@ void set_refused_verdict(storage::CallbackAudit& audit, const Error& error) {
   audit.detail = error.message;
 }
 
-void refuse_unverified_callback(const CallPtr& call, storage::CallbackAudit audit, const Error& error) {
+void refuse_unverified_callback(const CallPtr& call, const channels::ChannelAdapter& adapter,
+                                storage::CallbackAudit audit, const Error& error) {
   set_refused_verdict(audit, error);
   if (call->api.refused_audits)
     call->api.refused_audits->record(std::move(audit), call->request.remote_address);
-  call->fail(error);
+  call->reply(adapter.answer(channels::CallbackOutcome::refused, &error));
 }
 
 }  // namespace unipay::handlers

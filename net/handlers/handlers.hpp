@@ -22,8 +22,8 @@ void wait_bill(const CallPtr& call);  // params: bill_id
 void list_bills(const CallPtr& call);
 // bill_close.cpp
 void close_bill(const CallPtr& call);  // params: bill_id
-// callback_sandbox.cpp
-void sandbox_callback(const CallPtr& call);  // params: app_id
+// callback.cpp
+void provider_callback(const CallPtr& call);  // params: app_id, channel
 // admin_apps.cpp
 void admin_create_app(const CallPtr& call);
 void admin_get_app(const CallPtr& call);        // params: app_id

@@ -1,0 +1,171 @@
+// POST /v1/callbacks/{app_id}/{channel}: every provider's notifications, one handler. The
+// channel's adapter verifies the callback with this app's credentials for that channel and
+// says what it states; the bill's actor decides (amount, currency, app, transition, DESIGN.md
+// §2, §7.8); the adapter formats the answer the provider expects. Acknowledged only after
+// its effect (or, for a duplicate or a refusal, its audit row) has been committed.
+#include <spdlog/spdlog.h>
+
+#include "actors/bill_id.hpp"
+#include "net/app_lookup_budget.hpp"
+#include "net/app_spec.hpp"
+#include "net/auth.hpp"
+#include "net/channel_calls.hpp"
+#include "net/crypto.hpp"
+#include "net/handlers/callback_refusals.hpp"
+#include "net/handlers/handlers.hpp"
+#include "net/provider_client.hpp"
+#include "storage/app_reads.hpp"
+#include "storage/bill_store.hpp"
+
+namespace unipay::handlers {
+namespace {
+
+using channels::CallbackOutcome;
+using channels::ChannelAdapter;
+using channels::ProviderResult;
+using channels::ProviderStatus;
+
+struct Callback {
+  const ChannelAdapter* adapter = nullptr;
+  storage::CallbackAudit audit;
+};
+
+void answer(const CallPtr& call, const Callback& cb, CallbackOutcome outcome, const Error* refusal = nullptr) {
+  call->reply(cb.adapter->answer(outcome, refusal));
+}
+
+// Money or identity that does not match (another merchant, app, amount, currency, a second
+// trade): someone must look, DESIGN.md §2.
+void alert_if_conflict(const CallPtr& call, const Callback& cb, const Error& error) {
+  if (error.code != Errc::conflict) return;
+  call->api.metrics->callback_alerts.fetch_add(1, std::memory_order_relaxed);
+  spdlog::error("ALERT {} callback refused for app {} bill {}: {}", cb.audit.channel, cb.audit.app_id,
+                cb.audit.bill_id.empty() ? "-" : cb.audit.bill_id, error.message);
+}
+
+void refuse_unverified(const CallPtr& call, const Callback& cb, const Error& error) {
+  call->api.metrics->count_callback_refusal(cb.audit.channel, error.code);
+  alert_if_conflict(call, cb, error);
+  refuse_unverified_callback(call, *cb.adapter, cb.audit, error);
+}
+
+// A verified callback that changed nothing: its audit row is written, then it is answered.
+void audit_then_answer(const CallPtr& call, Callback cb, Result<EventResult> outcome) {
+  if (outcome) {
+    cb.audit.verdict = "ignored";
+    cb.audit.detail = outcome->reason;
+  } else {
+    set_refused_verdict(cb.audit, outcome.error());
+  }
+  call->api.db->write({storage::insert_callback_audit(cb.audit)},
+                      call->resume<std::vector<storage::Rows>>([call, cb, outcome](auto written) {
+                        if (!written)
+                          spdlog::error("callback audit not written: {}", written.error().message);
+                        if (!outcome) return answer(call, cb, CallbackOutcome::refused, &outcome.error());
+                        answer(call, cb, CallbackOutcome::ignored);
+                      }));
+}
+
+void count_outcome(const CallPtr& call, const Callback& cb, const Result<EventResult>& r) {
+  Metrics& m = *call->api.metrics;
+  if (r && r->verdict == Verdict::apply) {
+    m.callbacks_accepted.fetch_add(1, std::memory_order_relaxed);
+  } else if (r) {
+    m.callbacks_ignored.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    m.count_callback_refusal(cb.audit.channel, r.error().code);
+    alert_if_conflict(call, cb, r.error());
+  }
+}
+
+// What a verified provider statement asks of the bill; none: acknowledged, nothing to do.
+std::optional<BillEvent> bill_event(const ProviderResult& result, const Callback& cb) {
+  BillEvent event;
+  switch (result.status) {
+    case ProviderStatus::paid:
+      event.kind = BillEventKind::provider_success;
+      break;
+    case ProviderStatus::failed:
+    case ProviderStatus::closed:  // a failure unless the bill is paid (the rules ignore it then)
+      event.kind = BillEventKind::provider_failure;
+      break;
+    case ProviderStatus::refunded:
+      event.kind = BillEventKind::refund;
+      break;
+    case ProviderStatus::pending:
+    case ProviderStatus::unrelated:
+      return std::nullopt;
+  }
+  event.app_id = cb.audit.app_id;
+  event.channel = cb.audit.channel;
+  event.trade_no = result.trade_no;
+  event.amount_minor = result.amount_minor;
+  event.currency = result.currency;
+  return event;
+}
+
+void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result) {
+  cb.audit.bill_id = result.bill_id;
+  auto event = bill_event(result, cb);
+  if (!event) {
+    return audit_then_answer(call, cb,
+                             EventResult{{}, Verdict::ignore, "provider status " + std::string(to_string(result.status))});
+  }
+  if (!looks_like_bill_id(result.bill_id))
+    return audit_then_answer(call, cb, make_error(Errc::not_found, "no such bill"));
+  call->api.bills->apply(result.bill_id, std::move(*event), cb.audit,
+                         call->resume<EventResult>([call, cb](Result<EventResult> r) {
+                           count_outcome(call, cb, r);
+                           if (r && r->verdict == Verdict::apply) return answer(call, cb, CallbackOutcome::accepted);
+                           audit_then_answer(call, cb, r);
+                         }));
+}
+
+// A refusal that a second's newer app row could turn around (rotated keys or secret).
+bool may_be_stale_credentials(const Error& error) {
+  return error.code == Errc::bad_signature || error.code == Errc::conflict;
+}
+
+void verify(const CallPtr& call, const Callback& cb, AppSource source) {
+  load_app(call, cb.audit.app_id, source, [call, cb, source](std::optional<storage::App> app) {
+    const channels::ConfiguredChannel* channel = app ? app_channels(*app).find(cb.adapter->name()) : nullptr;
+    // A cached app may be a second old: ask the database once before refusing (at most once
+    // a second per app; an unknown app is known to be unknown).
+    auto reread = [&] { return app && source == AppSource::cache && storage::claim_app_reread(cb.audit.app_id); };
+    if (!channel) {
+      if (reread()) return verify(call, cb, AppSource::database);
+      return refuse_unverified(call, cb,
+                               make_error(Errc::not_found, "no " + cb.audit.channel + " channel for this app"));
+    }
+    channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
+    channels::CallbackInput input{call->request.headers, call->request.body,
+                                  {call->api.config.server.max_json_depth}};
+    auto step = cb.adapter->verify_callback(context, input);
+    auto verified = call->resume<ProviderResult>([call, cb, source, app_known = app.has_value()](
+                                                     Result<ProviderResult> result) {
+      if (result) return on_verified(call, cb, *result);
+      if (app_known && source == AppSource::cache && may_be_stale_credentials(result.error()) &&
+          storage::claim_app_reread(cb.audit.app_id))
+        return verify(call, cb, AppSource::database);
+      refuse_unverified(call, cb, result.error());
+    });
+    if (step.done() || !call->api.providers) {
+      if (!step.done()) return verified(make_error(Errc::server_busy, "no provider client"));
+      return verified(std::move(step).result());
+    }
+    call->api.providers->run<ProviderResult>(std::move(step), std::move(verified));
+  });
+}
+
+}  // namespace
+
+void provider_callback(const CallPtr& call) {
+  const std::string& app_id = call->params.at(0);
+  const ChannelAdapter* adapter = channels::default_registry().find(call->params.at(1));
+  if (!adapter) return call->fail(Errc::not_found, "no such channel");
+  if (!check_callback_app_id(call, *adapter, app_id) || !admit_app_lookup(call, app_id)) return;
+  Callback cb{adapter, {app_id, std::string(adapter->name()), "", crypto::sha256_hex(call->request.body), "", ""}};
+  verify(call, cb, AppSource::cache);
+}
+
+}  // namespace unipay::handlers

@@ -1,0 +1,288 @@
+"""Alipay and WeChat Pay end to end against `unipay-provider-sim` (issue 12): unipayd is
+pointed at the simulator (--providers-*-url, --allow-private-providers), an app holds the
+merchant credentials the simulator made, bills are prepared through the provider, the
+simulator sends notifications signed like the provider, and unipay answers each in the
+provider's own format. Every tampered notification is refused and changes nothing."""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import time
+import unittest
+
+from harness import E2ECase, Server, free_port, http_request, log, query_rows, wait_until
+
+AMOUNT_MINOR = 100
+CURRENCY = "CNY"
+
+
+class ProviderSim:
+    """One unipay-provider-sim process on a free loopback port (its control API: /sim/)."""
+
+    def __init__(self, port=None):
+        binary = os.environ.get("UNIPAY_PROVIDER_SIM")
+        if not binary or not os.access(binary, os.X_OK):
+            raise unittest.SkipTest("UNIPAY_PROVIDER_SIM is not set")
+        self.port = port or free_port()
+        self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:%d" % self.port],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True)
+        first = self.proc.stdout.readline()
+        if "listening on" not in first:
+            self.stop()
+            raise AssertionError("unipay-provider-sim did not start: %r" % first)
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+    def post(self, path, body):
+        r = http_request(self.port, "POST", path, body)
+        if r.status != 200:
+            raise AssertionError("simulator %s → %r" % (path, r))
+        return r.json()
+
+    def merchant(self, channel):
+        return self.post("/sim/merchants", {"channel": channel})
+
+    def notify(self, channel, merchant, bill_id, **fields):
+        """Sends a signed notification; returns unipay's answer as (status, body)."""
+        answer = self.post("/sim/notify", dict(channel=channel, merchant=merchant, bill_id=bill_id, **fields))
+        return answer["status"], answer["body"]
+
+
+class ChannelCase(E2ECase):
+    """One simulator, one unipayd pointed at it, two apps with their own merchant of CHANNEL."""
+
+    CHANNEL = None
+    TAMPERS = {}  # tamper → the refusal's HTTP status
+
+    @classmethod
+    def setUpClass(cls):
+        if cls.CHANNEL is None:
+            raise unittest.SkipTest("base class")
+        cls.sim = ProviderSim()
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.sim.stop()
+            raise
+        cls.addClassCleanup(cls.sim.stop)
+        cls.pay_app, cls.merchant = cls.make_channel_app()
+        cls.other_app, cls.other_merchant = cls.make_channel_app()
+
+    @classmethod
+    def start_server(cls, extra_args=None):
+        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
+        server.args += ["--allow-private-providers",
+                        "--providers-alipay-url", cls.sim.base + "/gateway.do",
+                        "--providers-wechatpay-url", cls.sim.base,
+                        "--public-base-url", "http://127.0.0.1:%d" % server.port]
+        cls.servers.append(server)
+        cls.addClassCleanup(server.stop)
+        server.start()
+        return server
+
+    @classmethod
+    def make_channel_app(cls):
+        """An app with a sandbox secret and a fresh simulator merchant of CHANNEL."""
+        made = cls.sim.merchant(cls.CHANNEL)
+        client = cls.make_app()
+        r = cls.server.admin("PUT", "/v1/admin/apps/" + client.app_id, {"channels": {
+            "sandbox": {"secret": client.sandbox_secret}, cls.CHANNEL: made["credentials"]}})
+        if r.status != 200:
+            raise AssertionError("app update with %s credentials: %r" % (cls.CHANNEL, r))
+        time.sleep(1.1)  # the app cache of the io threads keeps an app for one second
+        return client, made["merchant"]
+
+    # -- helpers
+
+    def new_bill(self, client=None, **fields):
+        client = client or self.pay_app
+        r = client.create_bill(channel=self.CHANNEL, amount=AMOUNT_MINOR, currency=CURRENCY, **fields)
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        return doc["bill"], doc["pay"]
+
+    def payer_pays(self, pay):
+        """What the client SDK does with `pay` (Alipay: the payer pays the signed order)."""
+
+    def assertAccepted(self, answer):
+        raise NotImplementedError
+
+    def assertRefused(self, answer, status):
+        raise NotImplementedError
+
+    def audits(self, bill_id):
+        return query_rows(self.db_url, "SELECT channel, app_id, verdict, length(body_sha256) FROM callbacks "
+                                       "WHERE bill_id = '%s' ORDER BY callback_id" % bill_id)
+
+    def metric(self, name, labels):
+        text = self.server.request("GET", "/metrics").body.decode()
+        m = re.search(r"^%s\{%s\} (\d+)$" % (re.escape(name), re.escape(labels)), text, re.M)
+        return int(m.group(1)) if m else 0
+
+    # -- tests
+
+    def test_prepare_pay_notify_deliver_once(self):
+        """Prepare (through the provider) → the payer pays → a signed notification is answered
+        in the provider's success format → the bill is paid and delivered to the game server;
+        the same notification again is acknowledged alike and delivers nothing more; the
+        callbacks are audited with the channel, app, verdict and body hash."""
+        bill, pay = self.new_bill()
+        self.check_pay(bill, pay)
+        self.payer_pays(pay)
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"]))
+        self.wait_state(self.pay_app, bill["bill_id"], "delivered")
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"]))
+        time.sleep(0.5)
+        self.assertEqual(self.game.count(bill["bill_id"]), 1)
+        self.assertEqual(self.assertState(self.pay_app, bill["bill_id"], "delivered")["amount"], AMOUNT_MINOR)
+        rows = self.audits(bill["bill_id"])
+        self.assertEqual([r[2] for r in rows], ["accepted", "ignored"], rows)
+        for row in rows:
+            self.assertEqual(row[:2], [self.CHANNEL, self.pay_app.app_id])
+            self.assertEqual(row[3], "64")
+
+    def test_idempotent_create_replays_the_same_pay(self):
+        """A create retried with its Idempotency-Key answers the first answer's bytes, pay
+        object included, and the provider is not asked for a second order."""
+        key = "k_" + secrets.token_hex(8)
+        body = dict(channel=self.CHANNEL, amount=AMOUNT_MINOR, currency=CURRENCY)
+        first = self.pay_app.create_bill(idempotency_key=key, **body)
+        again = self.pay_app.create_bill(idempotency_key=key, **body)
+        self.assertEqual(first.status, 201, first)
+        self.assertEqual(again.status, 201, again)
+        self.assertEqual(again.body, first.body)
+        self.assertEqual(again.json()["pay"], first.json()["pay"])
+
+    def test_each_tampered_notification_is_refused_and_changes_nothing(self):
+        """Signature, amount, currency, merchant, app (and for WeChat Pay a stale timestamp
+        and an unknown key serial): each is refused with a 4xx in the provider's failure
+        format, the bill stays created, nothing is delivered, and the refusal is counted in
+        /metrics by channel and reason."""
+        bill, pay = self.new_bill()
+        self.payer_pays(pay)
+        for tamper, status in self.TAMPERS.items():
+            with self.subTest(tamper=tamper):
+                self.assertRefused(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"], tamper=tamper),
+                                   status)
+                self.assertState(self.pay_app, bill["bill_id"], "created")
+        self.assertEqual(self.game.count(bill["bill_id"]), 0)
+        self.assertGreaterEqual(self.metric("unipay_callbacks_refused_by_reason_total",
+                                            'channel="%s",reason="bad_signature"' % self.CHANNEL), 1)
+        self.assertGreaterEqual(self.metric("unipay_callbacks_refused_by_reason_total",
+                                            'channel="%s",reason="conflict"' % self.CHANNEL), 1)
+        # Still payable: a genuine notification afterwards is accepted.
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"]))
+        self.wait_state(self.pay_app, bill["bill_id"], ("paid", "delivered"))
+
+    def test_another_apps_bill_is_refused(self):
+        """A notification signed for this app's merchant naming another app's bill, sent to
+        this app's callback URL, is refused (not found: existence is not revealed) and the
+        other app's bill is unchanged."""
+        theirs, _ = self.new_bill(client=self.other_app)
+        ours = "http://127.0.0.1:%d/v1/callbacks/%s/%s" % (self.server.port, self.pay_app.app_id, self.CHANNEL)
+        answer = self.sim.notify(self.CHANNEL, self.merchant, theirs["bill_id"], url=ours,
+                                 amount_minor=AMOUNT_MINOR, currency=CURRENCY)
+        self.assertRefused(answer, 404)
+        self.assertState(self.other_app, theirs["bill_id"], "created")
+        self.assertEqual(self.game.count(theirs["bill_id"]), 0)
+
+    def test_channel_not_configured_for_the_app(self):
+        """A bill of a channel the app has no credentials for is 400 invalid_parameter, and
+        a notification to its callback URL is refused in the channel's format."""
+        plain = self.make_app()  # sandbox only
+        r = plain.create_bill(channel=self.CHANNEL, amount=AMOUNT_MINOR, currency=CURRENCY)
+        self.assertError(r, "invalid_parameter")
+        url = "http://127.0.0.1:%d/v1/callbacks/%s/%s" % (self.server.port, plain.app_id, self.CHANNEL)
+        bill, _ = self.new_bill()
+        answer = self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"], url=url,
+                                 amount_minor=AMOUNT_MINOR, currency=CURRENCY)
+        self.assertRefused(answer, 404)
+        self.assertState(self.pay_app, bill["bill_id"], "created")
+
+
+class AlipayTest(ChannelCase):
+    CHANNEL = "alipay"
+    TAMPERS = {"signature": 401, "amount": 409, "currency": 409, "merchant": 409, "app": 409}
+
+    def check_pay(self, bill, pay):
+        self.assertEqual(set(pay), {"order_string"}, pay)
+        self.assertIn("out_trade_no", pay["order_string"])
+        self.assertIn(bill["bill_id"], pay["order_string"])
+
+    def payer_pays(self, pay):
+        self.sim.post("/sim/orders", {"channel": "alipay", "order_string": pay["order_string"]})
+
+    def assertAccepted(self, answer):
+        self.assertEqual(answer, (200, "success"))
+
+    def assertRefused(self, answer, status):
+        self.assertEqual(answer, (status, "failure"))
+
+
+class WechatpayTest(ChannelCase):
+    CHANNEL = "wechatpay"
+    TAMPERS = {"signature": 401, "amount": 409, "currency": 409, "merchant": 409, "app": 409,
+               "stale_timestamp": 401, "unknown_serial": 401}
+
+    def check_pay(self, bill, pay):
+        self.assertEqual(set(pay), {"appid", "partnerid", "prepayid", "package", "noncestr", "timestamp", "sign"},
+                         pay)
+        self.assertEqual(pay["package"], "Sign=WXPay")
+        self.assertTrue(pay["prepayid"])
+
+    def assertAccepted(self, answer):
+        self.assertEqual(answer, (204, ""))
+
+    def assertRefused(self, answer, status):
+        self.assertEqual(answer[0], status, answer)
+        doc = json.loads(answer[1])
+        self.assertEqual(set(doc), {"code", "message"}, doc)
+        self.assertEqual(doc["code"], "FAIL")
+
+
+class UnreachableProviderTest(E2ECase):
+    """WeChat Pay's prepay API cannot be reached: the create is 503 server_busy (ret -1, the
+    outcome unknown, retry) and no bill exists."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = ProviderSim()
+        cls.credentials = cls.sim.merchant("wechatpay")["credentials"]
+        cls.sim.stop()  # its port now refuses connections
+        super().setUpClass()
+
+    @classmethod
+    def start_server(cls, extra_args=None):
+        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
+        server.args += ["--allow-private-providers", "--providers-wechatpay-url", cls.sim.base,
+                        "--public-base-url", "http://127.0.0.1:%d" % server.port]
+        cls.servers.append(server)
+        cls.addClassCleanup(server.stop)
+        server.start()
+        return server
+
+    def test_create_is_server_busy_and_creates_nothing(self):
+        client = self.app
+        r = self.server.admin("PUT", "/v1/admin/apps/" + client.app_id, {"channels": {
+            "sandbox": {"secret": client.sandbox_secret}, "wechatpay": self.credentials}})
+        self.assertEqual(r.status, 200, r)
+        time.sleep(1.1)
+        r = client.create_bill(user_id="u_down", channel="wechatpay", amount=AMOUNT_MINOR, currency=CURRENCY)
+        self.assertError(r, "server_busy")
+        self.assertEqual(client.list_bills(user_id="u_down").json()["bills"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
