@@ -35,8 +35,8 @@ void post_notification(Context& ctx, const std::string& channel, const std::shar
 bool probe_channel(Context& ctx, const std::string& channel) {
   auto probe = std::make_shared<Probe>();
   std::string nonce;
-  ctx.client.send(create_bill_request(ctx.app, "probe", nonce, channel), [&ctx, channel, probe,
-                                                                         nonce](ClientResponse r) {
+  ClientRequest create = create_bill_request(ctx.app, "probe", nonce, channel);  // fills nonce first
+  ctx.client.send(std::move(create), [&ctx, channel, probe, nonce](ClientResponse r) {
     CreatedBill bill;
     std::string kind;
     if (!parse_create_answer(r, ctx.app, nonce, bill, kind)) return fail(probe, "creating it: " + kind + " " + r.body);

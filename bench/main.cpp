@@ -137,7 +137,12 @@ int run(const Options& o) {
   int pid = o.server_pid;
   if (o.spawn) {
     std::fprintf(stderr, "unipay-bench: starting %s on an embedded PostgreSQL\n", o.unipayd_path.c_str());
-    spawned = SpawnedServer::start({o.unipayd_path, server_args, o.keep_data}, error);
+    SpawnOptions spawn{o.unipayd_path, server_args, o.keep_data};
+    spawn.public_base_url = o.channels.size() > 1;  // WeChat Pay orders carry a notify_url
+    spawned = SpawnedServer::start(spawn, error);
+    if (!spawned && o.channels.size() > 1)
+      error += " (--channel alipay/wechatpay passes --providers-*-url, --allow-private-providers and "
+               "--public-base-url: a unipayd without issue 12's channels does not know them)";
     if (!spawned) return std::fprintf(stderr, "unipay-bench: %s\n", error.c_str()), 1;
     g_spawned_pid = spawned->pid();
     target = spawned->endpoint();
