@@ -145,7 +145,7 @@ double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double
 
 void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name,
                        const std::string& prefix) const {
-  auto after = take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid);
+  auto after = take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid, ctx.provider_sim_pid);
   for (auto& [name, value] : cpu_metrics(before_, after, ops, per_op_name))
     ctx.result.metric(prefix + name, value);
 }

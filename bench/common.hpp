@@ -36,7 +36,8 @@ double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double
 // CPU use over a phase (see cpu_usage.hpp), added to the scenario's metrics.
 class CpuWindow {
  public:
-  explicit CpuWindow(const Context& ctx) : before_(take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid)) {}
+  explicit CpuWindow(const Context& ctx)
+      : before_(take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid, ctx.provider_sim_pid)) {}
   // Adds the figures, each name prefixed by `prefix` (a scenario with several phases).
   void finish(Context& ctx, double ops, const std::string& per_op_name, const std::string& prefix = "") const;
 

@@ -174,6 +174,7 @@ int run(const Options& o) {
   if (o.channels.size() > 1) {
     payer = std::make_unique<ProviderPayer>(loop, sim_endpoint);
     ctx.payer = payer.get();
+    ctx.provider_sim_pid = sim ? sim->pid() : 0;
   }
   if (int code = create_app(ctx, admin_token); code != 0) return code;
   info.loadavg_before = read_loadavg();

@@ -178,7 +178,7 @@ void channel_ratios(Context& ctx) {
   const std::vector<std::string>& channels = ctx.options.channels;
   for (size_t i = 1; i < channels.size(); ++i) {
     for (const char* name : {"lifecycles_per_s", "cpu_server_us_per_lifecycle", "cpu_postgres_us_per_lifecycle",
-                             "cpu_bench_us_per_lifecycle"}) {
+                             "cpu_bench_us_per_lifecycle", "lifecycle_p50_ms", "lifecycle_p99_ms"}) {
       const double* reference = metric_of(ctx, channels[0] + "_" + name);
       const double* value = metric_of(ctx, channels[i] + "_" + name);
       if (reference && value && *reference > 0)
