@@ -103,6 +103,9 @@ void write_run(json::Writer& w, const Context& ctx, const RunInfo& info) {
   w.key("waiters").integer(o.waiters).key("bills").integer(o.bills);
   w.key("game_fail_rate").raw(num(o.game_fail_rate)).key("game_down_at_s").raw(num(o.game_down_at_s));
   w.key("game_down_s").raw(num(o.game_down_s)).key("seed").integer(static_cast<int64_t>(o.seed));
+  w.key("accounts").integer(o.accounts).key("channels").begin_array();
+  for (const auto& channel : o.channels) w.string(channel);
+  w.end_array();
   w.end_object();
   w.key("elapsed_s").raw(num(info.elapsed_s));
   w.key("machine").begin_object().key("cpus").integer(
