@@ -100,6 +100,7 @@ void CommandLine::add_subcommands() {
   create_->add_option("--name", app_create_.name, "the app's name")->required();
   create_->add_option("--delivery-url", app_create_.delivery_url, "delivery URL")->required();
   create_->add_option("--sandbox-secret", app_create_.sandbox_secret, "sandbox secret");
+  create_->add_option("--channels", app_create_.channels_json, "channels object (JSON, or @file)");
   reconcile_command_ =
       app_.add_subcommand("reconcile", "check every app's books (or one's); exit 1 on a mismatch");
   reconcile_command_->fallthrough();

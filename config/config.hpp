@@ -171,7 +171,10 @@ struct Config {
 struct AppCreateArgs {
   std::string name;
   std::string delivery_url;
-  std::string sandbox_secret;  // empty: generated
+  std::string sandbox_secret;  // empty: generated (when the app gets a sandbox channel)
+  // The app's `channels` object as in the admin API (JSON text; "@path" reads a file).
+  // Empty: a sandbox channel only. Given: those channels, plus sandbox when --sandbox-secret is.
+  std::string channels_json;
 };
 
 // `unipayd reconcile [--app ID]`.

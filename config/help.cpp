@@ -12,7 +12,7 @@ constexpr std::string_view kUsage = R"(unipayd: unified payment server
 Usage:
   unipayd [serve] [FLAGS]      run the server (the default when no subcommand is given)
   unipayd migrate [FLAGS]      apply the database schema, then exit
-  unipayd app create --name N --delivery-url U [--sandbox-secret S] [FLAGS]
+  unipayd app create --name N --delivery-url U [--sandbox-secret S] [--channels JSON|@FILE] [FLAGS]
                                create an app; prints it as JSON with its secret
   unipayd reconcile [--app ID] [FLAGS]
                                check the ledger of every app (or one): prints one JSON
@@ -25,6 +25,10 @@ app create:
   --name N                     the app's name (required)
   --delivery-url U             where paid bills are delivered (required)
   --sandbox-secret S           the sandbox channel's HMAC secret (default: generated)
+  --channels JSON|@FILE        the app's channels object with each channel's credentials, as
+                               in the admin API (docs/CHANNELS.md); without it the app gets
+                               a sandbox channel only; with it, those channels (plus sandbox
+                               when --sandbox-secret is given)
 
 Flags may come before or after the subcommand. Each is also read from the environment
 variable in brackets. Precedence: defaults < --config file < environment < flags.

@@ -3,7 +3,6 @@
 #include "net/app_id.hpp"
 #include "net/app_lookup_budget.hpp"
 #include "net/app_spec.hpp"
-#include "net/channel_calls.hpp"
 #include "net/crypto.hpp"
 #include "net/signing.hpp"
 #include "storage/app_reads.hpp"

@@ -12,7 +12,6 @@
 
 #include "actors/runtime.hpp"
 #include "net/admission.hpp"
-#include "net/app_spec.hpp"
 #include "net/database_setup.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
@@ -133,7 +132,8 @@ int run_serve(const config::Config& config) {
   MemoryTrimmer memory_trimmer(config.server.memory_trim_interval_ms);
   Metrics metrics;
   metrics.refused_audits = &rt.refused_audits();
-  for (std::string_view name : channels::default_registry().names()) metrics.callback_channels.emplace_back(name);
+  for (std::string_view name : channels::default_registry().names())
+    metrics.callback_channels.emplace_back(name);
   Api api{config, &db, &rt.bills(), {}, &metrics, [] { return true; }, std::move(*token_key)};
   api.refused_audits = &rt.refused_audits();
   api.wallets = &rt.wallets();
@@ -187,68 +187,6 @@ int run_migrate(const config::Config& config) {
     return 1;
   }
   std::printf("migrations applied\n");
-  return 0;
-}
-
-namespace {
-
-// The create body the admin API would receive, so the CLI goes through the same checks.
-Result<AppSpec> app_create_spec(const config::AppCreateArgs& args, const std::string& sandbox_secret,
-                                bool allow_private) {
-  json::Writer body;
-  body.begin_object().key("name").string(args.name).key("delivery_url").string(args.delivery_url);
-  body.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
-  body.end_object().end_object().end_object();
-  auto parsed = json::parse(body.str());
-  if (!parsed) return parsed.error();
-  return parse_app_spec(*parsed, allow_private);
-}
-
-// The app as stored (created_at and updated_at filled by the database).
-Result<storage::App> read_back_app(storage::Database& db, const std::string& app_id) {
-  std::promise<Result<storage::Rows>> read;
-  db.read(storage::select_app(app_id),
-          [&read](Result<storage::Rows> rows) { read.set_value(std::move(rows)); });
-  auto rows = read.get_future().get();
-  if (!rows) return rows.error();
-  auto app = storage::parse_app(*rows);
-  if (!app) return make_error(Errc::storage_read, "the new app " + app_id + " cannot be read back");
-  return std::move(*app);
-}
-
-}  // namespace
-
-int run_app_create(const config::Config& config, const config::AppCreateArgs& args) {
-  setup_logging(config.server);
-  std::string sandbox_secret = args.sandbox_secret.empty() ? generate_secret() : args.sandbox_secret;
-  auto spec = app_create_spec(args, sandbox_secret, config.delivery.allow_private);
-  auto app = spec ? new_app(*spec) : Result<storage::App>(spec.error());
-  if (!app) {
-    std::fprintf(stderr, "%s\n", app.error().message.c_str());
-    return 2;
-  }
-  auto setup = setup_database(config);
-  if (!setup) {
-    spdlog::error("cannot reach the database: {}", setup.error().message);
-    return 1;
-  }
-  std::promise<Result<std::vector<storage::Rows>>> written;
-  setup->db->write(storage::insert_app(*app, {}), [&written](auto r) { written.set_value(std::move(r)); });
-  auto result = written.get_future().get();
-  if (!result) {
-    std::fprintf(stderr, "cannot store the app: %s\n", result.error().message.c_str());
-    return 1;
-  }
-  auto stored = read_back_app(*setup->db, app->app_id);
-  if (!stored) {
-    std::fprintf(stderr, "%s\n", stored.error().message.c_str());
-    return 1;
-  }
-  std::string answer = app_answer(*stored, {}, app->secrets[0]);
-  answer.pop_back();  // add the sandbox secret, shown this once
-  json::Writer tail;
-  tail.begin_object().key("sandbox_secret").string(sandbox_secret).end_object();
-  std::printf("%s,%s\n", answer.c_str(), tail.str().c_str() + 1);
   return 0;
 }
 

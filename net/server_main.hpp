@@ -7,6 +7,7 @@ namespace unipay {
 
 int run_serve(const config::Config& config);
 int run_migrate(const config::Config& config);
+// net/app_create_command.cpp
 int run_app_create(const config::Config& config, const config::AppCreateArgs& args);
 // net/reconcile_command.cpp
 int run_reconcile(const config::Config& config, const config::ReconcileArgs& args);

@@ -15,6 +15,12 @@ inline Millis now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
+// Unix seconds now: signature windows and the timestamps providers sign.
+inline int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 enum class BillState { created, paid, failed, closed, delivered, refunded };
 enum class BillType { purchase, recharge };
 

@@ -6,7 +6,7 @@
 #include "net/auth.hpp"
 #include "net/bill_json.hpp"
 #include "net/bill_request.hpp"
-#include "net/channel_calls.hpp"
+#include "net/channels/bill_view.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/handlers.hpp"
 #include "net/idempotent_answer.hpp"
@@ -142,7 +142,8 @@ void prepare_then_commit(const CallPtr& call, CreateRequest request) {
   std::string client_token = crypto::random_base64url(16);  // 128 random bits
   Bill bill = new_bill(*call, request, client_token);
   const std::string& base = call->api.config.server.public_base_url;
-  channels::PrepareInput input{bill_view(bill), base.empty() ? "" : callback_url(base, bill.app_id, bill.channel)};
+  channels::PrepareInput input{channels::bill_view(bill),
+                               base.empty() ? "" : channels::callback_url(base, bill.app_id, bill.channel)};
   channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel->adapter->prepare(context, input);
   auto prepared = call->resume<channels::PayParameters>(

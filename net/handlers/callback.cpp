@@ -9,7 +9,6 @@
 #include "net/app_lookup_budget.hpp"
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
-#include "net/channel_calls.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
@@ -30,7 +29,8 @@ struct Callback {
   storage::CallbackAudit audit;
 };
 
-void answer(const CallPtr& call, const Callback& cb, CallbackOutcome outcome, const Error* refusal = nullptr) {
+void answer(const CallPtr& call, const Callback& cb, CallbackOutcome outcome,
+            const Error* refusal = nullptr) {
   call->reply(cb.adapter->answer(outcome, refusal));
 }
 
@@ -108,15 +108,17 @@ void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result)
   cb.audit.bill_id = result.bill_id;
   auto event = bill_event(result, cb);
   if (!event) {
-    return audit_then_answer(call, cb,
-                             EventResult{{}, Verdict::ignore, "provider status " + std::string(to_string(result.status))});
+    return audit_then_answer(
+        call, cb,
+        EventResult{{}, Verdict::ignore, "provider status " + std::string(to_string(result.status))});
   }
   if (!looks_like_bill_id(result.bill_id))
     return audit_then_answer(call, cb, make_error(Errc::not_found, "no such bill"));
   call->api.bills->apply(result.bill_id, std::move(*event), cb.audit,
                          call->resume<EventResult>([call, cb](Result<EventResult> r) {
                            count_outcome(call, cb, r);
-                           if (r && r->verdict == Verdict::apply) return answer(call, cb, CallbackOutcome::accepted);
+                           if (r && r->verdict == Verdict::apply)
+                             return answer(call, cb, CallbackOutcome::accepted);
                            audit_then_answer(call, cb, r);
                          }));
 }
@@ -131,24 +133,26 @@ void verify(const CallPtr& call, const Callback& cb, AppSource source) {
     const channels::ConfiguredChannel* channel = app ? app_channels(*app).find(cb.adapter->name()) : nullptr;
     // A cached app may be a second old: ask the database once before refusing (at most once
     // a second per app; an unknown app is known to be unknown).
-    auto reread = [&] { return app && source == AppSource::cache && storage::claim_app_reread(cb.audit.app_id); };
+    auto reread = [&] {
+      return app && source == AppSource::cache && storage::claim_app_reread(cb.audit.app_id);
+    };
     if (!channel) {
       if (reread()) return verify(call, cb, AppSource::database);
-      return refuse_unverified(call, cb,
-                               make_error(Errc::not_found, "no " + cb.audit.channel + " channel for this app"));
+      return refuse_unverified(
+          call, cb, make_error(Errc::not_found, "no " + cb.audit.channel + " channel for this app"));
     }
     channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
-    channels::CallbackInput input{call->request.headers, call->request.body,
-                                  {call->api.config.server.max_json_depth}};
+    channels::CallbackInput input{
+        call->request.headers, call->request.body, {call->api.config.server.max_json_depth}};
     auto step = cb.adapter->verify_callback(context, input);
-    auto verified = call->resume<ProviderResult>([call, cb, source, app_known = app.has_value()](
-                                                     Result<ProviderResult> result) {
-      if (result) return on_verified(call, cb, *result);
-      if (app_known && source == AppSource::cache && may_be_stale_credentials(result.error()) &&
-          storage::claim_app_reread(cb.audit.app_id))
-        return verify(call, cb, AppSource::database);
-      refuse_unverified(call, cb, result.error());
-    });
+    auto verified = call->resume<ProviderResult>(
+        [call, cb, source, app_known = app.has_value()](Result<ProviderResult> result) {
+          if (result) return on_verified(call, cb, *result);
+          if (app_known && source == AppSource::cache && may_be_stale_credentials(result.error()) &&
+              storage::claim_app_reread(cb.audit.app_id))
+            return verify(call, cb, AppSource::database);
+          refuse_unverified(call, cb, result.error());
+        });
     if (step.done() || !call->api.providers) {
       if (!step.done()) return verified(make_error(Errc::server_busy, "no provider client"));
       return verified(std::move(step).result());
@@ -164,7 +168,8 @@ void provider_callback(const CallPtr& call) {
   const ChannelAdapter* adapter = channels::default_registry().find(call->params.at(1));
   if (!adapter) return call->fail(Errc::not_found, "no such channel");
   if (!check_callback_app_id(call, *adapter, app_id) || !admit_app_lookup(call, app_id)) return;
-  Callback cb{adapter, {app_id, std::string(adapter->name()), "", crypto::sha256_hex(call->request.body), "", ""}};
+  Callback cb{adapter,
+              {app_id, std::string(adapter->name()), "", crypto::sha256_hex(call->request.body), "", ""}};
   verify(call, cb, AppSource::cache);
 }
 

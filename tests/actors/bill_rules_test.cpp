@@ -121,6 +121,24 @@ TEST(BillRules, AnotherAppsEventIsNotFound) {
   EXPECT_EQ(d.refusal, Errc::not_found);
 }
 
+// A notification verified with the app's credentials of one channel cannot settle a bill
+// made for another channel (its trade number would be another channel's).
+TEST(BillRules, ProviderEventOfAnotherChannelIsAConflict) {
+  Bill bill = bill_in(S::created);
+  bill.channel = "alipay";
+  for (K kind : {K::provider_success, K::provider_failure}) {
+    BillEvent e = event(kind);
+    e.channel = "wechatpay";
+    Decision d = decide(bill, e);
+    EXPECT_EQ(d.verdict, V::refuse);
+    EXPECT_EQ(d.refusal, Errc::conflict);
+    e.channel = "alipay";
+    EXPECT_EQ(decide(bill, e).verdict, V::apply);
+    e.channel.clear();  // internal or not stated: not checked
+    EXPECT_EQ(decide(bill, e).verdict, V::apply);
+  }
+}
+
 TEST(BillRules, ClosingAPaidBillIsAConflict) {
   EXPECT_EQ(decide(bill_in(S::paid), event(K::close)).refusal, Errc::conflict);
 }

@@ -12,7 +12,8 @@ import subprocess
 import time
 import unittest
 
-from harness import E2ECase, Server, free_port, http_request, log, query_rows, wait_until
+from harness import (E2ECase, Server, free_port, http_request, new_trade_no, query_rows, sandbox_callback,
+                     wait_until)
 
 AMOUNT_MINOR = 100
 CURRENCY = "CNY"
@@ -178,6 +179,12 @@ class ChannelCase(E2ECase):
                                    status)
                 self.assertState(self.pay_app, bill["bill_id"], "created")
         self.assertEqual(self.game.count(bill["bill_id"]), 0)
+        # Audited: refusals by the bill (amount, currency) name it; refusals by the verification
+        # go to the batched audit sink (written within 250 ms), with the channel and app.
+        self.assertEqual([r[2] for r in self.audits(bill["bill_id"])], ["refused:conflict"] * 2)
+        refused = "SELECT count(*) FROM callbacks WHERE app_id = '%s' AND channel = '%s' AND verdict LIKE 'refused:%%'"
+        self.assertTrue(wait_until(lambda: int(query_rows(self.db_url, refused % (self.pay_app.app_id, self.CHANNEL))[0][0])
+                                   >= len(self.TAMPERS), 5))
         self.assertGreaterEqual(self.metric("unipay_callbacks_refused_by_reason_total",
                                             'channel="%s",reason="bad_signature"' % self.CHANNEL), 1)
         self.assertGreaterEqual(self.metric("unipay_callbacks_refused_by_reason_total",
@@ -210,6 +217,35 @@ class ChannelCase(E2ECase):
                                  amount_minor=AMOUNT_MINOR, currency=CURRENCY)
         self.assertRefused(answer, 404)
         self.assertState(self.pay_app, bill["bill_id"], "created")
+
+    def test_admin_refuses_unknown_channels_and_bad_credentials_at_once(self):
+        """Admin create with an unknown channel and incomplete credentials of this channel
+        is one 400 invalid_parameter naming every problem; nothing is created."""
+        body = {"name": "bad-channels", "delivery_url": self.game.url,
+                "channels": {"paypal": {}, self.CHANNEL: {"unknown_field": "x"}}}
+        r = self.server.admin("POST", "/v1/admin/apps", body)
+        self.assertError(r, "invalid_parameter")
+        message = r.json()["error"]["message"]
+        self.assertIn("unknown channel paypal", message)
+        self.assertIn("channels.%s: " % self.CHANNEL, message)
+        self.assertIn("unknown_field", message)
+
+    def test_a_sandbox_notification_cannot_settle_a_channel_bill(self):
+        """The same app's sandbox channel, correctly signed, naming a bill of this channel, is
+        409 conflict: a bill is settled only by its own channel."""
+        bill, _ = self.new_bill()
+        r = sandbox_callback(self.server, self.pay_app.app_id, self.pay_app.sandbox_secret, bill["bill_id"],
+                             new_trade_no(), "success", AMOUNT_MINOR, CURRENCY)
+        self.assertError(r, "conflict")
+        self.assertState(self.pay_app, bill["bill_id"], "created")
+
+    def test_malformed_app_id_and_unknown_channel(self):
+        """A callback URL whose app id cannot name an app is refused at once in the channel's
+        format (404); an unknown channel name is 404 not_found in unipay's error envelope."""
+        r = self.server.request("POST", "/v1/callbacks/not-an-app/%s" % self.CHANNEL, b"x=1")
+        self.assertRefused((r.status, r.body.decode()), 404)
+        r = self.server.request("POST", "/v1/callbacks/%s/paypal" % self.pay_app.app_id, b"{}")
+        self.assertError(r, "not_found")
 
 
 class AlipayTest(ChannelCase):

@@ -74,6 +74,31 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(app["delivery_url"], "http://127.1:9000/d")
         self.assertRegex(app["created_at"], RFC3339_MS_RE)
 
+    def test_app_create_channels_are_checked_by_their_adapters(self):
+        """`app create --channels` goes through the channel adapters like the admin API: an
+        unknown channel and bad credentials are listed together (exit 2, nothing printed);
+        valid channels from a file are stored as given, and no sandbox secret is invented."""
+        url = fresh_database_url()
+        self.addCleanup(drop_database, url)
+        bad = json.dumps({"paypal": {}, "alipay": {"app_id": "2021000000000001"}})
+        r = unipayd("app", "create", "--name", "ch", "--delivery-url", "https://game.example/d",
+                    "--channels", bad, "--database-url", url)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("unknown channel paypal", r.stderr)
+        self.assertIn("channels.alipay: ", r.stderr)
+        self.assertIn("seller_id is required", r.stderr)
+        path = os.path.join(os.environ.get("UNIPAY_TEST_TMP", "/tmp"), "channels-%d.json" % os.getpid())
+        with open(path, "w") as f:
+            json.dump({"sandbox": {"secret": "from-file"}}, f)
+        self.addCleanup(os.remove, path)
+        r = unipayd("app", "create", "--name", "ch", "--delivery-url", "https://game.example/d",
+                    "--channels", "@" + path, "--database-url", url)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["app"]["channels"], {"sandbox": {"secret": True}})
+        self.assertNotIn("sandbox_secret", doc)
+
 
 @unittest.skipUnless(os.environ.get("UNIPAYD"), "UNIPAYD is not set")
 class EmbeddedDatabaseTest(unittest.TestCase):
