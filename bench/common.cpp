@@ -121,11 +121,12 @@ void classify_undelivered(Context& ctx, const std::vector<std::string>& missing)
 
 }  // namespace
 
-double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s) {
+double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s,
+                         uint64_t acknowledged_before) {
   auto started = Clock::now();
-  // The app is the bench's own, so every acknowledged delivery is one of `paid`.
+  // The app is the bench's own, so every acknowledged delivery since is one of `paid`.
   ctx.loop.run_while(
-      [&] { return ctx.game.counters().acknowledged < paid.size(); },
+      [&] { return ctx.game.counters().acknowledged < acknowledged_before + paid.size(); },
       started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(max_wait_s)));
   double waited = seconds_since(started);
   std::vector<std::string> missing;
@@ -142,9 +143,11 @@ double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double
   return waited;
 }
 
-void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name) const {
-  auto after = take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid);
-  for (auto& [name, value] : cpu_metrics(before_, after, ops, per_op_name)) ctx.result.metric(name, value);
+void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name,
+                       const std::string& prefix) const {
+  auto after = take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid, ctx.provider_sim_pid);
+  for (auto& [name, value] : cpu_metrics(before_, after, ops, per_op_name))
+    ctx.result.metric(prefix + name, value);
 }
 
 void count_duplicates(Context& ctx) {

@@ -28,13 +28,18 @@ std::vector<CreatedBill> create_bills(Context& ctx, int n, int connections, Cloc
 // server about each bill the game never got: still `paid` means its delivery is pending
 // (retries back off; metric delivery_pending_at_end, not a loss); any other state, or no
 // bill at all, counts as bills_lost. Returns the seconds the wait took.
-double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s);
+// `acknowledged_before`: the game server's acknowledgements before these bills were paid
+// (an earlier pass of the same run).
+double settle_deliveries(Context& ctx, const std::vector<PaidBill>& paid, double max_wait_s,
+                         uint64_t acknowledged_before = 0);
 
 // CPU use over a phase (see cpu_usage.hpp), added to the scenario's metrics.
 class CpuWindow {
  public:
-  explicit CpuWindow(const Context& ctx) : before_(take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid)) {}
-  void finish(Context& ctx, double ops, const std::string& per_op_name) const;
+  explicit CpuWindow(const Context& ctx)
+      : before_(take_cpu_snapshot(ctx.server_pid, ctx.postmaster_pid, ctx.provider_sim_pid)) {}
+  // Adds the figures, each name prefixed by `prefix` (a scenario with several phases).
+  void finish(Context& ctx, double ops, const std::string& per_op_name, const std::string& prefix = "") const;
 
  private:
   CpuSnapshot before_;

@@ -17,6 +17,8 @@
 
 namespace unipay::bench {
 
+class ProviderPayer;
+
 // A bill whose sandbox callback unipay acknowledged: from then on it must be delivered.
 struct PaidBill {
   std::string bill_id;
@@ -45,6 +47,8 @@ struct Context {
   std::function<int64_t()> delivery_backlog;
   ScenarioResult result;
   Endpoint target;  // the server (spawned or --target), for scenarios that open clients of their own
+  ProviderPayer* payer = nullptr;
+  int provider_sim_pid = 0;  // the simulator the bench started (its CPU is reported), or 0  // with --channel alipay/wechatpay: the simulated provider
 };
 
 // Each returns 0, or 2 when it cannot run at all (the reason printed on stderr).
@@ -52,6 +56,8 @@ int run_lifecycle(Context& ctx);  // also the outage scenario (the game server g
 int run_callbacks(Context& ctx);
 int run_callbacks_forged(Context& ctx);  // callbacks with --forged-rate
 int run_longpoll(Context& ctx);
+// Many accounts, then one hot account, then the books checked (scenario_wallet.cpp).
+int run_wallet(Context& ctx);
 // Restarts the spawned server's embedded PostgreSQL (`data_dir`, reachable at `conninfo`).
 int run_restart(Context& ctx, const std::string& data_dir, const std::string& conninfo);
 

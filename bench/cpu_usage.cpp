@@ -92,7 +92,7 @@ void thread_cpu(int pid, std::map<long, std::pair<std::string, double>>& out) {
 
 }  // namespace
 
-CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid) {
+CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid, int provider_sim_pid) {
   CpuSnapshot s;
   machine_cpu(s);
   long ppid = 0;
@@ -100,6 +100,8 @@ CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid) {
   if (server_pid > 0 && !process_cpu(std::to_string(server_pid), s.server_s, ppid)) s.server_s = -1;
   if (server_pid > 0) thread_cpu(server_pid, s.server_threads);
   if (postmaster_pid > 0) s.postgres_s = cluster_cpu(postmaster_pid, s.postgres_processes);
+  if (provider_sim_pid > 0 && !process_cpu(std::to_string(provider_sim_pid), s.provider_sim_s, ppid))
+    s.provider_sim_s = -1;
   s.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return s;
 }
@@ -118,12 +120,14 @@ std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, co
   double bench = b.bench_s - a.bench_s;
   double server = (a.server_s >= 0 && b.server_s >= 0) ? b.server_s - a.server_s : -1;
   double pg = (a.postgres_s >= 0 && b.postgres_s >= 0) ? b.postgres_s - a.postgres_s : -1;
+  double sim = (a.provider_sim_s >= 0 && b.provider_sim_s >= 0) ? b.provider_sim_s - a.provider_sim_s : -1;
   // Clamped: process times and /proc/stat are sampled a moment apart.
-  double other = std::max(0.0, busy - bench - std::max(server, 0.0) - std::max(pg, 0.0));
+  double other = std::max(0.0, busy - bench - std::max(server, 0.0) - std::max(pg, 0.0) - std::max(sim, 0.0));
   out.emplace_back("cpu_machine_busy_share", all > 0 ? busy / all : 0);
   out.emplace_back("cpu_bench_s", bench);
   if (server >= 0) out.emplace_back("cpu_server_s", server);
   if (pg >= 0) out.emplace_back("cpu_postgres_s", pg);
+  if (sim >= 0) out.emplace_back("cpu_provider_sim_s", sim);
   out.emplace_back("cpu_other_processes_s", other);  // anything else running on the machine
   // One backend near a whole core while the machine has idle CPU is a serial bottleneck
   // (the group-commit writer runs every write on one connection).
@@ -148,6 +152,7 @@ std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, co
   per("bench", bench);
   per("server", server);
   per("postgres", pg);
+  per("provider_sim", sim);
   return out;
 }
 

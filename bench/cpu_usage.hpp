@@ -17,13 +17,14 @@ struct CpuSnapshot {
   double bench_s = 0;
   double server_s = -1;  // -1: unknown
   double postgres_s = -1;
+  double provider_sim_s = -1;  // unipay-provider-sim started by the bench; -1: none
   std::map<long, double> postgres_processes;  // pid → CPU seconds: finds the busiest backend
   std::map<long, std::pair<std::string, double>> server_threads;  // tid → (name, CPU seconds)
   double wall_s = 0;                                              // monotonic clock
 };
 
-// server_pid / postmaster_pid: 0 when unknown.
-CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid);
+// server_pid / postmaster_pid / provider_sim_pid: 0 when unknown.
+CpuSnapshot take_cpu_snapshot(int server_pid, int postmaster_pid, int provider_sim_pid = 0);
 
 // The postmaster's pid from <data_dir>/pg/data/postmaster.pid, or 0.
 int read_postmaster_pid(const std::string& data_dir);

@@ -46,6 +46,12 @@ void Histogram::merge(const Histogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
+void Histogram::subtract(const Histogram& earlier) {
+  for (size_t i = 0; i < buckets_.size(); ++i) buckets_[i] -= std::min(buckets_[i], earlier.buckets_[i]);
+  count_ -= std::min(count_, earlier.count_);
+  sum_ -= std::min(sum_, earlier.sum_);
+}
+
 void Histogram::reset() { *this = Histogram(); }
 
 int64_t Histogram::quantile_us(double q) const {

@@ -14,6 +14,9 @@ class Histogram {
 
   void record_us(int64_t micros);
   void merge(const Histogram& other);
+  // Removes what `earlier` (a copy of this histogram taken before) holds: what was recorded
+  // since. The maximum stays the overall one (a bound for the part).
+  void subtract(const Histogram& earlier);
   void reset();
 
   uint64_t count() const { return count_; }

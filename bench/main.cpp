@@ -9,6 +9,7 @@
 #include "bench/baseline.hpp"
 #include "bench/cpu_usage.hpp"
 #include "bench/node_usage.hpp"
+#include "bench/provider_payer.hpp"
 #include "bench/report.hpp"
 #include "bench/spawn.hpp"
 #include "net/crypto.hpp"
@@ -17,10 +18,12 @@ namespace unipay::bench {
 namespace {
 
 volatile sig_atomic_t g_spawned_pid = 0;
+volatile sig_atomic_t g_sim_pid = 0;
 
 // Ctrl-C: the spawned unipayd (and with it its embedded PostgreSQL) must not outlive us.
 void on_interrupt(int signal_number) {
   if (g_spawned_pid > 0) ::kill(g_spawned_pid, SIGTERM);
+  if (g_sim_pid > 0) ::kill(g_sim_pid, SIGTERM);
   std::signal(signal_number, SIG_DFL);
   std::raise(signal_number);
 }
@@ -43,11 +46,20 @@ int io_threads_of(const std::vector<std::string>& args) {
   return 1;  // unipayd's default
 }
 
-bool create_app(Context& ctx, const std::string& admin_token) {
+// The bench's app, with a merchant of the provider simulator for each simulated channel.
+// 0, or the exit status: 2 when the server refuses those channels' credentials.
+int create_app(Context& ctx, const std::string& admin_token) {
   ctx.app.sandbox_secret = crypto::random_hex(24);
+  std::vector<ChannelCredentials> channels;
+  for (const std::string& channel : ctx.options.channels) {
+    if (!simulated_channel(channel)) continue;
+    std::string error;
+    if (!ctx.payer->make_merchant(channel, channels.emplace_back(), error))
+      return std::fprintf(stderr, "unipay-bench: a %s merchant at the simulator: %s\n", channel.c_str(), error.c_str()), 1;
+  }
   bool done = false;
   bool ok = false;
-  ctx.client.send(create_app_request(admin_token, ctx.game.delivery_url(), ctx.app.sandbox_secret),
+  ctx.client.send(create_app_request(admin_token, ctx.game.delivery_url(), ctx.app.sandbox_secret, channels),
                   [&](ClientResponse r) {
                     done = true;
                     ok = parse_app_answer(r, ctx.app);
@@ -56,7 +68,15 @@ bool create_app(Context& ctx, const std::string& admin_token) {
                                    answer_error_kind(r).c_str(), r.body.c_str());
                   });
   ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
-  return ok;
+  if (ok) return 0;
+  if (!channels.empty()) {
+    std::fprintf(stderr,
+                 "unipay-bench: the server does not take alipay/wechatpay apps: --channel needs a unipayd with "
+                 "the channel adapters (issue 12: app credentials, bill creation through prepare, "
+                 "POST /v1/callbacks/{app_id}/{channel})\n");
+    return 2;
+  }
+  return 1;
 }
 
 // Each --server-pid's CPU seconds and RSS now, from /proc.
@@ -71,6 +91,7 @@ int run_scenario(Context& ctx, const SpawnedServer* spawned) {
   if (s == "restart")
     return run_restart(ctx, spawned ? spawned->data_dir() : "", spawned ? spawned->conninfo() : "");
   if (s == "lifecycle" || s == "outage" || s == "overload") return run_lifecycle(ctx);
+  if (s == "wallet") return run_wallet(ctx);
   if (s == "callbacks") return ctx.options.forged_rate > 0 ? run_callbacks_forged(ctx) : run_callbacks(ctx);
   return run_longpoll(ctx);
 }
@@ -86,9 +107,35 @@ void report(Context& ctx, const BaselineResult& base, RunInfo info) {
     std::fprintf(stderr, "cannot write %s\n", o.svg_path.c_str());
 }
 
+// With a simulated channel: the provider simulator (started here unless --provider-sim)
+// and, for a spawned unipayd, the flags that point it there.
+bool start_provider_sim(const Options& o, std::unique_ptr<SpawnedSim>& sim, Endpoint& endpoint,
+                        std::vector<std::string>& server_args) {
+  if (o.channels.size() < 2) return true;
+  std::string url = o.provider_sim_url;
+  endpoint = o.provider_sim;
+  std::string error;
+  if (url.empty()) {
+    sim = SpawnedSim::start(o.provider_sim_path, error);
+    if (!sim) return std::fprintf(stderr, "unipay-bench: provider simulator: %s\n", error.c_str()), false;
+    g_sim_pid = sim->pid();
+    url = sim->url();
+    if (!parse_loopback_url(url, endpoint, error))
+      return std::fprintf(stderr, "unipay-bench: provider simulator at %s: %s\n", url.c_str(), error.c_str()), false;
+  }
+  if (o.spawn) {
+    for (auto& arg : provider_server_args(url)) server_args.push_back(std::move(arg));
+  }
+  return true;
+}
+
 int run(const Options& o) {
   size_t fd_limit = raise_fd_limit();
   std::string error;
+  std::unique_ptr<SpawnedSim> sim;
+  Endpoint sim_endpoint;
+  std::vector<std::string> server_args = o.server_args;
+  if (!start_provider_sim(o, sim, sim_endpoint, server_args)) return 1;
   auto game = GameSim::start({o.game_fail_rate, o.game_down_at_s, o.game_down_s, o.seed}, error);
   if (!game) return std::fprintf(stderr, "unipay-bench: game server simulator: %s\n", error.c_str()), 1;
   std::unique_ptr<SpawnedServer> spawned;
@@ -98,7 +145,12 @@ int run(const Options& o) {
   int pid = o.server_pid;
   if (o.spawn) {
     std::fprintf(stderr, "unipay-bench: starting %s on an embedded PostgreSQL\n", o.unipayd_path.c_str());
-    spawned = SpawnedServer::start({o.unipayd_path, o.server_args, o.keep_data}, error);
+    SpawnOptions spawn{o.unipayd_path, server_args, o.keep_data};
+    spawn.public_base_url = o.channels.size() > 1;  // WeChat Pay orders carry a notify_url
+    spawned = SpawnedServer::start(spawn, error);
+    if (!spawned && o.channels.size() > 1)
+      error += " (--channel alipay/wechatpay passes --providers-*-url, --allow-private-providers and "
+               "--public-base-url: a unipayd without issue 12's channels does not know them)";
     if (!spawned) return std::fprintf(stderr, "unipay-bench: %s\n", error.c_str()), 1;
     g_spawned_pid = spawned->pid();
     target = spawned->endpoint();
@@ -126,7 +178,13 @@ int run(const Options& o) {
               max_connections,
               {}};
   ctx.target = target;
-  if (!create_app(ctx, admin_token)) return 1;
+  std::unique_ptr<ProviderPayer> payer;
+  if (o.channels.size() > 1) {
+    payer = std::make_unique<ProviderPayer>(loop, sim_endpoint);
+    ctx.payer = payer.get();
+    ctx.provider_sim_pid = sim ? sim->pid() : 0;
+  }
+  if (int code = create_app(ctx, admin_token); code != 0) return code;
   info.loadavg_before = read_loadavg();
   const auto nodes_before = sample_nodes(o.server_pids);
   const double nodes_from_s = stats.elapsed_s();
@@ -142,6 +200,8 @@ int run(const Options& o) {
   client.close_idle();
   if (spawned) spawned->stop();
   g_spawned_pid = 0;
+  if (sim) sim->stop();
+  g_sim_pid = 0;
   return ctx.stats.correctness.total() > 0 ? 1 : 0;
 }
 
@@ -151,10 +211,6 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   unipay::bench::Options options;
   if (auto code = unipay::bench::parse_options(argc, argv, options)) return *code;
-  if (options.scenario == "wallet") {
-    std::printf("wallet scenario needs the wallet issue\n");
-    return 2;
-  }
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGINT, unipay::bench::on_interrupt);
   std::signal(SIGTERM, unipay::bench::on_interrupt);

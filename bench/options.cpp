@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -47,7 +48,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--waiters", o.waiters, "longpoll: concurrent waiters")->check(CLI::Range(1, 100000));
   app.add_option("--bills", o.bills, "callbacks: bills created before the storm")
       ->check(CLI::Range(1, 2000000));
-  app.add_option("--duplicate-share", o.duplicate_share, "callbacks: share sent twice")
+  app.add_option("--accounts", o.accounts, "wallet: accounts of the many-accounts phase (plus one hot account)")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--duplicate-share", o.duplicate_share,
+                 "callbacks: share sent twice; wallet: share of applied operations sent again (same op_id)")
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--forged-rate", o.forged_rate,
                  "callbacks: real callbacks go at --rate and, in the run's second half, this many forged "
@@ -67,6 +71,48 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--settle-s", o.settle_s, "overload: read the server's RSS this long after the load (60)")
       ->check(CLI::Range(0.0, 3600.0));
+}
+
+void add_channel_options(CLI::App& app, Options& o, std::string& channels) {
+  app.add_option("--channel", channels,
+                 "lifecycle: sandbox | alipay | wechatpay, or a comma-separated list; each channel runs for "
+                 "--duration in turn, sandbox first (added when missing) as the same-run reference");
+  app.add_option("--provider-sim", o.provider_sim_url,
+                 "a running unipay-provider-sim (loopback URL) for alipay/wechatpay; default with --spawn: "
+                 "one started here");
+  app.add_option("--provider-sim-bin", o.provider_sim_path,
+                 "the unipay-provider-sim binary to start (default: next to the bench)");
+}
+
+// "alipay,wechatpay" → sandbox, alipay, wechatpay (each once, sandbox first).
+std::optional<int> parse_channels(Options& o, const std::string& list) {
+  o.channels = {"sandbox"};
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = std::min(list.find(',', start), list.size());
+    std::string name = list.substr(start, comma - start);
+    start = comma + 1;
+    if (name.empty() || name == "sandbox") continue;
+    if (name != "alipay" && name != "wechatpay") {
+      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay or wechatpay\n", name.c_str());
+      return 2;
+    }
+    if (std::find(o.channels.begin(), o.channels.end(), name) == o.channels.end()) o.channels.push_back(name);
+  }
+  if (o.channels.size() > 1 && o.scenario != "lifecycle") {
+    std::fprintf(stderr, "usage error: --channel alipay/wechatpay is for --scenario lifecycle\n");
+    return 2;
+  }
+  if (o.channels.size() > 1 && !o.spawn && o.provider_sim_url.empty()) {
+    std::fprintf(stderr, "usage error: with --target, --channel alipay/wechatpay needs --provider-sim URL\n");
+    return 2;
+  }
+  std::string error;
+  if (!o.provider_sim_url.empty() && !parse_loopback_url(o.provider_sim_url, o.provider_sim, error)) {
+    std::fprintf(stderr, "usage error: --provider-sim: %s\n", error.c_str());
+    return 2;
+  }
+  return std::nullopt;
 }
 
 void add_other_options(CLI::App& app, Options& o) {
@@ -89,8 +135,7 @@ void add_other_options(CLI::App& app, Options& o) {
   app.add_option("--seed", o.seed, "random seed (default: from the clock)");
 }
 
-std::optional<int> validate(Options& o, const std::string& rate) {
-  if (o.scenario == "wallet") return std::nullopt;  // main() explains and exits 2
+std::optional<int> validate(Options& o, const std::string& rate, const std::string& channels) {
   if (rate == "max") {
     o.rate_max = true;
   } else {
@@ -120,6 +165,7 @@ std::optional<int> validate(Options& o, const std::string& rate) {
     }
   }
   if (!o.server_pids.empty()) o.server_pid = o.server_pids.front();
+  if (auto code = parse_channels(o, channels)) return code;
   if (o.scenario == "outage" && o.game_down_s == 0) o.game_down_s = 20;
   // Retries back off exponentially (full jitter), so after T seconds down the next try of
   // an early bill may come about 2T later: wait long enough not to call it lost.
@@ -175,7 +221,9 @@ std::string executable_dir() {
 std::optional<int> parse_options(int argc, char** argv, Options& out) {
   CLI::App app{"unipay-bench: load tester for unipayd with a game server simulator and a sandbox provider"};
   std::string rate = "100";
+  std::string channels = "sandbox";
   add_target_options(app, out, rate);
+  add_channel_options(app, out, channels);
   add_other_options(app, out);
   try {
     app.parse(argc, argv);
@@ -185,7 +233,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& out) {
   }
   if (out.unipayd_path.empty()) out.unipayd_path = executable_dir() + "/../unipayd";
   if (out.baseline_http_path.empty()) out.baseline_http_path = executable_dir() + "/baseline_http";
-  return validate(out, rate);
+  if (out.provider_sim_path.empty()) out.provider_sim_path = executable_dir() + "/unipay-provider-sim";
+  return validate(out, rate, channels);
 }
 
 }  // namespace unipay::bench

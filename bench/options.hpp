@@ -34,7 +34,8 @@ struct Options {
   int connections = 64;           // connections of the callback storm and of pre-creation
   int waiters = 19000;            // longpoll scenario
   int bills = 50000;              // callbacks scenario: bills created before the storm
-  double duplicate_share = 0.10;  // callbacks scenario
+  int accounts = 1000;            // wallet scenario: the many accounts (plus one hot account)
+  double duplicate_share = 0.10;  // callbacks: share sent twice; wallet: share of applied ops replayed
   double forged_rate = 0;         // callbacks: forged callbacks per second in the second half (0: off)
   int longpoll_timeout_s = 30;
   std::string until = "delivered";  // lifecycle players long-poll until this (paid | delivered)
@@ -43,6 +44,14 @@ struct Options {
   double settle_s = 60;             // overload: the RSS is read this long after the load ends
   double drain_s = -1;              // after the load, wait this long at most for stragglers
                                     // (-1: 60 s; outage: 60 s + 4 × the down time, for backoff)
+
+  // Channels of the lifecycle scenario, run one after the other against the same server
+  // (sandbox first, as the same-run reference); alipay and wechatpay go through the
+  // provider simulator, started here with --spawn or reached at provider_sim_url.
+  std::vector<std::string> channels{"sandbox"};
+  std::string provider_sim_url;
+  Endpoint provider_sim;
+  std::string provider_sim_path;  // default: <bench dir>/unipay-provider-sim
 
   // Game server simulator.
   double game_fail_rate = 0;

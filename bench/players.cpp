@@ -1,6 +1,9 @@
 #include "bench/players.hpp"
 
+#include <optional>
 #include <unordered_map>
+
+#include "bench/provider_payer.hpp"
 
 namespace unipay::bench {
 
@@ -17,6 +20,7 @@ struct Player {
   bool delivered = false;  // the poll saw the awaited state (delivered, or paid with until=paid)
   int polls = 0;
   int callback_tries = 0;
+  std::optional<ClientRequest> notification;  // a simulated channel's, sent again on retries
 };
 
 using PlayerPtr = std::shared_ptr<Player>;
@@ -37,6 +41,7 @@ struct Players::State : std::enable_shared_from_this<State> {
   void poll(const PlayerPtr& p);
   void on_poll(const PlayerPtr& p, const ClientResponse& r);
   void pay(const PlayerPtr& p);
+  void send_callback(const PlayerPtr& p, ClientRequest request);
   void on_paid(const PlayerPtr& p, const ClientResponse& r);
   void delivered(const PlayerPtr& p, Clock::time_point answered);
   void maybe_end(const PlayerPtr& p);
@@ -54,7 +59,7 @@ struct Players::State : std::enable_shared_from_this<State> {
 
 void Players::State::create(const PlayerPtr& p) {
   std::string nonce;
-  ClientRequest request = create_bill_request(ctx.app, "player" + std::to_string(p->id), nonce);
+  ClientRequest request = create_bill_request(ctx.app, "player" + std::to_string(p->id), nonce, config.channel);
   ctx.client.send(std::move(request), [self = shared_from_this(), p, nonce](ClientResponse r) {
     if (self->closed) return;
     std::string kind;
@@ -129,15 +134,31 @@ void Players::State::on_poll(const PlayerPtr& p, const ClientResponse& r) {
 
 void Players::State::pay(const PlayerPtr& p) {
   if (closed) return;
+  if (!simulated_channel(config.channel))
+    return send_callback(p, callback_request(ctx.app, p->bill.bill_id, "t" + p->bill.bill_id));
+  if (p->notification) return send_callback(p, *p->notification);  // the provider retries the same
+  ctx.payer->pay(config.channel, ctx.app.app_id, p->bill,
+                 [self = shared_from_this(), p](bool ok, ClientRequest notification, std::string kind) {
+                   if (self->closed) return;
+                   if (!ok) {
+                     self->ctx.stats.error("pay:" + kind);  // the bench's provider side failed
+                     p->callback_done = true;
+                     return self->maybe_end(p);
+                   }
+                   p->notification = std::move(notification);
+                   self->send_callback(p, *p->notification);
+                 });
+}
+
+void Players::State::send_callback(const PlayerPtr& p, ClientRequest request) {
   p->callback_tries += 1;
-  ctx.client.send(callback_request(ctx.app, p->bill.bill_id, "t" + p->bill.bill_id),
-                  [self = shared_from_this(), p](ClientResponse r) {
-                    if (!self->closed) self->on_paid(p, r);
-                  });
+  ctx.client.send(std::move(request), [self = shared_from_this(), p](ClientResponse r) {
+    if (!self->closed) self->on_paid(p, r);
+  });
 }
 
 void Players::State::on_paid(const PlayerPtr& p, const ClientResponse& r) {
-  if (r.status == 200) {
+  if (ProviderPayer::accepted(config.channel, r)) {
     ctx.stats.record(Step::callback, r.latency());
     p->paid_at = r.done_at;
     p->callback_ok = true;

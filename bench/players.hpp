@@ -1,6 +1,7 @@
 // Virtual players of the lifecycle and outage scenarios. One player: create a bill (signed),
 // long-poll its result with the client token (until=delivered, or until=paid), and,
-// think_ms after the bill was created, get paid (the sandbox provider's signed callback).
+// think_ms after the bill was created, get paid (the sandbox provider's signed callback, or
+// the channel's: the bill paid at the simulated provider, its signed notification posted).
 // The player ends when the long poll answers with the bill delivered (paid) or in another
 // final state, after a bounded number of re-polls, or when its callback could not be
 // delivered at all. Delivery to the game server is checked at the end either way.
@@ -22,6 +23,7 @@ struct PlayerConfig {
   int max_polls = 3;            // long polls per player at most (timeouts re-poll)
   int max_callback_tries = 5;   // a provider retries a callback answered busy / 5xx
   bool until_delivered = true;  // else the player is done when its poll sees the bill paid
+  std::string channel = "sandbox";  // alipay, wechatpay: paid through ctx.payer (provider_payer.hpp)
 };
 
 class Players {

@@ -103,6 +103,9 @@ void write_run(json::Writer& w, const Context& ctx, const RunInfo& info) {
   w.key("waiters").integer(o.waiters).key("bills").integer(o.bills);
   w.key("game_fail_rate").raw(num(o.game_fail_rate)).key("game_down_at_s").raw(num(o.game_down_at_s));
   w.key("game_down_s").raw(num(o.game_down_s)).key("seed").integer(static_cast<int64_t>(o.seed));
+  w.key("accounts").integer(o.accounts).key("channels").begin_array();
+  for (const auto& channel : o.channels) w.string(channel);
+  w.end_array();
   w.end_object();
   w.key("elapsed_s").raw(num(info.elapsed_s));
   w.key("machine").begin_object().key("cpus").integer(
@@ -117,6 +120,16 @@ void write_run(json::Writer& w, const Context& ctx, const RunInfo& info) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, uint64_t>> wallet_correctness(const Correctness& c) {
+  return {{"wallet_ops_lost", c.wallet_ops_lost},
+          {"wallet_ops_duplicated", c.wallet_ops_duplicated},
+          {"wallet_entries_unexpected", c.wallet_entries_unexpected},
+          {"wallet_books_mismatches", c.wallet_books_mismatches},
+          {"wallet_replays_differing", c.wallet_replays_differing},
+          {"wallet_ops_unresolved", c.wallet_ops_unresolved},
+          {"wallet_reconciliation_mismatches", c.wallet_reconciliation_mismatches}};
+}
+
 std::string read_loadavg() {
   std::ifstream in("/proc/loadavg");
   std::string a, b, c;
@@ -124,18 +137,24 @@ std::string read_loadavg() {
   return a + " " + b + " " + c;
 }
 
-double headline_rate(const Context& ctx) {
-  for (const char* name : {"lifecycles_per_s", "callbacks_per_s"}) {
-    if (const double* v = find_metric(ctx, name)) return *v;
+namespace {
+
+// The scenario's headline figure: (metric name, value), or ("", -1).
+std::pair<std::string, double> headline(const Context& ctx) {
+  for (const char* name : {"lifecycles_per_s", "callbacks_per_s", "wallet_ops_per_s"}) {
+    if (const double* v = find_metric(ctx, name)) return {name, *v};
   }
-  return -1;
+  return {"", -1};
 }
+
+}  // namespace
+
+double headline_rate(const Context& ctx) { return headline(ctx).second; }
 
 std::vector<std::pair<std::string, double>> ratios(const Context& ctx, const BaselineResult& b) {
   std::vector<std::pair<std::string, double>> out;
-  double rate = headline_rate(ctx);
+  auto [what, rate] = headline(ctx);
   if (rate < 0) return out;
-  std::string what = ctx.result.headline == Step::callback ? "callbacks_per_s" : "lifecycles_per_s";
   if (b.pg.sixteen_connections_per_s > 0)
     out.emplace_back(what + "/pg_commits_16conn_per_s", rate / b.pg.sixteen_connections_per_s);
   if (b.pg.one_connection_per_s > 0)
@@ -159,6 +178,9 @@ bool write_json(const std::string& path, const Context& ctx, const BaselineResul
   w.key("deliveries_duplicated").integer(static_cast<int64_t>(c.deliveries_duplicated));
   w.key("waiters_never_answered").integer(static_cast<int64_t>(c.waiters_never_answered));
   w.key("callbacks_wrongly_refused").integer(static_cast<int64_t>(c.callbacks_wrongly_refused));
+  if (ctx.options.scenario == "wallet") {
+    for (const auto& [name, value] : wallet_correctness(c)) w.key(name).integer(static_cast<int64_t>(value));
+  }
   w.end_object();
   w.key("metrics").begin_object();
   for (const auto& [name, value] : ctx.result.metrics) w.key(name).raw(num(value));

@@ -1,6 +1,7 @@
 // The end of a run: a table on stdout, --json FILE, --svg FILE (svg.cpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,9 @@ std::string read_loadavg();
 double headline_rate(const Context& ctx);
 // (name, value) ratios to the same-run baselines.
 std::vector<std::pair<std::string, double>> ratios(const Context& ctx, const BaselineResult& base);
+
+// The wallet scenario's correctness counters by name (stats.hpp).
+std::vector<std::pair<std::string, uint64_t>> wallet_correctness(const Correctness& c);
 
 void print_table(const Context& ctx, const BaselineResult& base, const RunInfo& info);
 bool write_json(const std::string& path, const Context& ctx, const BaselineResult& base, const RunInfo& info);

@@ -3,11 +3,14 @@
 // closed loop of --players). outage: the same load while the game server is down for
 // --game-down-s seconds from --game-down-at-s; reports the backlog of paid, undelivered
 // bills when it comes back and how long the server takes to deliver them all.
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <optional>
 
+#include "bench/channel_probe.hpp"
 #include "bench/common.hpp"
+#include "bench/provider_payer.hpp"
 #include "bench/players.hpp"
 
 namespace unipay::bench {
@@ -84,36 +87,38 @@ void outage_metrics(Context& ctx, const std::vector<PaidBill>& paid, Clock::time
   ctx.result.metric("game_refused_while_down", static_cast<double>(ctx.game.counters().refused_while_down));
 }
 
-}  // namespace
-
-int run_lifecycle(Context& ctx) {
+// One pass of the load through `channel`. With several channels each pass counts the game
+// server's acknowledgements from its own start.
+void run_pass(Context& ctx, const std::string& channel) {
   const Options& o = ctx.options;
   const bool outage = o.scenario == "outage";
   const bool overload = o.scenario == "overload";
-  Players players(ctx, player_config(o, outage));
+  PlayerConfig config = player_config(o, outage);
+  config.channel = channel;
+  Players players(ctx, config);
   std::optional<OverloadWatch> overload_watch;
   if (overload) overload_watch.emplace(ctx);
   // A player holds a long-poll connection and, while paying, a second one.
   size_t cap = o.max_inflight > 0 ? static_cast<size_t>(o.max_inflight) : ctx.max_connections / 2;
+  const uint64_t acked_before = ctx.game.counters().acknowledged;
+  auto owed = [&ctx, &players, acked_before] {
+    return static_cast<int64_t>(players.paid().size()) -
+           static_cast<int64_t>(ctx.game.counters().acknowledged - acked_before);
+  };
   CpuWindow cpu(ctx);
   auto start = Clock::now();
   ctx.game.set_load_start(start);
   auto loading = std::make_shared<bool>(true);
   auto alive = std::make_shared<bool>(true);
-  auto gauge = [&ctx, &players, outage]() -> int64_t {
-    if (!outage) return static_cast<int64_t>(players.in_flight());
-    return static_cast<int64_t>(players.paid().size()) -
-           static_cast<int64_t>(ctx.game.counters().acknowledged);
+  auto gauge = [&players, outage, owed]() -> int64_t {
+    return outage ? owed() : static_cast<int64_t>(players.in_flight());
   };
   auto extra = [&ctx, &players] {
     auto c = ctx.client.counters();
     return "in flight " + std::to_string(players.in_flight()) + " | conns " + std::to_string(c.open) +
            (ctx.game.down_now() ? " | GAME DOWN" : "");
   };
-  ctx.delivery_backlog = [&ctx, &players] {
-    return static_cast<int64_t>(players.paid().size()) -
-           static_cast<int64_t>(ctx.game.counters().acknowledged);
-  };
+  ctx.delivery_backlog = owed;
   start_progress(ctx, Step::lifecycle, gauge, extra, alive);
   ctx.result.headline = Step::lifecycle;
   if (o.rate_max) {
@@ -137,7 +142,8 @@ int run_lifecycle(Context& ctx) {
   backlog_metrics(ctx, load_s);
   cpu.finish(ctx, static_cast<double>(players.completed()), "lifecycle");
   players.account_unfinished();
-  settle_deliveries(ctx, players.paid(), std::max(1.0, o.drain_s - (seconds_since(start) - load_s)));
+  settle_deliveries(ctx, players.paid(), std::max(1.0, o.drain_s - (seconds_since(start) - load_s)),
+                    acked_before);
   count_duplicates(ctx);
   ctx.result.metric("load_s", load_s);
   ctx.result.metric("players_started", static_cast<double>(players.started()));
@@ -147,6 +153,63 @@ int run_lifecycle(Context& ctx) {
   if (!o.rate_max) ctx.result.metric("offered_rate_per_s", o.rate);
   if (outage) outage_metrics(ctx, players.paid(), start);
   if (overload) overload_watch->finish(load_end);
+}
+
+const double* metric_of(const Context& ctx, const std::string& name) {
+  for (const auto& [key, value] : ctx.result.metrics) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+// The pass's own latencies: what the steps' histograms gained during it.
+void pass_latencies(Context& ctx, const std::array<Histogram, kSteps>& before, const std::string& prefix) {
+  for (Step step : {Step::create, Step::callback, Step::wake, Step::lifecycle, Step::delivery}) {
+    Histogram h = ctx.stats.step(step).all;
+    h.subtract(before[static_cast<size_t>(step)]);
+    if (h.count() == 0) continue;
+    ctx.result.metric(prefix + step_name(step) + "_p50_ms", static_cast<double>(h.quantile_us(0.5)) / 1000.0);
+    ctx.result.metric(prefix + step_name(step) + "_p99_ms", static_cast<double>(h.quantile_us(0.99)) / 1000.0);
+  }
+}
+
+// Each channel's rate and CPU per lifecycle as a ratio to the sandbox pass of the same run.
+void channel_ratios(Context& ctx) {
+  const std::vector<std::string>& channels = ctx.options.channels;
+  for (size_t i = 1; i < channels.size(); ++i) {
+    for (const char* name : {"lifecycles_per_s", "cpu_server_us_per_lifecycle", "cpu_postgres_us_per_lifecycle",
+                             "cpu_bench_us_per_lifecycle", "lifecycle_p50_ms", "lifecycle_p99_ms"}) {
+      const double* reference = metric_of(ctx, channels[0] + "_" + name);
+      const double* value = metric_of(ctx, channels[i] + "_" + name);
+      if (reference && value && *reference > 0)
+        ctx.result.metric(channels[i] + "_to_" + channels[0] + "_" + name, *value / *reference);
+    }
+  }
+}
+
+}  // namespace
+
+int run_lifecycle(Context& ctx) {
+  const std::vector<std::string>& channels = ctx.options.channels;
+  if (channels.size() == 1) {
+    run_pass(ctx, channels[0]);
+    return 0;
+  }
+  // Several channels: one pass each, its figures named after it (sandbox_lifecycles_per_s, ...).
+  for (const std::string& channel : channels) {
+    if (simulated_channel(channel) && !probe_channel(ctx, channel)) return 2;
+  }
+  for (const std::string& channel : channels) {
+    std::fprintf(stderr, "unipay-bench: lifecycle pass through %s\n", channel.c_str());
+    const size_t first_metric = ctx.result.metrics.size();
+    std::array<Histogram, kSteps> before;
+    for (int i = 0; i < kSteps; ++i) before[static_cast<size_t>(i)] = ctx.stats.step(static_cast<Step>(i)).all;
+    run_pass(ctx, channel);
+    for (size_t i = first_metric; i < ctx.result.metrics.size(); ++i)
+      ctx.result.metrics[i].first = channel + "_" + ctx.result.metrics[i].first;
+    pass_latencies(ctx, before, channel + "_");
+  }
+  channel_ratios(ctx);
   return 0;
 }
 

@@ -15,6 +15,7 @@ struct SpawnOptions {
   std::string unipayd;
   std::vector<std::string> extra_args;
   bool keep_data = false;
+  bool public_base_url = false;  // --public-base-url=http://127.0.0.1:<its port> (notify URLs)
   double ready_timeout_s = 120;  // initdb on a fresh directory takes a few seconds
 };
 

@@ -29,6 +29,12 @@ const char* step_name(Step step) {
       return "read";
     case Step::baseline_http:
       return "baseline_http";
+    case Step::wallet_op:
+      return "wallet_op";
+    case Step::wallet_hot_op:
+      return "wallet_hot_op";
+    case Step::wallet_replay:
+      return "wallet_replay";
     case Step::count_:
       break;
   }

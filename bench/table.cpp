@@ -59,6 +59,12 @@ void print_table(const Context& ctx, const BaselineResult& base, const RunInfo& 
       static_cast<unsigned long long>(c.bills_lost), static_cast<unsigned long long>(c.deliveries_duplicated),
       static_cast<unsigned long long>(c.waiters_never_answered),
       static_cast<unsigned long long>(c.callbacks_wrongly_refused), c.total() ? "  <-- FAILED" : "");
+  if (ctx.options.scenario == "wallet") {
+    std::printf("wallet correctness:");
+    for (const auto& [name, value] : wallet_correctness(c))
+      std::printf(" %s %llu", name.c_str(), static_cast<unsigned long long>(value));
+    std::printf("%s\n", c.wallet_total() ? "  <-- FAILED" : "");
+  }
   std::printf(
       "game server: %llu requests, %llu bills acknowledged, %llu duplicates, %llu injected failures, "
       "%llu refused while down\n",

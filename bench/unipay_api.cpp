@@ -24,16 +24,24 @@ std::string unix_seconds() {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now).count());
 }
 
-const json::Value* member(const json::Value* object, std::string_view key) {
+}  // namespace
+
+const json::Value* json_member(const json::Value* object, std::string_view key) {
   return object && object->is_object() ? object->find(key) : nullptr;
 }
 
-std::string string_member(const json::Value* object, std::string_view key) {
-  const json::Value* v = member(object, key);
+std::string json_string(const json::Value* object, std::string_view key) {
+  const json::Value* v = json_member(object, key);
   return v && v->kind == json::Value::Kind::string ? v->string : std::string();
 }
 
-void sign(ClientRequest& r, const AppCreds& app) {
+std::optional<int64_t> json_integer(const json::Value* object, std::string_view key) {
+  const json::Value* v = json_member(object, key);
+  if (!v || v->kind != json::Value::Kind::integer) return std::nullopt;
+  return v->integer;
+}
+
+std::string sign_app_request(ClientRequest& r, const AppCreds& app) {
   std::string nonce = next_nonce();
   std::string ts = unix_seconds();
   std::string signature = signing::sign_request(app.secret, r.method, r.target, ts, nonce, r.body);
@@ -41,23 +49,22 @@ void sign(ClientRequest& r, const AppCreds& app) {
   r.headers.emplace_back("X-Unipay-Timestamp", ts);
   r.headers.emplace_back("X-Unipay-Nonce", nonce);
   r.headers.emplace_back("X-Unipay-Signature", std::move(signature));
+  return nonce;
 }
-
-}  // namespace
 
 std::string answer_error_kind(const ClientResponse& r) {
   if (r.status == 0) return "no_answer:" + r.error;
   std::string kind = "http_" + std::to_string(r.status);
   auto body = json::parse(r.body);
   if (body) {
-    std::string code = string_member(member(&*body, "error"), "code");
+    std::string code = json_string(json_member(&*body, "error"), "code");
     if (!code.empty()) kind += ":" + code;
   }
   return kind;
 }
 
 ClientRequest create_app_request(const std::string& admin_token, const std::string& delivery_url,
-                                 const std::string& sandbox_secret) {
+                                 const std::string& sandbox_secret, const std::vector<ChannelCredentials>& more) {
   ClientRequest r;
   r.method = "POST";
   r.target = "/v1/admin/apps";
@@ -65,7 +72,9 @@ ClientRequest create_app_request(const std::string& admin_token, const std::stri
   w.begin_object().key("name").string("unipay-bench " + crypto::random_hex(4));
   w.key("delivery_url").string(delivery_url);
   w.key("channels").begin_object().key("sandbox").begin_object().key("secret").string(sandbox_secret);
-  w.end_object().end_object().end_object();
+  w.end_object();
+  for (const ChannelCredentials& c : more) w.key(c.channel).raw(c.credentials_json);
+  w.end_object().end_object();
   r.body = w.take();
   r.headers.emplace_back("Authorization", "Bearer " + admin_token);
   r.headers.emplace_back("Content-Type", "application/json");
@@ -76,23 +85,23 @@ bool parse_app_answer(const ClientResponse& r, AppCreds& app) {
   if (r.status != 201) return false;
   auto body = json::parse(r.body);
   if (!body) return false;
-  app.app_id = string_member(member(&*body, "app"), "app_id");
-  app.secret = string_member(&*body, "secret");
+  app.app_id = json_string(json_member(&*body, "app"), "app_id");
+  app.secret = json_string(&*body, "secret");
   return !app.app_id.empty() && !app.secret.empty();
 }
 
-ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce) {
+ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce,
+                                  const std::string& channel) {
   ClientRequest r;
   r.method = "POST";
   r.target = "/v1/bills";
   json::Writer w;
   w.begin_object().key("user_id").string(user_id).key("item_id").string("gem_pack");
-  w.key("channel").string("sandbox").key("amount").integer(kBillAmountMinor);
-  w.key("currency").string(kBillCurrency).end_object();
+  w.key("channel").string(channel).key("amount").integer(kBillAmountMinor);
+  w.key("currency").string(bill_currency(channel)).end_object();
   r.body = w.take();
   r.headers.emplace_back("Content-Type", "application/json");
-  sign(r, app);
-  nonce = r.headers[r.headers.size() - 2].second;
+  nonce = sign_app_request(r, app);
   return r;
 }
 
@@ -109,8 +118,9 @@ bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std
   }
   auto body = json::parse(r.body);
   if (body) {
-    bill.bill_id = string_member(member(&*body, "bill"), "bill_id");
-    bill.client_token = string_member(&*body, "client_token");
+    bill.bill_id = json_string(json_member(&*body, "bill"), "bill_id");
+    bill.client_token = json_string(&*body, "client_token");
+    bill.order_string = json_string(json_member(&*body, "pay"), "order_string");
   }
   if (bill.bill_id.empty() || bill.client_token.empty()) {
     error_kind = "malformed_answer";
@@ -132,8 +142,8 @@ bool parse_poll_answer(const ClientResponse& r, PollAnswer& answer) {
   if (r.status != 200) return false;
   auto body = json::parse(r.body);
   if (!body) return false;
-  answer.state = string_member(member(&*body, "bill"), "state");
-  const json::Value* timed_out = member(&*body, "timed_out");
+  answer.state = json_string(json_member(&*body, "bill"), "state");
+  const json::Value* timed_out = json_member(&*body, "timed_out");
   if (!timed_out || timed_out->kind != json::Value::Kind::boolean || answer.state.empty()) return false;
   answer.timed_out = timed_out->boolean;
   return true;
@@ -149,14 +159,14 @@ ClientRequest get_bill_request(const CreatedBill& bill) {
 ClientRequest get_bill_signed_request(const AppCreds& app, const std::string& bill_id) {
   ClientRequest r;
   r.target = "/v1/bills/" + bill_id;
-  sign(r, app);
+  sign_app_request(r, app);
   return r;
 }
 
 std::string bill_state_of(const ClientResponse& r) {
   if (r.status != 200) return {};
   auto body = json::parse(r.body);
-  return body ? string_member(member(&*body, "bill"), "state") : std::string();
+  return body ? json_string(json_member(&*body, "bill"), "state") : std::string();
 }
 
 ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, const std::string& trade_no) {
@@ -172,6 +182,8 @@ ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, 
   r.headers.emplace_back("X-Sandbox-Signature", crypto::hmac_sha256_hex(app.sandbox_secret, r.body));
   return r;
 }
+
+const char* bill_currency(const std::string& channel) { return channel == "sandbox" ? kBillCurrency : "CNY"; }
 
 bool final_state(const std::string& state) {
   return state == "delivered" || state == "failed" || state == "closed" || state == "refunded";

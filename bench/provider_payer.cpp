@@ -1,0 +1,135 @@
+#include "bench/provider_payer.hpp"
+
+#include <optional>
+
+#include "bench/spawn.hpp"
+#include "net/json.hpp"
+
+namespace unipay::bench {
+
+namespace {
+
+constexpr double kSimStartTimeoutS = 30;
+constexpr auto kSetupTimeout = std::chrono::seconds(30);
+constexpr std::string_view kListening = "listening on ";
+
+ClientRequest sim_post(std::string target, std::string body) {
+  ClientRequest r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Type", "application/json");
+  return r;
+}
+
+std::string sim_error_kind(const char* what, const ClientResponse& r) {
+  return std::string("provider_sim:") + what + ":" +
+         (r.status == 0 ? "no_answer:" + r.error : "http_" + std::to_string(r.status));
+}
+
+// The JSON body of a 200 answer, or nothing.
+std::optional<json::Value> ok_body(const ClientResponse& r) {
+  if (r.status != 200) return std::nullopt;
+  auto body = json::parse(r.body);
+  if (!body) return std::nullopt;
+  return std::move(*body);
+}
+
+}  // namespace
+
+bool simulated_channel(const std::string& channel) { return channel == "alipay" || channel == "wechatpay"; }
+
+std::unique_ptr<SpawnedSim> SpawnedSim::start(const std::string& binary, std::string& error) {
+  std::unique_ptr<SpawnedSim> sim(new SpawnedSim());
+  std::string line;
+  sim->pid_ = spawn_with_first_line({binary, "--listen", "127.0.0.1:0", "--threads", "1"},
+                                    "/tmp/unipay-bench-provider-sim.log", line, kSimStartTimeoutS);
+  auto at = line.find(kListening);
+  if (sim->pid_ <= 0 || at == std::string::npos) {
+    error = "cannot start " + binary + " (log: /tmp/unipay-bench-provider-sim.log)";
+    return nullptr;
+  }
+  sim->url_ = line.substr(at + kListening.size());
+  return sim;
+}
+
+SpawnedSim::~SpawnedSim() { stop(); }
+
+void SpawnedSim::stop() {
+  if (pid_ > 0) terminate_process(pid_, 10);
+  pid_ = 0;
+}
+
+std::vector<std::string> provider_server_args(const std::string& sim_url) {
+  return {"--providers-alipay-url=" + sim_url + "/gateway.do", "--providers-wechatpay-url=" + sim_url,
+          "--allow-private-providers"};
+}
+
+ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim) : loop_(loop), client_(loop, std::move(sim), {}) {}
+ProviderPayer::~ProviderPayer() = default;
+
+bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
+  json::Writer w;
+  w.begin_object().key("channel").string(channel).end_object();
+  bool done = false;
+  client_.send(sim_post("/sim/merchants", w.take()), [&](ClientResponse r) {
+    done = true;
+    auto body = ok_body(r);
+    const json::Value* credentials = body ? json_member(&*body, "credentials") : nullptr;
+    std::string merchant = body ? json_string(&*body, "merchant") : std::string();
+    if (!credentials || !credentials->is_object() || merchant.empty()) {
+      error = sim_error_kind("merchants", r) + " " + r.body;
+      return;
+    }
+    merchants_[channel] = merchant;
+    out = ChannelCredentials{channel, json::serialize(*credentials)};
+  });
+  loop_.run_while([&] { return !done; }, Clock::now() + kSetupTimeout);
+  if (!done) error = "the provider simulator did not answer";
+  return done && error.empty();
+}
+
+void ProviderPayer::pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done) {
+  json::Writer w;
+  w.begin_object().key("channel").string(channel);
+  if (channel == "alipay") {
+    w.key("order_string").string(bill.order_string);  // the payer's app submits what unipay signed
+  } else {
+    w.key("merchant").string(merchants_[channel]).key("bill_id").string(bill.bill_id).key("state").string("paid");
+  }
+  w.end_object();
+  client_.send(sim_post("/sim/orders", w.take()),
+               [this, channel, app_id, bill_id = bill.bill_id, done = std::move(done)](ClientResponse r) mutable {
+                 if (r.status != 200) return done(false, {}, sim_error_kind("orders", r));
+                 notification(channel, app_id, bill_id, std::move(done));
+               });
+}
+
+// The provider's notification of the payment, signed but not sent (send: false).
+void ProviderPayer::notification(const std::string& channel, const std::string& app_id, const std::string& bill_id,
+                                 Done done) {
+  json::Writer w;
+  w.begin_object().key("channel").string(channel).key("merchant").string(merchants_[channel]);
+  w.key("bill_id").string(bill_id).key("send").boolean(false).end_object();
+  client_.send(sim_post("/sim/notify", w.take()), [channel, app_id, done = std::move(done)](ClientResponse r) {
+    auto body = ok_body(r);
+    const json::Value* headers = body ? json_member(&*body, "headers") : nullptr;
+    if (!headers || !headers->is_object()) return done(false, {}, sim_error_kind("notify", r));
+    ClientRequest n;
+    n.method = "POST";
+    n.target = "/v1/callbacks/" + app_id + "/" + channel;
+    n.body = json_string(&*body, "body");
+    for (const auto& [name, value] : headers->members) {
+      if (value.kind == json::Value::Kind::string) n.headers.emplace_back(name, value.string);
+    }
+    done(true, std::move(n), "");
+  });
+}
+
+bool ProviderPayer::accepted(const std::string& channel, const ClientResponse& r) {
+  if (channel == "alipay") return r.status == 200 && r.body == "success";
+  if (channel == "wechatpay") return r.status == 204;
+  return r.status == 200;
+}
+
+}  // namespace unipay::bench
