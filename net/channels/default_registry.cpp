@@ -1,5 +1,6 @@
 // The channels this build knows. A new channel is one adapter file and one line here.
 #include "net/channels/alipay_adapter.hpp"
+#include "net/channels/apple_adapter.hpp"
 #include "net/channels/channel_adapter.hpp"
 #include "net/channels/sandbox_adapter.hpp"
 #include "net/channels/wechatpay_adapter.hpp"
@@ -12,6 +13,7 @@ const ChannelRegistry& default_registry() {
     r.add(make_sandbox_adapter());
     r.add(make_alipay_adapter());
     r.add(make_wechatpay_adapter());
+    r.add(make_apple_adapter());
     return r;
   }();
   return registry;
