@@ -3,6 +3,7 @@
 #include "net/channels/apple_adapter.hpp"
 #include "net/channels/channel_adapter.hpp"
 #include "net/channels/sandbox_adapter.hpp"
+#include "net/channels/stripe_adapter.hpp"
 #include "net/channels/wechatpay_adapter.hpp"
 
 namespace unipay::channels {
@@ -14,6 +15,7 @@ const ChannelRegistry& default_registry() {
     r.add(make_alipay_adapter());
     r.add(make_wechatpay_adapter());
     r.add(make_apple_adapter());
+    r.add(make_stripe_adapter());
     return r;
   }();
   return registry;
