@@ -2,6 +2,7 @@
 #include "net/channels/alipay_adapter.hpp"
 #include "net/channels/apple_adapter.hpp"
 #include "net/channels/channel_adapter.hpp"
+#include "net/channels/google_adapter.hpp"
 #include "net/channels/sandbox_adapter.hpp"
 #include "net/channels/stripe_adapter.hpp"
 #include "net/channels/wechatpay_adapter.hpp"
@@ -16,6 +17,7 @@ const ChannelRegistry& default_registry() {
     r.add(make_wechatpay_adapter());
     r.add(make_apple_adapter());
     r.add(make_stripe_adapter());
+    r.add(make_google_adapter());
     return r;
   }();
   return registry;
