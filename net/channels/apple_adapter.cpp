@@ -260,7 +260,9 @@ Result<json::Value> verify_notification(std::string_view signed_payload, const A
                                         int64_t now_s, const json::ParseLimits& limits) {
   auto payload = verify_signed_data(signed_payload, credentials.root_certificates, now_s, limits);
   if (!payload) return payload.error();
+  // data for transaction notifications, summary for RENEWAL_EXTENSION summaries.
   const json::Value* data = payload->find("data");
+  if (!data) data = payload->find("summary");
   const json::Value empty;
   const json::Value& app = data ? *data : empty;
   if (auto s = check_app(text_of(app, "bundleId"), text_of(app, "environment"), credentials); !s)

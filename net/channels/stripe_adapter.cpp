@@ -63,11 +63,18 @@ Result<ProviderResult> read_payment_intent(const json::Value& pi, std::string_vi
 }
 
 // charge.refunded: the charge's PaymentIntent is the trade; refunded once money went back.
+// The bill comes from the charge's metadata, else from the refund's (refunds unipay made
+// carry it); a refund made in the Dashboard of a charge without it names only the
+// PaymentIntent (bill_id "": the bill is the one paid with that trade number).
 Result<ProviderResult> read_refunded_charge(const json::Value& charge) {
   ProviderResult result;
+  const json::Value* refunds = charge.find("refunds");
+  const json::Value* data = refunds ? refunds->find("data") : nullptr;
+  const json::Value* latest = data && data->kind == Kind::array && !data->items.empty() ? &data->items[0] : nullptr;
   result.bill_id = metadata_bill_id(charge);
+  if (result.bill_id.empty() && latest) result.bill_id = metadata_bill_id(*latest);
+  if (latest) result.refund_id = text_of(*latest, "id");
   result.trade_no = text_of(charge, "payment_intent");
-  if (result.bill_id.empty()) return ProviderResult{};
   if (result.bill_id.size() > kMaxIdBytes || result.trade_no.empty() || result.trade_no.size() > kMaxIdBytes)
     return invalid("the refunded charge needs a payment_intent and a bill_id of at most 255 bytes");
   if (auto s = read_money(charge, result); !s) return s.error();
@@ -76,9 +83,6 @@ Result<ProviderResult> read_refunded_charge(const json::Value& charge) {
     return invalid("charge.amount_refunded must be in [1, amount]");
   result.status = ProviderStatus::refunded;
   result.refund_amount_minor = *refunded;
-  const json::Value* refunds = charge.find("refunds");
-  const json::Value* data = refunds ? refunds->find("data") : nullptr;
-  if (data && data->kind == Kind::array && !data->items.empty()) result.refund_id = text_of(data->items[0], "id");
   return result;
 }
 

@@ -102,7 +102,8 @@ Result<ProviderResult> signed_event(std::string_view type, std::string_view obje
 }
 
 // Proves the event mapping: payment_failed → failed; charge.refunded → refunded with the
-// refunded amount, the PaymentIntent as trade number and the refund id; a PaymentIntent
+// refunded amount, the PaymentIntent as trade number and the refund id (also without the
+// bill in metadata: then by trade number only); a PaymentIntent
 // without metadata.bill_id and other event types are unrelated; a fractional amount refused.
 TEST(StripeAdapter, EventTypes) {
   const std::string meta = R"("metadata":{"bill_id":"b_01HZZZZZZZZZZZZZZZZZZZZZZZ"})";
@@ -119,6 +120,13 @@ TEST(StripeAdapter, EventTypes) {
   EXPECT_EQ(refunded->refund_amount_minor, 200);
   EXPECT_EQ(refunded->refund_id, "re_1");
   EXPECT_EQ(refunded->currency, "JPY");
+  // A Dashboard refund of a charge without metadata: the refund names only the PaymentIntent.
+  auto dashboard = signed_event("charge.refunded", R"({"id":"ch_2","payment_intent":"pi_2","amount":499,)"
+                                                   R"("amount_refunded":499,"currency":"usd"})");
+  ASSERT_TRUE(dashboard.ok()) << dashboard.error().message;
+  EXPECT_EQ(dashboard->status, ProviderStatus::refunded);
+  EXPECT_EQ(dashboard->bill_id, "");
+  EXPECT_EQ(dashboard->trade_no, "pi_2");
   auto foreign = signed_event("payment_intent.succeeded", R"({"id":"pi_9","amount":1,"currency":"usd","status":"succeeded"})");
   ASSERT_TRUE(foreign.ok());
   EXPECT_EQ(foreign->status, ProviderStatus::unrelated);
