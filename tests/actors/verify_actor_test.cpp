@@ -105,9 +105,13 @@ class VerifyActorTest : public ::testing::Test {
     context_->bill_storage = &storage_;
     context_->lease_owner = "node-a";
     context_->verify_dispatcher =
-        system_.spawn([reports = reports_](caf::event_based_actor*) -> caf::behavior {
-          return {[reports](msg::AttemptEnded& m) { reports->push_back(m.retry_in); }};
-        });
+        // `reports` goes in as a spawn argument, not a capture: CAF 0.17 binds a reference to
+        // a null argument tuple for function actors spawned without arguments (UBSan).
+        system_.spawn(
+            [](caf::event_based_actor*, Reports reports) -> caf::behavior {
+              return {[reports](msg::AttemptEnded& m) { reports->push_back(m.retry_in); }};
+            },
+            reports_);
     storage::Job job{42, "verify", kBillId, 1, now_ms(), now_ms() - 2min, "", "app_test"};
     actor_ = spawn_verify_attempt(system_, context_, kBillId, job);
     sched_.run();
