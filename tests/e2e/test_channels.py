@@ -102,6 +102,19 @@ class ChannelCase(E2ECase):
             self.assertEqual(row[:2], [self.CHANNEL, self.pay_app.app_id])
             self.assertEqual(row[3], "64")
 
+    def test_refund_of_the_whole_amount_refunds_the_delivered_bill(self):
+        """A signed refund notification giving back the bill's whole amount (the refund
+        amount travels from the adapter to the bill rules) moves the delivered bill to
+        refunded and is answered in the provider's success format. (A partial refund leaves
+        the bill as it is: tests/actors/bill_rules_test.cpp, the refund table.)"""
+        bill, pay = self.new_bill()
+        self.payer_pays(pay)
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"]))
+        self.wait_state(self.pay_app, bill["bill_id"], "delivered")
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"], outcome="refunded"))
+        self.assertState(self.pay_app, bill["bill_id"], "refunded")
+        self.assertEqual([r[2] for r in self.audits(bill["bill_id"])], ["accepted", "accepted"])
+
     def test_idempotent_create_replays_the_same_pay(self):
         """A create retried with its Idempotency-Key answers the first answer's bytes, pay
         object included, and the provider is not asked for a second order."""
