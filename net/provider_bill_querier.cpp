@@ -2,23 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "net/app_spec.hpp"
+#include "net/channels/bill_view.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
 
 namespace unipay {
 namespace {
-
-int64_t unix_seconds(Millis t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-channels::BillView bill_view(const Bill& bill) {
-  return {bill.bill_id,      bill.app_id,   bill.item_id,
-          bill.amount_minor, bill.currency, unix_seconds(bill.expires_at)};
-}
 
 QueryOutcome outcome_of(const Result<QueryAnswer>& answer) {
   if (answer) return answer->outcome;
@@ -118,9 +108,8 @@ void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
   if (configured == nullptr)
     return counted(make_error(Errc::invalid_parameter,
                               fmt::format("channel {} is not configured for the app", bill.channel)));
-  const int64_t now_s = unix_seconds(now_ms());
-  channels::ChannelContext context{configured->credentials, urls_, now_s};
-  client_.run<channels::ProviderResult>(configured->adapter->query(context, bill_view(bill)),
+  channels::ChannelContext context{configured->credentials, urls_, unix_now_s()};
+  client_.run<channels::ProviderResult>(configured->adapter->query(context, channels::bill_view(bill)),
                                         [counted](Result<channels::ProviderResult> result) {
                                           if (!result) return counted(result.error());
                                           counted(query_answer(*result));
