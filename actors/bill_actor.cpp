@@ -127,7 +127,7 @@ class BillActor : public caf::event_based_actor {
       return ev.reply(make_error(decision.refusal, decision.reason));
     }
     if (decision.verdict == Verdict::ignore) {
-      return ev.reply(EventResult{*bill_, Verdict::ignore, decision.reason});
+      return ev.reply(EventResult{*bill_, Verdict::ignore, decision.reason, decision.alert});
     }
     commit_transition(std::move(ev), std::move(decision));
   }

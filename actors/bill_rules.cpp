@@ -1,5 +1,7 @@
 #include "actors/bill_rules.hpp"
 
+#include <string>
+
 namespace unipay {
 namespace {
 
@@ -79,7 +81,20 @@ Decision on_delivery_confirmed(const Bill& bill) {
   return refusing(Errc::conflict, "delivery confirmed for an unpaid bill");
 }
 
-Decision on_refund(const Bill& bill) {
+// Only a refund of the whole amount makes the bill `refunded` (the state says the money went
+// back, and the game takes the goods back on bill.refunded). A partial refund is acknowledged
+// (the provider stops retrying), audited and alerted, and leaves the bill as it is: the goods
+// stay delivered, an operator decides. More than the bill was ever paid is a mismatch.
+Decision on_refund(const Bill& bill, const BillEvent& event) {
+  if (event.refund_amount_minor > bill.amount_minor || event.refund_amount_minor < 0)
+    return refusing(Errc::conflict, "refund amount does not match the bill");
+  const bool partial = event.refund_amount_minor != 0 && event.refund_amount_minor < bill.amount_minor;
+  if (partial && (bill.state == BillState::paid || bill.state == BillState::delivered)) {
+    Decision d = ignoring("partial refund of " + std::to_string(event.refund_amount_minor) + " of " +
+                          std::to_string(bill.amount_minor) + ": bill unchanged");
+    d.alert = true;
+    return d;
+  }
   if (bill.state == BillState::paid || bill.state == BillState::delivered) {
     Decision d = applying(BillState::refunded, "refunded");
     d.finish_delivery = bill.state == BillState::paid;  // stop delivering refunded goods
@@ -128,7 +143,7 @@ Decision decide(const Bill& bill, const BillEvent& event) {
     case BillEventKind::delivery_confirmed:
       return on_delivery_confirmed(bill);
     case BillEventKind::refund:
-      return on_refund(bill);
+      return on_refund(bill, event);
   }
   return refusing(Errc::invalid_parameter, "unknown event");
 }

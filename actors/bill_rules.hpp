@@ -32,6 +32,10 @@ struct BillEvent {
   std::string trade_no;      // provider events: the provider's trade number
   int64_t amount_minor = 0;  // provider success: what the provider took
   std::string currency;      // provider success
+  // refund: what the provider says it gave back (Alipay and Stripe: the order's total
+  // refunded so far; WeChat Pay: this refund); 0 when the provider names no amount (a
+  // whole revocation: Apple, Google voided purchases).
+  int64_t refund_amount_minor = 0;
 };
 
 enum class Verdict {
@@ -48,6 +52,7 @@ struct Decision {
   bool late_payment = false;            // success after failed/closed
   bool enqueue_delivery = false;        // paid: the delivery job starts now
   bool finish_delivery = false;         // delivered or refunded: the delivery job ends
+  bool alert = false;                   // acknowledged, but an operator must look (partial refund)
 };
 
 Decision decide(const Bill& bill, const BillEvent& event);

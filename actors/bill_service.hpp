@@ -25,6 +25,7 @@ struct EventResult {
   Bill bill;
   Verdict verdict = Verdict::apply;  // apply (committed) or ignore; refusals are errors
   std::string reason;
+  bool alert = false;  // ignored, but an operator must look (Decision::alert: a partial refund)
 };
 
 struct CreateResult {

@@ -2,21 +2,13 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
+#include "net/app_spec.hpp"
+#include "net/channels/bill_view.hpp"
+#include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
 
 namespace unipay {
 namespace {
-
-int64_t unix_seconds(Millis t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-channels::BillView bill_view(const Bill& bill) {
-  return {bill.bill_id,      bill.app_id,   bill.item_id,
-          bill.amount_minor, bill.currency, unix_seconds(bill.expires_at)};
-}
 
 QueryOutcome outcome_of(const Result<QueryAnswer>& answer) {
   if (answer) return answer->outcome;
@@ -79,6 +71,17 @@ ProviderBillQuerier::ProviderBillQuerier(storage::Database& db, const ProviderCl
 bool ProviderBillQuerier::can_query(std::string_view channel) const { return counts_.contains(channel); }
 
 void ProviderBillQuerier::query(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) {
+  // Everything runs on post_'s thread, whose app cache (storage/app_reads.hpp: one second,
+  // bounded) keeps the app with its channels parsed once per load (attach_channels), like
+  // the io threads' cache; only a miss reads the database.
+  post_([this, bill, done = std::move(done)]() mutable {
+    if (auto app = storage::cached_app(bill.app_id); app && app->channels)
+      return query_with(*app, bill, std::move(done));
+    load_app(bill, std::move(done));
+  });
+}
+
+void ProviderBillQuerier::load_app(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) {
   // The read's answer arrives on a storage thread: parsing keys and signing happen on post_'s.
   db_.read(storage::select_app(bill.app_id),
            [this, bill, done = std::move(done)](Result<storage::Rows> rows) {
@@ -88,6 +91,8 @@ void ProviderBillQuerier::query(const Bill& bill, std::function<void(Result<Quer
                                         fmt::format("the app cannot be read: {}", rows.error().message)));
                auto app = storage::parse_app(*rows);
                if (!app) return done(make_error(Errc::not_found, fmt::format("no app {}", bill.app_id)));
+               attach_channels(*app);
+               storage::remember_app(*app);
                query_with(*app, bill, std::move(done));
              });
            });
@@ -99,17 +104,12 @@ void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
     count(channel, outcome_of(answer));
     done(std::move(answer));
   };
-  auto fields = json::parse(app.channels_json);
-  if (!fields) return counted(make_error(Errc::invalid_parameter, "the app's channels do not parse"));
-  auto channels = channels::parse_app_channels(channels::default_registry(), *fields);
-  if (!channels) return counted(channels.error());
-  const channels::ConfiguredChannel* configured = channels->find(bill.channel);
+  const channels::ConfiguredChannel* configured = app_channels(app).find(bill.channel);
   if (configured == nullptr)
     return counted(make_error(Errc::invalid_parameter,
                               fmt::format("channel {} is not configured for the app", bill.channel)));
-  const int64_t now_s = unix_seconds(now_ms());
-  channels::ChannelContext context{configured->credentials, urls_, now_s};
-  client_.run<channels::ProviderResult>(configured->adapter->query(context, bill_view(bill)),
+  channels::ChannelContext context{configured->credentials, urls_, unix_now_s()};
+  client_.run<channels::ProviderResult>(configured->adapter->query(context, channels::bill_view(bill)),
                                         [counted](Result<channels::ProviderResult> result) {
                                           if (!result) return counted(result.error());
                                           counted(query_answer(*result));

@@ -1,8 +1,8 @@
 // The janitor's way to a provider (actors/bill_querier.hpp, implemented here so actors/
-// never sees the channel adapters): reads the bill's app, parses its channel credentials,
-// and runs the channel adapter's query through a ProviderClient (deadline, connection
-// reuse, TLS verification of net/provider_client.hpp). Counts every query by channel and
-// outcome for /metrics. No Beast, no CAF in this header.
+// never sees the channel adapters): takes the bill's app from its thread's app cache (read
+// and its channels parsed once per load, as the io threads do), and runs the channel
+// adapter's query through a ProviderClient (deadline, connection reuse, TLS verification of
+// net/provider_client.hpp). Counts every query by channel and outcome for /metrics. No Beast, no CAF in this header.
 #pragma once
 
 #include <array>
@@ -45,6 +45,7 @@ class ProviderBillQuerier final : public BillQuerier {
   const std::map<std::string, Counts, std::less<>>& counts() const { return counts_; }
 
  private:
+  void load_app(const Bill& bill, std::function<void(Result<QueryAnswer>)> done);
   void query_with(const storage::App& app, const Bill& bill, std::function<void(Result<QueryAnswer>)> done);
   void count(std::string_view channel, QueryOutcome outcome);
 

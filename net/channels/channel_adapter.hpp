@@ -98,7 +98,8 @@ struct ProviderResult {
   std::string currency;             // ISO 4217; "" when the provider does not say (refund notices)
   std::string merchant_id;          // seller_id / mchid, already checked against the credentials
   std::string provider_app_id;      // app_id / appid, already checked against the credentials
-  int64_t refund_amount_minor = 0;  // refunded: the amount given back by this refund
+  int64_t refund_amount_minor = 0;  // refunded: given back (Alipay, Stripe: in total so far; WeChat
+                                    // Pay: by this refund); 0 when not named (a whole revocation)
   std::string refund_id;            // refunded: the provider's or merchant's refund number
 };
 

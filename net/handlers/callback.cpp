@@ -66,12 +66,21 @@ void audit_then_answer(const CallPtr& call, Callback cb, Result<EventResult> out
                       }));
 }
 
+// Acknowledged, but money moved that the bill does not follow (a partial refund): looked at.
+void alert_if_asked(const CallPtr& call, const Callback& cb, const EventResult& r) {
+  if (!r.alert) return;
+  call->api.metrics->callback_alerts.fetch_add(1, std::memory_order_relaxed);
+  spdlog::error("ALERT {} callback for app {} bill {} acknowledged, bill unchanged: {}", cb.audit.channel,
+                cb.audit.app_id, cb.audit.bill_id, r.reason);
+}
+
 void count_outcome(const CallPtr& call, const Callback& cb, const Result<EventResult>& r) {
   Metrics& m = *call->api.metrics;
   if (r && r->verdict == Verdict::apply) {
     m.callbacks_accepted.fetch_add(1, std::memory_order_relaxed);
   } else if (r) {
     m.callbacks_ignored.fetch_add(1, std::memory_order_relaxed);
+    alert_if_asked(call, cb, *r);
   } else {
     m.count_callback_refusal(cb.audit.channel, r.error().code);
     alert_if_conflict(call, cb, r.error());
@@ -101,6 +110,7 @@ std::optional<BillEvent> bill_event(const ProviderResult& result, const Callback
   event.trade_no = result.trade_no;
   event.amount_minor = result.amount_minor;
   event.currency = result.currency;
+  event.refund_amount_minor = result.refund_amount_minor;
   return event;
 }
 

@@ -15,6 +15,7 @@
 #include "actors/bill_messages.hpp"
 #include "actors/bill_querier.hpp"
 #include "actors/bill_storage.hpp"
+#include "actors/caf_testing.hpp"
 
 namespace unipay {
 namespace {
@@ -66,24 +67,6 @@ BillEvent event_of(BillEventKind kind) {
   event.amount_minor = 100;
   event.currency = "USD";
   return event;
-}
-
-// The answer a Reply<T> received, if any.
-template <class T>
-using Answer = std::shared_ptr<std::optional<Result<T>>>;
-
-template <class T>
-std::pair<Reply<T>, Answer<T>> capture() {
-  auto answer = std::make_shared<std::optional<Result<T>>>();
-  return {Reply<T>([answer](Result<T> r) { answer->emplace(std::move(r)); }), answer};
-}
-
-caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  cfg.set("logger.file-verbosity", caf::atom("quiet"));
-  cfg.set("logger.console-verbosity", caf::atom("quiet"));
-  return cfg;
 }
 
 class BillActorTest : public ::testing::Test {

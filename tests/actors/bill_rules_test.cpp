@@ -139,6 +139,52 @@ TEST(BillRules, ProviderEventOfAnotherChannelIsAConflict) {
   }
 }
 
+// Refund notifications by the amount they give back, against a bill of 600 (DESIGN.md §2:
+// paid/delivered → refunded). Only the whole amount (or a revocation naming no amount, 0)
+// refunds the bill; a partial refund is acknowledged with an alert and changes nothing; more
+// than the bill is a mismatch, refused.
+struct RefundCell {
+  S state;
+  int64_t refund_amount_minor;
+  V verdict;
+  bool alert;
+  S next;  // meaningful for apply
+};
+
+const RefundCell kRefundTable[] = {
+    {S::paid, 600, V::apply, false, S::refunded},       {S::delivered, 600, V::apply, false, S::refunded},
+    {S::paid, 0, V::apply, false, S::refunded},         {S::delivered, 0, V::apply, false, S::refunded},
+    {S::paid, 1, V::ignore, true, S::paid},             {S::delivered, 599, V::ignore, true, S::delivered},
+    {S::paid, 601, V::refuse, false, S::paid},          {S::delivered, 601, V::refuse, false, S::delivered},
+    {S::refunded, 600, V::ignore, false, S::refunded},  {S::refunded, 300, V::ignore, false, S::refunded},
+    {S::created, 600, V::refuse, false, S::created},    {S::created, 300, V::refuse, false, S::created},
+    {S::failed, 600, V::refuse, false, S::failed},      {S::closed, 300, V::refuse, false, S::closed},
+    {S::delivered, -1, V::refuse, false, S::delivered},
+};
+
+TEST(BillRules, OnlyARefundOfTheWholeAmountRefundsTheBill) {
+  for (const RefundCell& cell : kRefundTable) {
+    BillEvent e = event(K::refund);
+    e.refund_amount_minor = cell.refund_amount_minor;
+    Decision d = decide(bill_in(cell.state), e);
+    SCOPED_TRACE(std::string(to_string(cell.state)) + " + refund of " + std::to_string(cell.refund_amount_minor));
+    EXPECT_EQ(d.verdict, cell.verdict) << d.reason;
+    EXPECT_EQ(d.alert, cell.alert) << d.reason;
+    if (cell.verdict == V::apply) {
+      EXPECT_EQ(d.next, cell.next);
+    }
+    if (cell.verdict == V::refuse) {
+      EXPECT_EQ(d.refusal, Errc::conflict);
+    }
+  }
+}
+
+TEST(BillRules, PartialRefundReasonNamesBothAmounts) {
+  BillEvent e = event(K::refund);
+  e.refund_amount_minor = 250;
+  EXPECT_EQ(decide(bill_in(S::delivered), e).reason, "partial refund of 250 of 600: bill unchanged");
+}
+
 TEST(BillRules, ClosingAPaidBillIsAConflict) {
   EXPECT_EQ(decide(bill_in(S::paid), event(K::close)).refusal, Errc::conflict);
 }

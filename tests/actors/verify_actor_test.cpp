@@ -15,6 +15,7 @@
 #include "actors/bill_service.hpp"
 #include "actors/bill_storage.hpp"
 #include "actors/delivery_messages.hpp"
+#include "actors/caf_testing.hpp"
 
 namespace unipay {
 namespace {
@@ -81,14 +82,6 @@ Bill bill_at(BillState state) {
 }
 
 QueryAnswer paid_answer() { return {QueryOutcome::paid, "T-9", 699, "CNY", "provider says paid"}; }
-
-caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  cfg.set("logger.file-verbosity", caf::atom("quiet"));
-  cfg.set("logger.console-verbosity", caf::atom("quiet"));
-  return cfg;
-}
 
 // What the dispatcher heard: one entry per AttemptEnded (when the job is due again).
 using Reports = std::shared_ptr<std::vector<std::optional<std::chrono::milliseconds>>>;

@@ -16,6 +16,7 @@
 #include "actors/actor_context.hpp"
 #include "actors/wallet_messages.hpp"
 #include "actors/wallet_storage.hpp"
+#include "actors/caf_testing.hpp"
 
 namespace unipay {
 namespace {
@@ -56,23 +57,6 @@ class FakeWalletStorage : public WalletStorage {
   std::deque<Done<InsertOutcome>> inserts;
   std::deque<Commit> commits;
 };
-
-template <class T>
-using Answer = std::shared_ptr<std::optional<Result<T>>>;
-
-template <class T>
-std::pair<Reply<T>, Answer<T>> capture() {
-  auto answer = std::make_shared<std::optional<Result<T>>>();
-  return {Reply<T>([answer](Result<T> r) { answer->emplace(std::move(r)); }), answer};
-}
-
-caf::actor_system_config& testing_config(caf::actor_system_config& cfg) {
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  cfg.set("logger.file-verbosity", caf::atom("quiet"));
-  cfg.set("logger.console-verbosity", caf::atom("quiet"));
-  return cfg;
-}
 
 storage::AccountWithHolds account_with(int64_t balance, int64_t version, std::vector<Hold> holds = {}) {
   storage::AccountWithHolds a;

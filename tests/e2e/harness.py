@@ -585,10 +585,11 @@ def client_close(server, bill_id, client_token):
 
 # --------------------------------------------------------------------------- admin & callbacks
 
-def admin_create_app(server, delivery_url, sandbox_secret, catalog=None, name=None):
-    """Creates an app through the admin API. Returns (app_id, secret, answer document)."""
+def admin_create_app(server, delivery_url, sandbox_secret, catalog=None, name=None, channels=None):
+    """Creates an app through the admin API, with a sandbox channel and any other `channels`
+    (name → credentials). Returns (app_id, secret, answer document)."""
     body = {"name": name or "e2e-" + secrets.token_hex(4), "delivery_url": delivery_url,
-            "channels": {"sandbox": {"secret": sandbox_secret}}}
+            "channels": dict({"sandbox": {"secret": sandbox_secret}}, **(channels or {}))}
     if catalog is not None:
         body["catalog"] = catalog
     r = server.admin("POST", "/v1/admin/apps", body)
@@ -889,11 +890,12 @@ class E2ECase(unittest.TestCase):
         return server
 
     @classmethod
-    def make_app(cls, catalog=None):
-        """A new app delivering to cls.game; its client has `.sandbox_secret`."""
+    def make_app(cls, catalog=None, channels=None):
+        """A new app delivering to cls.game, with `channels` (name → credentials) besides
+        its sandbox; its client has `.sandbox_secret`."""
         sandbox_secret = secrets.token_hex(16)
         app_id, secret, _ = admin_create_app(cls.server, cls.game.url, sandbox_secret,
-                                             catalog if catalog is not None else cls.CATALOG)
+                                             catalog if catalog is not None else cls.CATALOG, channels=channels)
         cls.game.secrets[app_id] = secret
         client = AppClient(cls.server, app_id, secret)
         client.sandbox_secret = sandbox_secret

@@ -5,59 +5,16 @@ simulator sends notifications signed like the provider, and unipay answers each 
 provider's own format. Every tampered notification is refused and changes nothing."""
 
 import json
-import os
 import re
 import secrets
-import subprocess
 import time
 import unittest
 
-from harness import (E2ECase, Server, free_port, http_request, new_trade_no, query_rows, sandbox_callback,
-                     wait_until)
+from channel_sim import ProviderSim
+from harness import E2ECase, Server, new_trade_no, query_rows, sandbox_callback, wait_until
 
 AMOUNT_MINOR = 100
 CURRENCY = "CNY"
-
-
-class ProviderSim:
-    """One unipay-provider-sim process on a free loopback port (its control API: /sim/)."""
-
-    def __init__(self, port=None):
-        binary = os.environ.get("UNIPAY_PROVIDER_SIM")
-        if not binary or not os.access(binary, os.X_OK):
-            raise unittest.SkipTest("UNIPAY_PROVIDER_SIM is not set")
-        self.port = port or free_port()
-        self.proc = subprocess.Popen([binary, "--listen", "127.0.0.1:%d" % self.port],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, text=True)
-        first = self.proc.stdout.readline()
-        if "listening on" not in first:
-            self.stop()
-            raise AssertionError("unipay-provider-sim did not start: %r" % first)
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def post(self, path, body):
-        r = http_request(self.port, "POST", path, body)
-        if r.status != 200:
-            raise AssertionError("simulator %s → %r" % (path, r))
-        return r.json()
-
-    def merchant(self, channel):
-        return self.post("/sim/merchants", {"channel": channel})
-
-    def notify(self, channel, merchant, bill_id, **fields):
-        """Sends a signed notification; returns unipay's answer as (status, body)."""
-        answer = self.post("/sim/notify", dict(channel=channel, merchant=merchant, bill_id=bill_id, **fields))
-        return answer["status"], answer["body"]
 
 
 class ChannelCase(E2ECase):
@@ -83,10 +40,7 @@ class ChannelCase(E2ECase):
     @classmethod
     def start_server(cls, extra_args=None):
         server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += ["--allow-private-providers",
-                        "--providers-alipay-url", cls.sim.base + "/gateway.do",
-                        "--providers-wechatpay-url", cls.sim.base,
-                        "--public-base-url", "http://127.0.0.1:%d" % server.port]
+        server.args += cls.sim.server_args() + ["--public-base-url", "http://127.0.0.1:%d" % server.port]
         cls.servers.append(server)
         cls.addClassCleanup(server.stop)
         server.start()
@@ -96,13 +50,7 @@ class ChannelCase(E2ECase):
     def make_channel_app(cls):
         """An app with a sandbox secret and a fresh simulator merchant of CHANNEL."""
         made = cls.sim.merchant(cls.CHANNEL)
-        client = cls.make_app()
-        r = cls.server.admin("PUT", "/v1/admin/apps/" + client.app_id, {"channels": {
-            "sandbox": {"secret": client.sandbox_secret}, cls.CHANNEL: made["credentials"]}})
-        if r.status != 200:
-            raise AssertionError("app update with %s credentials: %r" % (cls.CHANNEL, r))
-        time.sleep(1.1)  # the app cache of the io threads keeps an app for one second
-        return client, made["merchant"]
+        return cls.make_app(channels={cls.CHANNEL: made["credentials"]}), made["merchant"]
 
     # -- helpers
 
@@ -153,6 +101,19 @@ class ChannelCase(E2ECase):
         for row in rows:
             self.assertEqual(row[:2], [self.CHANNEL, self.pay_app.app_id])
             self.assertEqual(row[3], "64")
+
+    def test_refund_of_the_whole_amount_refunds_the_delivered_bill(self):
+        """A signed refund notification giving back the bill's whole amount (the refund
+        amount travels from the adapter to the bill rules) moves the delivered bill to
+        refunded and is answered in the provider's success format. (A partial refund leaves
+        the bill as it is: tests/actors/bill_rules_test.cpp, the refund table.)"""
+        bill, pay = self.new_bill()
+        self.payer_pays(pay)
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"]))
+        self.wait_state(self.pay_app, bill["bill_id"], "delivered")
+        self.assertAccepted(self.sim.notify(self.CHANNEL, self.merchant, bill["bill_id"], outcome="refunded"))
+        self.assertState(self.pay_app, bill["bill_id"], "refunded")
+        self.assertEqual([r[2] for r in self.audits(bill["bill_id"])], ["accepted", "accepted"])
 
     def test_idempotent_create_replays_the_same_pay(self):
         """A create retried with its Idempotency-Key answers the first answer's bytes, pay
@@ -258,7 +219,7 @@ class AlipayTest(ChannelCase):
         self.assertIn(bill["bill_id"], pay["order_string"])
 
     def payer_pays(self, pay):
-        self.sim.post("/sim/orders", {"channel": "alipay", "order_string": pay["order_string"]})
+        self.sim.payer_pays("alipay", self.merchant, None, pay, AMOUNT_MINOR, CURRENCY)
 
     def assertAccepted(self, answer):
         self.assertEqual(answer, (200, "success"))
