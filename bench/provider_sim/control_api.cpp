@@ -2,6 +2,7 @@
 
 #include "bench/provider_sim/alipay_gateway.hpp"
 #include "bench/provider_sim/notifications.hpp"
+#include "bench/provider_sim/stripe_api.hpp"
 #include "net/json.hpp"
 
 namespace unipay::sim {
@@ -69,8 +70,14 @@ http::Response create_merchant(SimState& state, const json::Value& body) {
     out.key("merchant_private_key").string(made->second.pem());
     out.key("platform_keys").begin_object().key(m.platform.serial).string(m.platform.key.public_key().pem());
     out.end_object().end_object();
+  } else if (channel == "stripe") {
+    auto m = state.add_stripe_merchant(text(body, "webhook_url"));
+    if (!m) return error(429, "too many simulated merchants");
+    out.key("merchant").string(m->account_id).key("credentials").begin_object();
+    out.key("secret_key").string(m->secret_key).key("webhook_secrets").begin_array().string(m->webhook_secret);
+    out.end_array().end_object();
   } else {
-    return error(400, "channel must be alipay or wechatpay");
+    return error(400, "channel must be alipay, wechatpay or stripe");
   }
   out.end_object();
   return answer(200, out.take());
@@ -81,7 +88,9 @@ http::Response create_merchant(SimState& state, const json::Value& body) {
 void apply_state(Order& order, OrderState state, int64_t now_s) {
   if ((state == OrderState::paid || state == OrderState::refunded) && order.paid_at_s == 0) {
     order.paid_at_s = now_s;
-    order.trade_no = order.channel == "alipay" ? alipay_trade_no(now_s) : "4200" + random_digits(24);
+    order.trade_no = order.channel == "alipay"   ? alipay_trade_no(now_s)
+                     : order.channel == "stripe" ? stripe_intent_id(order.bill_id)
+                                                 : "4200" + random_digits(24);
   }
   if (state == OrderState::refunded && order.refunds.empty()) {
     order.refunds[order.bill_id] = Refund{order.bill_id, "50" + random_digits(30), order.amount_minor, now_s};
@@ -101,8 +110,9 @@ std::string merchant_of(const SimState& state, const json::Value& body) {
 http::Response mark_order(SimState& state, const json::Value& body, int64_t now_s) {
   const std::string channel = text(body, "channel");
   const std::string state_name = text(body, "state").empty() ? "paid" : text(body, "state");
-  auto target = order_state_from(state_name);
-  if (!target) return error(400, "state must be pending, paid, closed or refunded");
+  // A failed attempt leaves the order payable (Stripe: requires_payment_method again).
+  auto target = state_name == "failed" ? OrderState::pending : order_state_from(state_name);
+  if (!target) return error(400, "state must be pending, failed, paid, closed or refunded");
   std::optional<Order> order;
   if (!text(body, "order_string").empty()) {
     if (channel != "alipay") return error(400, "order_string is Alipay's");
@@ -148,6 +158,7 @@ std::optional<OrderState> outcome_state(std::string_view outcome) {
   if (outcome == "paid" || outcome == "finished") return OrderState::paid;
   if (outcome == "closed") return OrderState::closed;
   if (outcome == "refunded") return OrderState::refunded;
+  if (outcome == "failed") return OrderState::pending;  // stripe's payment_failed: payable again
   return std::nullopt;
 }
 
@@ -160,7 +171,7 @@ Result<Order> notified_order(SimState& state, const json::Value& body, std::stri
   const std::string merchant = merchant_of(state, body);
   auto target = outcome_state(outcome);
   if (!target)
-    return make_error(Errc::invalid_parameter, "outcome must be paid, finished, closed or refunded");
+    return make_error(Errc::invalid_parameter, "outcome must be paid, finished, failed, closed or refunded");
   std::optional<Order> order = state.order(channel, merchant, text(body, "bill_id"));
   if (!order) {
     const auto amount = integer(body, "amount_minor");
@@ -203,7 +214,14 @@ Result<Notification> build_notification(SimState& state, const json::Value& body
     if (!order) return order.error();
     return wechatpay_notification(*merchant, NotifyInput{*order, outcome, *tamper}, now_s);
   }
-  return make_error(Errc::invalid_parameter, "channel must be alipay or wechatpay");
+  if (channel == "stripe") {
+    auto merchant = state.stripe_by_account(text(body, "merchant"));
+    if (!merchant) return make_error(Errc::not_found, "no such Stripe merchant");
+    auto order = notified_order(state, body, outcome, !dry_run && *tamper == Tamper::none, now_s);
+    if (!order) return order.error();
+    return stripe_notification(*merchant, NotifyInput{*order, outcome, *tamper}, now_s);
+  }
+  return make_error(Errc::invalid_parameter, "channel must be alipay, wechatpay or stripe");
 }
 
 std::string notification_json(const Notification& notification) {

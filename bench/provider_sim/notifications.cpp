@@ -18,19 +18,9 @@ namespace alipay = channels::alipay;
 namespace wechatpay = channels::wechatpay;
 using channels::form::Fields;
 
-constexpr int64_t kStaleS = 600;  // twice the providers' 300 s window
-
 Error not_applicable(std::string message) { return make_error(Errc::invalid_parameter, std::move(message)); }
 
 std::string other_currency(std::string_view currency) { return currency == "USD" ? "CNY" : "USD"; }
-
-// The statement after the field-level tampering that stays validly signed.
-Order stated_order(const NotifyInput& input) {
-  Order order = input.order;
-  if (input.tamper == Tamper::amount) order.amount_minor += 1;
-  if (input.tamper == Tamper::currency) order.currency = other_currency(order.currency);
-  return order;
-}
 
 std::string alipay_time(int64_t unix_s) { return channels::format_beijing_time(unix_s, "%Y-%m-%d %H:%M:%S"); }
 
@@ -108,6 +98,13 @@ std::string wechat_refund_json(const Order& order, const WechatpayMerchant& merc
 }
 
 }  // namespace
+
+Order stated_order(const NotifyInput& input) {
+  Order order = input.order;
+  if (input.tamper == Tamper::amount) order.amount_minor += 1;
+  if (input.tamper == Tamper::currency) order.currency = other_currency(order.currency);
+  return order;
+}
 
 std::optional<Tamper> tamper_from(std::string_view text) {
   static constexpr std::array<std::pair<std::string_view, Tamper>, 8> kNames{{

@@ -30,6 +30,12 @@ struct NotifyInput {
   Tamper tamper = Tamper::none;
 };
 
+inline constexpr int64_t kStaleS = 600;  // stale_timestamp: twice the providers' 300 s window
+
+// The order as the notification states it after the field-level tampering that stays
+// validly signed (amount + 1, the other currency).
+Order stated_order(const NotifyInput& input);
+
 struct Notification {
   std::vector<http::Header> headers;  // content-type first; names lowercase
   std::string body;

@@ -4,6 +4,7 @@
 
 #include "bench/provider_sim/alipay_gateway.hpp"
 #include "bench/provider_sim/control_api.hpp"
+#include "bench/provider_sim/stripe_api.hpp"
 #include "bench/provider_sim/wechatpay_api.hpp"
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
@@ -21,7 +22,7 @@ int64_t now_s() {
 http::Response not_found() {
   http::Response response;
   response.status = 404;
-  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /sim/..."})";
+  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /sim/..."})";
   return response;
 }
 
@@ -42,10 +43,12 @@ struct ProviderSim::Impl {
   std::unique_ptr<DeliveryTransport> transport;  // sends notifications (to loopback too)
 
   void handle(const http::Request& request, const http::Responder& respond) {
-    const bool provider_api = request.path == "/gateway.do" || request.path.starts_with("/v3/");
+    const bool provider_api =
+        request.path == "/gateway.do" || request.path.starts_with("/v3/") || request.path.starts_with("/v1/");
     if (provider_api && state.take_outage()) return respond(unavailable());
     if (request.path == "/gateway.do") return respond(alipay_gateway(state, request, now_s()));
     if (request.path.starts_with("/v3/")) return respond(wechatpay_api(state, request, now_s()));
+    if (request.path.starts_with("/v1/")) return respond(stripe_api(state, request, now_s()));
     if (request.path.starts_with("/sim/")) return control_api(state, *transport, request, now_s(), respond);
     respond(not_found());
   }

@@ -67,6 +67,30 @@ SimState::Made<WechatpayMerchant> SimState::add_wechatpay_merchant() {
   return std::make_pair(std::move(merchant), std::move(merchant_key));
 }
 
+std::optional<StripeMerchant> SimState::add_stripe_merchant(std::string webhook_url) {
+  StripeMerchant merchant{"acct_" + crypto::random_hex(8), "sk_test_" + crypto::random_hex(12),
+                          "whsec_" + crypto::random_hex(16), std::move(webhook_url)};
+  std::lock_guard lock(mutex_);
+  if (alipay_.size() + wechatpay_.size() + stripe_.size() >= kMaxMerchants) return std::nullopt;
+  stripe_.emplace(merchant.account_id, merchant);
+  return merchant;
+}
+
+std::optional<StripeMerchant> SimState::stripe_by_account(std::string_view account_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = stripe_.find(account_id);
+  if (it == stripe_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<StripeMerchant> SimState::stripe_by_secret_key(std::string_view secret_key) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& [account_id, merchant] : stripe_) {
+    if (crypto::constant_time_equal(merchant.secret_key, secret_key)) return merchant;
+  }
+  return std::nullopt;
+}
+
 std::optional<AlipayMerchant> SimState::alipay_by_app_id(std::string_view app_id) const {
   std::lock_guard lock(mutex_);
   auto it = alipay_.find(app_id);

@@ -34,6 +34,13 @@ struct WechatpayMerchant {
   crypto::RsaPublicKey merchant_public_key;      // verifies Authorization headers
 };
 
+struct StripeMerchant {
+  std::string account_id;      // acct_...: names the merchant in the control API
+  std::string secret_key;      // sk_test_...: the Bearer key of API calls
+  std::string webhook_secret;  // whsec_...: signs the webhook events
+  std::string webhook_url;     // the endpoint registered "in the Dashboard" ("" : none)
+};
+
 enum class OrderState { pending, paid, closed, refunded };
 std::string_view to_string(OrderState state);
 std::optional<OrderState> order_state_from(std::string_view text);
@@ -54,7 +61,8 @@ struct Order {
   int64_t amount_minor = 0;
   std::string currency = "CNY";
   std::string notify_url;
-  std::string prepay_id;  // wechatpay
+  std::string prepay_id;  // wechatpay; stripe: the PaymentIntent's client_secret
+  std::string idempotency_key;  // stripe: the Idempotency-Key the PaymentIntent was made with
   OrderState state = OrderState::pending;
   int64_t paid_at_s = 0;
   std::map<std::string, Refund> refunds;  // by refund_no
@@ -77,6 +85,9 @@ class SimState {
   std::optional<AlipayMerchant> alipay_by_app_id(std::string_view app_id) const;
   std::optional<AlipayMerchant> alipay_by_seller_id(std::string_view seller_id) const;
   std::optional<WechatpayMerchant> wechatpay_by_mchid(std::string_view mchid) const;
+  std::optional<StripeMerchant> add_stripe_merchant(std::string webhook_url);
+  std::optional<StripeMerchant> stripe_by_account(std::string_view account_id) const;
+  std::optional<StripeMerchant> stripe_by_secret_key(std::string_view secret_key) const;
 
   std::optional<Order> order(std::string_view channel, std::string_view merchant,
                              std::string_view bill_id) const;
@@ -99,6 +110,7 @@ class SimState {
   mutable std::mutex mutex_;
   std::map<std::string, AlipayMerchant, std::less<>> alipay_;        // by app_id
   std::map<std::string, WechatpayMerchant, std::less<>> wechatpay_;  // by mchid
+  std::map<std::string, StripeMerchant, std::less<>> stripe_;        // by account_id
   std::map<std::string, Order, std::less<>> orders_;
   int64_t outage_left_ = 0;
 };

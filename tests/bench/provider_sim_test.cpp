@@ -14,6 +14,7 @@
 #include "net/channels/alipay_adapter.hpp"
 #include "net/channels/alipay_format.hpp"
 #include "net/channels/channel_adapter.hpp"
+#include "net/channels/stripe_adapter.hpp"
 #include "net/channels/wechatpay_adapter.hpp"
 #include "net/channels/wechatpay_format.hpp"
 #include "net/crypto.hpp"
@@ -378,6 +379,90 @@ TEST_F(ProviderSimTest, DryRunAndForeignBills) {
           R"({"channel":"wechatpay","merchant":")" + merchant + R"(","bill_id":"b_none","url":")" +
               notify_url("wechatpay") + "\"}",
           404);
+}
+
+// Proves the Stripe flow against the simulator: prepare makes a PaymentIntent under the
+// Bearer key and yields its client_secret (the same one again: one PaymentIntent per bill);
+// the search query is pending until paid, then paid with the amount and the PaymentIntent
+// id, which retrieve agrees with; a refund is succeeded and a retry with the same refund id
+// moves no more money; a wrong secret key is a refusal (401).
+TEST_F(ProviderSimTest, StripePrepareQueryRefund) {
+  urls_.stripe = sim_->base_url();
+  const std::string merchant = make_merchant("stripe");
+  auto pay = run(adapter("stripe").prepare(context(), {bill_, ""}));
+  ASSERT_TRUE(pay.ok()) << pay.error().message;
+  const std::string client_secret = json::parse(pay->json)->find("client_secret")->string;
+  EXPECT_TRUE(client_secret.starts_with("pi_")) << client_secret;
+  auto again = run(adapter("stripe").prepare(context(), {bill_, ""}));
+  EXPECT_EQ(json::parse(again->json)->find("client_secret")->string, client_secret);
+  EXPECT_EQ(run(adapter("stripe").query(context(), bill_))->status, ProviderStatus::pending);
+
+  control("/sim/orders", R"({"channel":"stripe","merchant":")" + merchant + R"(","bill_id":")" +
+                             std::string(kBill) + R"(","state":"paid"})");
+  auto paid = run(adapter("stripe").query(context(), bill_));
+  ASSERT_TRUE(paid.ok()) << paid.error().message;
+  EXPECT_EQ(paid->status, ProviderStatus::paid);
+  EXPECT_EQ(paid->amount_minor, 499);
+  EXPECT_EQ(paid->currency, "CNY");
+  EXPECT_TRUE(client_secret.starts_with(paid->trade_no + "_secret_"));
+  auto retrieved = run(channels::stripe::retrieve_payment_intent(context(), bill_, paid->trade_no));
+  ASSERT_TRUE(retrieved.ok()) << retrieved.error().message;
+  EXPECT_EQ(retrieved->status, ProviderStatus::paid);
+
+  const channels::RefundInput refund{bill_, "r_1", 200, "test"};
+  auto first = run(adapter("stripe").refund(context(), refund));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->status, ProviderStatus::refunded);
+  auto retried = run(adapter("stripe").refund(context(), refund));
+  ASSERT_TRUE(retried.ok()) << retried.error().message;
+  EXPECT_EQ(retried->provider_refund_id, first->provider_refund_id);
+  EXPECT_EQ(control("/sim/orders/stripe/" + merchant + "/" + std::string(kBill), "").find("refunded_minor")->integer,
+            200);
+
+  auto forged = std::make_shared<channels::StripeCredentials>(
+      *std::dynamic_pointer_cast<const channels::StripeCredentials>(credentials_));
+  forged->secret_key = "sk_test_not_the_merchants";
+  credentials_ = forged;
+  auto refused = run(adapter("stripe").query(context(), bill_));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("401"), std::string::npos) << refused.error().message;
+}
+
+// Proves the simulator's Stripe webhooks verify with the adapter, and each tampering is
+// refused as Stripe's libraries refuse it (signature 401 bad_signature, stale timestamp 401
+// stale_timestamp), amount and currency are signed statements that reach the bill check,
+// and failed / refunded name the bill with the right status.
+TEST_F(ProviderSimTest, StripeWebhooksAndTampering) {
+  urls_.stripe = sim_->base_url();
+  const std::string merchant = make_merchant("stripe");
+  ASSERT_TRUE(run(adapter("stripe").prepare(context(), {bill_, ""})).ok());
+  const std::string to = R"(,"url":")" + notify_url("stripe") + "\"";
+  EXPECT_EQ(notify("stripe", merchant, to + R"(,"tamper":"signature")"), 401);
+  EXPECT_EQ(last_received().error().code, Errc::bad_signature);
+  EXPECT_EQ(notify("stripe", merchant, to + R"(,"tamper":"stale_timestamp")"), 401);
+  EXPECT_EQ(last_received().error().code, Errc::stale_timestamp);
+  EXPECT_EQ(notify("stripe", merchant, to + R"(,"tamper":"amount")"), 200);
+  EXPECT_EQ(last_received()->amount_minor, 500);
+  EXPECT_EQ(notify("stripe", merchant, to + R"(,"tamper":"currency")"), 200);
+  EXPECT_EQ(last_received()->currency, "USD");
+  EXPECT_EQ(run(adapter("stripe").query(context(), bill_))->status, ProviderStatus::pending);
+  EXPECT_EQ(notify("stripe", merchant, to + R"(,"outcome":"failed")"), 200);
+  EXPECT_EQ(last_received()->status, ProviderStatus::failed);
+  EXPECT_EQ(notify("stripe", merchant, to), 200);
+  auto paid = last_received();
+  ASSERT_TRUE(paid.ok()) << paid.error().message;
+  EXPECT_EQ(paid->status, ProviderStatus::paid);
+  EXPECT_EQ(paid->bill_id, kBill);
+  EXPECT_EQ(run(adapter("stripe").query(context(), bill_))->trade_no, paid->trade_no);
+  EXPECT_EQ(notify("stripe", merchant, to + R"(,"outcome":"refunded")"), 200);
+  auto refunded = last_received();
+  ASSERT_TRUE(refunded.ok()) << refunded.error().message;
+  EXPECT_EQ(refunded->status, ProviderStatus::refunded);
+  EXPECT_EQ(refunded->bill_id, kBill);
+  EXPECT_EQ(refunded->refund_amount_minor, 499);
+  EXPECT_EQ(refunded->trade_no, paid->trade_no);
+  control("/sim/notify", R"({"channel":"stripe","merchant":")" + merchant + R"(","bill_id":")" +
+                             std::string(kBill) + R"(","tamper":"merchant"})", 400);
 }
 
 }  // namespace
