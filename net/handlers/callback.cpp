@@ -12,6 +12,7 @@
 #include "net/crypto.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
+#include "net/handlers/provider_event.hpp"
 #include "net/provider_client.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/bill_store.hpp"
@@ -22,7 +23,6 @@ namespace {
 using channels::CallbackOutcome;
 using channels::ChannelAdapter;
 using channels::ProviderResult;
-using channels::ProviderStatus;
 
 struct Callback {
   const ChannelAdapter* adapter = nullptr;
@@ -78,35 +78,9 @@ void count_outcome(const CallPtr& call, const Callback& cb, const Result<EventRe
   }
 }
 
-// What a verified provider statement asks of the bill; none: acknowledged, nothing to do.
-std::optional<BillEvent> bill_event(const ProviderResult& result, const Callback& cb) {
-  BillEvent event;
-  switch (result.status) {
-    case ProviderStatus::paid:
-      event.kind = BillEventKind::provider_success;
-      break;
-    case ProviderStatus::failed:
-    case ProviderStatus::closed:  // a failure unless the bill is paid (the rules ignore it then)
-      event.kind = BillEventKind::provider_failure;
-      break;
-    case ProviderStatus::refunded:
-      event.kind = BillEventKind::refund;
-      break;
-    case ProviderStatus::pending:
-    case ProviderStatus::unrelated:
-      return std::nullopt;
-  }
-  event.app_id = cb.audit.app_id;
-  event.channel = cb.audit.channel;
-  event.trade_no = result.trade_no;
-  event.amount_minor = result.amount_minor;
-  event.currency = result.currency;
-  return event;
-}
-
 void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result) {
   cb.audit.bill_id = result.bill_id;
-  auto event = bill_event(result, cb);
+  auto event = provider_event(result, cb.audit.app_id, cb.audit.channel);
   if (!event) {
     return audit_then_answer(
         call, cb,

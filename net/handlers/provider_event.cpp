@@ -1,0 +1,33 @@
+#include "net/handlers/provider_event.hpp"
+
+namespace unipay::handlers {
+
+using channels::ProviderStatus;
+
+std::optional<BillEvent> provider_event(const channels::ProviderResult& result, const std::string& app_id,
+                                        std::string_view channel) {
+  BillEvent event;
+  switch (result.status) {
+    case ProviderStatus::paid:
+      event.kind = BillEventKind::provider_success;
+      break;
+    case ProviderStatus::failed:
+    case ProviderStatus::closed:  // a failure unless the bill is paid (the rules ignore it then)
+      event.kind = BillEventKind::provider_failure;
+      break;
+    case ProviderStatus::refunded:
+      event.kind = BillEventKind::refund;
+      break;
+    case ProviderStatus::pending:
+    case ProviderStatus::unrelated:
+      return std::nullopt;
+  }
+  event.app_id = app_id;
+  event.channel = std::string(channel);
+  event.trade_no = result.trade_no;
+  event.amount_minor = result.amount_minor;
+  event.currency = result.currency;
+  return event;
+}
+
+}  // namespace unipay::handlers
