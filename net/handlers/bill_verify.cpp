@@ -59,7 +59,8 @@ void on_bill(const CallPtr& call, Bill bill, std::string receipt) {
   if (!adapter || !adapter->traits().has_receipts)
     return call->fail(Errc::invalid_parameter, "the " + bill.channel + " channel takes no receipts");
   // A client-token caller has no app loaded: the bill's app holds the channel credentials.
-  load_app(call, bill.app_id, AppSource::cache,
+  const std::string app_id = bill.app_id;  // bill is moved into the continuation below
+  load_app(call, app_id, AppSource::cache,
            [call, bill = std::move(bill), receipt = std::move(receipt)](std::optional<storage::App> app) {
              const channels::ConfiguredChannel* channel = app ? app_channels(*app).find(bill.channel) : nullptr;
              if (!channel)
