@@ -100,6 +100,8 @@ struct ProviderResult {
   std::string provider_app_id;      // app_id / appid, already checked against the credentials
   int64_t refund_amount_minor = 0;  // refunded: the amount given back by this refund
   std::string refund_id;            // refunded: the provider's or merchant's refund number
+  std::string item_id;              // app stores: the bill item the store sold (its product
+                                    // mapped by the app); then amount_minor is not the store's
 };
 
 // A provider callback as received.

@@ -27,6 +27,7 @@ std::optional<BillEvent> provider_event(const channels::ProviderResult& result, 
   event.trade_no = result.trade_no;
   event.amount_minor = result.amount_minor;
   event.currency = result.currency;
+  event.store_item_id = result.item_id;
   return event;
 }
 

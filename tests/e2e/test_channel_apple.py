@@ -120,3 +120,19 @@ class AppleChannel(E2ECase):
                                 headers={"Content-Type": "application/json"})
         self.assertEqual(r.status, 200, r)
         self.wait_state(self.app, bill["bill_id"], ["refunded"])
+
+    def test_one_time_charge_notification_pays_without_amount(self):
+        """A ONE_TIME_CHARGE notification (the store states no comparable amount) pays the bill
+        by its item and is acknowledged 200; the same notification again is 200 and nothing
+        changes; the client's verify of that transaction afterwards is 200 with the bill."""
+        bill, token, account_token = self.new_bill()
+        tx = self.transaction(account_token)
+        note = self.sim.post("/sim/apple/notification", dict(tx, type="ONE_TIME_CHARGE"))
+        for _ in range(2):
+            r = self.server.request("POST", "/v1/callbacks/%s/apple" % self.app.app_id, note["body"].encode(),
+                                    headers={"Content-Type": "application/json"})
+            self.assertEqual(r.status, 200, r)
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        again = self.verify(bill["bill_id"], token, self.sign(tx))
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(self.game.count(bill["bill_id"]), 1)
