@@ -32,8 +32,9 @@ struct BillEvent {
   std::string trade_no;      // provider events: the provider's trade number
   int64_t amount_minor = 0;  // provider success: what the provider took
   std::string currency;      // provider success
-  std::string store_item_id;  // app stores (apple): the item the store sold. The store prices
-                              // per storefront, so this match stands for amount and currency.
+  // App stores (apple): the item the store sold. The store prices per storefront, so this
+  // item matching the bill's stands for amount and currency.
+  std::string store_item_id;
 };
 
 enum class Verdict {

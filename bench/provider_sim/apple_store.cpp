@@ -16,9 +16,9 @@ constexpr int64_t kPkiValidityS = 10LL * 365 * 24 * 3600;
 // Made once per process (function statics: initialised once, read-only after): the store's
 // PKI, and another that no app trusts (a chain from another root).
 const apple::TestPki& store_pki(bool other_root) {
-  static const int64_t made_at_s = std::chrono::duration_cast<std::chrono::seconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count();
+  static const int64_t made_at_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   static const apple::TestPki store = apple::make_test_pki(made_at_s - 3600, made_at_s + kPkiValidityS);
   static const apple::TestPki other = apple::make_test_pki(made_at_s - 3600, made_at_s + kPkiValidityS);
   return other_root ? other : store;
@@ -49,7 +49,8 @@ bool flag(const json::Value& object, std::string_view key) {
 
 http::Response credentials(const json::Value& body) {
   const json::Value* products = body.find("products");
-  if (!products || products->kind != Kind::object) return error(400, "products must map productIds to item ids");
+  if (!products || products->kind != Kind::object)
+    return error(400, "products must map productIds to item ids");
   json::Writer out;
   out.begin_object().key("credentials").begin_object();
   out.key("bundle_id").string(text(body, "bundle_id")).key("environment").string(text(body, "environment"));
@@ -71,7 +72,8 @@ std::string transaction_payload(const json::Value& body, int64_t now_s) {
   if (auto token = text(body, "app_account_token"); !token.empty()) out.key("appAccountToken").string(token);
   out.key("purchaseDate").integer(now_s * 1000).key("signedDate").integer(now_s * 1000);
   out.key("type").string("Consumable").key("quantity").integer(1);
-  if (flag(body, "revoked")) out.key("revocationDate").integer(now_s * 1000).key("revocationReason").integer(0);
+  if (flag(body, "revoked"))
+    out.key("revocationDate").integer(now_s * 1000).key("revocationReason").integer(0);
   out.end_object();
   return out.take();
 }
@@ -93,7 +95,9 @@ http::Response notification(const json::Value& body, int64_t now_s) {
   if (!tx) return error(500, tx.error().message);
   json::Writer payload;
   payload.begin_object().key("notificationType").string(text(body, "type"));
-  payload.key("notificationUUID").string("sim-" + std::to_string(now_s) + "-" + text(body, "transaction_id"));
+  std::string uuid = "sim-";  // appends: g++ 12 warns falsely (-Wrestrict) on "lit" + std::string
+  uuid.append(std::to_string(now_s)).append("-").append(text(body, "transaction_id"));
+  payload.key("notificationUUID").string(uuid);
   payload.key("data").begin_object().key("bundleId").string(text(body, "bundle_id"));
   payload.key("environment").string(text(body, "environment")).key("signedTransactionInfo").string(*tx);
   payload.end_object().key("version").string("2.0").key("signedDate").integer(now_s * 1000).end_object();

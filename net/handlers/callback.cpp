@@ -34,13 +34,8 @@ void answer(const CallPtr& call, const Callback& cb, CallbackOutcome outcome,
   call->reply(cb.adapter->answer(outcome, refusal));
 }
 
-// Money or identity that does not match (another merchant, app, amount, currency, a second
-// trade): someone must look, DESIGN.md §2.
 void alert_if_conflict(const CallPtr& call, const Callback& cb, const Error& error) {
-  if (error.code != Errc::conflict) return;
-  call->api.metrics->callback_alerts.fetch_add(1, std::memory_order_relaxed);
-  spdlog::error("ALERT {} callback refused for app {} bill {}: {}", cb.audit.channel, cb.audit.app_id,
-                cb.audit.bill_id.empty() ? "-" : cb.audit.bill_id, error.message);
+  handlers::alert_if_conflict(call, "callback", cb.audit.channel, cb.audit.app_id, cb.audit.bill_id, error);
 }
 
 void refuse_unverified(const CallPtr& call, const Callback& cb, const Error& error) {

@@ -1,5 +1,9 @@
 #include "net/handlers/provider_event.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "net/metrics.hpp"
+
 namespace unipay::handlers {
 
 using channels::ProviderStatus;
@@ -29,6 +33,14 @@ std::optional<BillEvent> provider_event(const channels::ProviderResult& result, 
   event.currency = result.currency;
   event.store_item_id = result.item_id;
   return event;
+}
+
+void alert_if_conflict(const CallPtr& call, std::string_view how, std::string_view channel,
+                       std::string_view app_id, std::string_view bill_id, const Error& error) {
+  if (error.code != Errc::conflict) return;
+  call->api.metrics->callback_alerts.fetch_add(1, std::memory_order_relaxed);
+  spdlog::error("ALERT {} {} refused for app {} bill {}: {}", channel, how, app_id,
+                bill_id.empty() ? "-" : bill_id, error.message);
 }
 
 }  // namespace unipay::handlers

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "actors/bill_rules.hpp"
+#include "net/call.hpp"
 #include "net/channels/channel_adapter.hpp"
 
 namespace unipay::handlers {
@@ -17,5 +18,11 @@ namespace unipay::handlers {
 // nothing of the bill (pending, unrelated).
 std::optional<BillEvent> provider_event(const channels::ProviderResult& result, const std::string& app_id,
                                         std::string_view channel);
+
+// A provider statement refused as a conflict (another merchant, app, amount, item, a second
+// trade: money that does not match, DESIGN.md §2): logged as ALERT and counted in
+// unipay_callback_alerts_total, since someone must look. `how`: "callback" or "receipt".
+void alert_if_conflict(const CallPtr& call, std::string_view how, std::string_view channel,
+                       std::string_view app_id, std::string_view bill_id, const Error& error);
 
 }  // namespace unipay::handlers

@@ -119,10 +119,10 @@ TEST(BillRules, StoreSuccessIsJudgedByItemNotAmount) {
     V verdict;
   };
   const Row rows[] = {
-      {S::created, "gem_100", "T1", V::apply},     {S::created, "gem_500", "T1", V::refuse},
-      {S::closed, "gem_100", "T1", V::apply},      {S::paid, "gem_100", "T1", V::ignore},
-      {S::paid, "gem_100", "T2", V::refuse},       {S::paid, "gem_500", "T1", V::refuse},
-      {S::delivered, "gem_100", "T1", V::ignore},  {S::refunded, "gem_500", "T1", V::refuse},
+      {S::created, "gem_100", "T1", V::apply},    {S::created, "gem_500", "T1", V::refuse},
+      {S::closed, "gem_100", "T1", V::apply},     {S::paid, "gem_100", "T1", V::ignore},
+      {S::paid, "gem_100", "T2", V::refuse},      {S::paid, "gem_500", "T1", V::refuse},
+      {S::delivered, "gem_100", "T1", V::ignore}, {S::refunded, "gem_500", "T1", V::refuse},
   };
   for (const Row& row : rows) {
     Bill bill = bill_in(row.state);
