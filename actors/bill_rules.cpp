@@ -1,5 +1,6 @@
 #include "actors/bill_rules.hpp"
 
+#include <optional>
 #include <string>
 
 namespace unipay {
@@ -32,10 +33,20 @@ bool is_settled_paid(BillState s) {
   return s == BillState::paid || s == BillState::delivered || s == BillState::refunded;
 }
 
-Decision on_success(const Bill& bill, const BillEvent& event) {
-  // Money that does not match the bill is never accepted, whatever the state.
+// Money that does not match the bill is never accepted, whatever the state. An app store's
+// price is its storefront's, not the bill's: the item it sold is what must match.
+std::optional<Decision> money_mismatch(const Bill& bill, const BillEvent& event) {
+  if (!event.store_item_id.empty()) {
+    if (event.store_item_id != bill.item_id) return refusing(Errc::conflict, "item mismatch");
+    return std::nullopt;
+  }
   if (event.amount_minor != bill.amount_minor) return refusing(Errc::conflict, "amount mismatch");
   if (event.currency != bill.currency) return refusing(Errc::conflict, "currency mismatch");
+  return std::nullopt;
+}
+
+Decision on_success(const Bill& bill, const BillEvent& event) {
+  if (auto mismatch = money_mismatch(bill, event)) return *mismatch;
   if (event.trade_no.empty()) return refusing(Errc::invalid_parameter, "missing trade number");
   if (is_settled_paid(bill.state)) {
     if (event.trade_no == bill.provider_trade_no) return ignoring("duplicate success");

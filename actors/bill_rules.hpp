@@ -36,6 +36,9 @@ struct BillEvent {
   // refunded so far; WeChat Pay: this refund); 0 when the provider names no amount (a
   // whole revocation: Apple, Google voided purchases).
   int64_t refund_amount_minor = 0;
+  // App stores (apple): the item the store sold. The store prices per storefront, so this
+  // item matching the bill's stands for amount and currency.
+  std::string store_item_id;
 };
 
 enum class Verdict {

@@ -18,6 +18,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/bills/{}", handlers::get_bill},
     {"GET", "/v1/bills/{}/result", handlers::wait_bill},
     {"POST", "/v1/bills/{}/close", handlers::close_bill},
+    {"POST", "/v1/bills/{}/verify", handlers::verify_bill},
     {"POST", "/v1/callbacks/{}/{}", handlers::provider_callback},
     {"POST", "/v1/admin/apps", handlers::admin_create_app},
     {"GET", "/v1/admin/apps/{}", handlers::admin_get_app},

@@ -7,6 +7,7 @@
 //   POST /sim/notify {"channel", "merchant", "bill_id", ["outcome", "url", "tamper",
 //                     "amount_minor", "currency", "send"]} → sends a signed notification
 //   POST /sim/outage {"requests"}                       → the next N provider API calls get 503
+//   POST /sim/apple/...                                 → App Store signed data (apple_store.hpp)
 // See docs/CHANNELS.md ("Trying a channel with the simulator").
 #pragma once
 

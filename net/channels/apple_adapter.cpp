@@ -51,6 +51,7 @@ Result<ProviderResult> read_transaction(const json::Value& tx, const AppleCreden
   const std::string product = text_of(tx, "productId");
   if (!credentials.products.contains(product))
     return conflict("productId " + clipped(product) + " is not in the app's products");
+  result.item_id = credentials.products.find(product)->second;
   const std::string token = text_of(tx, "appAccountToken");
   if (!token.empty()) {
     auto bill_id = bill_id_from_app_account_token(token);

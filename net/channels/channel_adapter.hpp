@@ -101,6 +101,8 @@ struct ProviderResult {
   int64_t refund_amount_minor = 0;  // refunded: given back (Alipay, Stripe: in total so far; WeChat
                                     // Pay: by this refund); 0 when not named (a whole revocation)
   std::string refund_id;            // refunded: the provider's or merchant's refund number
+  std::string item_id;              // app stores: the bill item the store sold (its product
+                                    // mapped by the app); then amount_minor is not the store's
 };
 
 // A provider callback as received.

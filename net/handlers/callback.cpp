@@ -12,6 +12,7 @@
 #include "net/crypto.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
+#include "net/handlers/provider_event.hpp"
 #include "net/provider_client.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/bill_store.hpp"
@@ -22,7 +23,6 @@ namespace {
 using channels::CallbackOutcome;
 using channels::ChannelAdapter;
 using channels::ProviderResult;
-using channels::ProviderStatus;
 
 struct Callback {
   const ChannelAdapter* adapter = nullptr;
@@ -34,13 +34,8 @@ void answer(const CallPtr& call, const Callback& cb, CallbackOutcome outcome,
   call->reply(cb.adapter->answer(outcome, refusal));
 }
 
-// Money or identity that does not match (another merchant, app, amount, currency, a second
-// trade): someone must look, DESIGN.md §2.
 void alert_if_conflict(const CallPtr& call, const Callback& cb, const Error& error) {
-  if (error.code != Errc::conflict) return;
-  call->api.metrics->callback_alerts.fetch_add(1, std::memory_order_relaxed);
-  spdlog::error("ALERT {} callback refused for app {} bill {}: {}", cb.audit.channel, cb.audit.app_id,
-                cb.audit.bill_id.empty() ? "-" : cb.audit.bill_id, error.message);
+  handlers::alert_if_conflict(call, "callback", cb.audit.channel, cb.audit.app_id, cb.audit.bill_id, error);
 }
 
 void refuse_unverified(const CallPtr& call, const Callback& cb, const Error& error) {
@@ -87,36 +82,9 @@ void count_outcome(const CallPtr& call, const Callback& cb, const Result<EventRe
   }
 }
 
-// What a verified provider statement asks of the bill; none: acknowledged, nothing to do.
-std::optional<BillEvent> bill_event(const ProviderResult& result, const Callback& cb) {
-  BillEvent event;
-  switch (result.status) {
-    case ProviderStatus::paid:
-      event.kind = BillEventKind::provider_success;
-      break;
-    case ProviderStatus::failed:
-    case ProviderStatus::closed:  // a failure unless the bill is paid (the rules ignore it then)
-      event.kind = BillEventKind::provider_failure;
-      break;
-    case ProviderStatus::refunded:
-      event.kind = BillEventKind::refund;
-      break;
-    case ProviderStatus::pending:
-    case ProviderStatus::unrelated:
-      return std::nullopt;
-  }
-  event.app_id = cb.audit.app_id;
-  event.channel = cb.audit.channel;
-  event.trade_no = result.trade_no;
-  event.amount_minor = result.amount_minor;
-  event.currency = result.currency;
-  event.refund_amount_minor = result.refund_amount_minor;
-  return event;
-}
-
 void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result) {
   cb.audit.bill_id = result.bill_id;
-  auto event = bill_event(result, cb);
+  auto event = provider_event(result, cb.audit.app_id, cb.audit.channel);
   if (!event) {
     return audit_then_answer(
         call, cb,

@@ -22,6 +22,8 @@ void wait_bill(const CallPtr& call);  // params: bill_id
 void list_bills(const CallPtr& call);
 // bill_close.cpp
 void close_bill(const CallPtr& call);  // params: bill_id
+// bill_verify.cpp
+void verify_bill(const CallPtr& call);  // params: bill_id
 // callback.cpp
 void provider_callback(const CallPtr& call);  // params: app_id, channel
 // admin_apps.cpp

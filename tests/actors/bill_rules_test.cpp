@@ -107,6 +107,36 @@ TEST(BillRules, SuccessWithWrongMoneyIsRefusedInEveryState) {
   }
 }
 
+// Proves an app store's success (store_item_id set: Apple prices per storefront, so it
+// reports no comparable amount) is judged by the item it sold instead of amount and
+// currency: the bill's item is accepted whatever the amount, another item is a conflict in
+// every state, and the trade-number rules are unchanged (same trade: duplicate; another: conflict).
+TEST(BillRules, StoreSuccessIsJudgedByItemNotAmount) {
+  struct Row {
+    S state;
+    std::string item;
+    std::string trade_no;
+    V verdict;
+  };
+  const Row rows[] = {
+      {S::created, "gem_100", "T1", V::apply},    {S::created, "gem_500", "T1", V::refuse},
+      {S::closed, "gem_100", "T1", V::apply},     {S::paid, "gem_100", "T1", V::ignore},
+      {S::paid, "gem_100", "T2", V::refuse},      {S::paid, "gem_500", "T1", V::refuse},
+      {S::delivered, "gem_100", "T1", V::ignore}, {S::refunded, "gem_500", "T1", V::refuse},
+  };
+  for (const Row& row : rows) {
+    Bill bill = bill_in(row.state);
+    bill.item_id = "gem_100";
+    BillEvent e = event(K::provider_success, row.trade_no, 0, "");  // the store's: not the bill's
+    e.store_item_id = row.item;
+    Decision d = decide(bill, e);
+    EXPECT_EQ(d.verdict, row.verdict) << to_string(row.state) << " " << row.item << " " << row.trade_no;
+    if (d.verdict == V::refuse) {
+      EXPECT_EQ(d.refusal, Errc::conflict);
+    }
+  }
+}
+
 TEST(BillRules, SecondTradeNumberForAPaidBillIsAConflict) {
   Decision d = decide(bill_in(S::paid), event(K::provider_success, "T2"));
   EXPECT_EQ(d.verdict, V::refuse);
