@@ -8,27 +8,15 @@
 #include <cstdlib>
 
 #include "net/base64.hpp"
+#include "net/openssl_keys.hpp"
 
 namespace unipay::crypto {
 namespace {
 
-using KeyPtr = std::shared_ptr<EVP_PKEY>;
-
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-KeyPtr own(EVP_PKEY* key) { return key ? KeyPtr(key, EVP_PKEY_free) : KeyPtr(); }
-
-BioPtr memory_bio(std::string_view text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
+using keys::BioPtr;
+using keys::KeyPtr;
+using keys::memory_bio;
+using keys::own;
 
 bool is_rsa(const KeyPtr& key) { return key && EVP_PKEY_is_a(key.get(), "RSA") == 1; }
 
@@ -63,12 +51,6 @@ KeyPtr private_from_text(std::string_view text) {
   return own(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der->size())));
 }
 
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return size > 0 ? std::string(data, static_cast<size_t>(size)) : std::string();
-}
-
 }  // namespace
 
 Result<RsaPublicKey> RsaPublicKey::parse(std::string_view text) {
@@ -80,21 +62,10 @@ Result<RsaPublicKey> RsaPublicKey::parse(std::string_view text) {
 }
 
 bool RsaPublicKey::verify_sha256(std::string_view message, std::string_view signature) const {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx ||
-      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key_.get(), nullptr) != 1) {
-    return false;
-  }
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                          signature.size(), reinterpret_cast<const unsigned char*>(message.data()),
-                          message.size()) == 1;
+  return keys::verify_sha256(key_.get(), message, signature);
 }
 
-std::string RsaPublicKey::pem() const {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) return {};
-  return bio_text(bio.get());
-}
+std::string RsaPublicKey::pem() const { return keys::public_pem(key_.get()); }
 
 Result<RsaPrivateKey> RsaPrivateKey::parse(std::string_view text) {
   KeyPtr key = private_from_text(text);
@@ -110,36 +81,13 @@ RsaPrivateKey RsaPrivateKey::generate(int bits) {
 }
 
 Result<std::string> RsaPrivateKey::sign_sha256(std::string_view message) const {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  std::string signature(static_cast<size_t>(EVP_PKEY_get_size(key_.get())), '\0');
-  size_t size = signature.size();
-  if (!ctx ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key_.get(), nullptr) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
-    return make_error(Errc::server_busy, "RSA signing failed");
-  }
-  signature.resize(size);
-  return signature;
+  auto signature = keys::sign_sha256(key_.get(), message);
+  if (!signature) return make_error(Errc::server_busy, "RSA signing failed");
+  return std::move(*signature);
 }
 
-RsaPublicKey RsaPrivateKey::public_key() const {
-  // Through DER so the public key object holds no private material.
-  unsigned char* der = nullptr;
-  const int size = i2d_PUBKEY(key_.get(), &der);
-  if (size <= 0) std::abort();  // only on out of memory
-  const unsigned char* p = der;
-  KeyPtr key = own(d2i_PUBKEY(nullptr, &p, size));
-  OPENSSL_free(der);
-  if (!key) std::abort();
-  return RsaPublicKey(std::move(key));
-}
+RsaPublicKey RsaPrivateKey::public_key() const { return RsaPublicKey(keys::public_copy(key_.get())); }
 
-std::string RsaPrivateKey::pem() const {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    return {};
-  return bio_text(bio.get());
-}
+std::string RsaPrivateKey::pem() const { return keys::private_pem(key_.get()); }
 
 }  // namespace unipay::crypto

@@ -12,18 +12,19 @@
 #include <cstring>
 
 #include "net/base64.hpp"
+#include "net/openssl_keys.hpp"
 
 namespace unipay::channels::jose {
 namespace {
 
 constexpr size_t kCoordinateBytes = 32;  // P-256: r and s are 32 bytes each in a JWS
 
-using KeyPtr = std::shared_ptr<EVP_PKEY>;
-KeyPtr own(EVP_PKEY* key) { return key ? KeyPtr(key, EVP_PKEY_free) : KeyPtr(); }
+using crypto::keys::BioPtr;
+using crypto::keys::KeyPtr;
+using crypto::keys::memory_bio;
+using crypto::keys::own;
 
 struct Free {
-  void operator()(BIO* p) const { BIO_free(p); }
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
   void operator()(ECDSA_SIG* p) const { ECDSA_SIG_free(p); }
   void operator()(X509* p) const { X509_free(p); }
 };
@@ -32,23 +33,14 @@ using Owned = std::unique_ptr<T, Free>;
 
 Error invalid(std::string message) { return make_error(Errc::invalid_parameter, std::move(message)); }
 
-Owned<BIO> memory_bio(std::string_view text) {
-  return Owned<BIO>(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
-
 bool is_p256(const KeyPtr& key) {
   if (!key || EVP_PKEY_is_a(key.get(), "EC") != 1) return false;
   char group[32] = {};
   size_t length = 0;
-  if (EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) != 1)
+  if (EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &length) !=
+      1)
     return false;
   return std::string_view(group, length) == "prime256v1";
-}
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  return size > 0 ? std::string(data, static_cast<size_t>(size)) : std::string();
 }
 
 // JWS r||s → the DER ECDSA-Sig-Value OpenSSL verifies; "" when malformed.
@@ -98,7 +90,8 @@ Result<std::string> finish(std::string input, const Result<std::string>& signatu
   return input;
 }
 
-Result<json::Value> decoded_object(std::string_view part, std::string_view what, const json::ParseLimits& limits) {
+Result<json::Value> decoded_object(std::string_view part, std::string_view what,
+                                   const json::ParseLimits& limits) {
   auto bytes = base64url_decode(part);
   if (!bytes) return invalid("the JWS " + std::string(what) + " is not base64url");
   auto value = json::parse(*bytes, limits);
@@ -148,7 +141,7 @@ Result<Jws> parse_compact(std::string_view text, size_t max_bytes, const json::P
 }
 
 Result<EcPublicKey> EcPublicKey::parse(std::string_view pem) {
-  Owned<BIO> bio = memory_bio(pem);
+  BioPtr bio = memory_bio(pem);
   if (!bio) return make_error(Errc::server_busy, "out of memory");
   if (pem.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
     Owned<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -165,22 +158,13 @@ Result<EcPublicKey> EcPublicKey::adopt(std::shared_ptr<evp_pkey_st> key) {
 
 bool EcPublicKey::verify_es256(std::string_view message, std::string_view raw_signature) const {
   const std::string der = der_from_raw(raw_signature);
-  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (der.empty() || !ctx ||
-      EVP_DigestVerifyInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key_.get(), nullptr) != 1)
-    return false;
-  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(der.data()), der.size(),
-                          reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
+  return !der.empty() && crypto::keys::verify_sha256(key_.get(), message, der);
 }
 
-std::string EcPublicKey::pem() const {
-  Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key_.get()) != 1) return {};
-  return bio_text(bio.get());
-}
+std::string EcPublicKey::pem() const { return crypto::keys::public_pem(key_.get()); }
 
 Result<EcPrivateKey> EcPrivateKey::parse(std::string_view pem) {
-  Owned<BIO> bio = memory_bio(pem);
+  BioPtr bio = memory_bio(pem);
   KeyPtr key = bio ? own(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)) : KeyPtr();
   if (!key) return invalid("not a PEM private key");
   if (!is_p256(key)) return invalid("not a P-256 (ES256) private key");
@@ -194,39 +178,16 @@ EcPrivateKey EcPrivateKey::generate() {
 }
 
 Result<std::string> EcPrivateKey::sign_es256(std::string_view message) const {
-  Owned<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  std::string der(static_cast<size_t>(EVP_PKEY_get_size(key_.get())), '\0');
-  size_t size = der.size();
-  if (!ctx ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA256", nullptr, nullptr, key_.get(), nullptr) != 1 ||
-      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &size,
-                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
-    return make_error(Errc::server_busy, "ES256 signing failed");
-  }
-  der.resize(size);
-  std::string raw = raw_from_der(der);
+  auto der = crypto::keys::sign_sha256(key_.get(), message);
+  if (!der) return make_error(Errc::server_busy, "ES256 signing failed");
+  std::string raw = raw_from_der(*der);
   if (raw.empty()) return make_error(Errc::server_busy, "ES256 signing gave a malformed signature");
   return raw;
 }
 
-EcPublicKey EcPrivateKey::public_key() const {
-  // Through DER so the public key object holds no private material.
-  unsigned char* der = nullptr;
-  const int size = i2d_PUBKEY(key_.get(), &der);
-  if (size <= 0) std::abort();  // only on out of memory
-  const unsigned char* p = der;
-  KeyPtr key = own(d2i_PUBKEY(nullptr, &p, size));
-  OPENSSL_free(der);
-  if (!key) std::abort();
-  return EcPublicKey(std::move(key));
-}
+EcPublicKey EcPrivateKey::public_key() const { return EcPublicKey(crypto::keys::public_copy(key_.get())); }
 
-std::string EcPrivateKey::pem() const {
-  Owned<BIO> bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    return {};
-  return bio_text(bio.get());
-}
+std::string EcPrivateKey::pem() const { return crypto::keys::private_pem(key_.get()); }
 
 Result<std::string> sign_es256(std::string_view header_json, std::string_view payload_json,
                                const EcPrivateKey& key) {
