@@ -27,6 +27,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/admin/bills/{}/deliveries", handlers::admin_list_bill_deliveries},
     {"GET", "/v1/admin/deliveries", handlers::admin_list_deliveries},
     {"POST", "/v1/admin/deliveries/{}/replay", handlers::admin_replay_delivery},
+    {"POST", "/v1/admin/bills/{}/refund", handlers::admin_refund_bill},
     {"GET", "/v1/reconciliation/ledger", handlers::ledger_reconciliation},
     {"GET", "/v1/statements/{}", handlers::daily_statement},
     {"GET", "/v1/statements/{}/settlement", handlers::monthly_settlement},

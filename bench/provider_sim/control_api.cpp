@@ -44,6 +44,7 @@ std::string order_json(const Order& order) {
   out.key("bill_id").string(order.bill_id).key("trade_no").string(order.trade_no);
   out.key("amount_minor").integer(order.amount_minor).key("currency").string(order.currency);
   out.key("state").string(to_string(order.state)).key("refunded_minor").integer(order.refunded_minor());
+  out.key("refunds").integer(static_cast<int64_t>(order.refunds.size()));  // refunds made, not retries
   out.key("notify_url").string(order.notify_url);
   out.end_object();
   return out.take();

@@ -47,7 +47,8 @@ Result<ProviderResult> parse_notice(const json::Value& body) {
 class SandboxAdapter final : public ChannelAdapter {
  public:
   std::string_view name() const override { return "sandbox"; }
-  ChannelTraits traits() const override { return {}; }
+  // Admin refunds of sandbox bills are confirmed at once, so studios can test refunds.
+  ChannelTraits traits() const override { return {.has_refund = true}; }
 
   Result<CredentialsPtr> parse_credentials(const json::Value& fields) const override {
     CredentialReader reader("sandbox", fields);
@@ -56,6 +57,11 @@ class SandboxAdapter final : public ChannelAdapter {
     reader.refuse_unknown({"secret"});
     if (auto s = reader.finish(); !s) return s.error();
     return CredentialsPtr(std::move(credentials));
+  }
+
+  // No provider to ask: the refund is confirmed, named by unipay's refund number.
+  Step<RefundResult> refund(const ChannelContext&, const RefundInput& input) const override {
+    return RefundResult{ProviderStatus::refunded, input.refund_id};
   }
 
   Step<PayParameters> prepare(const ChannelContext&, const PrepareInput& input) const override {
