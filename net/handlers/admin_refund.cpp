@@ -13,6 +13,7 @@
 #include "net/auth.hpp"
 #include "net/channels/bill_view.hpp"
 #include "net/channels/json_fields.hpp"
+#include "net/channels/refund_rules.hpp"
 #include "net/crypto.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
@@ -77,7 +78,7 @@ void on_refund_answer(const CallPtr& call, const Bill& bill, const std::string& 
 
 void ask_provider(const CallPtr& call, const Bill& bill, const channels::ConfiguredChannel& channel,
                   std::string reason) {
-  channels::RefundInput input{channels::bill_view(bill), refund_id_for(bill.bill_id), bill.amount_minor,
+  channels::RefundInput input{channels::bill_view(bill), channels::refund_id_for(bill.bill_id), bill.amount_minor,
                               std::move(reason)};
   channels::ChannelContext context{channel.credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel.adapter->refund(context, input);
@@ -93,7 +94,7 @@ void ask_provider(const CallPtr& call, const Bill& bill, const channels::Configu
 void on_bill(const CallPtr& call, Bill bill, std::string reason) {
   if (bill.state == BillState::refunded)
     return audit_then(call, bill, "ignored", "already refunded", [call, bill] { call->reply(200, bill_envelope(bill)); });
-  if (auto refusal = refund_refusal(bill.state, bill.channel)) return refuse(call, bill, *refusal);
+  if (auto refusal = channels::refund_refusal(bill.state, bill.channel)) return refuse(call, bill, *refusal);
   const std::string app_id = bill.app_id;  // bill is moved into the continuation below
   load_app(call, app_id, AppSource::cache,
            [call, bill = std::move(bill), reason = std::move(reason)](std::optional<storage::App> app) mutable {
@@ -107,18 +108,6 @@ void on_bill(const CallPtr& call, Bill bill, std::string reason) {
 }
 
 }  // namespace
-
-std::string refund_id_for(std::string_view bill_id) { return std::string("rf_").append(bill_id); }
-
-std::optional<Error> refund_refusal(BillState state, std::string_view channel) {
-  if (state != BillState::paid && state != BillState::delivered)
-    return make_error(Errc::conflict, std::string("a ").append(to_string(state)).append(" bill cannot be refunded"));
-  const channels::ChannelAdapter* adapter = channels::default_registry().find(channel);
-  if (!adapter || !adapter->traits().has_refund)
-    return make_error(Errc::invalid_parameter,
-                      std::string(channel).append(" has no refund API: refunds are made in its console"));
-  return std::nullopt;
-}
 
 void admin_refund_bill(const CallPtr& call) {
   if (!authenticate_admin(call)) return;

@@ -37,12 +37,6 @@ void admin_list_deliveries(const CallPtr& call);
 void admin_replay_delivery(const CallPtr& call);  // params: bill_id
 // admin_refund.cpp
 void admin_refund_bill(const CallPtr& call);  // params: bill_id
-// The refund number unipay gives the provider for a bill's whole refund: the same for every
-// request, so the provider's idempotency makes a retried refund the first one.
-std::string refund_id_for(std::string_view bill_id);
-// Why a bill of this state and channel cannot be refunded through unipay, if it cannot:
-// conflict unless paid or delivered; invalid_parameter when the channel has no refund API.
-std::optional<Error> refund_refusal(BillState state, std::string_view channel);
 // reports.cpp
 void ledger_reconciliation(const CallPtr& call);
 void monthly_settlement(const CallPtr& call);  // params: yyyy-mm

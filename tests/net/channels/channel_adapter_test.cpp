@@ -49,7 +49,8 @@ TEST(AppChannels, ListsEveryProblem) {
   EXPECT_FALSE(parse_app_channels(default_registry(), *json::parse("[]")).ok());
 }
 
-// Proves the operations a channel lacks answer invalid_parameter instead of pretending.
+// Proves the operations a channel lacks answer invalid_parameter instead of pretending, and
+// that the sandbox confirms a refund at once (so studios can test admin refunds).
 TEST(ChannelAdapter, UnsupportedOperations) {
   const ChannelAdapter& sandbox = *default_registry().find("sandbox");
   ProviderUrls urls;
@@ -57,8 +58,13 @@ TEST(ChannelAdapter, UnsupportedOperations) {
   BillView bill{"b_1", "app", "item", 1, "USD", 0};
   EXPECT_EQ(sandbox.query(context, bill).result().error().code, Errc::invalid_parameter);
   EXPECT_EQ(sandbox.verify_receipt(context, bill, "r").result().error().code, Errc::invalid_parameter);
-  EXPECT_EQ(sandbox.refund(context, RefundInput{bill, "r1", 1, ""}).result().error().code,
-            Errc::invalid_parameter);
+  // Refunds: apple has no refund API (the default answer); sandbox confirms at once.
+  const ChannelAdapter& apple = *default_registry().find("apple");
+  EXPECT_EQ(apple.refund(context, RefundInput{bill, "r1", 1, ""}).result().error().code, Errc::invalid_parameter);
+  auto refunded = sandbox.refund(context, RefundInput{bill, "r1", 1, ""});
+  ASSERT_TRUE(refunded.done());
+  EXPECT_EQ(refunded.result()->status, ProviderStatus::refunded);
+  EXPECT_EQ(refunded.result()->provider_refund_id, "r1");
 }
 
 // Proves the provider URLs come from [providers] and default to the production URLs.
