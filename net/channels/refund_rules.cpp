@@ -11,8 +11,9 @@ std::optional<Error> refund_refusal(BillState state, std::string_view channel) {
     return make_error(Errc::conflict, "only a paid or delivered bill can be refunded");
   const ChannelAdapter* adapter = default_registry().find(channel);
   if (!adapter || !adapter->traits().has_refund)
-    return make_error(Errc::invalid_parameter,
-                      std::string(channel).append(" has no refund API: its refunds are made in its own console"));
+    return make_error(
+        Errc::invalid_parameter,
+        std::string(channel).append(" has no refund API: its refunds are made in its own console"));
   return std::nullopt;
 }
 

@@ -27,14 +27,17 @@ namespace {
 // Stripe allows 500 characters of metadata; a reason is a short note for the ledger.
 constexpr size_t kMaxReasonBytes = 256;
 
-// Writes the audit row, then answers: an admin refund is rare, so one write per request.
+// Writes the audit row, then answers: an admin refund is rare, so one write per request. The
+// answer does not wait on the audit succeeding: the provider call or refusal has happened.
 void audit_then(const CallPtr& call, const Bill& bill, std::string verdict, std::string detail,
                 std::function<void()> answer) {
   spdlog::info("admin refund of bill {} ({}): {} {}", bill.bill_id, bill.channel, verdict, detail);
-  storage::CallbackAudit audit{bill.app_id, bill.channel, bill.bill_id, crypto::sha256_hex(call->request.body),
+  storage::CallbackAudit audit{bill.app_id,        bill.channel,
+                               bill.bill_id,       crypto::sha256_hex(call->request.body),
                                std::move(verdict), std::string("admin refund: ").append(detail)};
-  call->api.db->write({storage::insert_callback_audit(audit)},
-                      call->resume<std::vector<storage::Rows>>([answer = std::move(answer)](auto) { answer(); }));
+  call->api.db->write(
+      {storage::insert_callback_audit(audit)},
+      call->resume<std::vector<storage::Rows>>([answer = std::move(answer)](auto) { answer(); }));
 }
 
 void refuse(const CallPtr& call, const Bill& bill, const Error& error) {
@@ -55,8 +58,9 @@ void apply_refund(const CallPtr& call, const Bill& bill, const channels::RefundR
   result.refund_amount_minor = bill.amount_minor;
   result.refund_id = refunded.provider_refund_id.empty() ? refund_id : refunded.provider_refund_id;
   auto event = provider_event(result, bill.app_id, bill.channel);
-  storage::CallbackAudit audit{bill.app_id, bill.channel, bill.bill_id, crypto::sha256_hex(call->request.body), "",
-                               "admin refund " + refund_id};
+  storage::CallbackAudit audit{bill.app_id,  bill.channel,
+                               bill.bill_id, crypto::sha256_hex(call->request.body),
+                               "",           "admin refund " + refund_id};
   call->api.bills->apply(bill.bill_id, std::move(*event), audit,
                          call->resume<EventResult>([call, bill](Result<EventResult> r) {
                            if (!r) return refuse(call, bill, r.error());
@@ -78,8 +82,8 @@ void on_refund_answer(const CallPtr& call, const Bill& bill, const std::string& 
 
 void ask_provider(const CallPtr& call, const Bill& bill, const channels::ConfiguredChannel& channel,
                   std::string reason) {
-  channels::RefundInput input{channels::bill_view(bill), channels::refund_id_for(bill.bill_id), bill.amount_minor,
-                              std::move(reason)};
+  channels::RefundInput input{channels::bill_view(bill), channels::refund_id_for(bill.bill_id),
+                              bill.amount_minor, std::move(reason)};
   channels::ChannelContext context{channel.credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel.adapter->refund(context, input);
   auto answered = call->resume<channels::RefundResult>(
@@ -93,18 +97,21 @@ void ask_provider(const CallPtr& call, const Bill& bill, const channels::Configu
 
 void on_bill(const CallPtr& call, Bill bill, std::string reason) {
   if (bill.state == BillState::refunded)
-    return audit_then(call, bill, "ignored", "already refunded", [call, bill] { call->reply(200, bill_envelope(bill)); });
+    return audit_then(call, bill, "ignored", "already refunded",
+                      [call, bill] { call->reply(200, bill_envelope(bill)); });
   if (auto refusal = channels::refund_refusal(bill.state, bill.channel)) return refuse(call, bill, *refusal);
   const std::string app_id = bill.app_id;  // bill is moved into the continuation below
-  load_app(call, app_id, AppSource::cache,
-           [call, bill = std::move(bill), reason = std::move(reason)](std::optional<storage::App> app) mutable {
-             const channels::ConfiguredChannel* channel = app ? app_channels(*app).find(bill.channel) : nullptr;
-             if (!channel)
-               return refuse(call, bill,
-                             make_error(Errc::invalid_parameter,
-                                        std::string(bill.channel).append(" is no longer configured for this app")));
-             ask_provider(call, bill, *channel, std::move(reason));
-           });
+  load_app(
+      call, app_id, AppSource::cache,
+      [call, bill = std::move(bill), reason = std::move(reason)](std::optional<storage::App> app) mutable {
+        const channels::ConfiguredChannel* channel = app ? app_channels(*app).find(bill.channel) : nullptr;
+        if (!channel)
+          return refuse(
+              call, bill,
+              make_error(Errc::invalid_parameter,
+                         std::string(bill.channel).append(" is no longer configured for this app")));
+        ask_provider(call, bill, *channel, std::move(reason));
+      });
 }
 
 }  // namespace
@@ -119,7 +126,9 @@ void admin_refund_bill(const CallPtr& call) {
     reason = channels::text_of(*body, "reason");
   }
   if (reason.size() > kMaxReasonBytes)
-    return call->fail(Errc::invalid_parameter, std::string("reason must be at most ").append(std::to_string(kMaxReasonBytes)).append(" bytes"));
+    return call->fail(
+        Errc::invalid_parameter,
+        std::string("reason must be at most ").append(std::to_string(kMaxReasonBytes)).append(" bytes"));
   call->api.bills->get(call->params[0], call->resume<Bill>([call, reason](Result<Bill> bill) {
     if (!bill) return call->fail(bill.error());
     on_bill(call, std::move(*bill), reason);
