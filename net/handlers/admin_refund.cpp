@@ -60,7 +60,7 @@ void apply_refund(const CallPtr& call, const Bill& bill, const channels::RefundR
   auto event = provider_event(result, bill.app_id, bill.channel);
   storage::CallbackAudit audit{bill.app_id,  bill.channel,
                                bill.bill_id, crypto::sha256_hex(call->request.body),
-                               "",           "admin refund " + refund_id};
+                               "",           std::string("admin refund ").append(refund_id)};
   call->api.bills->apply(bill.bill_id, std::move(*event), audit,
                          call->resume<EventResult>([call, bill](Result<EventResult> r) {
                            if (!r) return refuse(call, bill, r.error());
@@ -76,7 +76,7 @@ void on_refund_answer(const CallPtr& call, const Bill& bill, const std::string& 
   if (result->status == ProviderStatus::refunded) return apply_refund(call, bill, *result, refund_id);
   if (result->status == ProviderStatus::failed)
     return refuse(call, bill, make_error(Errc::conflict, "the provider refused the refund"));
-  audit_then(call, bill, "ignored", "pending at the provider " + refund_id,
+  audit_then(call, bill, "ignored", std::string("pending at the provider ").append(refund_id),
              [call, bill] { call->reply(202, bill_envelope(bill)); });
 }
 
