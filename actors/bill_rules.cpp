@@ -107,8 +107,12 @@ Decision on_refund(const Bill& bill, const BillEvent& event) {
     return d;
   }
   if (bill.state == BillState::paid || bill.state == BillState::delivered) {
+    // The refund is delivered as bill.refunded by the bill's delivery job, committed with
+    // the transition. A paid bill's pending job is kept, not ended: its next attempt reads
+    // the bill refunded and sends bill.refunded instead of bill.paid (the game server may
+    // have granted the goods from an attempt whose answer was lost, so it must hear it).
     Decision d = applying(BillState::refunded, "refunded");
-    d.finish_delivery = bill.state == BillState::paid;  // stop delivering refunded goods
+    d.enqueue_delivery = true;
     return d;
   }
   if (bill.state == BillState::refunded) return ignoring("already refunded");

@@ -53,8 +53,8 @@ struct Decision {
   Errc refusal = Errc::conflict;        // for refuse
   std::string reason;                   // for logs, audit and error messages
   bool late_payment = false;            // success after failed/closed
-  bool enqueue_delivery = false;        // paid: the delivery job starts now
-  bool finish_delivery = false;         // delivered or refunded: the delivery job ends
+  bool enqueue_delivery = false;        // paid or refunded: the delivery job starts now
+  bool finish_delivery = false;         // delivered: the delivery job ends
   bool alert = false;                   // acknowledged, but an operator must look (partial refund)
 };
 

@@ -13,7 +13,7 @@ Result<OutboundRequest> build_delivery_request(const DeliveryTarget& target, con
   if (!url) return url.error();
   OutboundRequest request;
   request.url = target.delivery_url;
-  request.body = delivery_body(bill, delivery_id_for(bill.bill_id), attempt, ledger_entry_json);
+  request.body = delivery_body(bill, delivery_id_for(bill.bill_id, bill.state), attempt, ledger_entry_json);
   request.timeout = timeout;
   std::string timestamp = std::to_string(now_s);
   std::string signature =

@@ -156,9 +156,10 @@ class DeliveryActor : public caf::event_based_actor {
     }
     // A credited recharge bill is delivered before the game server hears of it.
     const bool credited = recharge && bill->state == BillState::delivered;
-    if (!credited && (bill->state == BillState::delivered || bill->state == BillState::refunded))
-      return finish_settled();
-    if (bill->state != BillState::paid && !credited) {
+    if (!credited && bill->state == BillState::delivered) return finish_settled();
+    // A refunded bill's job delivers bill.refunded (net/bill_json.cpp names the event).
+    const bool refunded = bill->state == BillState::refunded;
+    if (bill->state != BillState::paid && !credited && !refunded) {
       // A job exists only for a paid bill: this node's copy is stale (another node committed
       // `paid` while our LISTEN connection was down). Re-read it and try again later; never
       // drop the job on a stale reading.
@@ -227,7 +228,7 @@ class DeliveryActor : public caf::event_based_actor {
     storage::DeliveryAttempt a;
     a.attempt_key = attempt_key_;
     a.bill_id = bill_id_;
-    a.delivery_id = delivery_id_for(bill_id_);
+    a.delivery_id = delivery_id_for(bill_id_, bill_ ? bill_->state : BillState::paid);
     a.attempt = job_->attempt + 1;
     a.node_id = owner();
     a.started_at = started_at_;
@@ -272,6 +273,12 @@ class DeliveryActor : public caf::event_based_actor {
 
   void on_confirmed(Result<EventResult> result) {
     if (result) {
+      // bill.paid got its 2xx but the bill was refunded meanwhile: the job is not done until
+      // the game server also has bill.refunded, so attempt again at once.
+      if (bill_->state == BillState::paid && result->bill.state == BillState::refunded) {
+        job_->attempt = record_->attempt;
+        return attempt();
+      }
       if (result->verdict == Verdict::ignore) return finish_settled();
       return stop();  // `delivered` committed together with the job's deletion
     }

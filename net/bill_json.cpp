@@ -54,7 +54,7 @@ std::string delivery_body(const Bill& bill, const std::string& delivery_id, int 
                           const std::string& ledger_entry_json) {
   json::Writer out;
   out.begin_object();
-  out.key("event").string("bill.paid");
+  out.key("event").string(delivery_event(bill.state));
   out.key("delivery_id").string(delivery_id);
   out.key("attempt").integer(attempt);
   out.key("bill");
@@ -64,9 +64,17 @@ std::string delivery_body(const Bill& bill, const std::string& delivery_id, int 
   return out.take();
 }
 
-std::string delivery_id_for(const std::string& bill_id) {
-  // "b_XXXX" → "d_XXXX": derived, so every attempt and every node agree without storing it.
-  return "d_" + (bill_id.size() > 2 ? bill_id.substr(2) : bill_id);
+std::string delivery_id_for(const std::string& bill_id, BillState state) {
+  // "b_XXXX" → "d_XXXX" (bill.paid) or "r_XXXX" (bill.refunded): derived, so every attempt
+  // and every node agree without storing it, and a game server that deduplicates on
+  // delivery_id never takes the refund for a repeat of the payment.
+  std::string id = state == BillState::refunded ? "r_" : "d_";
+  id += bill_id.size() > 2 ? bill_id.substr(2) : bill_id;
+  return id;
+}
+
+std::string_view delivery_event(BillState state) {
+  return state == BillState::refunded ? "bill.refunded" : "bill.paid";
 }
 
 }  // namespace unipay

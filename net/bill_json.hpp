@@ -17,12 +17,18 @@ void optional_time(json::Writer& out, std::string_view name, const std::optional
 void write_bill(json::Writer& out, const Bill& bill);
 std::string bill_json(const Bill& bill);
 
-// The body POSTed to the game server: {"event":"bill.paid","delivery_id","attempt","bill"},
+// The body POSTed to the game server: {"event","delivery_id","attempt","bill"} (event per
+// delivery_event),
 // and for a recharge bill "ledger_entry": the wallet credit it made (already serialised).
 std::string delivery_body(const Bill& bill, const std::string& delivery_id, int attempt,
                           const std::string& ledger_entry_json = "");
 
-// Stable per bill across attempts (DESIGN.md §7.9).
-std::string delivery_id_for(const std::string& bill_id);
+// Stable per bill and event across attempts (DESIGN.md §7.9).
+std::string delivery_id_for(const std::string& bill_id, BillState state = BillState::paid);
+
+// The event a delivery carries, named by the bill's state: "bill.refunded" for a refunded
+// bill, "bill.paid" otherwise. One delivery job per bill carries whichever is due now, so
+// a bill refunded before its bill.paid got a 2xx is sent bill.refunded only.
+std::string_view delivery_event(BillState state);
 
 }  // namespace unipay

@@ -249,6 +249,8 @@ Statement insert_callback_audits(const std::vector<CallbackAudit>& audits) {
 // take a number. (Two nodes committing the same number at the same instant still meet
 // the index itself: that error is a class-23 conflict for the writer.)
 Statement transition_statement(const TransitionWrite& w) {
+  // An existing job someone holds (attempting it, or waiting for its retry) keeps its holder.
+  static const std::string kJobLive = "(jobs.dead_at IS NULL AND jobs.lease_until >= now())";
   static const std::string sql =
       "WITH taken AS (SELECT EXISTS (SELECT 1 FROM bills o WHERE $5::text IS NOT NULL "
       "AND o.provider_trade_no = $5::text AND o.bill_id <> $1::text "
@@ -262,7 +264,11 @@ Statement transition_statement(const TransitionWrite& w) {
       "job AS (INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at, lease_owner, "
       "lease_until) SELECT 'delivery', bill_id, 0, now(), $10::text, "
       "now() + $11::bigint * interval '1 millisecond' FROM upd WHERE $9::boolean "
-      "ON CONFLICT (kind, bill_id) DO NOTHING), "
+      "ON CONFLICT (kind, bill_id) DO UPDATE SET next_attempt_at = now(), dead_at = NULL, "
+      "attempt = CASE WHEN jobs.dead_at IS NULL THEN jobs.attempt ELSE 0 END, "
+      "created_at = CASE WHEN jobs.dead_at IS NULL THEN jobs.created_at ELSE now() END, "
+      "lease_owner = CASE WHEN " + kJobLive + " THEN jobs.lease_owner ELSE EXCLUDED.lease_owner END, "
+      "lease_until = CASE WHEN " + kJobLive + " THEN jobs.lease_until ELSE EXCLUDED.lease_until END), "
       "fin AS (DELETE FROM jobs WHERE kind = 'delivery' AND bill_id IN (SELECT bill_id FROM upd) "
       "AND $12::boolean), "
       "vfin AS (DELETE FROM jobs WHERE kind = 'verify' AND bill_id IN (SELECT bill_id FROM upd)), "

@@ -66,7 +66,10 @@ Statement insert_callback_audits(const std::vector<CallbackAudit>& audits);
 struct TransitionWrite {
   Bill next;                      // the bill after the transition; next.version = expected + 1
   int64_t expected_version = 0;   // compare-and-set on (bill_id, version)
-  bool enqueue_delivery = false;  // insert the bill's delivery job, due now, leased to:
+  // Insert the bill's delivery job, due now, leased to lease_owner. A job the bill still has
+  // (a refund while bill.paid is pending) keeps a live lease and is due now; a dead one comes
+  // back to life, leased here, with a fresh attempt count and give-up clock.
+  bool enqueue_delivery = false;
   std::string lease_owner;
   std::chrono::milliseconds lease{30000};
   bool finish_delivery = false;        // delete the bill's delivery job (delivery confirmed)

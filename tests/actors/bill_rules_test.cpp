@@ -236,6 +236,19 @@ TEST(BillRules, PaidEnqueuesDeliveryAndDeliveredFinishesIt) {
   EXPECT_FALSE(decide(bill_in(S::created), event(K::close)).enqueue_delivery);
 }
 
+// A refund from paid or delivered commits a delivery job (bill.refunded reaches the game
+// server) and never ends the pending bill.paid job: that job carries bill.refunded instead.
+TEST(BillRules, RefundEnqueuesDeliveryAndKeepsThePendingJob) {
+  for (S state : {S::paid, S::delivered}) {
+    Decision d = decide(bill_in(state), event(K::refund));
+    SCOPED_TRACE(std::string(to_string(state)));
+    EXPECT_EQ(d.verdict, V::apply);
+    EXPECT_TRUE(d.enqueue_delivery);
+    EXPECT_FALSE(d.finish_delivery);
+  }
+  EXPECT_FALSE(decide(bill_in(S::refunded), event(K::refund)).enqueue_delivery);
+}
+
 TEST(BillRules, ApplyBumpsVersionAndStampsTimes) {
   Millis t{std::chrono::milliseconds(1'700'000'000'123)};
   Bill paid = apply_decision(bill_in(S::created), decide(bill_in(S::created), event(K::provider_success)),

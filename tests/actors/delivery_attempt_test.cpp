@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "net/bill_json.hpp"
+
 namespace unipay {
 namespace {
 
@@ -37,6 +39,28 @@ TEST(ClassifyAttempt, NoAnswerHasNoStatus) {
 // Proves: a recorded error is cut to its limit and holds only printable ASCII, so a NUL,
 // a control character or bytes that are not valid UTF-8 can never make the row's write
 // fail (PostgreSQL refuses them in text) or be cut mid-character.
+// Proves: a delivery request carries the event its bill's state names, with the delivery
+// id of that event: bill.paid with d_<id> for a paid bill, bill.refunded with r_<id> for a
+// refunded one (never the bill.paid id, so a game server deduplicating on it keeps both).
+TEST(BuildDeliveryRequest, EventAndDeliveryIdFollowTheBillState) {
+  Bill bill;
+  bill.bill_id = "b_0123ABC";
+  const DeliveryTarget target{"app_1", "http://127.0.0.1:9/deliver?g=1", "secret"};
+  for (BillState state : {BillState::paid, BillState::refunded}) {
+    bill.state = state;
+    auto request = build_delivery_request(target, bill, 1, 1'700'000'000, "nonce", std::chrono::seconds{1});
+    ASSERT_TRUE(request.ok());
+    const bool refunded = state == BillState::refunded;
+    EXPECT_NE(request->body.find(refunded ? R"("event":"bill.refunded")" : R"("event":"bill.paid")"),
+              std::string::npos)
+        << request->body;
+    EXPECT_NE(request->body.find(refunded ? R"("delivery_id":"r_0123ABC")" : R"("delivery_id":"d_0123ABC")"),
+              std::string::npos)
+        << request->body;
+  }
+  EXPECT_EQ(delivery_id_for("b_0123ABC"), "d_0123ABC");
+}
+
 TEST(RecordableError, PrintableAsciiWithinTheLimit) {
   EXPECT_EQ(recordable_error("connect 127.0.0.1:9: refused"), "connect 127.0.0.1:9: refused");
   EXPECT_EQ(recordable_error(std::string("a\0b\n\tc\x7f", 7)), "a?b??c?");

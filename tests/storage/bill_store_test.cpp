@@ -262,6 +262,69 @@ TEST_F(BillStoreTest, FinishDeliveryDeletesTheJobOnlyWhenApplied) {
   expect_same_bill(*load("b_01"), delivered.next);
 }
 
+// A refund of a delivered bill commits, in its one statement, a delivery job due now and
+// leased to the writer (bill.refunded), only when its CAS applies; the bill stays refunded.
+TEST_F(BillStoreTest, RefundOfADeliveredBillCommitsItsDeliveryJob) {
+  Bill bill = sample_bill("b_01", app_id_);
+  insert(bill);
+  TransitionWrite paid = pay(bill, BillState::paid, "T-1");
+  ASSERT_EQ(write_one(transition_statement(paid)).text(0, 0), "t");
+  TransitionWrite delivered = pay(paid.next, BillState::delivered, "T-1");
+  delivered.finish_delivery = true;
+  ASSERT_EQ(write_one(transition_statement(delivered)).text(0, 0), "t");
+  ASSERT_EQ(jobs_of("b_01"), 0);
+
+  TransitionWrite refunded = pay(delivered.next, BillState::refunded, "T-1");
+  refunded.enqueue_delivery = true;
+  refunded.lease_owner = "node-r";
+  refunded.expected_version = 9;  // stale: nothing happens
+  EXPECT_EQ(write_one(transition_statement(refunded)).text(0, 0), "f");
+  EXPECT_EQ(jobs_of("b_01"), 0);
+
+  refunded.expected_version = delivered.next.version;
+  EXPECT_EQ(write_one(transition_statement(refunded)).text(0, 0), "t");
+  Rows job = run({"SELECT kind, attempt, lease_owner, dead_at IS NULL, next_attempt_at <= now() "
+                  "FROM jobs WHERE bill_id = 'b_01'",
+                  {}});
+  ASSERT_EQ(job.size(), 1u);
+  EXPECT_EQ(job.text(0, 0), "delivery");
+  EXPECT_EQ(job.text(0, 1), "0");
+  EXPECT_EQ(job.text(0, 2), "node-r");
+  EXPECT_EQ(job.text(0, 3), "t");
+  EXPECT_EQ(job.text(0, 4), "t");
+  EXPECT_EQ(load("b_01")->state, BillState::refunded);
+}
+
+// A refund while bill.paid is still pending keeps the one job (UNIQUE (kind, bill_id)) and
+// its live lease, so the node attempting it carries on with bill.refunded; a dead job is
+// revived: leased to the refunding node, attempt count and give-up clock restarted.
+TEST_F(BillStoreTest, RefundKeepsAPendingJobAndRevivesADeadOne) {
+  for (const bool dead : {false, true}) {
+    SCOPED_TRACE(dead ? "dead job" : "live job");
+    const std::string id = dead ? "b_dead" : "b_live";
+    insert(sample_bill(id, app_id_));
+    TransitionWrite paid = pay(*load(id), BillState::paid, "T-" + id);
+    paid.lease_owner = "node-p";
+    ASSERT_EQ(write_one(transition_statement(paid)).text(0, 0), "t");
+    run({"UPDATE jobs SET attempt = 4, created_at = now() - interval '1 day', "
+         "dead_at = CASE WHEN $2::boolean THEN now() END, lease_until = CASE WHEN $2::boolean "
+         "THEN now() - interval '1 hour' ELSE now() + interval '1 hour' END WHERE bill_id = $1",
+         {id, dead ? "true" : "false"}});
+    TransitionWrite refunded = pay(paid.next, BillState::refunded, "T-" + id);
+    refunded.enqueue_delivery = true;
+    refunded.lease_owner = "node-r";
+    ASSERT_EQ(write_one(transition_statement(refunded)).text(0, 0), "t");
+    Rows job = run({"SELECT attempt, lease_owner, dead_at IS NULL, created_at > now() - interval '1 hour' "
+                    "FROM jobs WHERE bill_id = $1",
+                    {id}});
+    ASSERT_EQ(job.size(), 1u);
+    EXPECT_EQ(job.text(0, 0), dead ? "0" : "4");
+    EXPECT_EQ(job.text(0, 1), dead ? "node-r" : "node-p");
+    EXPECT_EQ(job.text(0, 2), "t");
+    EXPECT_EQ(job.text(0, 3), dead ? "t" : "f");
+  }
+}
+
 // Waits up to `timeout` for one notification on `conn`; its payload, or "" for none.
 std::string next_notification(PGconn* conn, milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
