@@ -117,14 +117,14 @@ std::string app_pay_biz_content(const BillView& bill) {
   return biz.take();
 }
 
-// The verified "alipay_trade_query_response" object of a gateway answer.
-Result<json::Value> verified_query_answer(const OutboundResponse& response,
-                                          const AlipayCredentials& credentials) {
+// The verified "<method>_response" object of a gateway answer (query and refund alike).
+Result<json::Value> verified_gateway_answer(const OutboundResponse& response,
+                                            const AlipayCredentials& credentials, std::string_view method) {
   if (response.status != 200)
     return unknown_outcome("Alipay answered HTTP " + std::to_string(response.status));
   auto parsed = json::parse(response.body);
   if (!parsed || !parsed->is_object()) return unknown_outcome("Alipay's answer is not a JSON object");
-  const std::string key = alipay::response_key("alipay.trade.query");
+  const std::string key = alipay::response_key(method);
   auto raw = alipay::raw_member(response.body, key);
   const json::Value* sign = parsed->find("sign");
   if (!raw || !sign || sign->kind != json::Value::Kind::string) {
@@ -139,6 +139,14 @@ Result<json::Value> verified_query_answer(const OutboundResponse& response,
   return *inner;
 }
 
+OutboundRequest gateway_request(const ChannelContext& context, const form::Fields& fields) {
+  return OutboundRequest{
+      "POST",
+      context.providers.alipay,
+      {{"content-type", "application/x-www-form-urlencoded;charset=utf-8"}, {"accept", "application/json"}},
+      form::encode(fields)};
+}
+
 std::string json_text(const json::Value& object, std::string_view key) {
   const json::Value* value = object.find(key);
   return value && value->kind == json::Value::Kind::string ? value->string : std::string();
@@ -146,7 +154,7 @@ std::string json_text(const json::Value& object, std::string_view key) {
 
 Step<ProviderResult> read_query_answer(const OutboundResponse& response, const AlipayCredentials& credentials,
                                        const std::string& bill_id) {
-  auto answer = verified_query_answer(response, credentials);
+  auto answer = verified_gateway_answer(response, credentials, "alipay.trade.query");
   if (!answer) return answer.error();
   const std::string code = json_text(*answer, "code");
   if (code != kSuccessCode) {
@@ -166,10 +174,43 @@ Step<ProviderResult> read_query_answer(const OutboundResponse& response, const A
   return result;
 }
 
+std::string refund_biz_content(const RefundInput& input) {
+  json::Writer biz;
+  biz.begin_object();
+  biz.key("out_trade_no").string(input.bill.bill_id);
+  biz.key("refund_amount").string(format_decimal_amount(input.amount_minor, input.bill.currency));
+  biz.key("out_request_no").string(input.refund_id);
+  if (!input.reason.empty()) biz.key("refund_reason").string(input.reason);
+  biz.end_object();
+  return biz.take();
+}
+
+// Code 10000 with fund_change Y (money moved now) or a positive refund_fee (this
+// out_request_no was already refunded: Alipay answers fund_change N) is a confirmed refund.
+// A business failure (40004: trade absent, amount over the total, ...) can never succeed as
+// sent; anything else leaves the outcome unknown.
+Step<RefundResult> read_refund_answer(const OutboundResponse& response, const AlipayCredentials& credentials,
+                                      const RefundInput& input) {
+  auto answer = verified_gateway_answer(response, credentials, "alipay.trade.refund");
+  if (!answer) return answer.error();
+  const std::string code = json_text(*answer, "code");
+  if (code == "40004") return invalid("Alipay refused the refund: " + json_text(*answer, "sub_code"));
+  if (code != kSuccessCode)
+    return unknown_outcome("Alipay refund failed: " + code + " " + json_text(*answer, "sub_code"));
+  if (json_text(*answer, "out_trade_no") != input.bill.bill_id)
+    return unknown_outcome("Alipay answered about another out_trade_no");
+  auto refund_fee = parse_decimal_amount(json_text(*answer, "refund_fee"), input.bill.currency);
+  RefundResult result;
+  result.provider_refund_id = json_text(*answer, "trade_no");
+  const bool refunded = json_text(*answer, "fund_change") == "Y" || (refund_fee && *refund_fee > 0);
+  result.status = refunded ? ProviderStatus::refunded : ProviderStatus::pending;
+  return result;
+}
+
 class AlipayAdapter final : public ChannelAdapter {
  public:
   std::string_view name() const override { return "alipay"; }
-  ChannelTraits traits() const override { return {.has_query = true}; }
+  ChannelTraits traits() const override { return {.has_query = true, .has_refund = true}; }
 
   Result<CredentialsPtr> parse_credentials(const json::Value& fields) const override {
     CredentialReader reader("alipay", fields);
@@ -222,16 +263,23 @@ class AlipayAdapter final : public ChannelAdapter {
     biz.begin_object().key("out_trade_no").string(bill.bill_id).end_object();
     auto fields = signed_gateway_fields(*credentials, "alipay.trade.query", context.now_s, "", biz.take());
     if (!fields) return fields.error();
-    OutboundRequest request{
-        "POST",
-        context.providers.alipay,
-        {{"content-type", "application/x-www-form-urlencoded;charset=utf-8"}, {"accept", "application/json"}},
-        form::encode(*fields)};
     // The continuation holds its own references: it may run after this call returned.
     return Step<ProviderResult>::call(
-        std::move(request), [credentials, bill_id = bill.bill_id](const OutboundResponse& response) {
+        gateway_request(context, *fields),
+        [credentials, bill_id = bill.bill_id](const OutboundResponse& response) {
           return read_query_answer(response, *credentials, bill_id);
         });
+  }
+
+  Step<RefundResult> refund(const ChannelContext& context, const RefundInput& input) const override {
+    auto credentials = credentials_as<AlipayCredentials>(context);
+    auto fields = signed_gateway_fields(*credentials, "alipay.trade.refund", context.now_s, "",
+                                        refund_biz_content(input));
+    if (!fields) return fields.error();
+    return Step<RefundResult>::call(gateway_request(context, *fields),
+                                    [credentials, input](const OutboundResponse& response) {
+                                      return read_refund_answer(response, *credentials, input);
+                                    });
   }
 };
 

@@ -19,6 +19,7 @@ constexpr size_t kMaxPlatformKeys = 8;
 constexpr size_t kMaxOrderFieldBytes = 64;
 constexpr std::string_view kAppPayPath = "/v3/pay/transactions/app";
 constexpr std::string_view kQueryPath = "/v3/pay/transactions/out-trade-no/";
+constexpr std::string_view kRefundPath = "/v3/refund/domestic/refunds";
 
 using Kind = json::Value::Kind;
 
@@ -238,6 +239,43 @@ Step<ProviderResult> query_result(const OutboundResponse& response, const Wechat
   return result;
 }
 
+std::string refund_body(const RefundInput& input) {
+  json::Writer out;
+  out.begin_object();
+  out.key("out_trade_no").string(input.bill.bill_id);
+  out.key("out_refund_no").string(input.refund_id);
+  if (!input.reason.empty()) out.key("reason").string(input.reason);
+  out.key("amount").begin_object().key("refund").integer(input.amount_minor);
+  out.key("total").integer(input.bill.amount_minor);
+  out.key("currency").string(input.bill.currency).end_object();
+  out.end_object();
+  return out.take();
+}
+
+// The verified refund answer: SUCCESS is confirmed, PROCESSING waits for the REFUND.SUCCESS
+// notification (or a query); ABNORMAL and CLOSED can never succeed as sent.
+Step<RefundResult> refund_result(const OutboundResponse& response, const WechatpayCredentials& credentials,
+                                 const RefundInput& input, int64_t now_s) {
+  if (response.status != 200) return api_error(response, "refund");
+  auto body = verified_answer(response, credentials, now_s);
+  if (!body) return body.error();
+  if (text_of(*body, "out_refund_no") != input.refund_id)
+    return unknown_outcome("WeChat Pay answered about another out_refund_no");
+  RefundResult result;
+  result.provider_refund_id = text_of(*body, "refund_id");
+  const std::string status = text_of(*body, "status");
+  if (status == "SUCCESS") {
+    result.status = ProviderStatus::refunded;
+  } else if (status == "PROCESSING") {
+    result.status = ProviderStatus::pending;
+  } else if (status == "ABNORMAL" || status == "CLOSED") {
+    return invalid("WeChat Pay refund " + status);
+  } else {
+    return unknown_outcome("WeChat Pay refund status " + status.substr(0, 32));
+  }
+  return result;
+}
+
 Status read_platform_keys(CredentialReader& reader, const json::Value* keys, PlatformKeys& out) {
   if (!keys) return ok_status();
   if (keys->members.empty() || keys->members.size() > kMaxPlatformKeys) {
@@ -255,7 +293,7 @@ Status read_platform_keys(CredentialReader& reader, const json::Value* keys, Pla
 class WechatpayAdapter final : public ChannelAdapter {
  public:
   std::string_view name() const override { return "wechatpay"; }
-  ChannelTraits traits() const override { return {.has_query = true}; }
+  ChannelTraits traits() const override { return {.has_query = true, .has_refund = true}; }
 
   Result<CredentialsPtr> parse_credentials(const json::Value& fields) const override {
     CredentialReader reader("wechatpay", fields);
@@ -330,6 +368,17 @@ class WechatpayAdapter final : public ChannelAdapter {
         [credentials, bill_id = bill.bill_id, now_s = context.now_s](const OutboundResponse& r) {
           return query_result(r, *credentials, bill_id, now_s);
         });
+  }
+
+  Step<RefundResult> refund(const ChannelContext& context, const RefundInput& input) const override {
+    auto credentials = credentials_as<WechatpayCredentials>(context);
+    auto request = signed_request(*credentials, "POST", context.providers.wechatpay, kRefundPath,
+                                  refund_body(input), context.now_s);
+    if (!request) return request.error();
+    return Step<RefundResult>::call(std::move(*request),
+                                    [credentials, input, now_s = context.now_s](const OutboundResponse& r) {
+                                      return refund_result(r, *credentials, input, now_s);
+                                    });
   }
 };
 

@@ -1,7 +1,7 @@
 // net/channels/alipay_adapter: every Alipay vector of shared/vectors gives its expected
 // verdict; provider-signed notifications (alipay_provider) verify and each tampered field is
-// refused; the order string and the query are signed as the gateway checks them, and the
-// query's answer is accepted only with a valid signature.
+// refused; the order string, the query and the refund are signed as the gateway checks them,
+// and their answers are accepted only with a valid signature.
 #include "net/channels/alipay_adapter.hpp"
 
 #include <gtest/gtest.h>
@@ -272,14 +272,16 @@ TEST(AlipayAdapter, PrepareOrderString) {
 struct FakeGateway {
   std::string inner;
   bool tamper_after_signing = false;
+  std::string method = "alipay.trade.query";
+  std::string* biz_seen = nullptr;  // receives the request's biz_content when set
   Result<OutboundResponse> operator()(const OutboundRequest& request) const {
     auto fields = form::parse(request.body, 100);
     EXPECT_TRUE(fields.ok());
     EXPECT_TRUE(alipay::verify_gateway_request(*fields, key(KeyRole::alipay_app).public_key()).ok());
-    EXPECT_EQ(*form::find(*fields, "method"), "alipay.trade.query");
+    EXPECT_EQ(*form::find(*fields, "method"), method);
     EXPECT_EQ(request.url, "http://127.0.0.1:1/gateway.do");
-    std::string body =
-        alipay::signed_gateway_answer("alipay.trade.query", inner, key(KeyRole::alipay_platform));
+    if (biz_seen) *biz_seen = *form::find(*fields, "biz_content");
+    std::string body = alipay::signed_gateway_answer(method, inner, key(KeyRole::alipay_platform));
     if (tamper_after_signing) body.replace(body.find("4.99"), 4, "0.01");
     return OutboundResponse{200, {}, body};
   }
@@ -317,6 +319,45 @@ TEST(AlipayAdapter, QueryRoundTrip) {
   ChannelContext context{generated_credentials(), urls, 1700000000};
   auto step = adapter().query(context, BillView{"b_1", "app_1", "i", 1, "CNY", 0});
   EXPECT_EQ(run_steps(std::move(step), unsigned_error, 2).error().code, Errc::server_busy);
+}
+
+Result<RefundResult> run_refund(const FakeGateway& gateway) {
+  ProviderUrls urls;
+  urls.alipay = "http://127.0.0.1:1/gateway.do";
+  ChannelContext context{generated_credentials(), urls, 1700000000};
+  RefundInput input{
+      {"b_01HZZZZZZZZZZZZZZZZZZZZZZZ", "app_1", "gem_500", 499, "CNY", 0}, "rf_1", 499, "player asked"};
+  return run_steps(adapter().refund(context, input), Transport(gateway), 2);
+}
+
+// Proves the refund round trip: the signed alipay.trade.refund request carries out_trade_no =
+// bill id, refund_amount 4.99 from 499 minor units and out_request_no = the refund id; a signed
+// fund_change Y answer reads as refunded, a repeated request's fund_change N with refund_fee
+// too; an answer changed after signing is server_busy (unknown), a signed business failure a
+// positive refusal, and the adapter declares has_refund.
+TEST(AlipayAdapter, RefundRoundTrip) {
+  EXPECT_TRUE(adapter().traits().has_refund);
+  const std::string done = R"({"code":"10000","msg":"Success","out_trade_no":"b_01HZZZZZZZZZZZZZZZZZZZZZZZ",)"
+                           R"("trade_no":"2024","fund_change":"Y","refund_fee":"4.99"})";
+  std::string biz;
+  FakeGateway gateway{done, false, "alipay.trade.refund", &biz};
+  auto result = run_refund(gateway);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->status, ProviderStatus::refunded);
+  EXPECT_EQ(result->provider_refund_id, "2024");
+  EXPECT_EQ(biz, R"({"out_trade_no":"b_01HZZZZZZZZZZZZZZZZZZZZZZZ","refund_amount":"4.99",)"
+                 R"("out_request_no":"rf_1","refund_reason":"player asked"})");
+  std::string again = done;
+  again.replace(again.find("\"Y\""), 3, "\"N\"");
+  auto repeated = run_refund({again, false, "alipay.trade.refund"});
+  ASSERT_TRUE(repeated.ok());
+  EXPECT_EQ(repeated->status, ProviderStatus::refunded);
+  EXPECT_EQ(run_refund({done, true, "alipay.trade.refund"}).error().code, Errc::server_busy);
+  auto refused =
+      run_refund({R"({"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_STATUS_ERROR"})", false,
+                  "alipay.trade.refund"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::invalid_parameter);
 }
 
 // Proves credentials are validated once with every problem listed together.

@@ -1,7 +1,7 @@
 // net/channels/wechatpay_adapter: the wechatpay-go notification vector verifies and decrypts
 // (and is refused once stale or changed); notifications signed and encrypted like WeChat Pay
-// (wechatpay_provider) verify, and each tampered field is refused; prepare and query sign
-// their requests as the API checks them and accept only signed answers.
+// (wechatpay_provider) verify, and each tampered field is refused; prepare, query and refund
+// sign their requests as the API checks them and accept only signed answers.
 #include "net/channels/wechatpay_adapter.hpp"
 
 #include <gtest/gtest.h>
@@ -362,6 +362,41 @@ TEST(WechatpayAdapter, QueryRoundTrip) {
   api.answer = transaction();
   api.signer = &key(KeyRole::stranger);
   EXPECT_EQ(run_steps(adapter().query(context(urls), bill), Transport(std::cref(api)), 2).error().code,
+            Errc::server_busy);
+}
+
+// Proves the refund: a signed POST /v3/refund/domestic/refunds with out_trade_no,
+// out_refund_no and amount {refund,total,currency}; signed SUCCESS is refunded, PROCESSING
+// pending, CLOSED a positive refusal; a forged answer is server_busy (outcome unknown); the
+// adapter declares has_refund.
+TEST(WechatpayAdapter, RefundRoundTrip) {
+  EXPECT_TRUE(adapter().traits().has_refund);
+  const ProviderUrls urls = local_urls();
+  const RefundInput input{{std::string(kBillId), "app_1", "gem_500", 499, "CNY", 0}, "rf_1", 499, ""};
+  FakeApi api;
+  api.expected_path = "/v3/refund/domestic/refunds";
+  auto answer = [](const char* status) {
+    return std::string(R"({"refund_id":"50000000382019052709732678859","out_refund_no":"rf_1","status":")") +
+           status + "\"}";
+  };
+  api.answer = answer("SUCCESS");
+  auto done = run_steps(adapter().refund(context(urls), input), Transport(std::cref(api)), 2);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->status, ProviderStatus::refunded);
+  EXPECT_EQ(done->provider_refund_id, "50000000382019052709732678859");
+  EXPECT_EQ(api.seen_body,
+            std::string(R"({"out_trade_no":")") + std::string(kBillId) +
+                R"(","out_refund_no":"rf_1","amount":{"refund":499,"total":499,"currency":"CNY"}})");
+  api.answer = answer("PROCESSING");
+  auto waiting = run_steps(adapter().refund(context(urls), input), Transport(std::cref(api)), 2);
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(waiting->status, ProviderStatus::pending);
+  api.answer = answer("CLOSED");
+  EXPECT_EQ(run_steps(adapter().refund(context(urls), input), Transport(std::cref(api)), 2).error().code,
+            Errc::invalid_parameter);
+  api.answer = answer("SUCCESS");
+  api.signer = &key(KeyRole::stranger);
+  EXPECT_EQ(run_steps(adapter().refund(context(urls), input), Transport(std::cref(api)), 2).error().code,
             Errc::server_busy);
 }
 
