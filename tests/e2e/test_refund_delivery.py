@@ -92,6 +92,26 @@ class RefundDeliveryTest(E2ECase):
         self.assertEqual(refunded.attempt, 1)
         self.assertState(self.pay_app, bill_id, "refunded")
 
+    def test_admin_refund_through_alipay_is_made_once_and_delivered_once(self):
+        """POST /v1/admin/bills/{id}/refund on a delivered Alipay bill: unipay calls
+        alipay.trade.refund (signed, answer verified), the bill is refunded, the game server
+        receives one bill.refunded; a second admin refund answers the same and the
+        simulator still shows exactly one refund."""
+        bill_id = self.paid_bill()["bill_id"]
+        self.wait_state(self.pay_app, bill_id, "delivered")
+        self.assertTrue(self.game.wait_confirmed([bill_id], 15))
+        first = self.server.admin("POST", "/v1/admin/bills/%s/refund" % bill_id, {"reason": "player asked"})
+        self.assertEqual(first.status, 200, first)
+        self.assertEqual(first.json()["bill"]["state"], "refunded")
+        again = self.server.admin("POST", "/v1/admin/bills/%s/refund" % bill_id, {"reason": "player asked"})
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json()["bill"]["state"], "refunded")
+        self.assertEqual(self.sim.order(CHANNEL, self.merchant, bill_id)["refunds"], 1)
+        self.assertTrue(self.game.wait_for(lambda g: self.refunded_deliveries(bill_id), 15))
+        self.assertTrue(wait_for_no_jobs(self, bill_id))
+        time.sleep(0.5)
+        self.assertEqual(self.events(bill_id), ["bill.paid", "bill.refunded"])
+
     def test_game_server_down_then_up_gets_the_refund_after_retries(self):
         """The game server answers 503 while the refund is committed: bill.refunded is
         retried (the bill stays refunded, never delivered) until the game server is back and
