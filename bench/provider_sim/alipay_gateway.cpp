@@ -1,5 +1,6 @@
 #include "bench/provider_sim/alipay_gateway.hpp"
 
+#include "bench/provider_sim/sim_json.hpp"
 #include "net/channels/alipay_format.hpp"
 #include "net/channels/alipay_provider.hpp"
 #include "net/channels/decimal_amount.hpp"
@@ -17,11 +18,6 @@ constexpr std::string_view kDefaultCurrency = "CNY";
 std::string field(const Fields& fields, std::string_view key) {
   const std::string* value = channels::form::find(fields, key);
   return value ? *value : std::string();
-}
-
-std::string text(const json::Value& object, std::string_view key) {
-  const json::Value* value = object.find(key);
-  return value && value->kind == json::Value::Kind::string ? value->string : std::string();
 }
 
 // The request's parameters from the query string and the form body; a key in both is refused.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "bench/provider_sim/sim_json.hpp"
 #include "net/channels/apple_provider.hpp"
 #include "net/json.hpp"
 
@@ -22,24 +23,6 @@ const apple::TestPki& store_pki(bool other_root) {
   static const apple::TestPki store = apple::make_test_pki(made_at_s - 3600, made_at_s + kPkiValidityS);
   static const apple::TestPki other = apple::make_test_pki(made_at_s - 3600, made_at_s + kPkiValidityS);
   return other_root ? other : store;
-}
-
-http::Response answer(int status, std::string body) {
-  http::Response response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-http::Response error(int status, std::string_view message) {
-  json::Writer out;
-  out.begin_object().key("error").string(message).end_object();
-  return answer(status, out.take());
-}
-
-std::string text(const json::Value& object, std::string_view key) {
-  const json::Value* value = object.find(key);
-  return value && value->kind == Kind::string ? value->string : std::string();
 }
 
 bool flag(const json::Value& object, std::string_view key) {

@@ -3,6 +3,7 @@
 #include "bench/provider_sim/alipay_gateway.hpp"
 #include "bench/provider_sim/apple_store.hpp"
 #include "bench/provider_sim/notifications.hpp"
+#include "bench/provider_sim/sim_json.hpp"
 #include "bench/provider_sim/stripe_api.hpp"
 #include "net/json.hpp"
 
@@ -12,24 +13,6 @@ namespace {
 using Kind = json::Value::Kind;
 
 constexpr std::chrono::milliseconds kNotifyTimeout{10000};
-
-http::Response answer(int status, std::string body) {
-  http::Response response;
-  response.status = status;
-  response.body = std::move(body);
-  return response;
-}
-
-http::Response error(int status, std::string_view message) {
-  json::Writer out;
-  out.begin_object().key("error").string(message).end_object();
-  return answer(status, out.take());
-}
-
-std::string text(const json::Value& object, std::string_view key) {
-  const json::Value* value = object.find(key);
-  return value && value->kind == Kind::string ? value->string : std::string();
-}
 
 std::optional<int64_t> integer(const json::Value& object, std::string_view key) {
   const json::Value* value = object.find(key);
@@ -76,7 +59,11 @@ http::Response create_merchant(SimState& state, const json::Value& body) {
     auto m = state.add_stripe_merchant(text(body, "webhook_url"));
     if (!m) return error(429, "too many simulated merchants");
     out.key("merchant").string(m->account_id).key("credentials").begin_object();
-    out.key("secret_key").string(m->secret_key).key("webhook_secrets").begin_array().string(m->webhook_secret);
+    out.key("secret_key")
+        .string(m->secret_key)
+        .key("webhook_secrets")
+        .begin_array()
+        .string(m->webhook_secret);
     out.end_array().end_object();
   } else {
     return error(400, "channel must be alipay, wechatpay or stripe");

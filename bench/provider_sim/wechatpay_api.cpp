@@ -1,5 +1,6 @@
 #include "bench/provider_sim/wechatpay_api.hpp"
 
+#include "bench/provider_sim/sim_json.hpp"
 #include "net/channels/form.hpp"
 #include "net/channels/provider_time.hpp"
 #include "net/channels/wechatpay_format.hpp"
@@ -25,11 +26,6 @@ Answer fail(int status, std::string_view code, std::string_view message) {
   json::Writer out;
   out.begin_object().key("code").string(code).key("message").string(message).end_object();
   return {status, out.take()};
-}
-
-std::string text(const json::Value& object, std::string_view key) {
-  const json::Value* value = object.is_object() ? object.find(key) : nullptr;
-  return value && value->kind == Kind::string ? value->string : std::string();
 }
 
 int64_t integer(const json::Value& object, std::string_view key) {
