@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "bench/provider_sim/alipay_gateway.hpp"
+#include "bench/provider_sim/apple_store.hpp"
 #include "bench/provider_sim/control_api.hpp"
 #include "bench/provider_sim/stripe_api.hpp"
 #include "bench/provider_sim/wechatpay_api.hpp"
@@ -22,7 +23,7 @@ int64_t now_s() {
 http::Response not_found() {
   http::Response response;
   response.status = 404;
-  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /sim/..."})";
+  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /inApps/..., /sim/..."})";
   return response;
 }
 
@@ -41,13 +42,32 @@ struct ProviderSim::Impl {
   std::string host;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<DeliveryTransport> transport;  // sends notifications (to loopback too)
+  AppleStore apple;
+
+  // A notification the provider sends after answering; a lost one is not resent (unipay's
+  // janitor or a repeated request recovers it, as with a provider's).
+  void send(LaterNotification later) {
+    OutboundRequest request;
+    request.url = std::move(later.url);
+    for (auto& header : later.notification.headers) request.headers.emplace_back(header.name, header.value);
+    request.body = std::move(later.notification.body);
+    request.timeout = std::chrono::milliseconds{10000};
+    transport->post(std::move(request), [](Result<OutboundResponse>) {});
+  }
 
   void handle(const http::Request& request, const http::Responder& respond) {
-    const bool provider_api =
-        request.path == "/gateway.do" || request.path.starts_with("/v3/") || request.path.starts_with("/v1/");
+    const bool provider_api = request.path == "/gateway.do" || request.path.starts_with("/v3/") ||
+                              request.path.starts_with("/v1/") || AppleStore::serves(request.path);
     if (provider_api && state.take_outage()) return respond(unavailable());
+    if (AppleStore::serves(request.path)) return respond(apple.api(request, now_s()));
+    if (request.path.starts_with("/sim/apple/")) return respond(apple.control(request, now_s()));
     if (request.path == "/gateway.do") return respond(alipay_gateway(state, request, now_s()));
-    if (request.path.starts_with("/v3/")) return respond(wechatpay_api(state, request, now_s()));
+    if (request.path.starts_with("/v3/")) {
+      std::vector<LaterNotification> later;
+      respond(wechatpay_api(state, request, now_s(), later));
+      for (auto& n : later) send(std::move(n));
+      return;
+    }
     if (request.path.starts_with("/v1/")) return respond(stripe_api(state, request, now_s()));
     if (request.path.starts_with("/sim/")) return control_api(state, *transport, request, now_s(), respond);
     respond(not_found());

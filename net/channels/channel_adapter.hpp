@@ -126,6 +126,7 @@ struct RefundInput {
   std::string refund_id;  // unipay's idempotent refund number (out_refund_no / out_request_no)
   int64_t amount_minor = 0;
   std::string reason;
+  std::string notify_url;  // where the provider notifies the refund's outcome ("": its console's)
 };
 
 struct RefundResult {
