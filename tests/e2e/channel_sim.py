@@ -1,12 +1,13 @@
 """unipay-provider-sim for the e2e tests (issue 12): the simulator as a child process on a
-free loopback port, its control API (/sim/, see bench/provider_sim/control_api.hpp), and the
-unipayd flags that point the provider URLs at it. Shared by test_channels and test_janitor."""
+free loopback port, its control API (/sim/, see bench/provider_sim/control_api.hpp), the
+unipayd flags that point the provider URLs at it, and SimulatorCase, the test class base
+that runs one simulator beside the class's unipayd. Shared by every channel test."""
 
 import os
 import subprocess
 import unittest
 
-from harness import free_port, http_request
+from harness import E2ECase, Server, free_port, http_request
 
 
 def sim_binary():
@@ -77,3 +78,34 @@ class ProviderSim:
         """Sends a signed notification; returns unipay's answer as (status, body)."""
         answer = self.post("/sim/notify", dict(channel=channel, merchant=merchant, bill_id=bill_id, **fields))
         return answer["status"], answer["body"]
+
+
+class SimulatorCase(E2ECase):
+    """E2ECase with one simulator for the class (`cls.sim`), started before unipayd and
+    stopped after it, and unipayd pointed at it: `sim_server_args(server)` gives the flags
+    (by default Alipay's and WeChat Pay's URLs and the server's own --public-base-url, the
+    notify URL passed to providers); subclasses override it for other channels."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = ProviderSim()
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.sim.stop()
+            raise
+        cls.addClassCleanup(cls.sim.stop)
+
+    @classmethod
+    def sim_server_args(cls, server):
+        return cls.sim.server_args() + ["--public-base-url", "http://127.0.0.1:%d" % server.port]
+
+    @classmethod
+    def start_server(cls, extra_args=None):
+        server = Server(cls.db_url, cls.SERVER_ARGS if extra_args is None else extra_args,
+                        cls.BACKOFF_INITIAL_MS, cls.BACKOFF_MAX_MS, name="unipayd-" + cls.__name__)
+        server.args += cls.sim_server_args(server)
+        cls.servers.append(server)
+        cls.addClassCleanup(server.stop)
+        server.start()
+        return server

@@ -6,8 +6,8 @@ the refund-event path, and every request is audited. Sandbox refunds are confirm
 
 import time
 
-from channel_sim import ProviderSim
-from harness import E2ECase, Server, new_trade_no, query_rows, sandbox_callback
+from channel_sim import SimulatorCase
+from harness import E2ECase, new_trade_no, query_rows, sandbox_callback
 from test_channel_stripe import make_stripe_app, stripe_server_args
 
 AMOUNT_MINOR = 100
@@ -22,26 +22,15 @@ class AdminRefundCase(E2ECase):
                                                       "ORDER BY callback_id" % bill_id)]
 
 
-class StripeAdminRefundTest(AdminRefundCase):
+class StripeAdminRefundTest(AdminRefundCase, SimulatorCase):
     @classmethod
     def setUpClass(cls):
-        cls.sim = ProviderSim()
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.sim.stop()
-            raise
-        cls.addClassCleanup(cls.sim.stop)
+        super().setUpClass()
         cls.client, cls.merchant, _ = make_stripe_app(cls)
 
     @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += stripe_server_args(cls.sim, server.port, 3600)
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
+    def sim_server_args(cls, server):
+        return stripe_server_args(cls.sim, server.port, 3600)
 
     def new_bill(self):
         r = self.client.create_bill(channel="stripe", amount=AMOUNT_MINOR, currency="CNY")
@@ -104,32 +93,17 @@ class StripeAdminRefundTest(AdminRefundCase):
         self.assertEqual(self.refund("b_0000000000000000000000000Z").status, 404)
 
 
-class WechatpayAdminRefundTest(AdminRefundCase):
+class WechatpayAdminRefundTest(AdminRefundCase, SimulatorCase):
     """WeChat Pay refunds asynchronously: the refund is answered PROCESSING (202) and its
     REFUND.SUCCESS notification, signed and AES-GCM-encrypted like WeChat Pay's, sent by the
     simulator to the refund's notify_url, completes the bill."""
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = ProviderSim()
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.sim.stop()
-            raise
-        cls.addClassCleanup(cls.sim.stop)
+        super().setUpClass()
         made = cls.sim.merchant("wechatpay")
         cls.merchant = made["merchant"]
         cls.client = cls.make_app(channels={"wechatpay": made["credentials"]})
-
-    @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += cls.sim.server_args() + ["--public-base-url", "http://127.0.0.1:%d" % server.port]
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
 
     def paid_bill(self):
         r = self.client.create_bill(channel="wechatpay", amount=AMOUNT_MINOR, currency="CNY")

@@ -11,8 +11,8 @@ when that lookup cannot be made the answer is 202 and a verify job repeats it un
 import secrets
 import time
 
-from harness import E2ECase, Server, query_rows
-from test_channels import ProviderSim
+from channel_sim import SimulatorCase
+from harness import query_rows
 
 BUNDLE_ID = "com.example.game"
 ENVIRONMENT = "Sandbox"
@@ -20,17 +20,11 @@ PRODUCT = "com.example.gems100"
 ITEM = "gem_100"
 
 
-class AppleChannel(E2ECase):
+class AppleChannel(SimulatorCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = ProviderSim()
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.sim.stop()
-            raise
-        cls.addClassCleanup(cls.sim.stop)
+        super().setUpClass()
         made = cls.sim.post("/sim/apple/credentials", {
             "bundle_id": BUNDLE_ID, "environment": ENVIRONMENT,
             "products": {PRODUCT: ITEM, "com.example.gems500": "gem_500"}})
@@ -41,14 +35,10 @@ class AppleChannel(E2ECase):
         time.sleep(1.1)  # the app cache of the io threads keeps an app for one second
 
     @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += ["--allow-private-providers", "--providers-apple-sandbox-url", cls.sim.base,
-                        "--providers-apple-production-url", cls.sim.base]
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
+    def sim_server_args(cls, server):
+        """The App Store Server API (transaction lookups) is the simulator's."""
+        return ["--allow-private-providers", "--providers-apple-sandbox-url", cls.sim.base,
+                "--providers-apple-production-url", cls.sim.base]
 
     # -- helpers
 

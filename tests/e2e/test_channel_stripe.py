@@ -11,8 +11,9 @@ import json
 import time
 import unittest
 
-from harness import E2ECase, Server, http_request, log, query_rows
-from test_channels import AMOUNT_MINOR, ChannelCase, ProviderSim
+from channel_sim import SimulatorCase
+from harness import http_request, log, query_rows
+from test_channels import AMOUNT_MINOR, ChannelCase
 
 ACCEPTED = (200, '{"received":true}')
 
@@ -49,14 +50,9 @@ class StripeTest(ChannelCase):
     webhook_secrets = {}  # account → its whsec_
 
     @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
+    def sim_server_args(cls, server):
         # The janitor's queries are tested by StripeJanitorTest; here they stay out of the way.
-        server.args += stripe_server_args(cls.sim, server.port, 3600)
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
+        return stripe_server_args(cls.sim, server.port, 3600)
 
     @classmethod
     def make_channel_app(cls):
@@ -179,7 +175,7 @@ class StripeTest(ChannelCase):
         self.wait_state(self.pay_app, bill["bill_id"], ("paid", "delivered"))
 
 
-class StripeJanitorTest(E2ECase):
+class StripeJanitorTest(SimulatorCase):
     """The webhook is lost: the janitor's verify job searches Stripe for the bill's
     PaymentIntent, finds it succeeded, and the bill is paid and delivered exactly once."""
 
@@ -187,19 +183,12 @@ class StripeJanitorTest(E2ECase):
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = ProviderSim()
-        cls.addClassCleanup(cls.sim.stop)
         super().setUpClass()
         cls.pay_app, cls.merchant, _ = make_stripe_app(cls)
 
     @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += stripe_server_args(cls.sim, server.port, cls.QUERY_AFTER_S)
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
+    def sim_server_args(cls, server):
+        return stripe_server_args(cls.sim, server.port, cls.QUERY_AFTER_S)
 
     def test_lost_webhook_is_recovered_by_the_query(self):
         """Created through the API (a real PaymentIntent), paid at the simulator, no webhook:

@@ -10,14 +10,14 @@ import secrets
 import time
 import unittest
 
-from channel_sim import ProviderSim
+from channel_sim import ProviderSim, SimulatorCase
 from harness import E2ECase, Server, new_trade_no, query_rows, sandbox_callback, wait_until
 
 AMOUNT_MINOR = 100
 CURRENCY = "CNY"
 
 
-class ChannelCase(E2ECase):
+class ChannelCase(SimulatorCase):
     """One simulator, one unipayd pointed at it, two apps with their own merchant of CHANNEL."""
 
     CHANNEL = None
@@ -27,24 +27,9 @@ class ChannelCase(E2ECase):
     def setUpClass(cls):
         if cls.CHANNEL is None:
             raise unittest.SkipTest("base class")
-        cls.sim = ProviderSim()
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.sim.stop()
-            raise
-        cls.addClassCleanup(cls.sim.stop)
+        super().setUpClass()
         cls.pay_app, cls.merchant = cls.make_channel_app()
         cls.other_app, cls.other_merchant = cls.make_channel_app()
-
-    @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += cls.sim.server_args() + ["--public-base-url", "http://127.0.0.1:%d" % server.port]
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
 
     @classmethod
     def make_channel_app(cls):

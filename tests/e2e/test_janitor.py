@@ -11,8 +11,8 @@ import re
 import time
 import unittest
 
-from channel_sim import ProviderSim
-from harness import E2ECase, log, query_rows
+from channel_sim import SimulatorCase
+from harness import log, query_rows
 
 QUERY_AFTER_S = 1
 AMOUNT_MINOR = 699
@@ -20,7 +20,7 @@ CURRENCY = "CNY"
 LOST_NOTIFY_BASE_URL = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
 
-class JanitorCase(E2ECase):
+class JanitorCase(SimulatorCase):
     """One simulator, one unipayd pointed at it (first verify query QUERY_AFTER_S after a
     bill is made), and one app with an Alipay and a WeChat Pay merchant of the simulator."""
 
@@ -31,12 +31,13 @@ class JanitorCase(E2ECase):
     EXTRA_ARGS = ()
 
     @classmethod
-    def setUpClass(cls):
-        cls.sim = ProviderSim()
-        cls.addClassCleanup(cls.sim.stop)
-        cls.SERVER_ARGS = tuple(cls.sim.server_args()) + (
+    def sim_server_args(cls, server):
+        return cls.sim.server_args() + [
             "--public-base-url", LOST_NOTIFY_BASE_URL, "--channels-query-after-s", str(QUERY_AFTER_S),
-            "--expiry-sweep-interval-ms", "300") + cls.EXTRA_ARGS
+            "--expiry-sweep-interval-ms", "300"] + list(cls.EXTRA_ARGS)
+
+    @classmethod
+    def setUpClass(cls):
         super().setUpClass()
         cls.merchants, credentials = {}, {}
         for channel in ("alipay", "wechatpay"):

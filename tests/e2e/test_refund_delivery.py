@@ -6,38 +6,23 @@ event `bill.refunded`, retried until a 2xx like `bill.paid`. The bill stays `ref
 import time
 import unittest
 
-from channel_sim import ProviderSim
-from harness import E2ECase, Server, query_rows
+from channel_sim import SimulatorCase
+from harness import query_rows
 
 AMOUNT_MINOR = 100
 CURRENCY = "CNY"
 CHANNEL = "alipay"
 
 
-class RefundDeliveryTest(E2ECase):
+class RefundDeliveryTest(SimulatorCase):
     """One simulator, one unipayd pointed at it, one app with an Alipay merchant."""
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = ProviderSim()
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.sim.stop()
-            raise
-        cls.addClassCleanup(cls.sim.stop)
+        super().setUpClass()
         made = cls.sim.merchant(CHANNEL)
         cls.merchant = made["merchant"]
         cls.pay_app = cls.make_app(channels={CHANNEL: made["credentials"]})
-
-    @classmethod
-    def start_server(cls, extra_args=None):
-        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
-        server.args += cls.sim.server_args() + ["--public-base-url", "http://127.0.0.1:%d" % server.port]
-        cls.servers.append(server)
-        cls.addClassCleanup(server.stop)
-        server.start()
-        return server
 
     # -- helpers
 
