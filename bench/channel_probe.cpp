@@ -41,6 +41,8 @@ bool probe_channel(Context& ctx, const std::string& channel) {
     std::string kind;
     if (!parse_create_answer(r, ctx.app, nonce, bill, kind)) return fail(probe, "creating it: " + kind + " " + r.body);
     if (channel == "alipay" && bill.order_string.empty()) return fail(probe, "its answer has no pay.order_string");
+    if (channel == "apple" && bill.app_account_token.empty())
+      return fail(probe, "its answer has no pay.app_account_token");
     ctx.payer->pay(channel, ctx.app.app_id, bill, [&ctx, channel, probe](bool ok, ClientRequest n, std::string why) {
       if (!ok) return fail(probe, "paying it at the simulator: " + why);
       post_notification(ctx, channel, probe, std::move(n));

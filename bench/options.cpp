@@ -1,5 +1,7 @@
 #include "bench/options.hpp"
 
+#include "bench/provider_payer.hpp"
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -75,10 +77,11 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
 
 void add_channel_options(CLI::App& app, Options& o, std::string& channels) {
   app.add_option("--channel", channels,
-                 "lifecycle: sandbox | alipay | wechatpay, or a comma-separated list; each channel runs for "
+                 "lifecycle: sandbox | alipay | wechatpay | apple | stripe, or a comma-separated list; each "
+                 "channel runs for "
                  "--duration in turn, sandbox first (added when missing) as the same-run reference");
   app.add_option("--provider-sim", o.provider_sim_url,
-                 "a running unipay-provider-sim (loopback URL) for alipay/wechatpay; default with --spawn: "
+                 "a running unipay-provider-sim (loopback URL) for the simulated channels; default with --spawn: "
                  "one started here");
   app.add_option("--provider-sim-bin", o.provider_sim_path,
                  "the unipay-provider-sim binary to start (default: next to the bench)");
@@ -93,18 +96,19 @@ std::optional<int> parse_channels(Options& o, const std::string& list) {
     std::string name = list.substr(start, comma - start);
     start = comma + 1;
     if (name.empty() || name == "sandbox") continue;
-    if (name != "alipay" && name != "wechatpay") {
-      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay or wechatpay\n", name.c_str());
+    if (!simulated_channel(name)) {
+      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay, wechatpay, apple or stripe\n",
+                   name.c_str());
       return 2;
     }
     if (std::find(o.channels.begin(), o.channels.end(), name) == o.channels.end()) o.channels.push_back(name);
   }
   if (o.channels.size() > 1 && o.scenario != "lifecycle") {
-    std::fprintf(stderr, "usage error: --channel alipay/wechatpay is for --scenario lifecycle\n");
+    std::fprintf(stderr, "usage error: --channel alipay/wechatpay/apple/stripe is for --scenario lifecycle\n");
     return 2;
   }
   if (o.channels.size() > 1 && !o.spawn && o.provider_sim_url.empty()) {
-    std::fprintf(stderr, "usage error: with --target, --channel alipay/wechatpay needs --provider-sim URL\n");
+    std::fprintf(stderr, "usage error: with --target, a simulated --channel needs --provider-sim URL\n");
     return 2;
   }
   std::string error;

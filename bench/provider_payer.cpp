@@ -12,6 +12,11 @@ namespace {
 constexpr double kSimStartTimeoutS = 30;
 constexpr auto kSetupTimeout = std::chrono::seconds(30);
 constexpr std::string_view kListening = "listening on ";
+// The bench's App Store app: its one product is the item every bench bill sells.
+constexpr std::string_view kAppleBundle = "com.unipay.bench";
+constexpr std::string_view kAppleEnvironment = "Sandbox";
+constexpr std::string_view kAppleProduct = "com.unipay.bench.gem_pack";
+constexpr std::string_view kBenchItem = "gem_pack";  // create_bill_request's item
 
 ClientRequest sim_post(std::string target, std::string body) {
   ClientRequest r;
@@ -27,6 +32,11 @@ std::string sim_error_kind(const char* what, const ClientResponse& r) {
          (r.status == 0 ? "no_answer:" + r.error : "http_" + std::to_string(r.status));
 }
 
+int64_t unix_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // The JSON body of a 200 answer, or nothing.
 std::optional<json::Value> ok_body(const ClientResponse& r) {
   if (r.status != 200) return std::nullopt;
@@ -37,7 +47,9 @@ std::optional<json::Value> ok_body(const ClientResponse& r) {
 
 }  // namespace
 
-bool simulated_channel(const std::string& channel) { return channel == "alipay" || channel == "wechatpay"; }
+bool simulated_channel(const std::string& channel) {
+  return channel == "alipay" || channel == "wechatpay" || channel == "apple" || channel == "stripe";
+}
 
 std::unique_ptr<SpawnedSim> SpawnedSim::start(const std::string& binary, std::string& error) {
   std::unique_ptr<SpawnedSim> sim(new SpawnedSim());
@@ -62,21 +74,31 @@ void SpawnedSim::stop() {
 
 std::vector<std::string> provider_server_args(const std::string& sim_url) {
   return {"--providers-alipay-url=" + sim_url + "/gateway.do", "--providers-wechatpay-url=" + sim_url,
-          "--allow-private-providers"};
+          "--providers-stripe-url=" + sim_url, "--providers-apple-sandbox-url=" + sim_url,
+          "--providers-apple-production-url=" + sim_url, "--allow-private-providers"};
 }
 
-ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim) : loop_(loop), client_(loop, std::move(sim), {}) {}
+ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim)
+    : loop_(loop), client_(loop, std::move(sim), {}), transaction_prefix_("2" + std::to_string(unix_s() % 100000000)) {}
 ProviderPayer::~ProviderPayer() = default;
 
 bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
   json::Writer w;
-  w.begin_object().key("channel").string(channel).end_object();
+  std::string target = "/sim/merchants";
+  if (channel == "apple") {  // an App Store app selling the bench's item
+    target = "/sim/apple/credentials";
+    w.begin_object().key("bundle_id").string(kAppleBundle).key("environment").string(kAppleEnvironment);
+    w.key("products").begin_object().key(kAppleProduct).string(kBenchItem).end_object().end_object();
+  } else {
+    w.begin_object().key("channel").string(channel).end_object();
+  }
   bool done = false;
-  client_.send(sim_post("/sim/merchants", w.take()), [&](ClientResponse r) {
+  client_.send(sim_post(target, w.take()), [&](ClientResponse r) {
     done = true;
     auto body = ok_body(r);
     const json::Value* credentials = body ? json_member(&*body, "credentials") : nullptr;
     std::string merchant = body ? json_string(&*body, "merchant") : std::string();
+    if (channel == "apple") merchant = kAppleBundle;
     if (!credentials || !credentials->is_object() || merchant.empty()) {
       error = sim_error_kind("merchants", r) + " " + r.body;
       return;
@@ -90,6 +112,7 @@ bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials
 }
 
 void ProviderPayer::pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done) {
+  if (channel == "apple") return store_purchase(bill, std::move(done));
   json::Writer w;
   w.begin_object().key("channel").string(channel);
   if (channel == "alipay") {
@@ -123,6 +146,29 @@ void ProviderPayer::notification(const std::string& channel, const std::string& 
       if (value.kind == json::Value::Kind::string) n.headers.emplace_back(name, value.string);
     }
     done(true, std::move(n), "");
+  });
+}
+
+// The player buys through StoreKit: the App Store signs the transaction for the bill's
+// appAccountToken (and records it for lookups); the client submits it to unipay.
+void ProviderPayer::store_purchase(const CreatedBill& bill, Done done) {
+  json::Writer w;
+  w.begin_object().key("bundle_id").string(kAppleBundle).key("environment").string(kAppleEnvironment);
+  w.key("product_id").string(kAppleProduct).key("app_account_token").string(bill.app_account_token);
+  w.key("transaction_id").string(transaction_prefix_ + std::to_string(1000000 + ++transactions_)).end_object();
+  client_.send(sim_post("/sim/apple/transaction", w.take()), [bill, done = std::move(done)](ClientResponse r) {
+    auto body = ok_body(r);
+    const std::string jws = body ? json_string(&*body, "jws") : std::string();
+    if (jws.empty()) return done(false, {}, sim_error_kind("apple_transaction", r));
+    json::Writer receipt;
+    receipt.begin_object().key("receipt").string(jws).end_object();
+    ClientRequest verify;
+    verify.method = "POST";
+    verify.target = "/v1/bills/" + bill.bill_id + "/verify";
+    verify.body = receipt.take();
+    verify.headers.emplace_back("Content-Type", "application/json");
+    verify.headers.emplace_back("Authorization", "Bearer " + bill.client_token);
+    done(true, std::move(verify), "");
   });
 }
 

@@ -1,11 +1,15 @@
-// The payer and the provider of a real channel (alipay, wechatpay) in the lifecycle
-// scenario, played by unipay-provider-sim (bench/provider_sim/): the simulator is started
-// here (--spawn) or reached at --provider-sim URL; a merchant is made per channel, whose
-// credentials go into the bench's app; a bill is paid at the provider (Alipay: the payer's
-// app submits the bill's signed order_string, whose RSA2 signature the simulator checks;
-// WeChat Pay: the order unipay prepaid is marked paid), and the provider's notification,
-// signed like the provider's (RSA; WeChat Pay also AES-GCM), is fetched unsent so the bench
-// posts it to unipay itself: the `callback` step then times unipay alone, as with the sandbox.
+// The payer and the provider of a real channel (alipay, wechatpay, apple, stripe) in the
+// lifecycle scenario, played by unipay-provider-sim (bench/provider_sim/): the simulator is
+// started here (--spawn) or reached at --provider-sim URL; a merchant (apple: an App Store
+// app) is made per channel, whose credentials go into the bench's app; a bill is paid at the
+// provider (Alipay: the payer's app submits the bill's signed order_string, whose RSA2
+// signature the simulator checks; WeChat Pay, Stripe: the order or PaymentIntent unipay
+// prepared is marked paid), and the provider's notification, signed like the provider's
+// (RSA; WeChat Pay also AES-GCM; Stripe HMAC), is fetched unsent so the bench posts it to
+// unipay itself: the `callback` step then times unipay alone, as with the sandbox. Apple has
+// no payment notification to wait for: StoreKit hands the player a transaction signed by the
+// App Store (made by the simulator for the bill's appAccountToken), and the `callback` step
+// is the client's POST /v1/bills/{id}/verify with it.
 #pragma once
 
 #include <functional>
@@ -40,7 +44,7 @@ class SpawnedSim {
   std::string url_;
 };
 
-// unipayd flags that point it at the simulator (both providers' URLs, loopback allowed).
+// unipayd flags that point it at the simulator (every provider's URL, loopback allowed).
 std::vector<std::string> provider_server_args(const std::string& sim_url);
 
 class ProviderPayer {
@@ -58,7 +62,8 @@ class ProviderPayer {
   using Done = std::function<void(bool ok, ClientRequest notification, std::string error_kind)>;
   void pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done);
 
-  // The channel's own answer for an accepted notification: Alipay 200 "success", WeChat Pay 204.
+  // The channel's own answer for an accepted notification: Alipay 200 "success", WeChat Pay
+  // 204, Stripe 200; apple: the verify's 200.
   static bool accepted(const std::string& channel, const ClientResponse& r);
 
   ClientCounters counters() const { return client_.counters(); }
@@ -66,10 +71,13 @@ class ProviderPayer {
  private:
   void notification(const std::string& channel, const std::string& app_id, const std::string& bill_id,
                     Done done);
+  void store_purchase(const CreatedBill& bill, Done done);
 
   Loop& loop_;
   HttpClient client_;
-  std::map<std::string, std::string> merchants_;  // channel → merchant id
+  std::map<std::string, std::string> merchants_;  // channel → merchant id (apple: the bundle id)
+  uint64_t transactions_ = 0;                     // apple: purchases made, for their ids
+  std::string transaction_prefix_;                // apple: random digits, unique per bench run
 };
 
 }  // namespace unipay::bench

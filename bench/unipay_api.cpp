@@ -121,6 +121,7 @@ bool parse_create_answer(const ClientResponse& r, const AppCreds& app, const std
     bill.bill_id = json_string(json_member(&*body, "bill"), "bill_id");
     bill.client_token = json_string(&*body, "client_token");
     bill.order_string = json_string(json_member(&*body, "pay"), "order_string");
+    bill.app_account_token = json_string(json_member(&*body, "pay"), "app_account_token");
   }
   if (bill.bill_id.empty() || bill.client_token.empty()) {
     error_kind = "malformed_answer";

@@ -23,6 +23,7 @@ struct CreatedBill {
   std::string bill_id;
   std::string client_token;
   std::string order_string;  // alipay: the answer's pay.order_string, for the payer's app
+  std::string app_account_token;  // apple: the answer's pay.app_account_token, for StoreKit
 };
 
 struct PollAnswer {
