@@ -63,13 +63,18 @@ Result<QueryAnswer> query_answer(const channels::ProviderResult& result) {
 ProviderBillQuerier::ProviderBillQuerier(storage::Database& db, const ProviderClient& client,
                                          channels::ProviderUrls urls, Post post)
     : db_(db), client_(client), urls_(std::move(urls)), post_(std::move(post)) {
+  // Counted: channels with a query by bill, and those whose receipts verify jobs check again.
   const auto& registry = channels::default_registry();
   for (std::string_view name : registry.names()) {
-    if (registry.find(name)->traits().has_query) counts_[std::string(name)];
+    const channels::ChannelTraits traits = registry.find(name)->traits();
+    if (traits.has_query || traits.has_receipts) counts_[std::string(name)];
   }
 }
 
-bool ProviderBillQuerier::can_query(std::string_view channel) const { return counts_.contains(channel); }
+bool ProviderBillQuerier::can_query(std::string_view channel) const {
+  const channels::ChannelAdapter* adapter = channels::default_registry().find(channel);
+  return adapter != nullptr && adapter->traits().has_query;
+}
 
 void ProviderBillQuerier::query(const Bill& bill, const std::string& receipt,
                                 std::function<void(Result<QueryAnswer>)> done) {

@@ -40,7 +40,8 @@ class ProviderBillQuerier final : public BillQuerier {
   bool can_query(std::string_view channel) const override;
   void query(const Bill& bill, const std::string& receipt, std::function<void(Result<QueryAnswer>)> done) override;
 
-  // Queries made so far, by channel (those with a query API) and outcome.
+  // Queries made so far, by channel (those with a query API, or receipts a verify job checks
+  // again) and outcome.
   using Counts = std::array<std::atomic<uint64_t>, kQueryOutcomes>;
   const std::map<std::string, Counts, std::less<>>& counts() const { return counts_; }
 

@@ -160,7 +160,7 @@ class AppleChannel(SimulatorCase):
         """The App Store cannot be reached during the lookup: 202 with the bill still created and
         a verify job carrying the transaction id; while the outage lasts the bill stays created;
         once it is over the janitor's lookup pays the bill, delivered exactly once, audited as a
-        query, and the job is gone."""
+        query, and the job is gone; the checks are counted in unipay_verify_queries_total."""
         bill, token, account_token = self.new_bill()
         tx = self.transaction(account_token)
         self.sign(tx)
@@ -171,7 +171,7 @@ class AppleChannel(SimulatorCase):
             self.assertEqual(r.json()["bill"]["state"], "created", r)
             jobs = query_rows(self.db_url, "SELECT kind, receipt FROM jobs WHERE bill_id = '%s'" % bill["bill_id"])
             self.assertEqual(jobs, [["verify", tx["transaction_id"]]])
-            time.sleep(1.0)  # the janitor tries and still cannot reach the App Store
+            time.sleep(2.5)  # the janitor tries (polls every second) and still cannot reach the App Store
             self.assertState(self.app, bill["bill_id"], "created")
         finally:
             self.sim.outage(0)
@@ -184,3 +184,6 @@ class AppleChannel(SimulatorCase):
         self.assertIn(["accepted", "query: paid"], audits)
         self.assertEqual(query_rows(self.db_url, "SELECT kind FROM jobs WHERE bill_id = '%s' AND kind = 'verify'"
                                     % bill["bill_id"]), [])
+        metrics = self.server.request("GET", "/metrics").body.decode()
+        self.assertRegex(metrics, r'unipay_verify_queries_total\{channel="apple",outcome="paid"\} [1-9]')
+        self.assertRegex(metrics, r'unipay_verify_queries_total\{channel="apple",outcome="unreachable"\} [1-9]')
