@@ -4,6 +4,7 @@
 
 #include "bench/provider_sim/alipay_gateway.hpp"
 #include "bench/provider_sim/control_api.hpp"
+#include "bench/provider_sim/google_play.hpp"
 #include "bench/provider_sim/stripe_api.hpp"
 #include "bench/provider_sim/wechatpay_api.hpp"
 #include "net/http_client.hpp"
@@ -22,7 +23,7 @@ int64_t now_s() {
 http::Response not_found() {
   http::Response response;
   response.status = 404;
-  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /sim/..."})";
+  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /token, /androidpublisher/..., /sim/..."})";
   return response;
 }
 
@@ -41,11 +42,14 @@ struct ProviderSim::Impl {
   std::string host;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<DeliveryTransport> transport;  // sends notifications (to loopback too)
+  GooglePlay google;
 
   void handle(const http::Request& request, const http::Responder& respond) {
-    const bool provider_api =
-        request.path == "/gateway.do" || request.path.starts_with("/v3/") || request.path.starts_with("/v1/");
+    const bool provider_api = request.path == "/gateway.do" || request.path.starts_with("/v3/") ||
+                              request.path.starts_with("/v1/") || GooglePlay::serves(request.path);
     if (provider_api && state.take_outage()) return respond(unavailable());
+    if (GooglePlay::serves(request.path)) return respond(google.api(request, now_s()));
+    if (request.path.starts_with("/sim/google/")) return google.control(*transport, request, now_s(), respond);
     if (request.path == "/gateway.do") return respond(alipay_gateway(state, request, now_s()));
     if (request.path.starts_with("/v3/")) return respond(wechatpay_api(state, request, now_s()));
     if (request.path.starts_with("/v1/")) return respond(stripe_api(state, request, now_s()));

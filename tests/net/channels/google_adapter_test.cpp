@@ -171,7 +171,8 @@ Result<ProviderResult> push(FakeGoogle& api, const std::string& authorization, c
 }
 
 // Proves a verified push of a purchase is queried and read as paid for the bill named by
-// obfuscatedExternalAccountId; a voided purchase is refunded by orderId; another package is
+// obfuscatedExternalAccountId, naming the item the app maps the sku to (a push names no bill,
+// so the bill's actor compares that item); a voided purchase is refunded by orderId; another package is
 // a conflict; a test notification unrelated.
 TEST(GoogleAdapter, PushNotifications) {
   FakeGoogle api;
@@ -179,6 +180,7 @@ TEST(GoogleAdapter, PushNotifications) {
   ASSERT_TRUE(paid.ok()) << paid.error().message;
   EXPECT_EQ(paid->status, ProviderStatus::paid);
   EXPECT_EQ(paid->bill_id, kBillId);
+  EXPECT_EQ(paid->item_id, "gem_500");
   auto voided = push(api, push_token(),
                      push_body(R"({"packageName":"com.example.game","voidedPurchaseNotification":)"
                                R"({"purchaseToken":"tok-1","orderId":"GPA.1234","productType":2,"refundType":1}})"));
