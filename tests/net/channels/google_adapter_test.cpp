@@ -121,7 +121,8 @@ TEST(GoogleAdapter, ReceiptVerifiedAndAcknowledged) {
 
 // Proves the refusals: another bill's obfuscatedExternalAccountId (conflict), an item no
 // product maps to, an unknown token (404: invalid_parameter), a pending purchase (pending,
-// not acknowledged), the token endpoint down (server_busy: unknown outcome).
+// not acknowledged), a canceled one (invalid_parameter: the bill stays payable), the token
+// endpoint down (server_busy: unknown outcome).
 TEST(GoogleAdapter, ReceiptRefusals) {
   FakeGoogle other;
   other.purchase = R"({"purchaseState":0,"orderId":"GPA.9","obfuscatedExternalAccountId":"b_01HZZZZZZZZZZZZZZZZZZZZZZY"})";
@@ -137,6 +138,11 @@ TEST(GoogleAdapter, ReceiptRefusals) {
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->status, ProviderStatus::pending);
   EXPECT_EQ(pending.calls.size(), 2u);
+  FakeGoogle canceled;
+  canceled.purchase = R"({"purchaseState":1,"orderId":"GPA.1234","obfuscatedExternalAccountId":")" +
+                      std::string(kBillId) + "\"}";
+  EXPECT_EQ(receipt(canceled, credentials()).error().code, Errc::invalid_parameter);
+  EXPECT_EQ(canceled.calls.size(), 2u);  // token, get: never acknowledged
   FakeGoogle down;
   down.token_status = 503;
   EXPECT_EQ(receipt(down, credentials()).error().code, Errc::server_busy);
