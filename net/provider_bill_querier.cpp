@@ -6,6 +6,7 @@
 #include "net/channels/bill_view.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
+#include "storage/bill_receipts.hpp"
 
 namespace unipay {
 namespace {
@@ -108,11 +109,31 @@ void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
   if (configured == nullptr)
     return counted(make_error(Errc::invalid_parameter,
                               fmt::format("channel {} is not configured for the app", bill.channel)));
-  channels::ChannelContext context{configured->credentials, urls_, unix_now_s()};
-  client_.run<channels::ProviderResult>(configured->adapter->query(context, channels::bill_view(bill)),
-                                        [counted](Result<channels::ProviderResult> result) {
-                                          if (!result) return counted(result.error());
-                                          counted(query_answer(*result));
+  if (!configured->adapter->traits().has_receipts)
+    return run_query(*configured, channels::bill_view(bill), std::move(counted));
+  // A store is asked with the receipt the client left (Google's query needs the purchase
+  // token). The read answers on a storage thread: the query runs on post_'s.
+  db_.read(storage::select_bill_receipt(bill.bill_id),
+           [this, configured = *configured, view = channels::bill_view(bill),
+            counted = std::move(counted)](Result<storage::Rows> rows) mutable {
+             post_([this, configured, view = std::move(view), counted = std::move(counted),
+                    rows = std::move(rows)]() mutable {
+               if (!rows)
+                 return counted(make_error(Errc::server_busy,
+                                           fmt::format("the receipt cannot be read: {}", rows.error().message)));
+               view.receipt = storage::parse_bill_receipt(*rows);
+               run_query(configured, std::move(view), std::move(counted));
+             });
+           });
+}
+
+void ProviderBillQuerier::run_query(const channels::ConfiguredChannel& configured, channels::BillView view,
+                                    std::function<void(Result<QueryAnswer>)> done) {
+  channels::ChannelContext context{configured.credentials, urls_, unix_now_s()};
+  client_.run<channels::ProviderResult>(configured.adapter->query(context, view),
+                                        [done = std::move(done)](Result<channels::ProviderResult> result) {
+                                          if (!result) return done(result.error());
+                                          done(query_answer(*result));
                                         });
 }
 

@@ -47,6 +47,8 @@ class ProviderBillQuerier final : public BillQuerier {
  private:
   void load_app(const Bill& bill, std::function<void(Result<QueryAnswer>)> done);
   void query_with(const storage::App& app, const Bill& bill, std::function<void(Result<QueryAnswer>)> done);
+  void run_query(const channels::ConfiguredChannel& configured, channels::BillView view,
+                 std::function<void(Result<QueryAnswer>)> done);
   void count(std::string_view channel, QueryOutcome outcome);
 
   storage::Database& db_;

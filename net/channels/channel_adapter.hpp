@@ -66,6 +66,7 @@ struct BillView {
   int64_t amount_minor = 0;
   std::string currency;
   int64_t expires_at_s = 0;  // unix seconds; 0: no expiry to pass on
+  std::string receipt;       // verify jobs of receipt channels: the client's kept receipt ("" none)
 };
 
 struct PrepareInput {

@@ -3,7 +3,11 @@
 // adapter with the app's credentials, then applied by the bill's actor through the same
 // event path as a provider callback (net/handlers/provider_event.hpp). 200 with the bill
 // when applied or already settled by it; 202 with the bill unchanged when the provider could
-// not be reached; a receipt that can never verify is 400/409 and changes nothing.
+// not be reached or says pending (for a channel with a query, the receipt is kept for the
+// bill's verify job: storage/bill_receipts.hpp); a receipt that can never verify is 400/409
+// and changes nothing.
+#include <spdlog/spdlog.h>
+
 #include "actors/bill_id.hpp"
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
@@ -13,6 +17,7 @@
 #include "net/handlers/handlers.hpp"
 #include "net/handlers/provider_event.hpp"
 #include "net/provider_client.hpp"
+#include "storage/bill_receipts.hpp"
 #include "storage/bill_store.hpp"
 
 namespace unipay::handlers {
@@ -26,12 +31,24 @@ Error receipt_refusal(const Error& error) {
   return error;
 }
 
-// Unknown outcome: the bill as it stands, 202; the client may submit the receipt again.
-void answer_unreached(const CallPtr& call, const Bill& bill) { call->reply(202, bill_envelope(bill)); }
+// Unknown outcome: the bill as it stands, 202, once the receipt is kept for the bill's verify
+// job (which asks the store with it soon); the client may also submit it again. A receipt not
+// kept (storage busy) still answers 202: the client's retry or the store's notification remain.
+void answer_unreached(const CallPtr& call, const Bill& bill, const std::string& receipt) {
+  const channels::ChannelAdapter* adapter = channels::default_registry().find(bill.channel);
+  if (!adapter || !adapter->traits().has_query) return call->reply(202, bill_envelope(bill));
+  call->api.db->write(storage::keep_bill_receipt(bill.bill_id, receipt, call->api.config.channels.query_after_s),
+                      call->resume<std::vector<storage::Rows>>([call, bill](auto kept) {
+                        if (!kept)
+                          spdlog::warn("bill {}: receipt not kept: {}", bill.bill_id, kept.error().message);
+                        call->reply(202, bill_envelope(bill));
+                      }));
+}
 
-void apply_result(const CallPtr& call, const Bill& bill, const channels::ProviderResult& result) {
+void apply_result(const CallPtr& call, const Bill& bill, const channels::ProviderResult& result,
+                  const std::string& receipt) {
   auto event = provider_event(result, bill.app_id, bill.channel);
-  if (!event) return answer_unreached(call, bill);  // the store still reports it pending
+  if (!event) return answer_unreached(call, bill, receipt);  // the store still reports it pending
   storage::CallbackAudit audit{
       bill.app_id, bill.channel, bill.bill_id, crypto::sha256_hex(call->request.body), "", "verify"};
   call->api.bills->apply(
@@ -49,9 +66,9 @@ void verify_receipt(const CallPtr& call, const Bill& bill, const channels::Confi
   channels::ChannelContext context{channel.credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel.adapter->verify_receipt(context, channels::bill_view(bill), receipt);
   auto verified =
-      call->resume<channels::ProviderResult>([call, bill](Result<channels::ProviderResult> result) {
-        if (result) return apply_result(call, bill, *result);
-        if (result.error().code == Errc::server_busy) return answer_unreached(call, bill);
+      call->resume<channels::ProviderResult>([call, bill, receipt](Result<channels::ProviderResult> result) {
+        if (result) return apply_result(call, bill, *result, receipt);
+        if (result.error().code == Errc::server_busy) return answer_unreached(call, bill, receipt);
         call->fail(receipt_refusal(result.error()));
       });
   if (step.done()) return verified(std::move(step).result());

@@ -26,7 +26,9 @@ class GoogleChannel(E2ECase):
     @classmethod
     def setUpClass(cls):
         cls.sim = ProviderSim()
-        cls.SERVER_ARGS = ("--allow-private-providers", "--providers-google-url", cls.sim.base)
+        # verify jobs ask the store one second after a receipt is kept (a verify answered 202)
+        cls.SERVER_ARGS = ("--allow-private-providers", "--providers-google-url", cls.sim.base,
+                           "--channels-query-after-s", "1")
         try:
             super().setUpClass()
         except BaseException:
@@ -160,19 +162,25 @@ class GoogleChannel(E2ECase):
         # refused callbacks are audited in batches
         self.assertTrue(wait_until(lambda: int(query_rows(self.db_url, sql)[0][0]) >= 4, 10))
 
-    def test_play_api_unreachable_then_paid(self):
+    def test_play_api_unreachable_then_paid_by_the_verify_job(self):
         """The Play Developer API unreachable (simulated outage): verify answers 202 with the
-        bill unchanged; once the store answers again the purchase notification pays it and
-        delivers it once."""
+        bill unchanged and keeps the purchase token; once the store answers again the bill's
+        verify job asks it with that token, and the bill is paid, acknowledged and delivered
+        once, without the client or a notification."""
         bill, token = self.new_bill()
         purchase = self.purchase(bill["bill_id"])
         self.sim.outage(1000)
         try:
             r = self.verify(bill["bill_id"], token, purchase["token"])
+            self.assertEqual(r.status, 202, r)
+            self.assertEqual(r.json()["bill"]["state"], "created", r)
+            time.sleep(1.5)  # the verify job's first query meets the outage too
         finally:
             self.sim.outage(0)
-        self.assertEqual(r.status, 202, r)
-        self.assertEqual(r.json()["bill"]["state"], "created", r)
-        self.assertEqual(self.push(purchase["token"])["status"], 204)
-        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 30))
+        self.assertEqual(self.at_store(purchase["token"])["acknowledgements"], 1)
+        time.sleep(0.5)
         self.assertEqual(self.game.count(bill["bill_id"]), 1)
+        rows = query_rows(self.db_url, "SELECT detail FROM callbacks WHERE bill_id = '%s' AND verdict = 'accepted'"
+                          % bill["bill_id"])
+        self.assertEqual([r[0].split(":")[0] for r in rows], ["query"], rows)
