@@ -75,10 +75,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
 
 void add_channel_options(CLI::App& app, Options& o, std::string& channels) {
   app.add_option("--channel", channels,
-                 "lifecycle: sandbox | alipay | wechatpay, or a comma-separated list; each channel runs for "
-                 "--duration in turn, sandbox first (added when missing) as the same-run reference");
+                 "lifecycle: sandbox | alipay | wechatpay | google, or a comma-separated list; each channel "
+                 "runs for --duration in turn, sandbox first (added when missing) as the same-run reference");
   app.add_option("--provider-sim", o.provider_sim_url,
-                 "a running unipay-provider-sim (loopback URL) for alipay/wechatpay; default with --spawn: "
+                 "a running unipay-provider-sim (loopback URL) for alipay/wechatpay/google; default with --spawn: "
                  "one started here");
   app.add_option("--provider-sim-bin", o.provider_sim_path,
                  "the unipay-provider-sim binary to start (default: next to the bench)");
@@ -93,8 +93,9 @@ std::optional<int> parse_channels(Options& o, const std::string& list) {
     std::string name = list.substr(start, comma - start);
     start = comma + 1;
     if (name.empty() || name == "sandbox") continue;
-    if (name != "alipay" && name != "wechatpay") {
-      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay or wechatpay\n", name.c_str());
+    if (name != "alipay" && name != "wechatpay" && name != "google") {
+      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay, wechatpay or google\n",
+                   name.c_str());
       return 2;
     }
     if (std::find(o.channels.begin(), o.channels.end(), name) == o.channels.end()) o.channels.push_back(name);

@@ -12,6 +12,11 @@ namespace {
 constexpr double kSimStartTimeoutS = 30;
 constexpr auto kSetupTimeout = std::chrono::seconds(30);
 constexpr std::string_view kListening = "listening on ";
+// google: the bench's Play app, its product for the bench's item, its push audience.
+constexpr std::string_view kGooglePackage = "com.unipay.bench";
+constexpr std::string_view kGoogleProduct = "bench_gems";
+constexpr std::string_view kGoogleItem = "gem_pack";  // create_bill_request's item
+constexpr std::string_view kGoogleAudience = "https://unipay-bench.invalid/pubsub";
 
 ClientRequest sim_post(std::string target, std::string body) {
   ClientRequest r;
@@ -37,7 +42,9 @@ std::optional<json::Value> ok_body(const ClientResponse& r) {
 
 }  // namespace
 
-bool simulated_channel(const std::string& channel) { return channel == "alipay" || channel == "wechatpay"; }
+bool simulated_channel(const std::string& channel) {
+  return channel == "alipay" || channel == "wechatpay" || channel == "google";
+}
 
 std::unique_ptr<SpawnedSim> SpawnedSim::start(const std::string& binary, std::string& error) {
   std::unique_ptr<SpawnedSim> sim(new SpawnedSim());
@@ -62,21 +69,32 @@ void SpawnedSim::stop() {
 
 std::vector<std::string> provider_server_args(const std::string& sim_url) {
   return {"--providers-alipay-url=" + sim_url + "/gateway.do", "--providers-wechatpay-url=" + sim_url,
-          "--allow-private-providers"};
+          "--providers-google-url=" + sim_url, "--allow-private-providers"};
 }
 
 ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim) : loop_(loop), client_(loop, std::move(sim), {}) {}
 ProviderPayer::~ProviderPayer() = default;
 
-bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
+// google: a Play app (a service account, the simulator's push key) instead of a merchant.
+ClientRequest merchant_request(const std::string& channel) {
   json::Writer w;
-  w.begin_object().key("channel").string(channel).end_object();
+  if (channel != "google") {
+    w.begin_object().key("channel").string(channel).end_object();
+    return sim_post("/sim/merchants", w.take());
+  }
+  w.begin_object().key("package_name").string(kGooglePackage).key("pubsub_audience").string(kGoogleAudience);
+  w.key("products").begin_object().key(kGoogleProduct).string(kGoogleItem).end_object().end_object();
+  return sim_post("/sim/google/credentials", w.take());
+}
+
+bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
   bool done = false;
-  client_.send(sim_post("/sim/merchants", w.take()), [&](ClientResponse r) {
+  client_.send(merchant_request(channel), [&](ClientResponse r) {
     done = true;
     auto body = ok_body(r);
     const json::Value* credentials = body ? json_member(&*body, "credentials") : nullptr;
     std::string merchant = body ? json_string(&*body, "merchant") : std::string();
+    if (channel == "google") merchant = kGooglePackage;
     if (!credentials || !credentials->is_object() || merchant.empty()) {
       error = sim_error_kind("merchants", r) + " " + r.body;
       return;
@@ -90,6 +108,7 @@ bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials
 }
 
 void ProviderPayer::pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done) {
+  if (channel == "google") return pay_google(app_id, bill, std::move(done));
   json::Writer w;
   w.begin_object().key("channel").string(channel);
   if (channel == "alipay") {
@@ -126,9 +145,38 @@ void ProviderPayer::notification(const std::string& channel, const std::string& 
   });
 }
 
+// Google Play: the player buys (a purchase naming the bill), then Pub/Sub's push of the
+// purchase notification, OIDC-signed but not sent: unipay asks the Play API when it gets it.
+void ProviderPayer::pay_google(const std::string& app_id, const CreatedBill& bill, Done done) {
+  json::Writer w;
+  w.begin_object().key("package_name").string(kGooglePackage).key("product_id").string(kGoogleProduct);
+  w.key("obfuscated_account_id").string(bill.bill_id).end_object();
+  auto purchase = sim_post("/sim/google/purchases", w.take());
+  client_.send(std::move(purchase), [this, app_id, done = std::move(done)](ClientResponse r) {
+    auto body = ok_body(r);
+    const std::string token = body ? json_string(&*body, "token") : std::string();
+    if (token.empty()) return done(false, {}, sim_error_kind("google_purchases", r));
+    json::Writer push;
+    push.begin_object().key("token").string(token).key("type").string("purchased");
+    push.key("audience").string(kGoogleAudience).end_object();
+    client_.send(sim_post("/sim/google/notify", push.take()), [app_id, done](ClientResponse n) {
+      auto pushed = ok_body(n);
+      const json::Value* headers = pushed ? json_member(&*pushed, "headers") : nullptr;
+      if (!headers || !headers->is_object()) return done(false, {}, sim_error_kind("google_notify", n));
+      ClientRequest request;
+      request.method = "POST";
+      request.target = "/v1/callbacks/" + app_id + "/google";
+      request.body = json_string(&*pushed, "body");
+      for (const auto& [name, value] : headers->members)
+        if (value.kind == json::Value::Kind::string) request.headers.emplace_back(name, value.string);
+      done(true, std::move(request), "");
+    });
+  });
+}
+
 bool ProviderPayer::accepted(const std::string& channel, const ClientResponse& r) {
   if (channel == "alipay") return r.status == 200 && r.body == "success";
-  if (channel == "wechatpay") return r.status == 204;
+  if (channel == "wechatpay" || channel == "google") return r.status == 204;
   return r.status == 200;
 }
 

@@ -6,6 +6,8 @@
 // WeChat Pay: the order unipay prepaid is marked paid), and the provider's notification,
 // signed like the provider's (RSA; WeChat Pay also AES-GCM), is fetched unsent so the bench
 // posts it to unipay itself: the `callback` step then times unipay alone, as with the sandbox.
+// Google Play: the player's purchase names the bill, and the notification is Pub/Sub's push
+// (OIDC-signed); its `callback` step includes unipay's Play API query and acknowledgement.
 #pragma once
 
 #include <functional>
@@ -58,7 +60,8 @@ class ProviderPayer {
   using Done = std::function<void(bool ok, ClientRequest notification, std::string error_kind)>;
   void pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done);
 
-  // The channel's own answer for an accepted notification: Alipay 200 "success", WeChat Pay 204.
+  // The channel's own answer for an accepted notification: Alipay 200 "success", WeChat Pay
+  // and Google (Pub/Sub push) 204.
   static bool accepted(const std::string& channel, const ClientResponse& r);
 
   ClientCounters counters() const { return client_.counters(); }
@@ -66,6 +69,7 @@ class ProviderPayer {
  private:
   void notification(const std::string& channel, const std::string& app_id, const std::string& bill_id,
                     Done done);
+  void pay_google(const std::string& app_id, const CreatedBill& bill, Done done);
 
   Loop& loop_;
   HttpClient client_;

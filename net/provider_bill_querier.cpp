@@ -118,9 +118,10 @@ void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
             counted = std::move(counted)](Result<storage::Rows> rows) mutable {
              post_([this, configured, view = std::move(view), counted = std::move(counted),
                     rows = std::move(rows)]() mutable {
-               if (!rows)
-                 return counted(make_error(Errc::server_busy,
-                                           fmt::format("the receipt cannot be read: {}", rows.error().message)));
+               if (!rows) {
+                 const std::string why = fmt::format("the receipt cannot be read: {}", rows.error().message);
+                 return counted(make_error(Errc::server_busy, why));
+               }
                view.receipt = storage::parse_bill_receipt(*rows);
                run_query(configured, std::move(view), std::move(counted));
              });

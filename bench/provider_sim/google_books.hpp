@@ -26,9 +26,9 @@ struct GoogleServiceAccount {
 struct GooglePurchase {
   std::string package_name;
   std::string product_id;
-  std::string token;       // the purchase token
-  std::string order_id;    // GPA.xxxx-xxxx-xxxx-xxxxx
-  std::string account_id;  // obfuscatedExternalAccountId (unipay: the bill id)
+  std::string token;           // the purchase token
+  std::string order_id;        // GPA.xxxx-xxxx-xxxx-xxxxx
+  std::string account_id;      // obfuscatedExternalAccountId (unipay: the bill id)
   int64_t purchase_state = 0;  // 0 purchased, 1 canceled, 2 pending
   int64_t acknowledgement_state = 0;
   int64_t acknowledgements = 0;  // :acknowledge calls answered 200 (tests count them)
@@ -62,7 +62,8 @@ class GoogleBooks {
   bool put(const GooglePurchase& purchase);  // creates or replaces; false when full
   std::optional<GooglePurchase> purchase(std::string_view token) const;
   // Changes a purchase under the lock; the purchase as changed, or nullopt when unknown.
-  std::optional<GooglePurchase> modify(std::string_view token, const std::function<void(GooglePurchase&)>& change);
+  std::optional<GooglePurchase> modify(std::string_view token,
+                                       const std::function<void(GooglePurchase&)>& change);
 
  private:
   void drop_expired_tokens(int64_t now_s);  // with mutex_ held
@@ -71,9 +72,9 @@ class GoogleBooks {
   const std::string cert_kid_;
   const crypto::RsaPrivateKey stranger_key_;
   mutable std::mutex mutex_;
-  std::map<std::string, GoogleServiceAccount, std::less<>> accounts_;  // by client_email
+  std::map<std::string, GoogleServiceAccount, std::less<>> accounts_;           // by client_email
   std::map<std::string, std::pair<std::string, int64_t>, std::less<>> tokens_;  // → email, expiry
-  std::map<std::string, GooglePurchase, std::less<>> purchases_;  // by token
+  std::map<std::string, GooglePurchase, std::less<>> purchases_;                // by token
 };
 
 }  // namespace unipay::sim

@@ -51,7 +51,8 @@ std::optional<http::Response> refuse_claims(const json::Value& claims, const Goo
     return oauth_error("invalid_scope", "Scope androidpublisher is required for the Play Developer API.");
   const json::Value* iat = claims.find("iat");
   const json::Value* exp = claims.find("exp");
-  const bool timed = iat && exp && iat->kind == json::Value::Kind::integer && exp->kind == json::Value::Kind::integer;
+  const bool timed =
+      iat && exp && iat->kind == json::Value::Kind::integer && exp->kind == json::Value::Kind::integer;
   if (!timed || exp->integer - iat->integer > kMaxAssertionLifetimeS || exp->integer <= now_s ||
       iat->integer > now_s + kClockSkewS)
     return oauth_error("invalid_grant",
@@ -69,7 +70,8 @@ http::Response token_endpoint(GoogleBooks& books, const http::Request& request, 
   const std::string* assertion = form::find(*fields, "assertion");
   auto jwt = jose::parse_compact(assertion ? *assertion : std::string(), jose::kMaxJwsBytes, {});
   if (!jwt) return oauth_error("invalid_grant", "Invalid JWT: " + jwt.error().message);
-  if (text(jwt->header, "alg") != "RS256") return oauth_error("invalid_grant", "Invalid JWT: alg must be RS256.");
+  if (text(jwt->header, "alg") != "RS256")
+    return oauth_error("invalid_grant", "Invalid JWT: alg must be RS256.");
   auto account = books.account(text(jwt->payload, "iss"));
   if (!account) return oauth_error("invalid_grant", "Invalid grant: account not found");
   if (!account->public_key.verify_sha256(jwt->signing_input, jwt->signature))
@@ -142,7 +144,8 @@ http::Response play_api(GoogleBooks& books, const http::Request& request, int64_
   if (path->acknowledge != (request.method == "POST"))
     return google_error(405, "Method not allowed for this resource.", "methodNotAllowed");
   if (path->package_name != account->package_name)
-    return google_error(403, "The current user has insufficient permissions to perform the requested operation.",
+    return google_error(403,
+                        "The current user has insufficient permissions to perform the requested operation.",
                         "permissionDenied");
   auto purchase = books.purchase(path->token);
   if (!purchase || purchase->package_name != path->package_name || purchase->product_id != path->product_id)
@@ -156,9 +159,7 @@ http::Response play_api(GoogleBooks& books, const http::Request& request, int64_
 GooglePlay::GooglePlay() : books_(std::make_unique<GoogleBooks>()) {}
 GooglePlay::~GooglePlay() = default;
 
-bool GooglePlay::serves(std::string_view path) {
-  return path == "/token" || path.starts_with(kApplications);
-}
+bool GooglePlay::serves(std::string_view path) { return path == "/token" || path.starts_with(kApplications); }
 
 http::Response GooglePlay::api(const http::Request& request, int64_t now_s) {
   if (request.path == "/token") {

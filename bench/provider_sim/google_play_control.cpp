@@ -76,7 +76,8 @@ http::Response create_purchase(GoogleBooks& books, const json::Value& body, int6
   p.package_name = text(body, "package_name");
   p.product_id = text(body, "product_id");
   p.account_id = text(body, "obfuscated_account_id");
-  if (p.package_name.empty() || p.product_id.empty()) return error(400, "package_name and product_id are required");
+  if (p.package_name.empty() || p.product_id.empty())
+    return error(400, "package_name and product_id are required");
   p.token = text(body, "token").empty() ? crypto::random_base64url(48) : text(body, "token");
   p.order_id = text(body, "order_id").empty() ? order_id() : text(body, "order_id");
   p.purchase_state = integer(body, "purchase_state").value_or(0);
@@ -100,7 +101,14 @@ Result<std::string> push_token(const GoogleBooks& books, const json::Value& body
   const bool stranger = tamper == "kid" || tamper == "signature";
   const std::string kid = tamper == "kid" ? crypto::random_hex(20) : books.cert_kid();
   json::Writer header;
-  header.begin_object().key("alg").string("RS256").key("kid").string(kid).key("typ").string("JWT").end_object();
+  header.begin_object()
+      .key("alg")
+      .string("RS256")
+      .key("kid")
+      .string(kid)
+      .key("typ")
+      .string("JWT")
+      .end_object();
   std::string audience = text(body, "audience");
   if (tamper == "audience") audience.append("/another");
   json::Writer claims;
@@ -109,7 +117,8 @@ Result<std::string> push_token(const GoogleBooks& books, const json::Value& body
   claims.key("exp").integer(now_s + kPushTokenLifetimeS).key("iat").integer(now_s);
   claims.key("iss").string(channels::google::kPushIssuer).key("sub").string("113774264463038321964");
   claims.end_object();
-  return channels::jose::sign_rs256(header.str(), claims.str(), stranger ? books.stranger_key() : books.cert_key());
+  return channels::jose::sign_rs256(header.str(), claims.str(),
+                                    stranger ? books.stranger_key() : books.cert_key());
 }
 
 std::string push_body(const json::Value& body, const std::string& notification, const std::string& message_id,
@@ -146,10 +155,12 @@ void notify(const GoogleBooks& books, DeliveryTransport& transport, const json::
   if (!purchase) return respond(error(404, "no such purchase token"));
   auto token = push_token(books, body, now_s);
   if (!token) return respond(error(500, token.error().message));
-  const std::string message_id = text(body, "message_id").empty() ? random_digits(16) : text(body, "message_id");
+  const std::string message_id =
+      text(body, "message_id").empty() ? random_digits(16) : text(body, "message_id");
   OutboundRequest push;
   push.url = text(body, "url");
-  push.body = push_body(body, developer_notification_json(type, *purchase, now_s * 1000), message_id, now_s * 1000);
+  push.body =
+      push_body(body, developer_notification_json(type, *purchase, now_s * 1000), message_id, now_s * 1000);
   push.headers.emplace_back("content-type", "application/json");
   std::string bearer = "Bearer ";
   bearer += *token;

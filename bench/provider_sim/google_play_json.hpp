@@ -21,7 +21,8 @@ http::Response google_unauthenticated();
 
 // DeveloperNotification: type purchased (oneTimeProductNotification, PURCHASED = 1), voided
 // (voidedPurchaseNotification with the order id) or test (testNotification).
-std::string developer_notification_json(std::string_view type, const GooglePurchase& purchase, int64_t now_ms);
+std::string developer_notification_json(std::string_view type, const GooglePurchase& purchase,
+                                        int64_t now_ms);
 
 // RFC 3339 UTC (milliseconds) as Pub/Sub writes publishTime.
 std::string publish_time(int64_t now_ms);

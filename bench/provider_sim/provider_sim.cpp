@@ -23,7 +23,9 @@ int64_t now_s() {
 http::Response not_found() {
   http::Response response;
   response.status = 404;
-  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /token, /androidpublisher/..., /sim/..."})";
+  response.body =
+      R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /token, /androidpublisher/..., )"
+      R"(/sim/..."})";
   return response;
 }
 
@@ -49,7 +51,8 @@ struct ProviderSim::Impl {
                               request.path.starts_with("/v1/") || GooglePlay::serves(request.path);
     if (provider_api && state.take_outage()) return respond(unavailable());
     if (GooglePlay::serves(request.path)) return respond(google.api(request, now_s()));
-    if (request.path.starts_with("/sim/google/")) return google.control(*transport, request, now_s(), respond);
+    if (request.path.starts_with("/sim/google/"))
+      return google.control(*transport, request, now_s(), respond);
     if (request.path == "/gateway.do") return respond(alipay_gateway(state, request, now_s()));
     if (request.path.starts_with("/v3/")) return respond(wechatpay_api(state, request, now_s()));
     if (request.path.starts_with("/v1/")) return respond(stripe_api(state, request, now_s()));

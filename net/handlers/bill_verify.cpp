@@ -37,7 +37,8 @@ Error receipt_refusal(const Error& error) {
 void answer_unreached(const CallPtr& call, const Bill& bill, const std::string& receipt) {
   const channels::ChannelAdapter* adapter = channels::default_registry().find(bill.channel);
   if (!adapter || !adapter->traits().has_query) return call->reply(202, bill_envelope(bill));
-  call->api.db->write(storage::keep_bill_receipt(bill.bill_id, receipt, call->api.config.channels.query_after_s),
+  const auto query_after = call->api.config.channels.query_after_s;
+  call->api.db->write(storage::keep_bill_receipt(bill.bill_id, receipt, query_after),
                       call->resume<std::vector<storage::Rows>>([call, bill](auto kept) {
                         if (!kept)
                           spdlog::warn("bill {}: receipt not kept: {}", bill.bill_id, kept.error().message);
