@@ -22,6 +22,7 @@ struct QueryAnswer {
   int64_t amount_minor = 0;                      // paid: what the provider took
   std::string currency;                          // paid
   std::string detail;                            // for logs and the job's last_error
+  std::string item_id;                           // paid, app stores: the bill item the store sold
 };
 
 class BillQuerier {
@@ -32,8 +33,11 @@ class BillQuerier {
   // Asks the provider of bill.channel, with the credentials of bill.app_id. Never blocks the
   // caller; `done` runs once, on another thread: it must only hand the result on. Errors:
   // server_busy when the outcome is unknown (provider unreachable, answer not verified);
-  // anything else can never succeed (the app has no credentials for the channel...).
-  virtual void query(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) = 0;
+  // anything else can never succeed (the app has no credentials for the channel...). With a
+  // receipt (a verify job's, storage::Job::receipt) the channel checks that receipt again
+  // instead (an Apple transactionId lookup the provider did not answer at verify time).
+  virtual void query(const Bill& bill, const std::string& receipt,
+                     std::function<void(Result<QueryAnswer>)> done) = 0;
 };
 
 }  // namespace unipay

@@ -93,7 +93,7 @@ class VerifyActor : public caf::event_based_actor {
     // the job already; a stale copy here only costs one more claim.
     if (bill->state != BillState::created) return end_job(finish());
     bill_ = std::move(*bill);
-    ctx_->querier->query(*bill_, [self = self()](Result<QueryAnswer> answer) {
+    ctx_->querier->query(*bill_, job_.receipt, [self = self()](Result<QueryAnswer> answer) {
       caf::anon_send(self, vmsg::Answered{std::move(answer)});
     });
   }
@@ -138,6 +138,7 @@ class VerifyActor : public caf::event_based_actor {
     event.trade_no = answer_->trade_no;
     event.amount_minor = answer_->amount_minor;
     event.currency = answer_->currency;
+    event.store_item_id = answer_->item_id;  // app stores: judged by the item sold
     storage::CallbackAudit audit;
     audit.app_id = bill_->app_id;
     audit.channel = bill_->channel;

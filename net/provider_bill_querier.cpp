@@ -6,7 +6,6 @@
 #include "net/channels/bill_view.hpp"
 #include "storage/app_reads.hpp"
 #include "storage/app_store.hpp"
-#include "storage/bill_receipts.hpp"
 
 namespace unipay {
 namespace {
@@ -44,6 +43,7 @@ Result<QueryAnswer> query_answer(const channels::ProviderResult& result) {
       answer.trade_no = result.trade_no;
       answer.amount_minor = result.amount_minor;
       answer.currency = result.currency;
+      answer.item_id = result.item_id;
       return answer;
     case ProviderStatus::failed:
     case ProviderStatus::closed:
@@ -71,22 +71,24 @@ ProviderBillQuerier::ProviderBillQuerier(storage::Database& db, const ProviderCl
 
 bool ProviderBillQuerier::can_query(std::string_view channel) const { return counts_.contains(channel); }
 
-void ProviderBillQuerier::query(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) {
+void ProviderBillQuerier::query(const Bill& bill, const std::string& receipt,
+                                std::function<void(Result<QueryAnswer>)> done) {
   // Everything runs on post_'s thread, whose app cache (storage/app_reads.hpp: one second,
   // bounded) keeps the app with its channels parsed once per load (attach_channels), like
   // the io threads' cache; only a miss reads the database.
-  post_([this, bill, done = std::move(done)]() mutable {
+  post_([this, bill, receipt, done = std::move(done)]() mutable {
     if (auto app = storage::cached_app(bill.app_id); app && app->channels)
-      return query_with(*app, bill, std::move(done));
-    load_app(bill, std::move(done));
+      return query_with(*app, bill, receipt, std::move(done));
+    load_app(bill, receipt, std::move(done));
   });
 }
 
-void ProviderBillQuerier::load_app(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) {
+void ProviderBillQuerier::load_app(const Bill& bill, std::string receipt,
+                                   std::function<void(Result<QueryAnswer>)> done) {
   // The read's answer arrives on a storage thread: parsing keys and signing happen on post_'s.
   db_.read(storage::select_app(bill.app_id),
-           [this, bill, done = std::move(done)](Result<storage::Rows> rows) {
-             post_([this, bill, done, rows = std::move(rows)]() mutable {
+           [this, bill, receipt = std::move(receipt), done = std::move(done)](Result<storage::Rows> rows) {
+             post_([this, bill, receipt, done, rows = std::move(rows)]() mutable {
                if (!rows)
                  return done(make_error(Errc::server_busy,
                                         fmt::format("the app cannot be read: {}", rows.error().message)));
@@ -94,12 +96,12 @@ void ProviderBillQuerier::load_app(const Bill& bill, std::function<void(Result<Q
                if (!app) return done(make_error(Errc::not_found, fmt::format("no app {}", bill.app_id)));
                attach_channels(*app);
                storage::remember_app(*app);
-               query_with(*app, bill, std::move(done));
+               query_with(*app, bill, receipt, std::move(done));
              });
            });
 }
 
-void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
+void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill, const std::string& receipt,
                                      std::function<void(Result<QueryAnswer>)> done) {
   auto counted = [this, channel = bill.channel, done = std::move(done)](Result<QueryAnswer> answer) {
     count(channel, outcome_of(answer));
@@ -109,33 +111,14 @@ void ProviderBillQuerier::query_with(const storage::App& app, const Bill& bill,
   if (configured == nullptr)
     return counted(make_error(Errc::invalid_parameter,
                               fmt::format("channel {} is not configured for the app", bill.channel)));
-  if (!configured->adapter->traits().has_receipts)
-    return run_query(*configured, channels::bill_view(bill), std::move(counted));
-  // A store is asked with the receipt the client left (Google's query needs the purchase
-  // token). The read answers on a storage thread: the query runs on post_'s.
-  db_.read(storage::select_bill_receipt(bill.bill_id),
-           [this, configured = *configured, view = channels::bill_view(bill),
-            counted = std::move(counted)](Result<storage::Rows> rows) mutable {
-             post_([this, configured, view = std::move(view), counted = std::move(counted),
-                    rows = std::move(rows)]() mutable {
-               if (!rows) {
-                 const std::string why = fmt::format("the receipt cannot be read: {}", rows.error().message);
-                 return counted(make_error(Errc::server_busy, why));
-               }
-               view.receipt = storage::parse_bill_receipt(*rows);
-               run_query(configured, std::move(view), std::move(counted));
-             });
-           });
-}
-
-void ProviderBillQuerier::run_query(const channels::ConfiguredChannel& configured, channels::BillView view,
-                                    std::function<void(Result<QueryAnswer>)> done) {
-  channels::ChannelContext context{configured.credentials, urls_, unix_now_s()};
-  client_.run<channels::ProviderResult>(configured.adapter->query(context, view),
-                                        [done = std::move(done)](Result<channels::ProviderResult> result) {
-                                          if (!result) return done(result.error());
-                                          done(query_answer(*result));
-                                        });
+  channels::ChannelContext context{configured->credentials, urls_, unix_now_s()};
+  const channels::BillView view = channels::bill_view(bill);
+  auto step = receipt.empty() ? configured->adapter->query(context, view)
+                              : configured->adapter->verify_receipt(context, view, receipt);
+  client_.run<channels::ProviderResult>(std::move(step), [counted](Result<channels::ProviderResult> result) {
+    if (!result) return counted(result.error());
+    counted(query_answer(*result));
+  });
 }
 
 void ProviderBillQuerier::count(std::string_view channel, QueryOutcome outcome) {

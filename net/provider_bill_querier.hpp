@@ -38,17 +38,16 @@ class ProviderBillQuerier final : public BillQuerier {
                       Post post);
 
   bool can_query(std::string_view channel) const override;
-  void query(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) override;
+  void query(const Bill& bill, const std::string& receipt, std::function<void(Result<QueryAnswer>)> done) override;
 
   // Queries made so far, by channel (those with a query API) and outcome.
   using Counts = std::array<std::atomic<uint64_t>, kQueryOutcomes>;
   const std::map<std::string, Counts, std::less<>>& counts() const { return counts_; }
 
  private:
-  void load_app(const Bill& bill, std::function<void(Result<QueryAnswer>)> done);
-  void query_with(const storage::App& app, const Bill& bill, std::function<void(Result<QueryAnswer>)> done);
-  void run_query(const channels::ConfiguredChannel& configured, channels::BillView view,
-                 std::function<void(Result<QueryAnswer>)> done);
+  void load_app(const Bill& bill, std::string receipt, std::function<void(Result<QueryAnswer>)> done);
+  void query_with(const storage::App& app, const Bill& bill, const std::string& receipt,
+                  std::function<void(Result<QueryAnswer>)> done);
   void count(std::string_view channel, QueryOutcome outcome);
 
   storage::Database& db_;

@@ -179,6 +179,12 @@ Statement select_bill(const std::string& bill_id) {
   return {"SELECT " + bill_select_columns() + " FROM bills WHERE bill_id = $1", {bill_id}};
 }
 
+Statement select_bill_id_by_trade(const std::string& app_id, const std::string& channel,
+                                  const std::string& trade_no) {
+  return {"SELECT bill_id FROM bills WHERE channel = $2 AND provider_trade_no = $3 AND app_id = $1",
+          {app_id, channel, trade_no}};
+}
+
 std::optional<Bill> parse_bill(const Rows& rows, size_t row) {
   if (row >= rows.size() || rows.rows[row].size() < kBillColumnCount) return std::nullopt;
   auto type = parse_bill_type(rows.text(row, c_bill_type));

@@ -48,6 +48,13 @@ std::optional<IdempotencyRecord> parse_idempotency(const Rows& rows);
 Statement select_bill(const std::string& bill_id);
 std::optional<Bill> parse_bill(const Rows& rows, size_t row = 0);
 
+// One row, bill_id, of the app's bill of `channel` that stored `trade_no` (a provider event
+// naming only its trade number: a Stripe Dashboard refund, a Google voided purchase), or
+// none. Uses the (channel, provider_trade_no) unique index, so at most one bill matches; the
+// app filter keeps one app from reaching another's bill.
+Statement select_bill_id_by_trade(const std::string& app_id, const std::string& channel,
+                                  const std::string& trade_no);
+
 struct CallbackAudit {
   std::string app_id;
   std::string channel;

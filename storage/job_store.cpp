@@ -62,7 +62,7 @@ Statement claim_due_jobs(const std::string& kind, const std::string& owner, std:
       "UPDATE jobs j SET lease_owner = $2::text, "
       "lease_until = now() + $3::bigint * interval '1 millisecond' "
       "FROM due WHERE j.job_id = due.job_id RETURNING " +
-      job_columns("j") + ", due.app_id";
+      job_columns("j") + ", due.app_id, j.receipt";
   std::vector<std::string> apps;
   std::vector<std::string> quotas;
   for (const auto& [app_id, n] : shares.quotas) {
@@ -81,9 +81,22 @@ std::vector<Job> parse_claimed_jobs(const Rows& rows) {
     auto job = parse_job(rows, row);
     if (!job || rows.rows[row].size() < 8) continue;
     job->app_id = rows.text(row, 7);
+    if (rows.rows[row].size() > 8) job->receipt = rows.text(row, 8);
     out.push_back(std::move(*job));
   }
   return out;
+}
+
+Statement upsert_receipt_verify_job(const std::string& bill_id, const std::string& receipt,
+                                    std::chrono::milliseconds delay) {
+  static const std::string text =
+      "INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at, receipt) "
+      "SELECT 'verify', b.bill_id, 0, now() + $3::bigint * interval '1 millisecond', $2::text "
+      "FROM bills b WHERE b.bill_id = $1::text AND b.state = 'created' "
+      "ON CONFLICT (kind, bill_id) DO UPDATE SET receipt = EXCLUDED.receipt, attempt = 0, "
+      "next_attempt_at = EXCLUDED.next_attempt_at, lease_owner = NULL, lease_until = NULL, dead_at = NULL "
+      "RETURNING job_id";
+  return {text, {bill_id, receipt, std::to_string(delay.count())}};
 }
 
 // Refused work goes back at once: the lease ends now, so the next claim (here or on any

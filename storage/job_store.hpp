@@ -21,6 +21,7 @@ struct Job {
   Millis created_at{};
   std::string last_error;
   std::string app_id;  // the bill's app: set by claims only (parse_claimed_jobs)
+  std::string receipt;  // verify jobs: the client's receipt to check again ("": query the bill)
 };
 
 // How a claim shares itself between apps: each app's jobs at most per_app, or its own
@@ -34,10 +35,18 @@ struct ClaimShares {
 
 // Claims up to `limit` due, unleased (or lease-expired), not dead jobs of `kind` for
 // `owner` until now + lease, oldest first and round-robin between apps within `shares`.
-// Returns the claimed jobs with their app (see parse_claimed_jobs; parse_jobs reads them too).
+// Returns the claimed jobs with their app and receipt (see parse_claimed_jobs; parse_jobs
+// reads them too).
 Statement claim_due_jobs(const std::string& kind, const std::string& owner, std::chrono::milliseconds lease,
                          int limit, const ClaimShares& shares = {});
 std::vector<Job> parse_claimed_jobs(const Rows& rows);
+
+// The bill's verify job carrying `receipt` (a client's receipt the provider could not be
+// reached to check), due after `delay`, unleased, with a fresh attempt count: inserted, or
+// an existing verify job of the bill (dead or alive) takes the newest receipt. Inserted only
+// while the bill is `created` (a settled bill needs no check). Returns one row when written.
+Statement upsert_receipt_verify_job(const std::string& bill_id, const std::string& receipt,
+                                    std::chrono::milliseconds delay);
 
 // Gives back jobs of these bills that `owner` holds but will not run now (at capacity):
 // their lease ends now, so the next claim takes them. Returns one row per job released.

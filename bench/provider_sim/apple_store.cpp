@@ -4,6 +4,7 @@
 
 #include "bench/provider_sim/sim_json.hpp"
 #include "net/channels/apple_provider.hpp"
+#include "net/crypto.hpp"
 #include "net/json.hpp"
 
 namespace unipay::sim {
@@ -13,6 +14,9 @@ using Kind = json::Value::Kind;
 namespace apple = channels::apple;
 
 constexpr int64_t kPkiValidityS = 10LL * 365 * 24 * 3600;
+constexpr int64_t kMaxTokenLifetimeS = 3600;  // Apple refuses API tokens valid for longer
+constexpr int64_t kClockSkewS = 60;
+constexpr std::string_view kLookupPrefix = "/inApps/v1/transactions/";
 
 // Made once per process (function statics: initialised once, read-only after): the store's
 // PKI, and another that no app trusts (a chain from another root).
@@ -28,22 +32,6 @@ const apple::TestPki& store_pki(bool other_root) {
 bool flag(const json::Value& object, std::string_view key) {
   const json::Value* value = object.find(key);
   return value && value->kind == Kind::boolean && value->boolean;
-}
-
-http::Response credentials(const json::Value& body) {
-  const json::Value* products = body.find("products");
-  if (!products || products->kind != Kind::object)
-    return error(400, "products must map productIds to item ids");
-  json::Writer out;
-  out.begin_object().key("credentials").begin_object();
-  out.key("bundle_id").string(text(body, "bundle_id")).key("environment").string(text(body, "environment"));
-  out.key("root_certificates").begin_array().string(store_pki(false).root_pem).end_array();
-  out.key("issuer_id").string("sim-issuer").key("key_id").string("SIMKEY0001");
-  out.key("private_key").string(channels::jose::EcPrivateKey::generate().pem());
-  out.key("products").begin_object();
-  for (const auto& [product, item] : products->members) out.key(product).string(item.string);
-  out.end_object().end_object().end_object();
-  return answer(200, out.take());
 }
 
 std::string transaction_payload(const json::Value& body, int64_t now_s) {
@@ -65,7 +53,7 @@ Result<std::string> signed_transaction(const json::Value& body, int64_t now_s) {
   return apple::sign_signed_data(transaction_payload(body, now_s), store_pki(flag(body, "other_root")));
 }
 
-http::Response transaction(const json::Value& body, int64_t now_s) {
+http::Response transaction_answer(const json::Value& body, int64_t now_s) {
   auto jws = signed_transaction(body, now_s);
   if (!jws) return error(500, jws.error().message);
   json::Writer out;
@@ -93,9 +81,102 @@ http::Response notification(const json::Value& body, int64_t now_s) {
   return answer(200, out.take());
 }
 
+std::optional<int64_t> claim_integer(const json::Value& claims, std::string_view key) {
+  const json::Value* value = claims.find(key);
+  if (!value || value->kind != Kind::integer) return std::nullopt;
+  return value->integer;
+}
+
+// Apple answers a refused API token 401 with no body.
+http::Response unauthorized() { return answer(401, ""); }
+
 }  // namespace
 
-http::Response apple_control(const http::Request& request, int64_t now_s) {
+http::Response AppleStore::credentials(const json::Value& body) {
+  const json::Value* products = body.find("products");
+  if (!products || products->kind != Kind::object)
+    return error(400, "products must map productIds to item ids");
+  const auto key = channels::jose::EcPrivateKey::generate();
+  const std::string key_id = "SIM" + crypto::random_hex(4);
+  const std::string issuer_id = "sim-issuer-" + crypto::random_hex(8);
+  {
+    std::lock_guard lock(mutex_);
+    if (keys_.size() >= kMaxAccounts) return error(429, "too many simulated App Store Connect keys");
+    keys_.insert_or_assign(key_id, ApiKey{issuer_id, text(body, "bundle_id"), key.public_key()});
+  }
+  json::Writer out;
+  out.begin_object().key("credentials").begin_object();
+  out.key("bundle_id").string(text(body, "bundle_id")).key("environment").string(text(body, "environment"));
+  out.key("root_certificates").begin_array().string(store_pki(false).root_pem).end_array();
+  out.key("issuer_id").string(issuer_id).key("key_id").string(key_id);
+  out.key("private_key").string(key.pem());
+  out.key("products").begin_object();
+  for (const auto& [product, item] : products->members) out.key(product).string(item.string);
+  out.end_object().end_object().end_object();
+  return answer(200, out.take());
+}
+
+// Signs the transaction and records it for the App Store Server API's lookup.
+http::Response AppleStore::transaction(const json::Value& body, int64_t now_s) {
+  const std::string id = text(body, "transaction_id");
+  if (!id.empty()) {
+    std::lock_guard lock(mutex_);
+    if (transactions_.size() >= kMaxTransactions && !transactions_.contains(id))
+      return error(429, "too many simulated transactions");
+    transactions_.insert_or_assign(id, json::serialize(body));
+  }
+  return transaction_answer(body, now_s);
+}
+
+// The bundle id the request's API token speaks for, once checked as Apple checks it
+// ("Generating JSON Web Tokens for API requests"): ES256 under a key Apple issued (kid), its
+// issuer, audience appstoreconnect-v1, the key's bundle, current and at most an hour long.
+Result<std::string> AppleStore::bearer_bundle(const http::Request& request, int64_t now_s) const {
+  const auto refuse = [](std::string message) { return make_error(Errc::bad_signature, std::move(message)); };
+  const std::string_view authorization = request.header("authorization");
+  if (!authorization.starts_with("Bearer ")) return refuse("no bearer token");
+  auto jwt = channels::jose::parse_compact(authorization.substr(7), channels::jose::kMaxJwsBytes, {});
+  if (!jwt) return refuse("the bearer token is not a compact JWS");
+  if (text(jwt->header, "alg") != "ES256" || text(jwt->header, "typ") != "JWT") return refuse("not an ES256 JWT");
+  std::optional<ApiKey> key;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = keys_.find(text(jwt->header, "kid")); it != keys_.end()) key = it->second;
+  }
+  if (!key || !key->key.verify_es256(jwt->signing_input, jwt->signature)) return refuse("unknown kid or bad signature");
+  const json::Value& claims = jwt->payload;
+  if (text(claims, "iss") != key->issuer_id || text(claims, "aud") != "appstoreconnect-v1" ||
+      text(claims, "bid") != key->bundle_id)
+    return refuse("iss, aud or bid is not the key's");
+  const auto iat = claim_integer(claims, "iat");
+  const auto exp = claim_integer(claims, "exp");
+  if (!iat || !exp || *iat > now_s + kClockSkewS || *exp <= now_s || *exp - *iat > kMaxTokenLifetimeS)
+    return refuse("iat/exp not current or longer than an hour");
+  return key->bundle_id;
+}
+
+http::Response AppleStore::api(const http::Request& request, int64_t now_s) {
+  if (request.method != "GET" || !request.path.starts_with(kLookupPrefix))
+    return answer(404, R"({"errorCode":4040000,"errorMessage":"Not found."})");
+  auto bundle = bearer_bundle(request, now_s);
+  if (!bundle) return unauthorized();
+  const std::string id = request.path.substr(kLookupPrefix.size());
+  std::string recorded;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = transactions_.find(id); it != transactions_.end()) recorded = it->second;
+  }
+  auto body = json::parse(recorded);
+  if (recorded.empty() || !body || text(*body, "bundle_id") != *bundle)
+    return answer(404, R"({"errorCode":4040010,"errorMessage":"Transaction id not found."})");
+  auto jws = signed_transaction(*body, now_s);
+  if (!jws) return answer(500, R"({"errorCode":5000000,"errorMessage":"An unknown error occurred."})");
+  json::Writer out;
+  out.begin_object().key("signedTransactionInfo").string(*jws).end_object();
+  return answer(200, out.take());
+}
+
+http::Response AppleStore::control(const http::Request& request, int64_t now_s) {
   if (request.method != "POST") return error(404, "no such control endpoint");
   auto body = json::parse(request.body);
   if (!body || !body->is_object()) return error(400, "the body must be a JSON object");

@@ -1,7 +1,6 @@
 #include "bench/provider_sim/control_api.hpp"
 
 #include "bench/provider_sim/alipay_gateway.hpp"
-#include "bench/provider_sim/apple_store.hpp"
 #include "bench/provider_sim/notifications.hpp"
 #include "bench/provider_sim/sim_json.hpp"
 #include "bench/provider_sim/stripe_api.hpp"
@@ -258,7 +257,6 @@ void control_api(SimState& state, DeliveryTransport& transport, const http::Requ
   if (request.method == "GET" && request.path.starts_with("/sim/orders/")) {
     return respond(get_order(state, request.path));
   }
-  if (request.path.starts_with("/sim/apple/")) return respond(apple_control(request, now_s));
   if (request.method != "POST") return respond(error(404, "no such control endpoint"));
   auto body = json::parse(request.body);
   if (!body || !body->is_object()) return respond(error(400, "the body must be a JSON object"));

@@ -131,10 +131,12 @@ bool SimState::put(const Order& order) {
   auto it = orders_.find(k);
   if (it != orders_.end()) {
     it->second = order;
+    index_refunds(k, order);
     return true;
   }
   if (orders_.size() >= kMaxOrders) return false;
   orders_.emplace(k, order);
+  index_refunds(k, order);
   return true;
 }
 
@@ -144,6 +146,24 @@ std::optional<Order> SimState::modify(std::string_view channel, std::string_view
   auto it = orders_.find(key(channel, merchant, bill_id));
   if (it == orders_.end()) return std::nullopt;
   change(it->second);
+  index_refunds(it->first, it->second);
+  return it->second;
+}
+
+// Refunds are never removed from an order, so the index only grows with them (bounded by
+// the orders' own limit times the few refunds an order may have).
+void SimState::index_refunds(const std::string& order_key, const Order& order) {
+  for (const auto& [no, refund] : order.refunds)
+    refund_orders_.insert_or_assign(key(order.channel, order.merchant, no), order_key);
+}
+
+std::optional<Order> SimState::order_by_refund(std::string_view channel, std::string_view merchant,
+                                               std::string_view refund_no) const {
+  std::lock_guard lock(mutex_);
+  auto ref = refund_orders_.find(key(channel, merchant, refund_no));
+  if (ref == refund_orders_.end()) return std::nullopt;
+  auto it = orders_.find(ref->second);
+  if (it == orders_.end()) return std::nullopt;
   return it->second;
 }
 

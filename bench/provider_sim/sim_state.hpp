@@ -50,6 +50,7 @@ struct Refund {
   std::string refund_id;  // the provider's
   int64_t amount_minor = 0;
   int64_t created_s = 0;
+  std::string notify_url;  // wechatpay: where REFUND.SUCCESS goes ("": the order's notify_url)
 };
 
 struct Order {
@@ -97,6 +98,10 @@ class SimState {
   // as changed, or nullopt when there is none. `change` must be quick (no signing).
   std::optional<Order> modify(std::string_view channel, std::string_view merchant, std::string_view bill_id,
                               const std::function<void(Order&)>& change);
+  // The order holding the merchant's refund `refund_no` (WeChat Pay's refund query names only
+  // out_refund_no), or nullopt.
+  std::optional<Order> order_by_refund(std::string_view channel, std::string_view merchant,
+                                       std::string_view refund_no) const;
 
   // An outage of the provider APIs (not the control API): the next `requests` calls are
   // answered 503 (a provider that cannot be reached, for retry tests). At most kMaxOutage.
@@ -112,6 +117,8 @@ class SimState {
   std::map<std::string, WechatpayMerchant, std::less<>> wechatpay_;  // by mchid
   std::map<std::string, StripeMerchant, std::less<>> stripe_;        // by account_id
   std::map<std::string, Order, std::less<>> orders_;
+  std::map<std::string, std::string, std::less<>> refund_orders_;  // refund key → order key
+  void index_refunds(const std::string& order_key, const Order& order);  // under mutex_
   int64_t outage_left_ = 0;
 };
 

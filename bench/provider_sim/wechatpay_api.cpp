@@ -124,8 +124,21 @@ std::string refund_json(const Order& order, const Refund& refund, bool succeeded
   return out.take();
 }
 
-Answer create_refund(SimState& state, const WechatpayMerchant& merchant, const json::Value& body,
-                     int64_t now_s) {
+// REFUND.SUCCESS of `refund`, signed and encrypted like WeChat Pay, to send once answered.
+void notify_refund(const WechatpayMerchant& merchant, Order order, const Refund& refund, int64_t now_s,
+                   std::vector<LaterNotification>& later) {
+  const std::string url = refund.notify_url.empty() ? order.notify_url : refund.notify_url;
+  if (url.empty()) return;  // no notify_url and none configured: the merchant must query
+  order.refunds = {{refund.refund_no, refund}};  // the notification speaks of this refund
+  auto notification = wechatpay_notification(merchant, NotifyInput{order, "refunded", Tamper::none}, now_s);
+  if (notification) later.push_back({url, std::move(*notification)});
+}
+
+// A refund is answered PROCESSING, as WeChat Pay answers most; it succeeds at once after
+// (the simulator has no bank) and REFUND.SUCCESS goes to the refund's notify_url. The same
+// out_refund_no again answers the same refund, now SUCCESS, and moves no money.
+Answer create_refund(SimState& state, const WechatpayMerchant& merchant, const json::Value& body, int64_t now_s,
+                     std::vector<LaterNotification>& later) {
   const std::string out_trade_no = text(body, "out_trade_no");
   const std::string refund_no = text(body, "out_refund_no");
   const json::Value* amount = body.find("amount");
@@ -137,9 +150,11 @@ Answer create_refund(SimState& state, const WechatpayMerchant& merchant, const j
   }
   Answer refusal;
   Refund made;
+  bool repeated = false;
   auto changed = state.modify("wechatpay", merchant.mchid, out_trade_no, [&](Order& o) {
     if (auto it = o.refunds.find(refund_no); it != o.refunds.end()) {
       made = it->second;  // the same out_refund_no again: the same refund
+      repeated = true;
     } else if (o.state != OrderState::paid && o.state != OrderState::refunded) {
       refusal = fail(400, "INVALID_REQUEST", "订单未支付");
     } else if (total_minor != o.amount_minor || text(*amount, "currency") != o.currency) {
@@ -147,26 +162,41 @@ Answer create_refund(SimState& state, const WechatpayMerchant& merchant, const j
     } else if (o.refunded_minor() + refund_minor > o.amount_minor) {
       refusal = fail(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额");
     } else {
-      made = Refund{refund_no, "50" + random_digits(30), refund_minor, now_s};
+      made = Refund{refund_no, "50" + random_digits(30), refund_minor, now_s, text(body, "notify_url")};
       o.refunds[refund_no] = made;
       o.state = OrderState::refunded;
     }
   });
   if (!changed) return fail(404, "RESOURCE_NOT_EXISTS", "订单不存在");
   if (!refusal.body.empty()) return refusal;
-  return {200, refund_json(*changed, made, false)};  // WeChat Pay answers PROCESSING, then notifies
+  if (!repeated) notify_refund(merchant, *changed, made, now_s, later);
+  return {200, refund_json(*changed, made, repeated)};
 }
 
-Answer route(SimState& state, const WechatpayMerchant& merchant, const http::Request& request,
-             int64_t now_s) {
+// GET /v3/refund/domestic/refunds/{out_refund_no}: the refund, SUCCESS (it succeeds right
+// after its PROCESSING answer).
+Answer query_refund(const SimState& state, const WechatpayMerchant& merchant, const http::Request& request) {
+  std::string refund_no;
+  if (!http::url_decode(std::string_view(request.path).substr(kRefunds.size() + 1), refund_no) ||
+      refund_no.empty())
+    return fail(400, "PARAM_ERROR", "bad out_refund_no");
+  auto order = state.order_by_refund("wechatpay", merchant.mchid, refund_no);
+  if (!order) return fail(404, "RESOURCE_NOT_EXISTS", "退款单不存在");
+  return {200, refund_json(*order, order->refunds.at(refund_no), true)};
+}
+
+Answer route(SimState& state, const WechatpayMerchant& merchant, const http::Request& request, int64_t now_s,
+             std::vector<LaterNotification>& later) {
   const bool post = request.method == "POST";
   if (request.method == "GET" && request.path.starts_with(kQueryPrefix))
     return query(state, merchant, request);
+  if (request.method == "GET" && request.path.starts_with(std::string(kRefunds) + "/"))
+    return query_refund(state, merchant, request);
   if (!post) return fail(404, "NOT_FOUND", "no such API");
   auto body = json::parse(request.body);
   if (!body || !body->is_object()) return fail(400, "PARAM_ERROR", "the body is not a JSON object");
   if (request.path == kAppPay) return app_pay(state, merchant, *body, now_s);
-  if (request.path == kRefunds) return create_refund(state, merchant, *body, now_s);
+  if (request.path == kRefunds) return create_refund(state, merchant, *body, now_s, later);
   return fail(404, "NOT_FOUND", "no such API");
 }
 
@@ -191,7 +221,8 @@ std::string wechatpay_transaction_json(const Order& order, const WechatpayMercha
   return out.take();
 }
 
-http::Response wechatpay_api(SimState& state, const http::Request& request, int64_t now_s) {
+http::Response wechatpay_api(SimState& state, const http::Request& request, int64_t now_s,
+                             std::vector<LaterNotification>& later) {
   Answer answer;
   std::optional<WechatpayMerchant> merchant;
   auto authorization = wechatpay::parse_authorization(request.header("authorization"));
@@ -204,7 +235,7 @@ http::Response wechatpay_api(SimState& state, const http::Request& request, int6
              !checked) {
     answer = fail(401, "SIGN_ERROR", checked.error().message);
   } else {
-    answer = route(state, *merchant, request, now_s);
+    answer = route(state, *merchant, request, now_s, later);
   }
   http::Response response;
   response.status = answer.status;

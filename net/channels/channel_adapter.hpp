@@ -66,7 +66,6 @@ struct BillView {
   int64_t amount_minor = 0;
   std::string currency;
   int64_t expires_at_s = 0;  // unix seconds; 0: no expiry to pass on
-  std::string receipt;       // verify jobs of receipt channels: the client's kept receipt ("" none)
 };
 
 struct PrepareInput {
@@ -127,6 +126,7 @@ struct RefundInput {
   std::string refund_id;  // unipay's idempotent refund number (out_refund_no / out_request_no)
   int64_t amount_minor = 0;
   std::string reason;
+  std::string notify_url;  // where the provider notifies the refund's outcome ("": its console's)
 };
 
 struct RefundResult {

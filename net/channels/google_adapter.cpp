@@ -198,9 +198,7 @@ std::optional<google::ServiceAccount> read_service_account(CredentialReader& out
 class GoogleAdapter final : public ChannelAdapter {
  public:
   std::string_view name() const override { return "google"; }
-  // The query is the verify job's: with the purchase token the client left (a verify answered
-  // 202), since Google can only be asked about a purchase by its token.
-  ChannelTraits traits() const override { return {.has_query = true, .has_receipts = true}; }
+  ChannelTraits traits() const override { return {.has_receipts = true}; }
 
   Result<CredentialsPtr> parse_credentials(const json::Value& fields) const override {
     CredentialReader reader("google", fields);
@@ -249,12 +247,6 @@ class GoogleAdapter final : public ChannelAdapter {
     response.status = 204;
     response.content_type.clear();
     return response;
-  }
-
-  // Without a kept purchase token there is nothing to ask Google: still pending.
-  Step<ProviderResult> query(const ChannelContext& context, const BillView& bill) const override {
-    if (bill.receipt.empty()) return ProviderResult{ProviderStatus::pending};
-    return verify_receipt(context, bill, bill.receipt);
   }
 
   // The receipt is the purchase token; the product is the one the app maps to the bill's item.

@@ -245,6 +245,8 @@ std::string refund_body(const RefundInput& input) {
   out.key("out_trade_no").string(input.bill.bill_id);
   out.key("out_refund_no").string(input.refund_id);
   if (!input.reason.empty()) out.key("reason").string(input.reason);
+  // Else WeChat Pay notifies the refund URL set on the merchant platform, if any.
+  if (!input.notify_url.empty()) out.key("notify_url").string(input.notify_url);
   out.key("amount").begin_object().key("refund").integer(input.amount_minor);
   out.key("total").integer(input.bill.amount_minor);
   out.key("currency").string(input.bill.currency).end_object();

@@ -82,8 +82,10 @@ void on_refund_answer(const CallPtr& call, const Bill& bill, const std::string& 
 
 void ask_provider(const CallPtr& call, const Bill& bill, const channels::ConfiguredChannel& channel,
                   std::string reason) {
+  const std::string& base = call->api.config.server.public_base_url;
   channels::RefundInput input{channels::bill_view(bill), channels::refund_id_for(bill.bill_id),
-                              bill.amount_minor, std::move(reason)};
+                              bill.amount_minor, std::move(reason),
+                              base.empty() ? "" : channels::callback_url(base, bill.app_id, bill.channel)};
   channels::ChannelContext context{channel.credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel.adapter->refund(context, input);
   auto answered = call->resume<channels::RefundResult>(

@@ -3,11 +3,9 @@
 // adapter with the app's credentials, then applied by the bill's actor through the same
 // event path as a provider callback (net/handlers/provider_event.hpp). 200 with the bill
 // when applied or already settled by it; 202 with the bill unchanged when the provider could
-// not be reached or says pending (for a channel with a query, the receipt is kept for the
-// bill's verify job: storage/bill_receipts.hpp); a receipt that can never verify is 400/409
-// and changes nothing.
-#include <spdlog/spdlog.h>
-
+// not be reached; a receipt that can never verify is 400/409 and changes nothing. After a
+// 202 for a channel that cannot query by bill (an Apple transactionId lookup), the bill's
+// verify job carries the receipt and the janitor repeats the check until it answers.
 #include "actors/bill_id.hpp"
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
@@ -17,8 +15,8 @@
 #include "net/handlers/handlers.hpp"
 #include "net/handlers/provider_event.hpp"
 #include "net/provider_client.hpp"
-#include "storage/bill_receipts.hpp"
 #include "storage/bill_store.hpp"
+#include "storage/job_store.hpp"
 
 namespace unipay::handlers {
 namespace {
@@ -31,25 +29,27 @@ Error receipt_refusal(const Error& error) {
   return error;
 }
 
-// Unknown outcome: the bill as it stands, 202, once the receipt is kept for the bill's verify
-// job (which asks the store with it soon); the client may also submit it again. A receipt not
-// kept (storage busy) still answers 202: the client's retry or the store's notification remain.
-void answer_unreached(const CallPtr& call, const Bill& bill, const std::string& receipt) {
-  const channels::ChannelAdapter* adapter = channels::default_registry().find(bill.channel);
-  if (!adapter || !adapter->traits().has_query) return call->reply(202, bill_envelope(bill));
-  const auto query_after = call->api.config.channels.query_after_s;
-  call->api.db->write(storage::keep_bill_receipt(bill.bill_id, receipt, query_after),
-                      call->resume<std::vector<storage::Rows>>([call, bill](auto kept) {
-                        if (!kept)
-                          spdlog::warn("bill {}: receipt not kept: {}", bill.bill_id, kept.error().message);
-                        call->reply(202, bill_envelope(bill));
+// Unknown outcome: the bill as it stands, 202; the client may submit the receipt again.
+void answer_unreached(const CallPtr& call, const Bill& bill) { call->reply(202, bill_envelope(bill)); }
+
+// The provider could not be reached to check the receipt. A channel that queries by bill has
+// its verify job already; for one that cannot (Apple: only the receipt names the
+// transaction) the job is written with the receipt, first due after the unreachable
+// backoff, before the 202, so the janitor keeps checking it (actors/verify_actor.hpp).
+void keep_checking(const CallPtr& call, const Bill& bill, const channels::ChannelAdapter& adapter,
+                   const std::string& receipt) {
+  if (adapter.traits().has_query) return answer_unreached(call, bill);
+  call->api.db->write({storage::upsert_receipt_verify_job(bill.bill_id, receipt,
+                                                          call->api.config.delivery.backoff_initial_ms)},
+                      call->resume<std::vector<storage::Rows>>([call, bill](auto written) {
+                        if (!written) return call->fail(written.error());  // nothing will check: 503
+                        answer_unreached(call, bill);
                       }));
 }
 
-void apply_result(const CallPtr& call, const Bill& bill, const channels::ProviderResult& result,
-                  const std::string& receipt) {
+void apply_result(const CallPtr& call, const Bill& bill, const channels::ProviderResult& result) {
   auto event = provider_event(result, bill.app_id, bill.channel);
-  if (!event) return answer_unreached(call, bill, receipt);  // the store still reports it pending
+  if (!event) return answer_unreached(call, bill);  // the store still reports it pending
   storage::CallbackAudit audit{
       bill.app_id, bill.channel, bill.bill_id, crypto::sha256_hex(call->request.body), "", "verify"};
   call->api.bills->apply(
@@ -66,10 +66,10 @@ void verify_receipt(const CallPtr& call, const Bill& bill, const channels::Confi
                     const std::string& receipt) {
   channels::ChannelContext context{channel.credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel.adapter->verify_receipt(context, channels::bill_view(bill), receipt);
-  auto verified =
-      call->resume<channels::ProviderResult>([call, bill, receipt](Result<channels::ProviderResult> result) {
-        if (result) return apply_result(call, bill, *result, receipt);
-        if (result.error().code == Errc::server_busy) return answer_unreached(call, bill, receipt);
+  auto verified = call->resume<channels::ProviderResult>(
+      [call, bill, receipt, adapter = channel.adapter](Result<channels::ProviderResult> result) {
+        if (result) return apply_result(call, bill, *result);
+        if (result.error().code == Errc::server_busy) return keep_checking(call, bill, *adapter, receipt);
         call->fail(receipt_refusal(result.error()));
       });
   if (step.done()) return verified(std::move(step).result());

@@ -10,6 +10,7 @@
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
 #include "net/crypto.hpp"
+#include "net/handlers/bill_by_trade.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
 #include "net/handlers/provider_event.hpp"
@@ -82,6 +83,19 @@ void count_outcome(const CallPtr& call, const Callback& cb, const Result<EventRe
   }
 }
 
+void apply_to_bill(const CallPtr& call, Callback cb, const std::string& bill_id, BillEvent event) {
+  cb.audit.bill_id = bill_id;
+  if (!looks_like_bill_id(bill_id))
+    return audit_then_answer(call, cb, make_error(Errc::not_found, "no such bill"));
+  call->api.bills->apply(bill_id, std::move(event), cb.audit,
+                         call->resume<EventResult>([call, cb](Result<EventResult> r) {
+                           count_outcome(call, cb, r);
+                           if (r && r->verdict == Verdict::apply)
+                             return answer(call, cb, CallbackOutcome::accepted);
+                           audit_then_answer(call, cb, r);
+                         }));
+}
+
 void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result) {
   cb.audit.bill_id = result.bill_id;
   auto event = provider_event(result, cb.audit.app_id, cb.audit.channel);
@@ -90,15 +104,16 @@ void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result)
         call, cb,
         EventResult{{}, Verdict::ignore, "provider status " + std::string(to_string(result.status))});
   }
-  if (!looks_like_bill_id(result.bill_id))
-    return audit_then_answer(call, cb, make_error(Errc::not_found, "no such bill"));
-  call->api.bills->apply(result.bill_id, std::move(*event), cb.audit,
-                         call->resume<EventResult>([call, cb](Result<EventResult> r) {
-                           count_outcome(call, cb, r);
-                           if (r && r->verdict == Verdict::apply)
-                             return answer(call, cb, CallbackOutcome::accepted);
-                           audit_then_answer(call, cb, r);
-                         }));
+  if (!names_only_trade(result)) return apply_to_bill(call, cb, result.bill_id, std::move(*event));
+  // The event names only the provider's trade: its bill is the one that stored that number.
+  find_bill_by_trade(call, cb.audit.app_id, cb.audit.channel, result.trade_no,
+                     [call, cb, event = std::move(*event)](Result<std::string> bill_id) mutable {
+                       if (!bill_id) {
+                         count_outcome(call, cb, bill_id.error());
+                         return audit_then_answer(call, cb, bill_id.error());
+                       }
+                       apply_to_bill(call, cb, *bill_id, std::move(event));
+                     });
 }
 
 // A refusal that a second's newer app row could turn around (rotated keys or secret).

@@ -392,7 +392,7 @@ TEST_F(BillActorTest, AbandonAfterTheAnswerIsIgnored) {
 class QueryChannels : public BillQuerier {
  public:
   bool can_query(std::string_view channel) const override { return channel == "alipay"; }
-  void query(const Bill&, std::function<void(Result<QueryAnswer>)>) override {}
+  void query(const Bill&, const std::string&, std::function<void(Result<QueryAnswer>)>) override {}
 };
 
 // The statement a new bill of `channel` is committed with.

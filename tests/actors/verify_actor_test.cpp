@@ -50,11 +50,13 @@ class FakeBills : public BillService {
 class FakeQuerier : public BillQuerier {
  public:
   bool can_query(std::string_view channel) const override { return channel == "alipay"; }
-  void query(const Bill& bill, std::function<void(Result<QueryAnswer>)> done) override {
+  void query(const Bill& bill, const std::string& receipt, std::function<void(Result<QueryAnswer>)> done) override {
     asked.push_back(bill.bill_id);
+    receipts.push_back(receipt);
     answers.push_back(std::move(done));
   }
   std::vector<std::string> asked;
+  std::vector<std::string> receipts;
   std::deque<std::function<void(Result<QueryAnswer>)>> answers;
 };
 
@@ -157,6 +159,28 @@ class VerifyActorTest : public ::testing::Test {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// Proves: a verify job carrying a receipt (an Apple transactionId the App Store did not
+// answer at verify time) hands that receipt to the querier, and a paid answer naming the
+// store's item reaches the bill actor as store_item_id (app store payments are judged by
+// the item); a job without one asks with an empty receipt (a query by bill).
+TEST_F(VerifyActorTest, ReceiptJobChecksItsReceiptAndCarriesTheItem) {
+  bill_is(bill_at(BillState::created));
+  ASSERT_EQ(querier_.receipts, std::vector<std::string>{""});
+  provider_says(make_error(Errc::server_busy, "unreachable"));
+  job_write();
+  storage::Job job{43, "verify", kBillId, 0, now_ms(), now_ms(), "", "app_test", "2000000123"};
+  spawn_verify_attempt(system_, context_, kBillId, job);
+  sched_.run();
+  bill_is(bill_at(BillState::created));
+  ASSERT_EQ(querier_.receipts, (std::vector<std::string>{"", "2000000123"}));
+  QueryAnswer paid = paid_answer();
+  paid.item_id = "gem_500";
+  provider_says(paid);
+  ASSERT_EQ(bills_.applied.size(), 1u);
+  EXPECT_EQ(bills_.applied.front().event.kind, BillEventKind::provider_success);
+  EXPECT_EQ(bills_.applied.front().event.store_item_id, "gem_500");
 }
 
 // Proves: a provider that says paid moves the bill through its bill actor exactly as a

@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <thread>
 #include <mutex>
 
 #include "net/base64.hpp"
 #include "net/channels/alipay_adapter.hpp"
 #include "net/channels/alipay_format.hpp"
+#include "net/channels/app_account_token.hpp"
+#include "net/channels/apple_adapter.hpp"
 #include "net/channels/channel_adapter.hpp"
 #include "net/channels/stripe_adapter.hpp"
 #include "net/channels/wechatpay_adapter.hpp"
@@ -54,6 +57,8 @@ class ProviderSimTest : public ::testing::Test {
     transport_ = http::make_http_transport(receiver_->io_context(), options);
     urls_.alipay = sim_->alipay_url();
     urls_.wechatpay = sim_->wechatpay_url();
+    urls_.apple_sandbox = sim_->base_url();
+    urls_.apple_production = sim_->base_url();
   }
 
   void TearDown() override {
@@ -260,23 +265,32 @@ TEST_F(ProviderSimTest, AlipayNotificationsAndTampering) {
   EXPECT_EQ(last_received()->status, ProviderStatus::refunded);
 }
 
-// A signed POST /v3/refund/domestic/refunds, as unipay's refund will send it.
-OutboundRequest wechat_refund_request(const std::string& base, const channels::WechatpayCredentials& c) {
-  const std::string path = "/v3/refund/domestic/refunds";
-  const std::string body = R"({"out_trade_no":"b_0123456789abcdef","out_refund_no":"r_1",)"
-                           R"("amount":{"refund":499,"total":499,"currency":"CNY"}})";
+// A WeChat Pay API request signed like unipay's (WECHATPAY2-SHA256-RSA2048).
+OutboundRequest wechat_request(const std::string& base, const channels::WechatpayCredentials& c,
+                               const std::string& method, const std::string& path, const std::string& body) {
   channels::wechatpay::Authorization a{c.mchid, crypto::random_hex(16), std::to_string(now_s()),
                                        c.merchant_serial, ""};
   auto sign = c.merchant_private_key.sign_sha256(
-      channels::wechatpay::request_message("POST", path, a.timestamp, a.nonce_str, body));
+      channels::wechatpay::request_message(method, path, a.timestamp, a.nonce_str, body));
   a.signature = base64::encode(*sign);
-  return {base + path, {{"authorization", channels::wechatpay::format_authorization(a)}}, body, 10000ms};
+  OutboundRequest request{base + path, {{"authorization", channels::wechatpay::format_authorization(a)}}, body,
+                          10000ms};
+  request.method = method;
+  return request;
+}
+
+// A signed POST /v3/refund/domestic/refunds, as unipay's refund will send it.
+OutboundRequest wechat_refund_request(const std::string& base, const channels::WechatpayCredentials& c) {
+  return wechat_request(base, c, "POST", "/v3/refund/domestic/refunds",
+                        R"({"out_trade_no":"b_0123456789abcdef","out_refund_no":"r_1",)"
+                        R"("amount":{"refund":499,"total":499,"currency":"CNY"}})");
 }
 
 // Proves the WeChat Pay flow against the simulator: prepare makes a real signed prepay
 // call and yields the client's pay object; the query is NOTPAY (pending) until the order is
-// paid, then SUCCESS with the amount; a signed refund is accepted (PROCESSING) and the
-// query then says REFUND; answers are signed and verified by the adapter throughout.
+// paid, then SUCCESS with the amount; a signed refund is accepted (PROCESSING), the query
+// then says REFUND and REFUND.SUCCESS is notified; the same refund again is one refund,
+// SUCCESS, and so is its query; answers are signed and verified by the adapter throughout.
 TEST_F(ProviderSimTest, WechatpayPrepareQueryRefund) {
   const std::string merchant = make_merchant("wechatpay");
   auto pay = run(adapter("wechatpay").prepare(context(), {bill_, notify_url("wechatpay")}));
@@ -303,6 +317,27 @@ TEST_F(ProviderSimTest, WechatpayPrepareQueryRefund) {
   EXPECT_EQ(refund.status, 200) << refund.body;
   EXPECT_NE(refund.body.find("\"status\":\"PROCESSING\""), std::string::npos) << refund.body;
   EXPECT_EQ(run(adapter("wechatpay").query(context(), bill_))->status, ProviderStatus::refunded);
+  // Then REFUND.SUCCESS, signed and encrypted, reaches the order's notify_url.
+  Result<channels::ProviderResult> notified = last_received();
+  for (int i = 0; i < 200 && !(notified && notified->status == ProviderStatus::refunded); ++i) {
+    std::this_thread::sleep_for(50ms);
+    notified = last_received();
+  }
+  ASSERT_TRUE(notified.ok()) << notified.error().message;
+  EXPECT_EQ(notified->status, ProviderStatus::refunded);
+  EXPECT_EQ(notified->refund_amount_minor, 499);
+  // The same out_refund_no again is the same refund, now SUCCESS; the query says so too.
+  OutboundResponse repeated = call(wechat_refund_request(sim_->wechatpay_url(), c));
+  EXPECT_NE(repeated.body.find("\"status\":\"SUCCESS\""), std::string::npos) << repeated.body;
+  OutboundResponse queried =
+      call(wechat_request(sim_->wechatpay_url(), c, "GET", "/v3/refund/domestic/refunds/r_1", ""));
+  EXPECT_EQ(queried.status, 200) << queried.body;
+  EXPECT_NE(queried.body.find("\"status\":\"SUCCESS\""), std::string::npos) << queried.body;
+  EXPECT_EQ(call(wechat_request(sim_->wechatpay_url(), c, "GET", "/v3/refund/domestic/refunds/r_9", "")).status,
+            404);
+  auto order = sim_->state().order("wechatpay", merchant, kBill);
+  ASSERT_TRUE(order.has_value());
+  EXPECT_EQ(order->refunds.size(), 1u);
 }
 
 // Proves the API refuses a request signed with another key (401 SIGN_ERROR, signed).
@@ -463,6 +498,68 @@ TEST_F(ProviderSimTest, StripeWebhooksAndTampering) {
   EXPECT_EQ(refunded->trade_no, paid->trade_no);
   control("/sim/notify", R"({"channel":"stripe","merchant":")" + merchant + R"(","bill_id":")" +
                              std::string(kBill) + R"(","tamper":"merchant"})", 400);
+}
+
+}  // namespace
+}  // namespace unipay::sim
+
+namespace unipay::sim {
+namespace {
+
+// An App Store Server API token like unipay's, with one claim or header field changed.
+std::string apple_token(const channels::AppleCredentials& c, const std::string& kid, const std::string& aud,
+                        int64_t iat, int64_t exp) {
+  json::Writer header;
+  header.begin_object().key("alg").string("ES256").key("kid").string(kid).key("typ").string("JWT").end_object();
+  json::Writer claims;
+  claims.begin_object().key("iss").string(c.issuer_id).key("iat").integer(iat).key("exp").integer(exp);
+  claims.key("aud").string(aud).key("bid").string(c.bundle_id).end_object();
+  return *channels::jose::sign_es256(header.str(), claims.str(), c.private_key);
+}
+
+// Proves the simulated App Store Server API: a transaction the App Store signed is found by
+// GET /inApps/v1/transactions/{id} under the app's ES256 token and the adapter's lookup
+// verifies its signedTransactionInfo and ties it to the bill (paid, the product's item); an
+// unknown id is 404 (a refusal); a token Apple would refuse (unknown kid, another audience,
+// valid for more than an hour, expired, no token) is 401.
+TEST_F(ProviderSimTest, AppleTransactionLookupChecksTheApiToken) {
+  const std::string bill_id = "b_01HZY3K5Q8R2T4V6W8X0Y2Z4A6";
+  const auto account_token = channels::app_account_token(bill_id);
+  ASSERT_TRUE(account_token.has_value());
+  json::Value made = control("/sim/apple/credentials",
+                             R"({"bundle_id":"com.example.game","environment":"Sandbox",)"
+                             R"("products":{"com.example.gems500":"gem_500"}})");
+  auto parsed = adapter("apple").parse_credentials(*made.find("credentials"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  credentials_ = *parsed;
+  control("/sim/apple/transaction", R"({"bundle_id":"com.example.game","environment":"Sandbox",)"
+                                    R"("product_id":"com.example.gems500","transaction_id":"2000000000000042",)"
+                                    R"("app_account_token":")" + *account_token + R"("})");
+  channels::BillView bill = bill_;
+  bill.bill_id = bill_id;
+  auto paid = run(adapter("apple").verify_receipt(context(), bill, "2000000000000042"));
+  ASSERT_TRUE(paid.ok()) << paid.error().message;
+  EXPECT_EQ(paid->status, ProviderStatus::paid);
+  EXPECT_EQ(paid->trade_no, "2000000000000042");
+  EXPECT_EQ(paid->item_id, "gem_500");
+  auto unknown = run(adapter("apple").verify_receipt(context(), bill, "2000000000000043"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::invalid_parameter);
+
+  const auto& c = *std::dynamic_pointer_cast<const channels::AppleCredentials>(credentials_);
+  auto lookup = [&](const std::string& token) {
+    OutboundRequest request{sim_->base_url() + "/inApps/v1/transactions/2000000000000042", {}, "", 10000ms};
+    request.method = "GET";
+    if (!token.empty()) request.headers.emplace_back("authorization", "Bearer " + token);
+    return call(std::move(request)).status;
+  };
+  const int64_t now = now_s();
+  EXPECT_EQ(lookup(apple_token(c, c.key_id, "appstoreconnect-v1", now, now + 300)), 200);
+  EXPECT_EQ(lookup(apple_token(c, "SIMNOKEY", "appstoreconnect-v1", now, now + 300)), 401);
+  EXPECT_EQ(lookup(apple_token(c, c.key_id, "appstoreconnect-v2", now, now + 300)), 401);
+  EXPECT_EQ(lookup(apple_token(c, c.key_id, "appstoreconnect-v1", now, now + 3601)), 401);
+  EXPECT_EQ(lookup(apple_token(c, c.key_id, "appstoreconnect-v1", now - 600, now - 1)), 401);
+  EXPECT_EQ(lookup(""), 401);
 }
 
 }  // namespace

@@ -104,6 +104,64 @@ class StripeAdminRefundTest(AdminRefundCase):
         self.assertEqual(self.refund("b_0000000000000000000000000Z").status, 404)
 
 
+class WechatpayAdminRefundTest(AdminRefundCase):
+    """WeChat Pay refunds asynchronously: the refund is answered PROCESSING (202) and its
+    REFUND.SUCCESS notification, signed and AES-GCM-encrypted like WeChat Pay's, sent by the
+    simulator to the refund's notify_url, completes the bill."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = ProviderSim()
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.sim.stop()
+            raise
+        cls.addClassCleanup(cls.sim.stop)
+        made = cls.sim.merchant("wechatpay")
+        cls.merchant = made["merchant"]
+        cls.client = cls.make_app(channels={"wechatpay": made["credentials"]})
+
+    @classmethod
+    def start_server(cls, extra_args=None):
+        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
+        server.args += cls.sim.server_args() + ["--public-base-url", "http://127.0.0.1:%d" % server.port]
+        cls.servers.append(server)
+        cls.addClassCleanup(server.stop)
+        server.start()
+        return server
+
+    def paid_bill(self):
+        r = self.client.create_bill(channel="wechatpay", amount=AMOUNT_MINOR, currency="CNY")
+        self.assertEqual(r.status, 201, r)
+        bill_id = r.json()["bill"]["bill_id"]
+        self.sim.payer_pays("wechatpay", self.merchant, bill_id, r.json()["pay"], AMOUNT_MINOR, "CNY")
+        self.assertEqual(self.sim.notify("wechatpay", self.merchant, bill_id), (204, ""))
+        self.wait_state(self.client, bill_id, "delivered")
+        self.assertTrue(self.game.wait_confirmed([bill_id], 15))
+        return bill_id
+
+    def test_refund_is_processing_then_notified_and_delivered_once(self):
+        """A delivered WeChat Pay bill: the admin refund asks /v3/refund/domestic/refunds once
+        (202 while PROCESSING, or 200 if the notification was faster), REFUND.SUCCESS moves the
+        bill to refunded and the game server receives bill.refunded exactly once; a second
+        admin refund answers 200 refunded and the simulator still holds one refund."""
+        bill_id = self.paid_bill()
+        r = self.refund(bill_id)
+        self.assertIn(r.status, (200, 202), r)
+        self.wait_state(self.client, bill_id, "refunded")
+        order = self.sim.order("wechatpay", self.merchant, bill_id)
+        self.assertEqual((order["state"], order["refunds"], order["refunded_minor"]), ("refunded", 1, AMOUNT_MINOR))
+        self.assertTrue(self.game.wait_for(
+            lambda g: [d.body["event"] for d in g.for_bill(bill_id)] == ["bill.paid", "bill.refunded"], 15))
+        again = self.refund(bill_id)
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json()["bill"]["state"], "refunded")
+        time.sleep(0.5)  # a second delivery, if any, would show up here
+        self.assertEqual(self.sim.order("wechatpay", self.merchant, bill_id)["refunds"], 1)
+        self.assertEqual([d.body["event"] for d in self.game.for_bill(bill_id)], ["bill.paid", "bill.refunded"])
+
+
 class SandboxAdminRefundTest(AdminRefundCase):
     def test_sandbox_refund_is_confirmed_at_once(self):
         """A paid sandbox bill is refunded at once (no provider to ask), so studios can test

@@ -4,12 +4,14 @@ appAccountToken; POST /v1/bills/{id}/verify with a transaction the simulator sig
 App Store makes the bill paid and delivered once. Receipts that must not pay the bill (another
 bill's token, another product, another bundle id, a chain from another root, a transaction id
 already used by another bill) are refused in the error envelope with the bill unchanged. An
-App Store Server Notification V2 REFUND makes a paid bill refunded."""
+App Store Server Notification V2 REFUND makes a paid bill refunded. A bare transactionId is
+looked up with the simulated App Store Server API (ES256 bearer token checked as Apple does);
+when that lookup cannot be made the answer is 202 and a verify job repeats it until paid."""
 
 import secrets
 import time
 
-from harness import E2ECase
+from harness import E2ECase, Server, query_rows
 from test_channels import ProviderSim
 
 BUNDLE_ID = "com.example.game"
@@ -37,6 +39,16 @@ class AppleChannel(E2ECase):
         if r.status != 200:
             raise AssertionError("app update with apple credentials: %r" % r)
         time.sleep(1.1)  # the app cache of the io threads keeps an app for one second
+
+    @classmethod
+    def start_server(cls, extra_args=None):
+        server = Server(cls.db_url, name="unipayd-" + cls.__name__)
+        server.args += ["--allow-private-providers", "--providers-apple-sandbox-url", cls.sim.base,
+                        "--providers-apple-production-url", cls.sim.base]
+        cls.servers.append(server)
+        cls.addClassCleanup(server.stop)
+        server.start()
+        return server
 
     # -- helpers
 
@@ -136,3 +148,49 @@ class AppleChannel(E2ECase):
         again = self.verify(bill["bill_id"], token, self.sign(tx))
         self.assertEqual(again.status, 200, again)
         self.assertEqual(self.game.count(bill["bill_id"]), 1)
+
+    def test_bare_transaction_id_is_looked_up_with_the_app_store_server_api(self):
+        """A bare transactionId (StoreKit's Transaction.id) is looked up with GET
+        /inApps/v1/transactions/{id} under unipay's ES256 API token, the signed answer verified
+        like a receipt: 200 with the paid bill, delivered once. An id the App Store does not know
+        is 400 invalid_parameter and the bill stays created."""
+        bill, token, account_token = self.new_bill()
+        self.assertError(self.verify(bill["bill_id"], token, "2999999999999999"), "invalid_parameter")
+        self.assertState(self.app, bill["bill_id"], "created")
+        tx = self.transaction(account_token)
+        self.sign(tx)  # the purchase happened: the App Store knows the transaction
+        r = self.verify(bill["bill_id"], token, tx["transaction_id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["bill"]["provider_trade_no"], tx["transaction_id"], r)
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        time.sleep(0.5)
+        self.assertEqual(self.game.count(bill["bill_id"]), 1)
+
+    def test_unreachable_lookup_is_202_then_the_verify_job_pays_once(self):
+        """The App Store cannot be reached during the lookup: 202 with the bill still created and
+        a verify job carrying the transaction id; while the outage lasts the bill stays created;
+        once it is over the janitor's lookup pays the bill, delivered exactly once, audited as a
+        query, and the job is gone."""
+        bill, token, account_token = self.new_bill()
+        tx = self.transaction(account_token)
+        self.sign(tx)
+        self.sim.outage(1000000)
+        try:
+            r = self.verify(bill["bill_id"], token, tx["transaction_id"])
+            self.assertEqual(r.status, 202, r)
+            self.assertEqual(r.json()["bill"]["state"], "created", r)
+            jobs = query_rows(self.db_url, "SELECT kind, receipt FROM jobs WHERE bill_id = '%s'" % bill["bill_id"])
+            self.assertEqual(jobs, [["verify", tx["transaction_id"]]])
+            time.sleep(1.0)  # the janitor tries and still cannot reach the App Store
+            self.assertState(self.app, bill["bill_id"], "created")
+        finally:
+            self.sim.outage(0)
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 30), "not delivered after the outage")
+        time.sleep(1.0)  # a second delivery, if any, would show up here
+        self.assertEqual(self.game.count(bill["bill_id"]), 1)
+        self.assertEqual(self.assertState(self.app, bill["bill_id"], "delivered")["provider_trade_no"],
+                         tx["transaction_id"])
+        audits = query_rows(self.db_url, "SELECT verdict, detail FROM callbacks WHERE bill_id = '%s'" % bill["bill_id"])
+        self.assertIn(["accepted", "query: paid"], audits)
+        self.assertEqual(query_rows(self.db_url, "SELECT kind FROM jobs WHERE bill_id = '%s' AND kind = 'verify'"
+                                    % bill["bill_id"]), [])

@@ -5,8 +5,9 @@ verifies the RS256 assertion) and the simulator's Pub/Sub key in pubsub_certs. A
 carries obfuscated_account_id; POST /v1/bills/{id}/verify with the purchase token makes the
 bill paid (after purchases.products.get), acknowledged at the store, and delivered once.
 Real-time developer notifications come as Pub/Sub pushes with an OIDC bearer token: a
-purchase pays a bill without the client, a voided purchase refunds it. Every tampered input is
-refused with the bill unchanged."""
+purchase pays a bill without the client, a voided purchase (naming only its orderId) refunds
+the bill that order paid, and `bill.refunded` is delivered once. A store outage answers 202 and
+the verify job pays the bill later. Every tampered input is refused with the bill unchanged."""
 
 import json
 import time
@@ -26,9 +27,7 @@ class GoogleChannel(E2ECase):
     @classmethod
     def setUpClass(cls):
         cls.sim = ProviderSim()
-        # verify jobs ask the store one second after a receipt is kept (a verify answered 202)
-        cls.SERVER_ARGS = ("--allow-private-providers", "--providers-google-url", cls.sim.base,
-                           "--channels-query-after-s", "1")
+        cls.SERVER_ARGS = ("--allow-private-providers", "--providers-google-url", cls.sim.base)
         try:
             super().setUpClass()
         except BaseException:
@@ -162,10 +161,39 @@ class GoogleChannel(E2ECase):
         # refused callbacks are audited in batches
         self.assertTrue(wait_until(lambda: int(query_rows(self.db_url, sql)[0][0]) >= 4, 10))
 
+    def test_voided_purchase_refunds_and_delivers_bill_refunded_once(self):
+        """Google voids a paid purchase (a refund in the Play Console): its voided-purchase push
+        names only the orderId; unipay finds the bill by that trade number, the bill becomes
+        refunded and the game server gets `bill.refunded` once; the same push again (Pub/Sub
+        redelivers) is acknowledged and delivers nothing more."""
+        bill, _, purchase = self.paid_bill()
+        bill_id = bill["bill_id"]
+        self.assertTrue(self.game.wait_confirmed([bill_id], 15))
+        self.sim.post("/sim/google/void", {"token": purchase["token"]})
+        first = self.push(purchase["token"], type="voided")
+        self.assertEqual(first["status"], 204, first)
+        self.wait_state(self.app, bill_id, ["refunded"])
+        self.assertTrue(self.game.wait_for(lambda g: any(
+            d.confirmed and d.body.get("event") == "bill.refunded" for d in g.for_bill(bill_id)), 15))
+        again = self.push(purchase["token"], type="voided", message_id=first["message_id"])
+        self.assertEqual(again["status"], 204, again)
+        time.sleep(0.5)
+        self.assertEqual(len(self.events(bill_id, "bill.refunded")), 1)
+        self.assertEqual(len(self.events(bill_id, "bill.paid")), 1)
+
+    def test_voided_purchase_of_no_bill_is_not_found(self):
+        """A voided-purchase push whose orderId no bill of the app was paid with is refused 404
+        (Pub/Sub redelivers it) and changes nothing."""
+        bill, _ = self.new_bill()
+        purchase = self.purchase(bill["bill_id"])  # never verified: no bill holds its orderId
+        r = self.push(purchase["token"], type="voided")
+        self.assertEqual(r["status"], 404, r)
+        self.assertState(self.app, bill["bill_id"], "created")
+
     def test_play_api_unreachable_then_paid_by_the_verify_job(self):
         """The Play Developer API unreachable (simulated outage): verify answers 202 with the
-        bill unchanged and keeps the purchase token; once the store answers again the bill's
-        verify job asks it with that token, and the bill is paid, acknowledged and delivered
+        bill unchanged, and the bill's verify job carries the purchase token; once the store
+        answers again the job checks it again, and the bill is paid, acknowledged and delivered
         once, without the client or a notification."""
         bill, token = self.new_bill()
         purchase = self.purchase(bill["bill_id"])

@@ -118,6 +118,39 @@ class StripeTest(ChannelCase):
         self.assertEqual([d.body["event"] for d in self.game.for_bill(bill["bill_id"])],
                          ["bill.paid", "bill.refunded"])
 
+    def dashboard_refund_event(self, trade_no, amount=AMOUNT_MINOR):
+        """charge.refunded as Stripe sends it for a refund made in the Dashboard: neither the
+        charge nor the refund carries metadata, only the charge's payment_intent names the trade."""
+        refund = {"id": "re_dash", "object": "refund", "amount": amount, "currency": "cny",
+                  "payment_intent": trade_no, "status": "succeeded", "metadata": {}}
+        charge = {"id": "ch_dash", "object": "charge", "amount": AMOUNT_MINOR, "amount_refunded": amount,
+                  "currency": "cny", "payment_intent": trade_no, "paid": True, "refunded": True, "metadata": {},
+                  "refunds": {"object": "list", "data": [refund]}}
+        return {"id": "evt_dash_" + trade_no[-8:], "object": "event", "type": "charge.refunded",
+                "created": int(time.time()), "data": {"object": charge}}
+
+    def test_dashboard_refund_naming_only_the_payment_intent_refunds_its_bill(self):
+        """A refund made in the Stripe Dashboard (charge.refunded with no metadata.bill_id
+        anywhere) finds its bill by the PaymentIntent id stored as the bill's trade number: the
+        bill becomes refunded and bill.refunded is delivered once; the repeated event delivers
+        nothing more. The same event for a PaymentIntent no bill of this app holds is 404
+        (Stripe retries) and changes nothing."""
+        bill, _ = self.new_bill()
+        self.assertAccepted(self.sim.notify("stripe", self.merchant, bill["bill_id"]))
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        trade_no = self.pay_app.bill(bill["bill_id"])["provider_trade_no"]
+        self.assertEqual(trade_no, self.sim_order(bill["bill_id"])["trade_no"])
+        self.assertRefused(self.post_event(self.dashboard_refund_event("pi_unknown")), 404)
+        self.assertState(self.pay_app, bill["bill_id"], "delivered")
+        event = self.dashboard_refund_event(trade_no)
+        self.assertAccepted(self.post_event(event))
+        self.wait_state(self.pay_app, bill["bill_id"], "refunded")
+        self.assertTrue(self.game.wait_for(lambda g: len(g.confirmed(bill["bill_id"])) == 2, 15))
+        self.assertAccepted(self.post_event(event))  # Stripe's retry of the same event
+        time.sleep(0.5)
+        self.assertEqual([d.body["event"] for d in self.game.for_bill(bill["bill_id"])],
+                         ["bill.paid", "bill.refunded"])
+
     def test_event_about_nothing_unipay_tracks_is_acknowledged(self):
         """Validly signed events that name no bill (another event type; a PaymentIntent without
         metadata.bill_id, made outside unipay) are 200: acknowledged so Stripe stops retrying,

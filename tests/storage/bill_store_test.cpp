@@ -435,6 +435,23 @@ TEST_F(BillStoreTest, TakenTradeNumberAcrossAppsAndWithinOneBatch) {
   EXPECT_TRUE(parse_transition_outcome(write_one(transition_statement(other_channel))).applied);
 }
 
+// Proves a bill is found by (app, channel, trade number) once a transition stored the
+// number, and not through another app, another channel or an unknown number (a provider
+// event naming only its trade, e.g. a Stripe Dashboard refund, reaches only its own bill).
+TEST_F(BillStoreTest, SelectsTheBillIdByItsTradeNumberWithinItsAppAndChannel) {
+  add_app("app2");
+  insert(sample_bill("b_t", app_id_));
+  insert(sample_bill("b_u", app_id_));
+  write_one(transition_statement(pay(*load("b_t"), BillState::paid, "pi_T1")));
+  const std::string channel = load("b_t")->channel;
+  Rows found = run(select_bill_id_by_trade(app_id_, channel, "pi_T1"));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found.text(0, 0), "b_t");
+  EXPECT_TRUE(run(select_bill_id_by_trade("app2", channel, "pi_T1")).empty());
+  EXPECT_TRUE(run(select_bill_id_by_trade(app_id_, "other", "pi_T1")).empty());
+  EXPECT_TRUE(run(select_bill_id_by_trade(app_id_, channel, "pi_T2")).empty());
+}
+
 // Proves a trade number with an embedded NUL is refused whole (invalid_parameter), never
 // stored cut at the NUL where a later callback with the short number would clash with it.
 TEST_F(BillStoreTest, TradeNumberWithNulIsRefusedNotTruncated) {

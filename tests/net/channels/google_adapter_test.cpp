@@ -148,27 +148,6 @@ TEST(GoogleAdapter, ReceiptRefusals) {
   EXPECT_EQ(receipt(down, credentials()).error().code, Errc::server_busy);
 }
 
-// Proves the verify job's query: without a kept purchase token nothing is asked (pending);
-// with one it is the receipt flow (paid for the bill, acknowledged).
-TEST(GoogleAdapter, QueryAsksWithTheKeptReceipt) {
-  EXPECT_TRUE(adapter().traits().has_query);
-  const ProviderUrls urls = local_urls();
-  BillView bill{std::string(kBillId), "app_1", "gem_500", 499, "USD", 0};
-  FakeGoogle api;
-  auto none = run_steps(adapter().query(ChannelContext{credentials(), urls, kNow}, bill),
-                        [&api](const OutboundRequest& r) { return api(r); }, 4);
-  ASSERT_TRUE(none.ok());
-  EXPECT_EQ(none->status, ProviderStatus::pending);
-  EXPECT_TRUE(api.calls.empty());
-  bill.receipt = "tok-1";
-  auto paid = run_steps(adapter().query(ChannelContext{credentials(), urls, kNow}, bill),
-                        [&api](const OutboundRequest& r) { return api(r); }, 4);
-  ASSERT_TRUE(paid.ok()) << paid.error().message;
-  EXPECT_EQ(paid->status, ProviderStatus::paid);
-  EXPECT_EQ(paid->trade_no, "GPA.1234");
-  EXPECT_EQ(api.calls.back(), "POST " + kPurchaseUrl + ":acknowledge");
-}
-
 std::string push_token(std::string_view audience = kAudience, std::string_view issuer = google::kPushIssuer,
                        std::string_view kid = "kid-1", int64_t iat = kNow,
                        const crypto::RsaPrivateKey& key = google_signer()) {

@@ -366,9 +366,9 @@ TEST(WechatpayAdapter, QueryRoundTrip) {
 }
 
 // Proves the refund: a signed POST /v3/refund/domestic/refunds with out_trade_no,
-// out_refund_no and amount {refund,total,currency}; signed SUCCESS is refunded, PROCESSING
-// pending, CLOSED a positive refusal; a forged answer is server_busy (outcome unknown); the
-// adapter declares has_refund.
+// out_refund_no and amount {refund,total,currency} (and notify_url when given); signed
+// SUCCESS is refunded, PROCESSING pending, CLOSED a positive refusal; a forged answer is
+// server_busy (outcome unknown); the adapter declares has_refund.
 TEST(WechatpayAdapter, RefundRoundTrip) {
   EXPECT_TRUE(adapter().traits().has_refund);
   const ProviderUrls urls = local_urls();
@@ -387,6 +387,12 @@ TEST(WechatpayAdapter, RefundRoundTrip) {
   EXPECT_EQ(api.seen_body,
             std::string(R"({"out_trade_no":")") + std::string(kBillId) +
                 R"(","out_refund_no":"rf_1","amount":{"refund":499,"total":499,"currency":"CNY"}})");
+  RefundInput notified = input;  // the refund's notify_url goes to WeChat Pay as its own
+  notified.notify_url = "https://pay.example/v1/callbacks/app_1/wechatpay";
+  ASSERT_TRUE(run_steps(adapter().refund(context(urls), notified), Transport(std::cref(api)), 2).ok());
+  EXPECT_NE(api.seen_body.find(R"("notify_url":"https://pay.example/v1/callbacks/app_1/wechatpay")"),
+            std::string::npos)
+      << api.seen_body;
   api.answer = answer("PROCESSING");
   auto waiting = run_steps(adapter().refund(context(urls), input), Transport(std::cref(api)), 2);
   ASSERT_TRUE(waiting.ok());
