@@ -92,6 +92,8 @@ struct PurchasePath {
   bool acknowledge = false;
 };
 
+// A path segment percent-decoded by the form parser (the same %XX escapes; '+' is not a space
+// in a path, so a segment holding one is refused rather than read two ways).
 std::optional<std::string> decoded(std::string_view segment) {
   std::string field = "s=";
   field.append(segment);
