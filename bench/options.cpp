@@ -77,9 +77,9 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
 
 void add_channel_options(CLI::App& app, Options& o, std::string& channels) {
   app.add_option("--channel", channels,
-                 "lifecycle: sandbox | alipay | wechatpay | apple | stripe, or a comma-separated list; each "
-                 "channel runs for "
-                 "--duration in turn, sandbox first (added when missing) as the same-run reference");
+                 "lifecycle: sandbox | alipay | wechatpay | apple | stripe | google, or a comma-separated "
+                 "list; each channel runs for --duration in turn, sandbox first (added when missing) as the "
+                 "same-run reference");
   app.add_option("--provider-sim", o.provider_sim_url,
                  "a running unipay-provider-sim (loopback URL) for the simulated channels; default with --spawn: "
                  "one started here");
@@ -97,7 +97,7 @@ std::optional<int> parse_channels(Options& o, const std::string& list) {
     start = comma + 1;
     if (name.empty() || name == "sandbox") continue;
     if (!simulated_channel(name)) {
-      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay, wechatpay, apple or stripe\n",
+      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay, wechatpay, apple, stripe or google\n",
                    name.c_str());
       return 2;
     }

@@ -17,6 +17,10 @@ constexpr std::string_view kAppleBundle = "com.unipay.bench";
 constexpr std::string_view kAppleEnvironment = "Sandbox";
 constexpr std::string_view kAppleProduct = "com.unipay.bench.gem_pack";
 constexpr std::string_view kBenchItem = "gem_pack";  // create_bill_request's item
+// google: the bench's Play app, its product for the bench's item, its push audience.
+constexpr std::string_view kGooglePackage = "com.unipay.bench";
+constexpr std::string_view kGoogleProduct = "bench_gems";
+constexpr std::string_view kGoogleAudience = "https://unipay-bench.invalid/pubsub";
 
 ClientRequest sim_post(std::string target, std::string body) {
   ClientRequest r;
@@ -48,7 +52,8 @@ std::optional<json::Value> ok_body(const ClientResponse& r) {
 }  // namespace
 
 bool simulated_channel(const std::string& channel) {
-  return channel == "alipay" || channel == "wechatpay" || channel == "apple" || channel == "stripe";
+  return channel == "alipay" || channel == "wechatpay" || channel == "apple" || channel == "stripe" ||
+         channel == "google";
 }
 
 std::unique_ptr<SpawnedSim> SpawnedSim::start(const std::string& binary, std::string& error) {
@@ -75,30 +80,41 @@ void SpawnedSim::stop() {
 std::vector<std::string> provider_server_args(const std::string& sim_url) {
   return {"--providers-alipay-url=" + sim_url + "/gateway.do", "--providers-wechatpay-url=" + sim_url,
           "--providers-stripe-url=" + sim_url, "--providers-apple-sandbox-url=" + sim_url,
-          "--providers-apple-production-url=" + sim_url, "--allow-private-providers"};
+          "--providers-apple-production-url=" + sim_url, "--providers-google-url=" + sim_url,
+          "--allow-private-providers"};
 }
 
 ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim)
     : loop_(loop), client_(loop, std::move(sim), {}), transaction_prefix_("2" + std::to_string(unix_s() % 100000000)) {}
 ProviderPayer::~ProviderPayer() = default;
 
-bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
+// What the simulator makes for a channel: a merchant; apple: an App Store app; google: a Play
+// app (a service account, the simulator's push key).
+ClientRequest merchant_request(const std::string& channel) {
   json::Writer w;
-  std::string target = "/sim/merchants";
   if (channel == "apple") {  // an App Store app selling the bench's item
-    target = "/sim/apple/credentials";
     w.begin_object().key("bundle_id").string(kAppleBundle).key("environment").string(kAppleEnvironment);
     w.key("products").begin_object().key(kAppleProduct).string(kBenchItem).end_object().end_object();
-  } else {
-    w.begin_object().key("channel").string(channel).end_object();
+    return sim_post("/sim/apple/credentials", w.take());
   }
+  if (channel != "google") {
+    w.begin_object().key("channel").string(channel).end_object();
+    return sim_post("/sim/merchants", w.take());
+  }
+  w.begin_object().key("package_name").string(kGooglePackage).key("pubsub_audience").string(kGoogleAudience);
+  w.key("products").begin_object().key(kGoogleProduct).string(kBenchItem).end_object().end_object();
+  return sim_post("/sim/google/credentials", w.take());
+}
+
+bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
   bool done = false;
-  client_.send(sim_post(target, w.take()), [&](ClientResponse r) {
+  client_.send(merchant_request(channel), [&](ClientResponse r) {
     done = true;
     auto body = ok_body(r);
     const json::Value* credentials = body ? json_member(&*body, "credentials") : nullptr;
     std::string merchant = body ? json_string(&*body, "merchant") : std::string();
     if (channel == "apple") merchant = kAppleBundle;
+    if (channel == "google") merchant = kGooglePackage;
     if (!credentials || !credentials->is_object() || merchant.empty()) {
       error = sim_error_kind("merchants", r) + " " + r.body;
       return;
@@ -113,6 +129,7 @@ bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials
 
 void ProviderPayer::pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done) {
   if (channel == "apple") return store_purchase(bill, std::move(done));
+  if (channel == "google") return pay_google(app_id, bill, std::move(done));
   json::Writer w;
   w.begin_object().key("channel").string(channel);
   if (channel == "alipay") {
@@ -172,9 +189,38 @@ void ProviderPayer::store_purchase(const CreatedBill& bill, Done done) {
   });
 }
 
+// Google Play: the player buys (a purchase naming the bill), then Pub/Sub's push of the
+// purchase notification, OIDC-signed but not sent: unipay asks the Play API when it gets it.
+void ProviderPayer::pay_google(const std::string& app_id, const CreatedBill& bill, Done done) {
+  json::Writer w;
+  w.begin_object().key("package_name").string(kGooglePackage).key("product_id").string(kGoogleProduct);
+  w.key("obfuscated_account_id").string(bill.bill_id).end_object();
+  auto purchase = sim_post("/sim/google/purchases", w.take());
+  client_.send(std::move(purchase), [this, app_id, done = std::move(done)](ClientResponse r) {
+    auto body = ok_body(r);
+    const std::string token = body ? json_string(&*body, "token") : std::string();
+    if (token.empty()) return done(false, {}, sim_error_kind("google_purchases", r));
+    json::Writer push;
+    push.begin_object().key("token").string(token).key("type").string("purchased");
+    push.key("audience").string(kGoogleAudience).end_object();
+    client_.send(sim_post("/sim/google/notify", push.take()), [app_id, done](ClientResponse n) {
+      auto pushed = ok_body(n);
+      const json::Value* headers = pushed ? json_member(&*pushed, "headers") : nullptr;
+      if (!headers || !headers->is_object()) return done(false, {}, sim_error_kind("google_notify", n));
+      ClientRequest request;
+      request.method = "POST";
+      request.target = "/v1/callbacks/" + app_id + "/google";
+      request.body = json_string(&*pushed, "body");
+      for (const auto& [name, value] : headers->members)
+        if (value.kind == json::Value::Kind::string) request.headers.emplace_back(name, value.string);
+      done(true, std::move(request), "");
+    });
+  });
+}
+
 bool ProviderPayer::accepted(const std::string& channel, const ClientResponse& r) {
   if (channel == "alipay") return r.status == 200 && r.body == "success";
-  if (channel == "wechatpay") return r.status == 204;
+  if (channel == "wechatpay" || channel == "google") return r.status == 204;
   return r.status == 200;
 }
 

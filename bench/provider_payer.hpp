@@ -1,4 +1,4 @@
-// The payer and the provider of a real channel (alipay, wechatpay, apple, stripe) in the
+// The payer and the provider of a real channel (alipay, wechatpay, apple, stripe, google) in the
 // lifecycle scenario, played by unipay-provider-sim (bench/provider_sim/): the simulator is
 // started here (--spawn) or reached at --provider-sim URL; a merchant (apple: an App Store
 // app) is made per channel, whose credentials go into the bench's app; a bill is paid at the
@@ -10,6 +10,8 @@
 // no payment notification to wait for: StoreKit hands the player a transaction signed by the
 // App Store (made by the simulator for the bill's appAccountToken), and the `callback` step
 // is the client's POST /v1/bills/{id}/verify with it.
+// Google Play: the player's purchase names the bill, and the notification is Pub/Sub's push
+// (OIDC-signed); its `callback` step includes unipay's Play API query and acknowledgement.
 #pragma once
 
 #include <functional>
@@ -63,7 +65,7 @@ class ProviderPayer {
   void pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done);
 
   // The channel's own answer for an accepted notification: Alipay 200 "success", WeChat Pay
-  // 204, Stripe 200; apple: the verify's 200.
+  // 204, Stripe 200, Google (Pub/Sub push) 204; apple: the verify's 200.
   static bool accepted(const std::string& channel, const ClientResponse& r);
 
   ClientCounters counters() const { return client_.counters(); }
@@ -72,6 +74,7 @@ class ProviderPayer {
   void notification(const std::string& channel, const std::string& app_id, const std::string& bill_id,
                     Done done);
   void store_purchase(const CreatedBill& bill, Done done);
+  void pay_google(const std::string& app_id, const CreatedBill& bill, Done done);
 
   Loop& loop_;
   HttpClient client_;

@@ -5,6 +5,7 @@
 #include "bench/provider_sim/alipay_gateway.hpp"
 #include "bench/provider_sim/apple_store.hpp"
 #include "bench/provider_sim/control_api.hpp"
+#include "bench/provider_sim/google_play.hpp"
 #include "bench/provider_sim/stripe_api.hpp"
 #include "bench/provider_sim/wechatpay_api.hpp"
 #include "net/http_client.hpp"
@@ -23,7 +24,9 @@ int64_t now_s() {
 http::Response not_found() {
   http::Response response;
   response.status = 404;
-  response.body = R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /inApps/..., /sim/..."})";
+  response.body =
+      R"({"error":"not a simulated endpoint: /gateway.do, /v3/..., /v1/..., /inApps/..., /token, )"
+      R"(/androidpublisher/..., /sim/..."})";
   return response;
 }
 
@@ -43,6 +46,7 @@ struct ProviderSim::Impl {
   std::unique_ptr<http::Server> server;
   std::unique_ptr<DeliveryTransport> transport;  // sends notifications (to loopback too)
   AppleStore apple;
+  GooglePlay google;
 
   // A notification the provider sends after answering; a lost one is not resent (unipay's
   // janitor or a repeated request recovers it, as with a provider's).
@@ -57,10 +61,14 @@ struct ProviderSim::Impl {
 
   void handle(const http::Request& request, const http::Responder& respond) {
     const bool provider_api = request.path == "/gateway.do" || request.path.starts_with("/v3/") ||
-                              request.path.starts_with("/v1/") || AppleStore::serves(request.path);
+                              request.path.starts_with("/v1/") || AppleStore::serves(request.path) ||
+                              GooglePlay::serves(request.path);
     if (provider_api && state.take_outage()) return respond(unavailable());
     if (AppleStore::serves(request.path)) return respond(apple.api(request, now_s()));
     if (request.path.starts_with("/sim/apple/")) return respond(apple.control(request, now_s()));
+    if (GooglePlay::serves(request.path)) return respond(google.api(request, now_s()));
+    if (request.path.starts_with("/sim/google/"))
+      return google.control(*transport, request, now_s(), respond);
     if (request.path == "/gateway.do") return respond(alipay_gateway(state, request, now_s()));
     if (request.path.starts_with("/v3/")) {
       std::vector<LaterNotification> later;

@@ -68,7 +68,13 @@ Result<ProviderResult> read_purchase(const json::Value& purchase, const GoogleCr
   result.status = *state == 0 ? ProviderStatus::paid : *state == 1 ? ProviderStatus::failed : ProviderStatus::pending;
   if (result.status == ProviderStatus::paid && result.trade_no.empty()) return invalid("a paid purchase has no orderId");
   result.provider_app_id = c.package_name;
+  // The store's price is its storefront's: the item it sold is what the bill's actor compares
+  // (a notification names no bill, so this is its only check of what was bought).
+  if (const auto item = c.products.find(product_id); item != c.products.end()) result.item_id = item->second;
   if (!bill) return result;
+  // A client's canceled purchase can never pay: refused, the bill stays payable (a new
+  // purchase may follow); only the store's own notification may fail the bill.
+  if (result.status == ProviderStatus::failed) return invalid("the purchase was canceled (purchaseState 1)");
   if (result.bill_id != bill->bill_id)
     return make_error(Errc::conflict, "the purchase's obfuscatedExternalAccountId is not this bill's (" +
                                           clipped(result.bill_id) + ")");

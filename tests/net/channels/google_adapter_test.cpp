@@ -121,7 +121,8 @@ TEST(GoogleAdapter, ReceiptVerifiedAndAcknowledged) {
 
 // Proves the refusals: another bill's obfuscatedExternalAccountId (conflict), an item no
 // product maps to, an unknown token (404: invalid_parameter), a pending purchase (pending,
-// not acknowledged), the token endpoint down (server_busy: unknown outcome).
+// not acknowledged), a canceled one (invalid_parameter: the bill stays payable), the token
+// endpoint down (server_busy: unknown outcome).
 TEST(GoogleAdapter, ReceiptRefusals) {
   FakeGoogle other;
   other.purchase = R"({"purchaseState":0,"orderId":"GPA.9","obfuscatedExternalAccountId":"b_01HZZZZZZZZZZZZZZZZZZZZZZY"})";
@@ -137,6 +138,11 @@ TEST(GoogleAdapter, ReceiptRefusals) {
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->status, ProviderStatus::pending);
   EXPECT_EQ(pending.calls.size(), 2u);
+  FakeGoogle canceled;
+  canceled.purchase = R"({"purchaseState":1,"orderId":"GPA.1234","obfuscatedExternalAccountId":")" +
+                      std::string(kBillId) + "\"}";
+  EXPECT_EQ(receipt(canceled, credentials()).error().code, Errc::invalid_parameter);
+  EXPECT_EQ(canceled.calls.size(), 2u);  // token, get: never acknowledged
   FakeGoogle down;
   down.token_status = 503;
   EXPECT_EQ(receipt(down, credentials()).error().code, Errc::server_busy);
@@ -171,7 +177,8 @@ Result<ProviderResult> push(FakeGoogle& api, const std::string& authorization, c
 }
 
 // Proves a verified push of a purchase is queried and read as paid for the bill named by
-// obfuscatedExternalAccountId; a voided purchase is refunded by orderId; another package is
+// obfuscatedExternalAccountId, naming the item the app maps the sku to (a push names no bill,
+// so the bill's actor compares that item); a voided purchase is refunded by orderId; another package is
 // a conflict; a test notification unrelated.
 TEST(GoogleAdapter, PushNotifications) {
   FakeGoogle api;
@@ -179,6 +186,7 @@ TEST(GoogleAdapter, PushNotifications) {
   ASSERT_TRUE(paid.ok()) << paid.error().message;
   EXPECT_EQ(paid->status, ProviderStatus::paid);
   EXPECT_EQ(paid->bill_id, kBillId);
+  EXPECT_EQ(paid->item_id, "gem_500");
   auto voided = push(api, push_token(),
                      push_body(R"({"packageName":"com.example.game","voidedPurchaseNotification":)"
                                R"({"purchaseToken":"tok-1","orderId":"GPA.1234","productType":2,"refundType":1}})"));
