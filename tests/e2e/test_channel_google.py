@@ -12,8 +12,8 @@ the verify job pays the bill later. Every tampered input is refused with the bil
 import json
 import time
 
-from harness import E2ECase, http_request, query_rows, wait_until
-from test_channels import ProviderSim
+from channel_sim import SimulatorCase
+from harness import http_request, query_rows, wait_until
 
 PACKAGE = "com.example.game"
 PRODUCT = "gems_100"
@@ -22,18 +22,15 @@ ITEM = "gem_100"
 AUDIENCE = "https://unipay.example/pubsub/google"
 
 
-class GoogleChannel(E2ECase):
+class GoogleChannel(SimulatorCase):
+
+    @classmethod
+    def sim_server_args(cls, server):
+        return ["--allow-private-providers", "--providers-google-url", cls.sim.base]
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = ProviderSim()
-        cls.SERVER_ARGS = ("--allow-private-providers", "--providers-google-url", cls.sim.base)
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.sim.stop()
-            raise
-        cls.addClassCleanup(cls.sim.stop)
+        super().setUpClass()
         made = cls.sim.post("/sim/google/credentials", {
             "package_name": PACKAGE, "pubsub_audience": AUDIENCE,
             "products": {PRODUCT: ITEM, OTHER_PRODUCT: "gem_500"}})
