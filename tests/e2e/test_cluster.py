@@ -59,7 +59,9 @@ class TwoNodesTest(E2ECase):
         waiter.join(30)
         self.assertFalse(waiter.is_alive())
         doc = answer["response"].json()
-        self.assertEqual(doc["bill"]["state"], "paid")
+        # paid, or already delivered when A re-read the row: B delivers at once, and A answers
+        # the newest state (on a loaded machine the delivery can win the race to A's re-read).
+        self.assertIn(doc["bill"]["state"], ("paid", "delivered"))
         self.assertFalse(doc["timed_out"])
         log("cross-node wake latency (callback answered on B → poll answered on A): %.1f ms"
             % ((answer["at"] - acked) * 1000))
