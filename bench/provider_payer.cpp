@@ -85,7 +85,10 @@ std::vector<std::string> provider_server_args(const std::string& sim_url) {
 }
 
 ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim)
-    : loop_(loop), client_(loop, std::move(sim), {}), transaction_prefix_("2" + std::to_string(unix_s() % 100000000)) {}
+    : loop_(loop), client_(loop, std::move(sim), {}) {
+  // appends: g++ 12 warns falsely (-Wrestrict) on "lit" + std::string
+  transaction_prefix_.append("2").append(std::to_string(unix_s() % 100000000));
+}
 ProviderPayer::~ProviderPayer() = default;
 
 // What the simulator makes for a channel: a merchant; apple: an App Store app; google: a Play
@@ -172,7 +175,9 @@ void ProviderPayer::store_purchase(const CreatedBill& bill, Done done) {
   json::Writer w;
   w.begin_object().key("bundle_id").string(kAppleBundle).key("environment").string(kAppleEnvironment);
   w.key("product_id").string(kAppleProduct).key("app_account_token").string(bill.app_account_token);
-  w.key("transaction_id").string(transaction_prefix_ + std::to_string(1000000 + ++transactions_)).end_object();
+  std::string transaction_id = transaction_prefix_;
+  transaction_id.append(std::to_string(1000000 + ++transactions_));
+  w.key("transaction_id").string(transaction_id).end_object();
   client_.send(sim_post("/sim/apple/transaction", w.take()), [bill, done = std::move(done)](ClientResponse r) {
     auto body = ok_body(r);
     const std::string jws = body ? json_string(&*body, "jws") : std::string();

@@ -97,8 +97,10 @@ http::Response AppleStore::credentials(const json::Value& body) {
   if (!products || products->kind != Kind::object)
     return error(400, "products must map productIds to item ids");
   const auto key = channels::jose::EcPrivateKey::generate();
-  const std::string key_id = "SIM" + crypto::random_hex(4);
-  const std::string issuer_id = "sim-issuer-" + crypto::random_hex(8);
+  std::string key_id = "SIM";  // appends: g++ 12 warns falsely (-Wrestrict) on "lit" + std::string
+  key_id.append(crypto::random_hex(4));
+  std::string issuer_id = "sim-issuer-";
+  issuer_id.append(crypto::random_hex(8));
   {
     std::lock_guard lock(mutex_);
     if (keys_.size() >= kMaxAccounts) return error(429, "too many simulated App Store Connect keys");
