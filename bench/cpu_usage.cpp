@@ -153,6 +153,8 @@ std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, co
   per("server", server);
   per("postgres", pg);
   per("provider_sim", sim);
+  // The figure: what the server and its database cost together per operation.
+  if (server >= 0 && pg >= 0) per("server_postgres", server + pg);
   return out;
 }
 
