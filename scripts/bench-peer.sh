@@ -30,6 +30,7 @@ done
 [ -n "$unipayd" ] || unipayd="$(dirname "$bench")/../unipayd"
 [ -f "$peer" ] || { echo "bench-peer: no peer at $peer (--peer FILE)" >&2; exit 2; }
 [ -x "$bench" ] || { echo "bench-peer: no unipay-bench at $bench (--bench FILE)" >&2; exit 2; }
+bench=$(realpath "$bench") unipayd=$(realpath "$unipayd")  # the bench starts unipayd from elsewhere
 /usr/bin/python3 -c 'import tornado, psycopg2' 2>/dev/null ||
   { echo "bench-peer: the peer needs python3-tornado and python3-psycopg2 (scripts/install-deps.sh)" >&2; exit 77; }
 
@@ -91,7 +92,7 @@ op = "lifecycle" if "lifecycles_per_s" in ours["metrics"] else "callback"
 names = [op + "s_per_s", "cpu_server_us_per_" + op, "cpu_postgres_us_per_" + op,
          "cpu_server_postgres_us_per_" + op, "cpu_bench_us_per_" + op]
 counters = ["bills_lost", "deliveries_duplicated", "waiters_never_answered", "callbacks_wrongly_refused"]
-print("\nsame session, %s (unipayd / peer):" % op)
+print("\nsame session, %s (ratio = unipayd / peer: rates higher is better, CPU lower):" % op)
 print("  %-34s %14s %14s %10s" % ("", "unipayd", "peer", "ratio"))
 for n in names:
     a, b = ours["metrics"].get(n), peer["metrics"].get(n)
