@@ -56,7 +56,9 @@ int create_app(Context& ctx, const std::string& admin_token) {
     if (!simulated_channel(channel)) continue;
     std::string error;
     if (!ctx.payer->make_merchant(channel, channels.emplace_back(), error))
-      return std::fprintf(stderr, "unipay-bench: a %s merchant at the simulator: %s\n", channel.c_str(), error.c_str()), 1;
+      return std::fprintf(stderr, "unipay-bench: a %s merchant at the simulator: %s\n", channel.c_str(),
+                          error.c_str()),
+             1;
   }
   bool done = false;
   bool ok = false;
@@ -71,10 +73,11 @@ int create_app(Context& ctx, const std::string& admin_token) {
   ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
   if (ok) return 0;
   if (!channels.empty()) {
-    std::fprintf(stderr,
-                 "unipay-bench: the server does not take alipay/wechatpay apps: --channel needs a unipayd with "
-                 "the channel adapters (issue 12: app credentials, bill creation through prepare, "
-                 "POST /v1/callbacks/{app_id}/{channel})\n");
+    std::fprintf(
+        stderr,
+        "unipay-bench: the server does not take alipay/wechatpay apps: --channel needs a unipayd with "
+        "the channel adapters (issue 12: app credentials, bill creation through prepare, "
+        "POST /v1/callbacks/{app_id}/{channel})\n");
     return 2;
   }
   return 1;
@@ -160,7 +163,8 @@ bool start_provider_sim(const Options& o, std::unique_ptr<SpawnedSim>& sim, Endp
     g_sim_pid = sim->pid();
     url = sim->url();
     if (!parse_loopback_url(url, endpoint, error))
-      return std::fprintf(stderr, "unipay-bench: provider simulator at %s: %s\n", url.c_str(), error.c_str()), false;
+      return std::fprintf(stderr, "unipay-bench: provider simulator at %s: %s\n", url.c_str(), error.c_str()),
+             false;
   }
   if (o.spawn) {
     for (auto& arg : provider_server_args(url)) server_args.push_back(std::move(arg));
@@ -188,8 +192,9 @@ int run(const Options& o) {
     spawn.public_base_url = o.channels.size() > 1;  // WeChat Pay orders carry a notify_url
     spawned = SpawnedServer::start(spawn, error);
     if (!spawned && o.channels.size() > 1)
-      error += " (--channel alipay/wechatpay passes --providers-*-url, --allow-private-providers and "
-               "--public-base-url: a unipayd without issue 12's channels does not know them)";
+      error +=
+          " (--channel alipay/wechatpay passes --providers-*-url, --allow-private-providers and "
+          "--public-base-url: a unipayd without issue 12's channels does not know them)";
     if (!spawned) return std::fprintf(stderr, "unipay-bench: %s\n", error.c_str()), 1;
     g_spawned_pid = spawned->pid();
     target = spawned->endpoint();
@@ -230,7 +235,8 @@ int run(const Options& o) {
   const double nodes_from_s = stats.elapsed_s();
   int code = run_scenario(ctx, spawned.get());
   if (code != 0) return code;
-  for (auto& note : node_usage_notes(nodes_before, sample_nodes(o.server_pids), stats.elapsed_s() - nodes_from_s))
+  for (auto& note :
+       node_usage_notes(nodes_before, sample_nodes(o.server_pids), stats.elapsed_s() - nodes_from_s))
     ctx.result.notes.push_back(std::move(note));
   BaselineResult base;
   if (o.baseline) base = run_baselines(ctx, spawned ? spawned->conninfo() : o.pg_conninfo, info.io_threads);

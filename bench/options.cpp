@@ -34,9 +34,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--server-arg", o.server_args,
                  "extra flag for the spawned unipayd (repeatable), e.g. --server-arg=--io-threads=2");
   app.add_flag("--keep-data", o.keep_data, "keep the spawned server's data directory");
-  app.add_option("--server-pid", o.server_pids,
-                 "pid of the --target server, for its RSS and CPU; repeatable: with --target at a load "
-                 "balancer, one per node (per-node CPU and RSS in the notes; the first is the scenarios' server)");
+  app.add_option(
+      "--server-pid", o.server_pids,
+      "pid of the --target server, for its RSS and CPU; repeatable: with --target at a load "
+      "balancer, one per node (per-node CPU and RSS in the notes; the first is the scenarios' server)");
   app.add_option("--postmaster-pid", o.postmaster_pid,
                  "with --target: pid of its PostgreSQL postmaster, for the CPU of the cluster (postmaster "
                  "and children)");
@@ -53,7 +54,8 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--waiters", o.waiters, "longpoll: concurrent waiters")->check(CLI::Range(1, 100000));
   app.add_option("--bills", o.bills, "callbacks: bills created before the storm")
       ->check(CLI::Range(1, 2000000));
-  app.add_option("--accounts", o.accounts, "wallet: accounts of the many-accounts phase (plus one hot account)")
+  app.add_option("--accounts", o.accounts,
+                 "wallet: accounts of the many-accounts phase (plus one hot account)")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--duplicate-share", o.duplicate_share,
                  "callbacks: share sent twice; wallet: share of applied operations sent again (same op_id)")
@@ -99,7 +101,8 @@ std::optional<int> parse_channels(Options& o, const std::string& list) {
     start = comma + 1;
     if (name.empty() || name == "sandbox") continue;
     if (name != "alipay" && name != "wechatpay") {
-      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay or wechatpay\n", name.c_str());
+      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay or wechatpay\n",
+                   name.c_str());
       return 2;
     }
     if (std::find(o.channels.begin(), o.channels.end(), name) == o.channels.end()) o.channels.push_back(name);

@@ -53,10 +53,9 @@ CommitRates measure_commit_rates(const std::string& conninfo, double seconds_eac
   PgSession admin;
   if (!admin.connect(conninfo, out.error)) return out;
   if (!admin.exec("DROP TABLE IF EXISTS bench_commit", out.error) ||
-      !admin.exec(
-               "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v bigint NOT NULL, t timestamptz NOT "
-               "NULL DEFAULT now())",
-               out.error)) {
+      !admin.exec("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v bigint NOT NULL, t timestamptz NOT "
+                  "NULL DEFAULT now())",
+                  out.error)) {
     return out;
   }
   out.one_connection_per_s = commit_rate(conninfo, 1, seconds_each, out.error);

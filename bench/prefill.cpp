@@ -18,14 +18,16 @@ constexpr int64_t kDeadJobEvery = 100;  // one bill in 100 is left paid with a g
 // like the bench's own (16 hex, "n", a counter), trade numbers unique per channel. $1 the
 // app, $2 the salt, $3..$4 the chunk.
 const std::string kRows =
-    "WITH s AS (SELECT i, $1::text AS app_id, 'b_000' || upper(substr(md5($2::text || 'b' || i), 1, 23)) AS bill_id, "
+    "WITH s AS (SELECT i, $1::text AS app_id, 'b_000' || upper(substr(md5($2::text || 'b' || i), 1, 23)) AS "
+    "bill_id, "
     "now() - interval '1 day' + i * interval '1 millisecond' AS t, i % " +
     std::to_string(kDeadJobEvery) + " = 0 AS dead FROM generate_series($3::bigint, $4::bigint) i) ";
 
 // Bills as a finished lifecycle leaves them: version 3 (created, paid, delivered).
 const std::string kBills =
     kRows +
-    "INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, currency, coins, "
+    "INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, currency, "
+    "coins, "
     "state, version, provider_trade_no, client_token_hash, created_at, paid_at, delivered_at, expires_at) "
     "SELECT bill_id, app_id, 'player-' || (i % 100000), 'gem_pack', 'sandbox', 'purchase', 499, 'USD', 0, "
     "CASE WHEN dead THEN 'paid' ELSE 'delivered' END, CASE WHEN dead THEN 2 ELSE 3 END, "
@@ -58,7 +60,8 @@ const std::string kDeadJobs =
 // Nonces seen now: they stay for the replay window, as under a steady load.
 const std::string kNonces =
     "INSERT INTO nonces (app_id, nonce, seen_at) SELECT $1::text, "
-    "substr(md5($2::text || 'n' || i), 1, 16) || 'p' || i, now() FROM generate_series($3::bigint, $4::bigint) i";
+    "substr(md5($2::text || 'n' || i), 1, 16) || 'p' || i, now() FROM generate_series($3::bigint, "
+    "$4::bigint) i";
 
 bool load_chunk(PgSession& db, const std::vector<std::string>& params, std::string& error) {
   if (!db.exec("BEGIN", error)) return false;
@@ -79,7 +82,8 @@ PrefillResult prefill_database(const std::string& conninfo, const std::string& a
   const std::string salt_text = std::to_string(salt);
   for (int64_t first = 1; first <= rows; first += kChunkRows) {
     const int64_t last = std::min(rows, first + kChunkRows - 1);
-    if (!load_chunk(db, {app_id, salt_text, std::to_string(first), std::to_string(last)}, out.error)) return out;
+    if (!load_chunk(db, {app_id, salt_text, std::to_string(first), std::to_string(last)}, out.error))
+      return out;
     if (rows > kChunkRows)
       std::fprintf(stderr, "unipay-bench: prefill %lld / %lld rows\n", static_cast<long long>(last),
                    static_cast<long long>(rows));
@@ -87,7 +91,8 @@ PrefillResult prefill_database(const std::string& conninfo, const std::string& a
   // Fresh statistics, as autovacuum would have them on a database that grew slowly.
   if (!db.exec("ANALYZE bills, callbacks, delivery_attempts, jobs, nonces", out.error)) return out;
   const std::string id_of =
-      "SELECT bill_id FROM bills WHERE bill_id = 'b_000' || upper(substr(md5($1::text || 'b' || $2::bigint), 1, 23))";
+      "SELECT bill_id FROM bills WHERE bill_id = 'b_000' || upper(substr(md5($1::text || 'b' || $2::bigint), "
+      "1, 23))";
   if (!db.value(id_of, {salt_text, "1"}, out.delivered_bill_id, out.error) ||
       (rows >= kDeadJobEvery &&
        !db.value(id_of, {salt_text, std::to_string(kDeadJobEvery)}, out.paid_bill_id, out.error)))

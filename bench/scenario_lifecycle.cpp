@@ -10,8 +10,8 @@
 
 #include "bench/channel_probe.hpp"
 #include "bench/common.hpp"
-#include "bench/provider_payer.hpp"
 #include "bench/players.hpp"
+#include "bench/provider_payer.hpp"
 
 namespace unipay::bench {
 
@@ -40,8 +40,8 @@ PlayerConfig player_config(const Options& o, bool outage) {
 // skipped and counted (the bench, or the server, cannot keep up).
 // The ticker outlives this scenario's locals; it stops at the first tick after *loading
 // turned false, before touching `players`.
-void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading,
-          size_t cap, double rate) {
+void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading, size_t cap,
+          double rate) {
   auto skipped = std::make_shared<uint64_t>(0);
   ctx.loop.every(kPacingTick, [&ctx, &players, start, loading, cap, skipped, rate] {
     if (!*loading) return false;
@@ -175,7 +175,8 @@ void pass_latencies(Context& ctx, const std::array<Histogram, kSteps>& before, c
     h.subtract(before[static_cast<size_t>(step)]);
     if (h.count() == 0) continue;
     ctx.result.metric(prefix + step_name(step) + "_p50_ms", static_cast<double>(h.quantile_us(0.5)) / 1000.0);
-    ctx.result.metric(prefix + step_name(step) + "_p99_ms", static_cast<double>(h.quantile_us(0.99)) / 1000.0);
+    ctx.result.metric(prefix + step_name(step) + "_p99_ms",
+                      static_cast<double>(h.quantile_us(0.99)) / 1000.0);
   }
 }
 
@@ -183,8 +184,9 @@ void pass_latencies(Context& ctx, const std::array<Histogram, kSteps>& before, c
 void channel_ratios(Context& ctx) {
   const std::vector<std::string>& channels = ctx.options.channels;
   for (size_t i = 1; i < channels.size(); ++i) {
-    for (const char* name : {"lifecycles_per_s", "cpu_server_us_per_lifecycle", "cpu_postgres_us_per_lifecycle",
-                             "cpu_bench_us_per_lifecycle", "lifecycle_p50_ms", "lifecycle_p99_ms"}) {
+    for (const char* name :
+         {"lifecycles_per_s", "cpu_server_us_per_lifecycle", "cpu_postgres_us_per_lifecycle",
+          "cpu_bench_us_per_lifecycle", "lifecycle_p50_ms", "lifecycle_p99_ms"}) {
       const double* reference = metric_of(ctx, channels[0] + "_" + name);
       const double* value = metric_of(ctx, channels[i] + "_" + name);
       if (reference && value && *reference > 0)
