@@ -13,14 +13,17 @@ namespace {
 constexpr int64_t kChunkRows = 100000;  // rows of each kind per transaction
 constexpr int64_t kDeadJobEvery = 100;  // one bill in 100 is left paid with a given-up job
 
-// The keys of row i, as the server makes them: bill ids "b_" + 26 Crockford characters
-// (these start "000", before any id the server makes now, as older bills' ids do), nonces
-// like the bench's own (16 hex, "n", a counter), trade numbers unique per channel. $1 the
-// app, $2 the salt, $3..$4 the chunk.
+// The keys of row i, as the server makes them: bill ids "b_" + 26 Crockford characters in
+// creation order (an increasing part, then random ones; these start "000", before any id the
+// server makes now, as older bills' ids do), so they fill the indexes' right edge as the
+// server's do; nonces like the bench's own (a fixed random prefix and a counter); trade
+// numbers unique per channel. $1 the app, $2 the salt, $3..$4 the chunk.
+const std::string kBillId =
+    "'b_000' || upper(lpad(to_hex(i), 10, '0') || substr(md5($2::text || 'b' || i), 1, 13))";
 const std::string kRows =
-    "WITH s AS (SELECT i, $1::text AS app_id, 'b_000' || upper(substr(md5($2::text || 'b' || i), 1, 23)) AS "
-    "bill_id, "
-    "now() - interval '1 day' + i * interval '1 millisecond' AS t, i % " +
+    "WITH s AS (SELECT i, $1::text AS app_id, " + kBillId +
+    " AS bill_id, "
+    "date_trunc('milliseconds', now() - interval '1 day') + i * interval '1 millisecond' AS t, i % " +
     std::to_string(kDeadJobEvery) + " = 0 AS dead FROM generate_series($3::bigint, $4::bigint) i) ";
 
 // Bills as a finished lifecycle leaves them: version 3 (created, paid, delivered).
@@ -29,10 +32,10 @@ const std::string kBills =
     "INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, currency, "
     "coins, "
     "state, version, provider_trade_no, client_token_hash, created_at, paid_at, delivered_at, expires_at) "
-    "SELECT bill_id, app_id, 'player-' || (i % 100000), 'gem_pack', 'sandbox', 'purchase', 499, 'USD', 0, "
+    "SELECT bill_id, app_id, 'player' || (i % 100000), 'gem_pack', 'sandbox', 'purchase', 499, 'USD', 0, "
     "CASE WHEN dead THEN 'paid' ELSE 'delivered' END, CASE WHEN dead THEN 2 ELSE 3 END, "
-    "'sbx_' || md5($2::text || 't' || i), encode(sha256(($2::text || 'c' || i)::bytea), 'hex'), t, "
-    "t + interval '60 ms', CASE WHEN dead THEN NULL ELSE t + interval '70 ms' END, t + interval '2 hours' "
+    "'tb_' || substr(bill_id, 3), encode(sha256(($2::text || 'c' || i)::bytea), 'hex'), t, "
+    "t + interval '60 ms', CASE WHEN dead THEN NULL ELSE t + interval '70 ms' END, t + interval '30 minutes' "
     "FROM s";
 
 // The accepted callback's audit row (bill.paid), as the paid transition writes it.
@@ -60,7 +63,7 @@ const std::string kDeadJobs =
 // Nonces seen now: they stay for the replay window, as under a steady load.
 const std::string kNonces =
     "INSERT INTO nonces (app_id, nonce, seen_at) SELECT $1::text, "
-    "substr(md5($2::text || 'n' || i), 1, 16) || 'p' || i, now() FROM generate_series($3::bigint, "
+    "substr(md5($2::text || 'n'), 1, 16) || 'n' || i, now() FROM generate_series($3::bigint, "
     "$4::bigint) i";
 
 bool load_chunk(PgSession& db, const std::vector<std::string>& params, std::string& error) {
@@ -91,11 +94,11 @@ PrefillResult prefill_database(const std::string& conninfo, const std::string& a
   // Fresh statistics, as autovacuum would have them on a database that grew slowly.
   if (!db.exec("ANALYZE bills, callbacks, delivery_attempts, jobs, nonces", out.error)) return out;
   const std::string id_of =
-      "SELECT bill_id FROM bills WHERE bill_id = 'b_000' || upper(substr(md5($1::text || 'b' || $2::bigint), "
-      "1, 23))";
-  if (!db.value(id_of, {salt_text, "1"}, out.delivered_bill_id, out.error) ||
+      "SELECT bill_id FROM bills, (SELECT $3::bigint AS i) s WHERE app_id = $1::text AND bill_id = " +
+      kBillId;
+  if (!db.value(id_of, {app_id, salt_text, "1"}, out.delivered_bill_id, out.error) ||
       (rows >= kDeadJobEvery &&
-       !db.value(id_of, {salt_text, std::to_string(kDeadJobEvery)}, out.paid_bill_id, out.error)))
+       !db.value(id_of, {app_id, salt_text, std::to_string(kDeadJobEvery)}, out.paid_bill_id, out.error)))
     return out;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.bills = rows;
