@@ -112,6 +112,22 @@ int read_postmaster_pid(const std::string& data_dir) {
   return (in >> pid) ? pid : 0;
 }
 
+namespace {
+
+// The cluster's CPU over the window, process by process: a backend that exited meanwhile (a
+// connection closed, like --prefill's) must not make the sum shrink, one that started counts
+// from zero.
+double cluster_delta(const CpuSnapshot& a, const CpuSnapshot& b) {
+  double total = 0;
+  for (const auto& [pid, cpu] : b.postgres_processes) {
+    auto it = a.postgres_processes.find(pid);
+    total += cpu - (it != a.postgres_processes.end() ? it->second : 0.0);
+  }
+  return total;
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, const CpuSnapshot& b,
                                                         double ops, const std::string& per_op_name) {
   std::vector<std::pair<std::string, double>> out;
@@ -119,7 +135,7 @@ std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, co
   double all = b.machine_all_s - a.machine_all_s;
   double bench = b.bench_s - a.bench_s;
   double server = (a.server_s >= 0 && b.server_s >= 0) ? b.server_s - a.server_s : -1;
-  double pg = (a.postgres_s >= 0 && b.postgres_s >= 0) ? b.postgres_s - a.postgres_s : -1;
+  double pg = (a.postgres_s >= 0 && b.postgres_s >= 0) ? cluster_delta(a, b) : -1;
   double sim = (a.provider_sim_s >= 0 && b.provider_sim_s >= 0) ? b.provider_sim_s - a.provider_sim_s : -1;
   // Clamped: process times and /proc/stat are sampled a moment apart.
   double other = std::max(0.0, busy - bench - std::max(server, 0.0) - std::max(pg, 0.0) - std::max(sim, 0.0));
@@ -153,6 +169,8 @@ std::vector<std::pair<std::string, double>> cpu_metrics(const CpuSnapshot& a, co
   per("server", server);
   per("postgres", pg);
   per("provider_sim", sim);
+  // The figure: what the server and its database cost together per operation.
+  if (server >= 0 && pg >= 0) per("server_postgres", server + pg);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "bench/baseline.hpp"
 #include "bench/cpu_usage.hpp"
 #include "bench/node_usage.hpp"
+#include "bench/prefill.hpp"
 #include "bench/provider_payer.hpp"
 #include "bench/report.hpp"
 #include "bench/spawn.hpp"
@@ -55,7 +56,9 @@ int create_app(Context& ctx, const std::string& admin_token) {
     if (!simulated_channel(channel)) continue;
     std::string error;
     if (!ctx.payer->make_merchant(channel, channels.emplace_back(), error))
-      return std::fprintf(stderr, "unipay-bench: a %s merchant at the simulator: %s\n", channel.c_str(), error.c_str()), 1;
+      return std::fprintf(stderr, "unipay-bench: a %s merchant at the simulator: %s\n", channel.c_str(),
+                          error.c_str()),
+             1;
   }
   bool done = false;
   bool ok = false;
@@ -84,6 +87,44 @@ std::vector<NodeSample> sample_nodes(const std::vector<int>& pids) {
   std::vector<NodeSample> out;
   for (int pid : pids) out.push_back({pid, take_cpu_snapshot(pid, 0).server_s, read_rss_kib(pid)});
   return out;
+}
+
+// The server must read prefilled rows as its own bills: one left delivered, one left paid.
+bool server_reads_prefill(Context& ctx, const PrefillResult& r) {
+  std::vector<std::pair<std::string, std::string>> expected{{r.delivered_bill_id, "delivered"}};
+  if (!r.paid_bill_id.empty()) expected.emplace_back(r.paid_bill_id, "paid");
+  for (const auto& [bill_id, state] : expected) {
+    std::string seen;
+    bool done = false;
+    ctx.client.send(get_bill_signed_request(ctx.app, bill_id), [&](ClientResponse answer) {
+      seen = bill_state_of(answer);
+      if (seen.empty()) seen = answer_error_kind(answer);
+      done = true;
+    });
+    ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
+    if (seen != state) {
+      std::fprintf(stderr, "unipay-bench: --prefill: the server reads bill %s as '%s', not '%s'\n",
+                   bill_id.c_str(), seen.c_str(), state.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// --prefill: the grown tables, loaded after the bench's app exists (the rows are its bills).
+// false when the load failed (the reason printed).
+bool prefill(Context& ctx, const std::string& conninfo) {
+  const Options& o = ctx.options;
+  if (o.prefill <= 0) return true;
+  std::fprintf(stderr, "unipay-bench: prefilling %lld bills, nonces, audit rows and attempts\n",
+               static_cast<long long>(o.prefill));
+  PrefillResult r = prefill_database(conninfo, ctx.app.app_id, o.prefill, o.seed);
+  if (!r.ok) return std::fprintf(stderr, "unipay-bench: --prefill: %s\n", r.error.c_str()), false;
+  if (!server_reads_prefill(ctx, r)) return false;
+  ctx.result.metric("prefill_bills", static_cast<double>(r.bills));
+  ctx.result.metric("prefill_dead_jobs", static_cast<double>(r.dead_jobs));
+  ctx.result.metric("prefill_s", r.seconds);
+  return true;
 }
 
 int run_scenario(Context& ctx, const SpawnedServer* spawned) {
@@ -121,7 +162,8 @@ bool start_provider_sim(const Options& o, std::unique_ptr<SpawnedSim>& sim, Endp
     g_sim_pid = sim->pid();
     url = sim->url();
     if (!parse_loopback_url(url, endpoint, error))
-      return std::fprintf(stderr, "unipay-bench: provider simulator at %s: %s\n", url.c_str(), error.c_str()), false;
+      return std::fprintf(stderr, "unipay-bench: provider simulator at %s: %s\n", url.c_str(), error.c_str()),
+             false;
   }
   if (o.spawn) {
     for (auto& arg : provider_server_args(url)) server_args.push_back(std::move(arg));
@@ -174,7 +216,7 @@ int run(const Options& o) {
               stats,
               {},
               pid,
-              spawned ? read_postmaster_pid(spawned->data_dir()) : 0,
+              spawned ? read_postmaster_pid(spawned->data_dir()) : o.postmaster_pid,
               max_connections,
               {}};
   ctx.target = target;
@@ -185,12 +227,14 @@ int run(const Options& o) {
     ctx.provider_sim_pid = sim ? sim->pid() : 0;
   }
   if (int code = create_app(ctx, admin_token); code != 0) return code;
+  if (!prefill(ctx, spawned ? spawned->conninfo() : o.pg_conninfo)) return 1;
   info.loadavg_before = read_loadavg();
   const auto nodes_before = sample_nodes(o.server_pids);
   const double nodes_from_s = stats.elapsed_s();
   int code = run_scenario(ctx, spawned.get());
   if (code != 0) return code;
-  for (auto& note : node_usage_notes(nodes_before, sample_nodes(o.server_pids), stats.elapsed_s() - nodes_from_s))
+  for (auto& note :
+       node_usage_notes(nodes_before, sample_nodes(o.server_pids), stats.elapsed_s() - nodes_from_s))
     ctx.result.notes.push_back(std::move(note));
   BaselineResult base;
   if (o.baseline) base = run_baselines(ctx, spawned ? spawned->conninfo() : o.pg_conninfo, info.io_threads);

@@ -36,10 +36,16 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--server-arg", o.server_args,
                  "extra flag for the spawned unipayd (repeatable), e.g. --server-arg=--io-threads=2");
   app.add_flag("--keep-data", o.keep_data, "keep the spawned server's data directory");
-  app.add_option("--server-pid", o.server_pids,
-                 "pid of the --target server, for its RSS and CPU; repeatable: with --target at a load "
-                 "balancer, one per node (per-node CPU and RSS in the notes; the first is the scenarios' server)");
-  app.add_option("--rate", rate, "arrivals per second, or max (closed loop with --players)");
+  app.add_option(
+      "--server-pid", o.server_pids,
+      "pid of the --target server, for its RSS and CPU; repeatable: with --target at a load "
+      "balancer, one per node (per-node CPU and RSS in the notes; the first is the scenarios' server)");
+  app.add_option("--postmaster-pid", o.postmaster_pid,
+                 "with --target: pid of its PostgreSQL postmaster, for the CPU of the cluster (postmaster "
+                 "and children)");
+  app.add_option("--rate", rate,
+                 "arrivals per second, or max (closed loop with --players), or half-max (lifecycle: a max "
+                 "pass, then a pass at half its lifecycles/s; figures prefixed max_ and half_max_)");
   app.add_option("--duration", o.duration_s, "seconds of load")->check(CLI::Range(0.5, 3600.0));
   app.add_option("--think-ms", o.think_ms, "a player pays this long after creating its bill")
       ->check(CLI::Range(0, 60000));
@@ -50,7 +56,8 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
   app.add_option("--waiters", o.waiters, "longpoll: concurrent waiters")->check(CLI::Range(1, 100000));
   app.add_option("--bills", o.bills, "callbacks: bills created before the storm")
       ->check(CLI::Range(1, 2000000));
-  app.add_option("--accounts", o.accounts, "wallet: accounts of the many-accounts phase (plus one hot account)")
+  app.add_option("--accounts", o.accounts,
+                 "wallet: accounts of the many-accounts phase (plus one hot account)")
       ->check(CLI::Range(1, 1000000));
   app.add_option("--duplicate-share", o.duplicate_share,
                  "callbacks: share sent twice; wallet: share of applied operations sent again (same op_id)")
@@ -136,12 +143,21 @@ void add_other_options(CLI::App& app, Options& o) {
   app.add_option("--baseline-http", o.baseline_http_path,
                  "the baseline_http binary (default: next to the bench)");
   app.add_option("--pg-conninfo", o.pg_conninfo, "libpq conninfo of the server's PostgreSQL (with --target)");
+  app.add_option("--prefill", o.prefill,
+                 "before the load, load this many bills, nonces, delivery jobs and audit rows into the "
+                 "server's database (needs --spawn or --pg-conninfo), for figures on grown tables")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}));
   app.add_option("--seed", o.seed, "random seed (default: from the clock)");
 }
 
 std::optional<int> validate(Options& o, const std::string& rate, const std::string& channels) {
-  if (rate == "max") {
+  if (rate == "max" || rate == "half-max") {
     o.rate_max = true;
+    o.rate_half_max = rate == "half-max";
+    if (o.rate_half_max && o.scenario != "lifecycle") {
+      std::fprintf(stderr, "usage error: --rate half-max is for --scenario lifecycle\n");
+      return 2;
+    }
   } else {
     try {
       o.rate = std::stod(rate);
@@ -169,7 +185,15 @@ std::optional<int> validate(Options& o, const std::string& rate, const std::stri
     }
   }
   if (!o.server_pids.empty()) o.server_pid = o.server_pids.front();
+  if (o.prefill > 0 && !o.spawn && o.pg_conninfo.empty()) {
+    std::fprintf(stderr, "usage error: --prefill needs --spawn or --pg-conninfo\n");
+    return 2;
+  }
   if (auto code = parse_channels(o, channels)) return code;
+  if (o.rate_half_max && o.channels.size() > 1) {
+    std::fprintf(stderr, "usage error: --rate half-max runs the sandbox channel only\n");
+    return 2;
+  }
   if (o.scenario == "outage" && o.game_down_s == 0) o.game_down_s = 20;
   // Retries back off exponentially (full jitter), so after T seconds down the next try of
   // an early bill may come about 2T later: wait long enough not to call it lost.

@@ -23,11 +23,14 @@ struct Options {
   std::vector<std::string> server_args;  // extra flags for the spawned unipayd
   bool keep_data = false;
   int server_pid = 0;            // for RSS with --target: the first --server-pid
+  int postmaster_pid = 0;        // with --target: the server's PostgreSQL, for its CPU
+  int64_t prefill = 0;           // rows of each kind loaded into the server's database first
   std::vector<int> server_pids;  // every --server-pid: one per node behind a balancer
 
   // Load.
   bool rate_max = false;
-  double rate = 100;  // lifecycles (or callbacks) started per second
+  bool rate_half_max = false;  // lifecycle: a --rate max pass, then one at half its rate
+  double rate = 100;           // lifecycles (or callbacks) started per second
   double duration_s = 10;
   int think_ms = 50;              // a player pays this long after its bill was created
   int players = 256;              // concurrent players with --rate max

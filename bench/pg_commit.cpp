@@ -1,11 +1,11 @@
 #include "bench/pg_commit.hpp"
 
-#include <libpq-fe.h>
-
 #include <atomic>
 #include <chrono>
 #include <thread>
 #include <vector>
+
+#include "bench/pg_session.hpp"
 
 namespace unipay::bench {
 
@@ -13,38 +13,12 @@ namespace {
 
 constexpr int kGroupConnections = 16;
 
-struct Conn {
-  PGconn* pg = nullptr;
-  ~Conn() {
-    if (pg) PQfinish(pg);
-  }
-};
-
-bool exec_ok(PGconn* pg, const char* sql, std::string& error) {
-  PGresult* r = PQexec(pg, sql);
-  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-  if (!ok) error = std::string(sql) + ": " + PQerrorMessage(pg);
-  PQclear(r);
-  return ok;
-}
-
-bool connect(Conn& c, const std::string& conninfo, std::string& error) {
-  c.pg = PQconnectdb(conninfo.c_str());
-  if (PQstatus(c.pg) != CONNECTION_OK) {
-    error = std::string("connect: ") + PQerrorMessage(c.pg);
-    return false;
-  }
-  // Explicit, whatever the server's default: each COMMIT waits for its WAL flush.
-  return exec_ok(c.pg, "SET synchronous_commit = on", error) &&
-         exec_ok(c.pg, "SET client_min_messages = warning", error);  // no NOTICE on stderr
-}
-
 // `connections` threads, each committing one-row INSERT transactions (autocommit) until the
 // deadline. Commits per second over all of them, or -1.
 double commit_rate(const std::string& conninfo, int connections, double seconds, std::string& error) {
-  std::vector<Conn> conns(static_cast<size_t>(connections));
+  std::vector<PgSession> conns(static_cast<size_t>(connections));
   for (auto& c : conns) {
-    if (!connect(c, conninfo, error)) return -1;
+    if (!c.connect(conninfo, error)) return -1;
   }
   std::atomic<uint64_t> commits{0};
   std::atomic<bool> failed{false};
@@ -76,13 +50,12 @@ double commit_rate(const std::string& conninfo, int connections, double seconds,
 
 CommitRates measure_commit_rates(const std::string& conninfo, double seconds_each) {
   CommitRates out;
-  Conn admin;
-  if (!connect(admin, conninfo, out.error)) return out;
-  if (!exec_ok(admin.pg, "DROP TABLE IF EXISTS bench_commit", out.error) ||
-      !exec_ok(admin.pg,
-               "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v bigint NOT NULL, t timestamptz NOT "
-               "NULL DEFAULT now())",
-               out.error)) {
+  PgSession admin;
+  if (!admin.connect(conninfo, out.error)) return out;
+  if (!admin.exec("DROP TABLE IF EXISTS bench_commit", out.error) ||
+      !admin.exec("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v bigint NOT NULL, t timestamptz NOT "
+                  "NULL DEFAULT now())",
+                  out.error)) {
     return out;
   }
   out.one_connection_per_s = commit_rate(conninfo, 1, seconds_each, out.error);
@@ -90,7 +63,7 @@ CommitRates measure_commit_rates(const std::string& conninfo, double seconds_eac
     out.sixteen_connections_per_s = commit_rate(conninfo, kGroupConnections, seconds_each, out.error);
   }
   std::string ignored;
-  exec_ok(admin.pg, "DROP TABLE IF EXISTS bench_commit", ignored);
+  admin.exec("DROP TABLE IF EXISTS bench_commit", ignored);
   return out;
 }
 

@@ -97,7 +97,8 @@ void write_run(json::Writer& w, const Context& ctx, const RunInfo& info) {
   for (const auto& a : info.server_args) w.string(a);
   w.end_array();
   w.key("options").begin_object();
-  w.key("rate").raw(o.rate_max ? std::string("\"max\"") : num(o.rate));
+  const std::string rate = o.rate_half_max ? "\"half-max\"" : o.rate_max ? "\"max\"" : num(o.rate);
+  w.key("rate").raw(rate).key("prefill").integer(o.prefill);
   w.key("duration_s").raw(num(o.duration_s)).key("think_ms").integer(o.think_ms);
   w.key("players").integer(o.players).key("connections").integer(o.connections);
   w.key("waiters").integer(o.waiters).key("bills").integer(o.bills);

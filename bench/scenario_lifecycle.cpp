@@ -10,8 +10,8 @@
 
 #include "bench/channel_probe.hpp"
 #include "bench/common.hpp"
-#include "bench/provider_payer.hpp"
 #include "bench/players.hpp"
+#include "bench/provider_payer.hpp"
 
 namespace unipay::bench {
 
@@ -40,12 +40,12 @@ PlayerConfig player_config(const Options& o, bool outage) {
 // skipped and counted (the bench, or the server, cannot keep up).
 // The ticker outlives this scenario's locals; it stops at the first tick after *loading
 // turned false, before touching `players`.
-void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading,
-          size_t cap) {
+void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_ptr<bool> loading, size_t cap,
+          double rate) {
   auto skipped = std::make_shared<uint64_t>(0);
-  ctx.loop.every(kPacingTick, [&ctx, &players, start, loading, cap, skipped] {
+  ctx.loop.every(kPacingTick, [&ctx, &players, start, loading, cap, skipped, rate] {
     if (!*loading) return false;
-    auto due = static_cast<uint64_t>(seconds_since(start) * ctx.options.rate);
+    auto due = static_cast<uint64_t>(seconds_since(start) * rate);
     for (uint64_t n = 0; players.started() + *skipped < due && n < kMaxLaunchesPerTick; ++n) {
       if (players.in_flight() >= cap) {
         *skipped += 1;
@@ -87,9 +87,15 @@ void outage_metrics(Context& ctx, const std::vector<PaidBill>& paid, Clock::time
   ctx.result.metric("game_refused_while_down", static_cast<double>(ctx.game.counters().refused_while_down));
 }
 
+// How a pass loads the server: a closed loop of --players (max), or arrivals at `rate`.
+struct PassLoad {
+  bool max = false;
+  double rate = 0;
+};
+
 // One pass of the load through `channel`. With several channels each pass counts the game
 // server's acknowledgements from its own start.
-void run_pass(Context& ctx, const std::string& channel) {
+void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   const Options& o = ctx.options;
   const bool outage = o.scenario == "outage";
   const bool overload = o.scenario == "overload";
@@ -121,13 +127,13 @@ void run_pass(Context& ctx, const std::string& channel) {
   ctx.delivery_backlog = owed;
   start_progress(ctx, Step::lifecycle, gauge, extra, alive);
   ctx.result.headline = Step::lifecycle;
-  if (o.rate_max) {
+  if (load.max) {
     players.on_end([&players, loading] {
       if (*loading) players.start_one();
     });
     for (int i = 0; i < o.players; ++i) players.start_one();
   } else {
-    pace(ctx, players, start, loading, cap);
+    pace(ctx, players, start, loading, cap, load.rate);
   }
   auto load_end = start + seconds(o.duration_s);
   ctx.loop.run_while([] { return true; }, load_end);
@@ -150,7 +156,7 @@ void run_pass(Context& ctx, const std::string& channel) {
   ctx.result.metric("lifecycles_completed", static_cast<double>(players.completed()));
   ctx.result.metric("lifecycles_per_s", static_cast<double>(completed_in_window) / load_s);
   ctx.result.metric("bills_paid", static_cast<double>(players.paid().size()));
-  if (!o.rate_max) ctx.result.metric("offered_rate_per_s", o.rate);
+  if (!load.max) ctx.result.metric("offered_rate_per_s", load.rate);
   if (outage) outage_metrics(ctx, players.paid(), start);
   if (overload) overload_watch->finish(load_end);
 }
@@ -169,7 +175,8 @@ void pass_latencies(Context& ctx, const std::array<Histogram, kSteps>& before, c
     h.subtract(before[static_cast<size_t>(step)]);
     if (h.count() == 0) continue;
     ctx.result.metric(prefix + step_name(step) + "_p50_ms", static_cast<double>(h.quantile_us(0.5)) / 1000.0);
-    ctx.result.metric(prefix + step_name(step) + "_p99_ms", static_cast<double>(h.quantile_us(0.99)) / 1000.0);
+    ctx.result.metric(prefix + step_name(step) + "_p99_ms",
+                      static_cast<double>(h.quantile_us(0.99)) / 1000.0);
   }
 }
 
@@ -177,8 +184,9 @@ void pass_latencies(Context& ctx, const std::array<Histogram, kSteps>& before, c
 void channel_ratios(Context& ctx) {
   const std::vector<std::string>& channels = ctx.options.channels;
   for (size_t i = 1; i < channels.size(); ++i) {
-    for (const char* name : {"lifecycles_per_s", "cpu_server_us_per_lifecycle", "cpu_postgres_us_per_lifecycle",
-                             "cpu_bench_us_per_lifecycle", "lifecycle_p50_ms", "lifecycle_p99_ms"}) {
+    for (const char* name :
+         {"lifecycles_per_s", "cpu_server_us_per_lifecycle", "cpu_postgres_us_per_lifecycle",
+          "cpu_bench_us_per_lifecycle", "lifecycle_p50_ms", "lifecycle_p99_ms"}) {
       const double* reference = metric_of(ctx, channels[0] + "_" + name);
       const double* value = metric_of(ctx, channels[i] + "_" + name);
       if (reference && value && *reference > 0)
@@ -187,12 +195,42 @@ void channel_ratios(Context& ctx) {
   }
 }
 
+// A pass whose figures are named `prefix` + name, with its own latencies (p50/p99 of create,
+// callback, wake, lifecycle, delivery).
+void run_named_pass(Context& ctx, const std::string& channel, PassLoad load, const std::string& prefix) {
+  const size_t first_metric = ctx.result.metrics.size();
+  std::array<Histogram, kSteps> before;
+  for (int i = 0; i < kSteps; ++i) before[static_cast<size_t>(i)] = ctx.stats.step(static_cast<Step>(i)).all;
+  run_pass(ctx, channel, load);
+  for (size_t i = first_metric; i < ctx.result.metrics.size(); ++i)
+    ctx.result.metrics[i].first = prefix + ctx.result.metrics[i].first;
+  pass_latencies(ctx, before, prefix);
+}
+
+// --rate half-max: the latencies a user sees at a sustainable load, measured at half the
+// rate the same server just reached (one run, so both passes share the host's state).
+int run_half_max(Context& ctx) {
+  std::fprintf(stderr, "unipay-bench: pass 1 of 2: --rate max\n");
+  run_named_pass(ctx, "sandbox", {true, 0}, "max_");
+  const double* max_rate = metric_of(ctx, "max_lifecycles_per_s");
+  if (!max_rate || *max_rate < 2) {
+    std::fprintf(stderr, "unipay-bench: the max pass completed too few lifecycles for a half-max pass\n");
+    return 2;
+  }
+  const double half = *max_rate / 2;
+  std::fprintf(stderr, "unipay-bench: pass 2 of 2: --rate %.0f (half of %.0f)\n", half, *max_rate);
+  run_named_pass(ctx, "sandbox", {false, half}, "half_max_");
+  ctx.result.metric("lifecycles_per_s", *max_rate);  // the headline: what the baselines are compared with
+  return 0;
+}
+
 }  // namespace
 
 int run_lifecycle(Context& ctx) {
   const std::vector<std::string>& channels = ctx.options.channels;
+  if (ctx.options.rate_half_max) return run_half_max(ctx);
   if (channels.size() == 1) {
-    run_pass(ctx, channels[0]);
+    run_pass(ctx, channels[0], {ctx.options.rate_max, ctx.options.rate});
     return 0;
   }
   // Several channels: one pass each, its figures named after it (sandbox_lifecycles_per_s, ...).
@@ -201,13 +239,7 @@ int run_lifecycle(Context& ctx) {
   }
   for (const std::string& channel : channels) {
     std::fprintf(stderr, "unipay-bench: lifecycle pass through %s\n", channel.c_str());
-    const size_t first_metric = ctx.result.metrics.size();
-    std::array<Histogram, kSteps> before;
-    for (int i = 0; i < kSteps; ++i) before[static_cast<size_t>(i)] = ctx.stats.step(static_cast<Step>(i)).all;
-    run_pass(ctx, channel);
-    for (size_t i = first_metric; i < ctx.result.metrics.size(); ++i)
-      ctx.result.metrics[i].first = channel + "_" + ctx.result.metrics[i].first;
-    pass_latencies(ctx, before, channel + "_");
+    run_named_pass(ctx, channel, {ctx.options.rate_max, ctx.options.rate}, channel + "_");
   }
   channel_ratios(ctx);
   return 0;

@@ -48,7 +48,7 @@ void print_table(const Context& ctx, const BaselineResult& base, const RunInfo& 
   std::printf("load average before %s, after %s\n", info.loadavg_before.c_str(), info.loadavg_after.c_str());
   print_steps(ctx.stats);
   std::printf("metrics:\n");
-  for (const auto& [name, value] : ctx.result.metrics) std::printf("  %-36s %14.2f\n", name.c_str(), value);
+  for (const auto& [name, value] : ctx.result.metrics) std::printf("  %-46s %14.2f\n", name.c_str(), value);
   std::printf("errors:%s\n", ctx.stats.errors().empty() ? " none" : "");
   for (const auto& [kind, n] : ctx.stats.errors())
     std::printf("  %-50s %10llu\n", kind.c_str(), static_cast<unsigned long long>(n));

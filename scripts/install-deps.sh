@@ -10,6 +10,11 @@ packages=(
   libgtest-dev librapidcheck-dev python3
   # scripts/cluster.sh and the failover test (docs/DEPLOYMENT.md): real HA software
   haproxy patroni etcd-server etcd-client
+  # unipay-bench's peer mode (scripts/bench-peer.sh, docs/BENCHMARKS.md): the seeds' design in
+  # Python (../shared/peers/seed_design_peer.py) on its own stack; not needed by the server
+  python3-tornado python3-psycopg2
+  # the performance breakdown (docs/BENCHMARKS.md "Performance"): profiles and syscall counts
+  linux-perf strace
 )
 
 missing=()
