@@ -152,6 +152,12 @@ struct CallbacksConfig {
   std::chrono::milliseconds refused_audit_flush_ms{250};
   size_t refused_audit_max_sources = 10000;
   int64_t app_reads_per_source_per_s = 50;  // reads of uncached apps per address (io thread)
+  // A source with more refused callbacks than this in a second and none verified within
+  // suspect_trust_ms has its callbacks answered 429 unread for suspect_shut_out_ms
+  // (net/suspect_sources.hpp).
+  int64_t suspect_refusals_per_s = 50;
+  std::chrono::milliseconds suspect_shut_out_ms{10000};
+  std::chrono::milliseconds suspect_trust_ms{60000};
 };
 
 // Wallets (docs/WALLETS.md): one actor per live account.

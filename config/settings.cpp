@@ -312,6 +312,13 @@ std::vector<Setting> callbacks_settings() {
            "remote addresses (and apps) the audit limiter tracks at once"),
       make(UNIPAY_FIELD(callbacks, app_reads_per_source_per_s), "", "", "",
            "database reads of apps not in the cache per remote address, per second (per io thread)"),
+      make(UNIPAY_FIELD(callbacks, suspect_refusals_per_s), "--callback-suspect-refusals-per-s",
+           "UNIPAY_CALLBACK_SUSPECT_REFUSALS_PER_S", "N",
+           "refused callbacks per remote address per second before its callbacks are refused unread"),
+      make(UNIPAY_FIELD(callbacks, suspect_shut_out_ms), "", "", "",
+           "how long a source over suspect_refusals_per_s has its callbacks refused unread, milliseconds"),
+      make(UNIPAY_FIELD(callbacks, suspect_trust_ms), "", "", "",
+           "a verified callback exempts its source from being shut out this long, milliseconds"),
   };
 }
 

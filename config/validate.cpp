@@ -270,6 +270,9 @@ void check_callbacks(const CallbacksConfig& c, Checker& check) {
   check.duration("callbacks.refused_audit_flush_ms", c.refused_audit_flush_ms);
   check.sizes_between("callbacks.refused_audit_max_sources", c.refused_audit_max_sources, 1, 10000000);
   check.between("callbacks.app_reads_per_source_per_s", c.app_reads_per_source_per_s, 1, 1000000);
+  check.between("callbacks.suspect_refusals_per_s", c.suspect_refusals_per_s, 1, 1000000);
+  check.duration("callbacks.suspect_shut_out_ms", c.suspect_shut_out_ms);
+  check.duration("callbacks.suspect_trust_ms", c.suspect_trust_ms);
 }
 
 }  // namespace

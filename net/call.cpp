@@ -20,7 +20,9 @@ void Call::reply(http::Response response) { answer(std::move(response), {}); }
 
 void Call::fail(const Error& error) { answer(http::error_response(error), error.message); }
 
-void Call::answer(http::Response response, std::string_view error_message) {
+void Call::reply_unlogged(http::Response response) { answer(std::move(response), {}, false); }
+
+void Call::answer(http::Response response, std::string_view error_message, bool logged) {
   assert(!answered_ && "a call is answered once");
   answered_ = true;
   if (client_gone()) {
@@ -35,7 +37,7 @@ void Call::answer(http::Response response, std::string_view error_message) {
                                                                              nonce, response.body)});
   }
   api.metrics->count_response(response.status);
-  log_answer(response.status, error_message);
+  if (logged) log_answer(response.status, error_message);
   respond_(std::move(response));
 }
 

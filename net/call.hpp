@@ -68,6 +68,10 @@ class Call : public std::enable_shared_from_this<Call> {
   void reply_stream(int status, std::string content_type, std::shared_ptr<http::BodySource> source);
   void fail(const Error& error);
   void fail(Errc code, std::string message) { fail(make_error(code, std::move(message))); }
+  // An unsigned answer with no log line, for refusals that come in floods and are counted
+  // in /metrics instead (callbacks from a shut-out address): a line each would cost more
+  // than the refusal.
+  void reply_unlogged(http::Response response);
 
   // Runs `fn` once if the client closes its connection before this call answers (long
   // polls: free the waiter now). `fn` runs on an io thread and must only hand work on.
@@ -85,7 +89,7 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
  private:
-  void answer(http::Response response, std::string_view error_message);
+  void answer(http::Response response, std::string_view error_message, bool logged = true);
   void log_answer(int status, std::string_view error_message) const;
 
   http::Responder respond_;

@@ -81,12 +81,17 @@ TEST(Validate, CallbackAuditLimits) {
   c.callbacks.refused_audit_flush_ms = 0ms;
   c.callbacks.refused_audit_max_sources = 0;
   c.callbacks.app_reads_per_source_per_s = 0;
+  c.callbacks.suspect_refusals_per_s = 0;
+  c.callbacks.suspect_shut_out_ms = 0ms;
+  c.callbacks.suspect_trust_ms = 0ms;
   const auto errors = validate(c);
-  EXPECT_EQ(errors.size(), 7u);
+  EXPECT_EQ(errors.size(), 10u);
   for (const char* name : {"callbacks.refused_audits_per_source_per_s",
                            "callbacks.refused_audits_per_app_per_s", "callbacks.refused_audit_burst",
                            "callbacks.refused_audit_queue_limit", "callbacks.refused_audit_flush_ms",
-                           "callbacks.refused_audit_max_sources", "callbacks.app_reads_per_source_per_s"}) {
+                           "callbacks.refused_audit_max_sources", "callbacks.app_reads_per_source_per_s",
+                           "callbacks.suspect_refusals_per_s", "callbacks.suspect_shut_out_ms",
+                           "callbacks.suspect_trust_ms"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
   c.callbacks = CallbacksConfig{};
