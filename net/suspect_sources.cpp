@@ -12,19 +12,19 @@ bool SuspectSources::shut_out(const std::string& source, Clock::time_point now) 
   return it != sources_.end() && now < it->second.shut_until && now >= it->second.trusted_until;
 }
 
-void SuspectSources::refused(const std::string& source, Clock::time_point now) {
+bool SuspectSources::refused(const std::string& source, Clock::time_point now) {
   Source* s = find_or_track(source, now);
-  if (s == nullptr) return;
+  if (s == nullptr || now < s->shut_until) return false;
   if (now - s->window_start >= kWindow) {
     s->window_start = now;
     s->refusals = 0;
   }
   s->refusals += 1;
-  if (s->refusals > limits_.refusals_per_s && now >= s->trusted_until) {
-    s->shut_until = now + limits_.shut_out_ms;
-    s->refusals = 0;  // counted again from scratch once the shut-out ends
-    s->window_start = s->shut_until;
-  }
+  if (s->refusals <= limits_.refusals_per_s || now < s->trusted_until) return false;
+  s->shut_until = now + limits_.shut_out_ms;
+  s->refusals = 0;  // counted again from scratch once the shut-out ends
+  s->window_start = s->shut_until;
+  return true;
 }
 
 void SuspectSources::verified(const std::string& source, Clock::time_point now) {

@@ -32,8 +32,9 @@ class SuspectSources {
 
   // True: answer this source's callback 429 without looking at it.
   bool shut_out(const std::string& source, Clock::time_point now) const;
-  // A callback from `source` was refused before its signature verified.
-  void refused(const std::string& source, Clock::time_point now);
+  // A callback from `source` was refused before its signature verified. True when this
+  // refusal starts a shut-out (not for late refusals of requests already under way).
+  bool refused(const std::string& source, Clock::time_point now);
   // A callback from `source` verified.
   void verified(const std::string& source, Clock::time_point now);
   size_t tracked() const { return sources_.size(); }

@@ -20,8 +20,7 @@ SuspectSources& suspect_sources(const config::CallbacksConfig& c) {
 void note_refused_source(const CallPtr& call) {
   SuspectSources& sources = suspect_sources(call->api.config.callbacks);
   const auto now = SuspectSources::Clock::now();
-  sources.refused(call->request.remote_address, now);
-  if (sources.shut_out(call->request.remote_address, now)) {
+  if (sources.refused(call->request.remote_address, now)) {
     call->api.metrics->callback_sources_shut_out.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("callbacks from {} refused unread for {} ms: over {} refused callbacks a second",
                  call->request.remote_address, call->api.config.callbacks.suspect_shut_out_ms.count(),

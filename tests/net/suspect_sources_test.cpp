@@ -21,15 +21,17 @@ SuspectSourceLimits limits() {
 }
 
 // Proves: a source is shut out only after more than refusals_per_s refusals within one
-// second, stays shut out for shut_out_ms, then is served (and counted) again; another
-// source is not affected.
+// second (that refusal reports the start, later ones during it do not), stays shut out for
+// shut_out_ms, then is served (and counted) again; another source is not affected.
 TEST(SuspectSources, ShutsOutASourceOverItsRefusalsForAWhile) {
   SuspectSources s(limits());
   const auto t0 = Clock::now();
-  for (int i = 0; i < 5; ++i) s.refused("10.0.0.1", t0 + std::chrono::milliseconds(i));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(s.refused("10.0.0.1", t0 + std::chrono::milliseconds(i)));
   EXPECT_FALSE(s.shut_out("10.0.0.1", t0 + 10ms));
-  s.refused("10.0.0.1", t0 + 10ms);
+  EXPECT_TRUE(s.refused("10.0.0.1", t0 + 10ms));  // starts the shut-out
   EXPECT_TRUE(s.shut_out("10.0.0.1", t0 + 11ms));
+  // Late refusals (requests under way when it started) neither start another nor extend it.
+  for (int i = 0; i < 100; ++i) EXPECT_FALSE(s.refused("10.0.0.1", t0 + 5s));
   EXPECT_TRUE(s.shut_out("10.0.0.1", t0 + 10s));
   EXPECT_FALSE(s.shut_out("10.0.0.2", t0 + 11ms));
   EXPECT_FALSE(s.shut_out("10.0.0.1", t0 + 10ms + 10s));
