@@ -36,6 +36,11 @@ struct ServerConfig {
   // for an interval. Callbacks and deliveries are never refused by it.
   std::chrono::milliseconds admission_target_delay_ms{100};
   std::chrono::milliseconds admission_interval_ms{500};
+  // ...and at once while admission_max_in_flight-bounded work in flight is at its adaptive
+  // limit, which shrinks while admitted work answers slower than admission_latency_target_ms
+  // (net/concurrency_limit.hpp).
+  std::chrono::milliseconds admission_latency_target_ms{300};
+  int64_t admission_max_in_flight = 2000;
   // Freed heap memory goes back to the system this often (malloc_trim); 0: never.
   std::chrono::milliseconds memory_trim_interval_ms{10000};
   size_t statement_page_rows = 1000;  // rows read (and held) at a time while a statement streams

@@ -135,6 +135,8 @@ void check_server(const ServerConfig& s, Checker& check) {
   check.sizes_between("server.statement_page_rows", s.statement_page_rows, 1, 10000);
   check.duration("server.admission_target_delay_ms", s.admission_target_delay_ms);
   check.duration("server.admission_interval_ms", s.admission_interval_ms);
+  check.duration("server.admission_latency_target_ms", s.admission_latency_target_ms);
+  check.between("server.admission_max_in_flight", s.admission_max_in_flight, 8, 1000000);
   check.between("server.memory_trim_interval_ms", s.memory_trim_interval_ms.count(), 0, 86400000);
   // The token travels in an Authorization header: it must survive one unquoted.
   if (!std::all_of(s.admin_token.begin(), s.admin_token.end(), [](char c) { return c > ' ' && c < 127; }))

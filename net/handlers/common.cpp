@@ -8,7 +8,12 @@ namespace unipay::handlers {
 
 bool admit_new_work(const CallPtr& call) {
   const Api& api = call->api;
-  if (api.admission ? api.admission->admits_new_work() : api.db->admits_new_work()) return true;
+  if (!api.admission) {
+    if (api.db->admits_new_work()) return true;
+  } else if (auto leave = api.admission->enter(call->request.received_at)) {
+    call->when_answered(std::move(leave));
+    return true;
+  }
   call->api.metrics->admission_refused.fetch_add(1, std::memory_order_relaxed);
   call->fail(Errc::overloaded, "the server is overloaded; retry later");
   return false;

@@ -78,6 +78,8 @@ std::vector<PinnedCase> pinned_cases() {
       {"--delivery-backoff-max-ms", "UNIPAY_DELIVERY_BACKOFF_MAX_MS", "7000",
        [](const Config& c) { return c.delivery.backoff_max_ms == 7000ms; }},
       {"--io-threads", "UNIPAY_IO_THREADS", "7", [](const Config& c) { return c.server.io_threads == 7; }},
+      {"--admission-max-in-flight", "UNIPAY_ADMISSION_MAX_IN_FLIGHT", "70",
+       [](const Config& c) { return c.server.admission_max_in_flight == 70; }},
       {"--callback-suspect-refusals-per-s", "UNIPAY_CALLBACK_SUSPECT_REFUSALS_PER_S", "7",
        [](const Config& c) { return c.callbacks.suspect_refusals_per_s == 7; }},
       {"--actor-threads", "UNIPAY_ACTOR_THREADS", "9",

@@ -70,6 +70,20 @@ TEST(Validate, ChannelsJanitorLimits) {
   }
 }
 
+// Proves: the in-flight limit of admission control is range-checked (issue 8.3).
+TEST(Validate, AdmissionInFlightLimit) {
+  Config c = valid_config();
+  c.server.admission_latency_target_ms = 0ms;
+  c.server.admission_max_in_flight = 7;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 2u);
+  EXPECT_TRUE(has(errors, "server.admission_latency_target_ms"));
+  EXPECT_TRUE(has(errors, "server.admission_max_in_flight"));
+  c.server.admission_latency_target_ms = 1ms;
+  c.server.admission_max_in_flight = 8;
+  EXPECT_TRUE(validate(c).empty());
+}
+
 // Proves: the [callbacks] limits of unverified callbacks (issue 8.6) are range-checked; a
 // queue longer than one statement's parameters allow is refused.
 TEST(Validate, CallbackAuditLimits) {
