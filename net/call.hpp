@@ -72,7 +72,7 @@ class Call : public std::enable_shared_from_this<Call> {
   void fail(const Error& error);
   void fail(Errc code, std::string message) { fail(make_error(code, std::move(message))); }
   // An unsigned answer with no log line, for refusals that come in floods and are counted
-  // in /metrics instead (callbacks from a shut-out address): a line each would cost more
+  // in /metrics instead (callbacks from a shut-out address, admission refusals): a line each would cost more
   // than the refusal.
   void reply_unlogged(http::Response response);
 

@@ -3,6 +3,7 @@
 #include "net/admission.hpp"
 #include "net/bill_json.hpp"
 #include "net/handlers/handlers.hpp"
+#include "net/http_errors.hpp"
 
 namespace unipay::handlers {
 
@@ -15,7 +16,10 @@ bool admit_new_work(const CallPtr& call) {
     return true;
   }
   call->api.metrics->admission_refused.fetch_add(1, std::memory_order_relaxed);
-  call->fail(Errc::overloaded, "the server is overloaded; retry later");
+  // No access-log line: under overload a line per refusal (a write each, on the io thread)
+  // is work taken from the requests admitted. Admission control logs when it starts and
+  // stops refusing; the refusals are counted in /metrics.
+  call->reply_unlogged(http::error_response(make_error(Errc::overloaded, "the server is overloaded; retry later")));
   return false;
 }
 
