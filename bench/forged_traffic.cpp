@@ -1,5 +1,7 @@
 #include "bench/forged_traffic.hpp"
 
+#include <time.h>
+
 #include <atomic>
 #include <random>
 #include <thread>
@@ -14,6 +16,12 @@ constexpr size_t kUnknownApps = 100;
 constexpr auto kTick = std::chrono::milliseconds(1);
 constexpr auto kAnswerWait = std::chrono::seconds(20);
 
+double thread_cpu_s() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 struct ForgedTraffic::Impl {
@@ -23,6 +31,7 @@ struct ForgedTraffic::Impl {
   std::vector<AppCreds> unknown;  // well-shaped app ids that no app has
   double rate_per_s;
   size_t max_in_flight;
+  int source_index = 0;
   std::mt19937_64 random;
   std::atomic<bool> stopping{false};
   std::thread thread;
@@ -42,8 +51,9 @@ struct ForgedTraffic::Impl {
   }
 
   void run() {
+    const double cpu_at_start = thread_cpu_s();
     Loop loop;
-    HttpClient client(loop, target, ClientOptions{max_in_flight});
+    HttpClient client(loop, target, ClientOptions{max_in_flight, source_index});
     const auto started = Clock::now();
     uint64_t due_sent = 0;
     loop.every(kTick, [&] {
@@ -67,11 +77,12 @@ struct ForgedTraffic::Impl {
     totals.seconds = seconds_since(started);
     loop.run_while([&] { return in_flight > 0; }, Clock::now() + kAnswerWait);
     client.close_idle();
+    totals.cpu_s = thread_cpu_s() - cpu_at_start;
   }
 };
 
 ForgedTraffic::ForgedTraffic(Endpoint target, AppCreds app, std::vector<std::string> bill_ids,
-                             double rate_per_s, size_t max_in_flight, uint64_t seed)
+                             double rate_per_s, size_t max_in_flight, int source_index, uint64_t seed)
     : impl_(std::make_unique<Impl>()) {
   impl_->target = std::move(target);
   impl_->app = std::move(app);
@@ -79,6 +90,7 @@ ForgedTraffic::ForgedTraffic(Endpoint target, AppCreds app, std::vector<std::str
   if (impl_->bill_ids.empty()) impl_->bill_ids.push_back("b_00000000000000000000000000");
   impl_->rate_per_s = rate_per_s;
   impl_->max_in_flight = max_in_flight;
+  impl_->source_index = source_index;
   impl_->random.seed(seed);
   for (size_t i = 0; i < kUnknownApps; ++i) {
     impl_->unknown.push_back(AppCreds{"app_" + crypto::random_hex(8), "", crypto::random_hex(16)});

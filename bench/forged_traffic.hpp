@@ -21,12 +21,14 @@ struct ForgedTotals {
   uint64_t skipped = 0;                       // over max_in_flight: not sent
   std::map<std::string, uint64_t> by_answer;  // "404", "401", "no_answer:timeout", ...
   double seconds = 0;                         // from the first send to the end
+  double cpu_s = 0;                           // CPU the forging thread used (the bench's share of it)
 };
 
 class ForgedTraffic {
  public:
+  // source_index: the forger's address, as ClientOptions::source_index (0: 127.0.0.1).
   ForgedTraffic(Endpoint target, AppCreds app, std::vector<std::string> bill_ids, double rate_per_s,
-                size_t max_in_flight, uint64_t seed);
+                size_t max_in_flight, int source_index, uint64_t seed);
   ~ForgedTraffic();  // stop()
   void start();
   ForgedTotals stop();  // stops sending, waits (bounded) for the answers, joins

@@ -65,6 +65,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
         options(o),
         host_header(endpoint.address().is_v6() ? "[" + target.host + "]:" + std::to_string(target.port)
                                                : target.host + ":" + std::to_string(target.port)) {
+    source_index = std::clamp(o.source_index, 0, kMaxSourceAddresses - 1);
     // For testing the source-address path without exhausting 28k ports first.
     if (const char* start = std::getenv("UNIPAY_BENCH_SOURCE_INDEX")) {
       source_index = std::clamp(std::atoi(start), 0, kMaxSourceAddresses - 1);

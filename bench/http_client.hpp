@@ -45,6 +45,7 @@ using ResponseHandler = std::function<void(ClientResponse)>;
 
 struct ClientOptions {
   size_t max_connections = 1024;
+  int source_index = 0;  // k > 0: connect from 127.0.0.(k + 1) (IPv4 targets)
 };
 
 struct ClientCounters {

@@ -66,6 +66,10 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
                  "callbacks: real callbacks go at --rate and, in the run's second half, this many forged "
                  "callbacks per second (unknown apps, bad signatures) come too; compares the real p99s")
       ->check(CLI::Range(0.0, 1e6));
+  app.add_option("--forged-source", o.forged_source,
+                 "callbacks: forged callbacks come from 127.0.0.(1 + N) (200: a forger's own address, as "
+                 "on the internet); 0: from 127.0.0.1 like the real ones")
+      ->check(CLI::Range(0, 249));
   app.add_option("--longpoll-timeout-s", o.longpoll_timeout_s, "timeout= of each long poll")
       ->check(CLI::Range(1, 60));
   app.add_option("--until", o.until, "lifecycle: players long-poll until=paid or until=delivered")

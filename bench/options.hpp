@@ -40,6 +40,7 @@ struct Options {
   int accounts = 1000;            // wallet scenario: the many accounts (plus one hot account)
   double duplicate_share = 0.10;  // callbacks: share sent twice; wallet: share of applied ops replayed
   double forged_rate = 0;         // callbacks: forged callbacks per second in the second half (0: off)
+  int forged_source = 200;        // ...sent from 127.0.0.(1 + this); 0: 127.0.0.1, like the real ones
   int longpoll_timeout_s = 30;
   std::string until = "delivered";  // lifecycle players long-poll until this (paid | delivered)
   int max_inflight = 0;             // 0: from the fd limit

@@ -5,6 +5,7 @@
 // the server's database reads and refused-audit counters over the forged half (/metrics).
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "bench/common.hpp"
 #include "bench/forged_traffic.hpp"
@@ -88,13 +89,19 @@ void report_forged(Context& ctx, const Paced& st, const ForgedTotals& forged, Sc
   m.metric("forged_sent", static_cast<double>(forged.sent));
   m.metric("forged_skipped_over_in_flight", static_cast<double>(forged.skipped));
   m.metric("forged_per_s", forged.seconds > 0 ? static_cast<double>(forged.sent) / forged.seconds : 0);
+  // What generating them cost the bench (it shares the cores with the server).
+  m.metric("forged_sender_cpu_s", forged.cpu_s);
+  m.metric("forged_sender_cpu_us_per_request",
+           forged.sent > 0 ? forged.cpu_s * 1e6 / static_cast<double>(forged.sent) : 0);
   for (const auto& [answer, n] : forged.by_answer)
     m.metric("forged_answered_" + answer, static_cast<double>(n));
   for (const char* name :
        {"unipay_db_reads_total", "unipay_db_write_ops_total", "unipay_callback_audits_written_total",
         "unipay_callback_audits_dropped_total{reason=\"source_limit\"}",
         "unipay_callback_audits_dropped_total{reason=\"app_limit\"}",
-        "unipay_callback_audits_dropped_total{reason=\"queue_full\"}"}) {
+        "unipay_callback_audits_dropped_total{reason=\"queue_full\"}",
+        "unipay_callbacks_refused_shut_out_total", "unipay_callback_sources_shut_out_total",
+        "unipay_app_reads_refused_total"}) {
     m.metric(std::string("server_quiet_half_") + name, scrapes.half[name] - scrapes.start[name]);
     m.metric(std::string("server_forged_half_") + name, scrapes.end[name] - scrapes.half[name]);
   }
@@ -110,12 +117,15 @@ int run_callbacks_forged(Context& ctx) {
   st->bills = create_bills(ctx, wanted, o.connections, Clock::now() + kCreateBound);
   std::vector<std::string> bill_ids;
   for (const auto& b : st->bills) bill_ids.push_back(b.bill_id);
-  ForgedTraffic forged(ctx.target, ctx.app, std::move(bill_ids), o.forged_rate, kForgedInFlight, o.seed);
+  ForgedTraffic forged(ctx.target, ctx.app, std::move(bill_ids), o.forged_rate, kForgedInFlight,
+                       o.forged_source, o.seed);
 
   Scrapes scrapes;
   scrapes.start = scrape_metrics(ctx);
   auto alive = std::make_shared<bool>(true);
   CpuWindow cpu(ctx);
+  CpuWindow quiet_cpu(ctx);  // each half's CPU by process: the server's vs the bench's own
+  std::optional<CpuWindow> forged_cpu;
   const auto start = Clock::now();
   const auto half =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s / 2));
@@ -133,10 +143,13 @@ int run_callbacks_forged(Context& ctx) {
   });
   ctx.loop.run_while([] { return true; }, half);
   scrapes.half = scrape_metrics(ctx);
+  quiet_cpu.finish(ctx, static_cast<double>(st->next), "callback", "quiet_half_");
+  forged_cpu.emplace(ctx);
   st->forging = true;
   forged.start();
   ctx.loop.run_while([] { return true; }, end);
   ForgedTotals totals = forged.stop();
+  forged_cpu->finish(ctx, static_cast<double>(totals.sent), "forged_callback", "forged_half_");
   scrapes.end = scrape_metrics(ctx);
   ctx.loop.run_while([&] { return st->answered < st->next; }, Clock::now() + std::chrono::seconds(30));
   double settle_s = settle_deliveries(ctx, st->paid, o.drain_s);

@@ -36,6 +36,11 @@ struct ServerConfig {
   // for an interval. Callbacks and deliveries are never refused by it.
   std::chrono::milliseconds admission_target_delay_ms{100};
   std::chrono::milliseconds admission_interval_ms{500};
+  // ...and at once while admission_max_in_flight-bounded work in flight is at its adaptive
+  // limit, which shrinks while admitted work answers slower than admission_latency_target_ms
+  // (net/concurrency_limit.hpp).
+  std::chrono::milliseconds admission_latency_target_ms{300};
+  int64_t admission_max_in_flight = 2000;
   // Freed heap memory goes back to the system this often (malloc_trim); 0: never.
   std::chrono::milliseconds memory_trim_interval_ms{10000};
   size_t statement_page_rows = 1000;  // rows read (and held) at a time while a statement streams
@@ -152,6 +157,12 @@ struct CallbacksConfig {
   std::chrono::milliseconds refused_audit_flush_ms{250};
   size_t refused_audit_max_sources = 10000;
   int64_t app_reads_per_source_per_s = 50;  // reads of uncached apps per address (io thread)
+  // A source with more refused callbacks than this in a second and none verified within
+  // suspect_trust_ms has its callbacks answered 429 unread for suspect_shut_out_ms
+  // (net/suspect_sources.hpp).
+  int64_t suspect_refusals_per_s = 50;
+  std::chrono::milliseconds suspect_shut_out_ms{10000};
+  std::chrono::milliseconds suspect_trust_ms{60000};
 };
 
 // Wallets (docs/WALLETS.md): one actor per live account.

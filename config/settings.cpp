@@ -134,6 +134,10 @@ std::vector<Setting> server_settings() {
            "new work is refused (503 busy) once database queue delay stays above this, milliseconds"),
       make(UNIPAY_FIELD(server, admission_interval_ms), "", "", "",
            "...for this long without a shorter wait, milliseconds"),
+      make(UNIPAY_FIELD(server, admission_latency_target_ms), "", "", "",
+           "new work answered slower than this shrinks the limit of new work in flight, milliseconds"),
+      make(UNIPAY_FIELD(server, admission_max_in_flight), "--admission-max-in-flight",
+           "UNIPAY_ADMISSION_MAX_IN_FLIGHT", "N", "new work (creates, lists) in flight at most (8..1000000)"),
       make(UNIPAY_FIELD(server, memory_trim_interval_ms), "", "", "",
            "freed memory is returned to the system this often, milliseconds (0: never)"),
       make(UNIPAY_FIELD(server, admin_token), "--admin-token", "UNIPAY_ADMIN_TOKEN", "T",
@@ -312,6 +316,13 @@ std::vector<Setting> callbacks_settings() {
            "remote addresses (and apps) the audit limiter tracks at once"),
       make(UNIPAY_FIELD(callbacks, app_reads_per_source_per_s), "", "", "",
            "database reads of apps not in the cache per remote address, per second (per io thread)"),
+      make(UNIPAY_FIELD(callbacks, suspect_refusals_per_s), "--callback-suspect-refusals-per-s",
+           "UNIPAY_CALLBACK_SUSPECT_REFUSALS_PER_S", "N",
+           "refused callbacks per remote address per second before its callbacks are refused unread"),
+      make(UNIPAY_FIELD(callbacks, suspect_shut_out_ms), "", "", "",
+           "how long a source over suspect_refusals_per_s has its callbacks refused unread, milliseconds"),
+      make(UNIPAY_FIELD(callbacks, suspect_trust_ms), "", "", "",
+           "a verified callback exempts its source from being shut out this long, milliseconds"),
   };
 }
 

@@ -135,6 +135,8 @@ void check_server(const ServerConfig& s, Checker& check) {
   check.sizes_between("server.statement_page_rows", s.statement_page_rows, 1, 10000);
   check.duration("server.admission_target_delay_ms", s.admission_target_delay_ms);
   check.duration("server.admission_interval_ms", s.admission_interval_ms);
+  check.duration("server.admission_latency_target_ms", s.admission_latency_target_ms);
+  check.between("server.admission_max_in_flight", s.admission_max_in_flight, 8, 1000000);
   check.between("server.memory_trim_interval_ms", s.memory_trim_interval_ms.count(), 0, 86400000);
   // The token travels in an Authorization header: it must survive one unquoted.
   if (!std::all_of(s.admin_token.begin(), s.admin_token.end(), [](char c) { return c > ' ' && c < 127; }))
@@ -270,6 +272,9 @@ void check_callbacks(const CallbacksConfig& c, Checker& check) {
   check.duration("callbacks.refused_audit_flush_ms", c.refused_audit_flush_ms);
   check.sizes_between("callbacks.refused_audit_max_sources", c.refused_audit_max_sources, 1, 10000000);
   check.between("callbacks.app_reads_per_source_per_s", c.app_reads_per_source_per_s, 1, 1000000);
+  check.between("callbacks.suspect_refusals_per_s", c.suspect_refusals_per_s, 1, 1000000);
+  check.duration("callbacks.suspect_shut_out_ms", c.suspect_shut_out_ms);
+  check.duration("callbacks.suspect_trust_ms", c.suspect_trust_ms);
 }
 
 }  // namespace

@@ -16,11 +16,14 @@ struct Admission::Shared {
   bool stopping = false;      // guarded by mu
   std::vector<Probe> probes;  // guarded by mu
   bool admitting = true;      // guarded by mu: the last decision, for the log
+  ConcurrencyLimit in_flight;  // guarded by mu
+
+  explicit Shared(ConcurrencyLimitSettings settings) : in_flight(settings) {}
 };
 
 Admission::Admission(std::function<bool()> database_admits, std::vector<Queue> queues,
-                     storage::DelayGateLimits limits)
-    : database_admits_(std::move(database_admits)), shared_(std::make_shared<Shared>()) {
+                     storage::DelayGateLimits limits, ConcurrencyLimitSettings in_flight)
+    : database_admits_(std::move(database_admits)), shared_(std::make_shared<Shared>(in_flight)) {
   for (auto& queue : queues)
     shared_->probes.push_back(Probe{std::move(queue), storage::DelayGate(limits), {}});
   thread_ = std::thread([this] { run(); });
@@ -48,6 +51,19 @@ bool Admission::admits_new_work() {
     if (!admitting) spdlog::warn("admission control: queues are behind, refusing new work (503 busy)");
   }
   return admitting;
+}
+
+std::function<void()> Admission::enter(Clock::time_point received_at) {
+  if (!admits_new_work()) return {};
+  {
+    std::lock_guard lock(shared_->mu);
+    if (!shared_->in_flight.try_acquire()) return {};
+  }
+  return [shared = shared_, received_at] {
+    const auto now = Clock::now();
+    std::lock_guard lock(shared->mu);
+    shared->in_flight.release(now - received_at, now);
+  };
 }
 
 void Admission::run() {

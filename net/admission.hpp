@@ -5,6 +5,9 @@
 // storage or an actor is such a task) and for the bill registry actor (every bill request
 // passes through its mailbox). A probe is a no-op sent through the queue every few
 // milliseconds from a thread of this class; one still outstanding counts with its age.
+// On top of these, new work in flight is bounded by a latency-adapted limit
+// (net/concurrency_limit.hpp): the gates react after a queue has stood for an interval, the
+// limit at once.
 #pragma once
 
 #include <chrono>
@@ -17,12 +20,14 @@
 #include <thread>
 #include <vector>
 
+#include "net/concurrency_limit.hpp"
 #include "storage/delay_gate.hpp"
 
 namespace unipay {
 
 class Admission {
  public:
+  using Clock = std::chrono::steady_clock;
   // Runs `done` once the task has gone through the queue (on whichever thread serves it).
   using Send = std::function<void(std::function<void()> done)>;
   struct Queue {
@@ -33,7 +38,7 @@ class Admission {
   // `database_admits`: the database queues' own verdict (storage::Database::admits_new_work).
   // Whatever it and the queues' Send functions use must outlive this object.
   Admission(std::function<bool()> database_admits, std::vector<Queue> queues,
-            storage::DelayGateLimits limits);
+            storage::DelayGateLimits limits, ConcurrencyLimitSettings in_flight = {});
   ~Admission();  // stops the probe thread; a probe answered later is ignored safely
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
@@ -41,8 +46,12 @@ class Admission {
   // Cheap (short locks, no I/O): may be called on any io thread for every request.
   bool admits_new_work();
 
+  // The queues admit and the in-flight limit has room: returns the function to call once
+  // that work is answered (it reports the latency since `received_at` and frees the place;
+  // safe to call after this object is gone). Empty: refused.
+  std::function<void()> enter(Clock::time_point received_at);
+
  private:
-  using Clock = std::chrono::steady_clock;
   struct Probe {
     Queue queue;
     storage::DelayGate gate;

@@ -20,9 +20,12 @@ void Call::reply(http::Response response) { answer(std::move(response), {}); }
 
 void Call::fail(const Error& error) { answer(http::error_response(error), error.message); }
 
-void Call::answer(http::Response response, std::string_view error_message) {
+void Call::reply_unlogged(http::Response response) { answer(std::move(response), {}, false); }
+
+void Call::answer(http::Response response, std::string_view error_message, bool logged) {
   assert(!answered_ && "a call is answered once");
   answered_ = true;
+  run_answered_hook();
   if (client_gone()) {
     // Nobody to answer: the session closed the connection already. Not counted as a
     // response, so /metrics status classes stay what clients actually received.
@@ -35,7 +38,7 @@ void Call::answer(http::Response response, std::string_view error_message) {
                                                                              nonce, response.body)});
   }
   api.metrics->count_response(response.status);
-  log_answer(response.status, error_message);
+  if (logged) log_answer(response.status, error_message);
   respond_(std::move(response));
 }
 
@@ -59,6 +62,7 @@ void Call::log_answer(int status, std::string_view error_message) const {
 void Call::reply_stream(int status, std::string content_type, std::shared_ptr<http::BodySource> source) {
   assert(!answered_ && "a call is answered once");
   answered_ = true;
+  run_answered_hook();
   http::Response response;
   response.status = status;
   response.content_type = std::move(content_type);

@@ -49,6 +49,9 @@ class Call : public std::enable_shared_from_this<Call> {
  public:
   Call(const Api& api, http::Request request, http::Responder respond)
       : api(api), request(std::move(request)), respond_(std::move(respond)) {}
+  ~Call() { run_answered_hook(); }  // a call that ends unanswered still frees what it held
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
 
   const Api& api;
   http::Request request;
@@ -68,6 +71,13 @@ class Call : public std::enable_shared_from_this<Call> {
   void reply_stream(int status, std::string content_type, std::shared_ptr<http::BodySource> source);
   void fail(const Error& error);
   void fail(Errc code, std::string message) { fail(make_error(code, std::move(message))); }
+  // An unsigned answer with no log line, for refusals that come in floods and are counted
+  // in /metrics instead (callbacks from a shut-out address, admission refusals): a line each would cost more
+  // than the refusal.
+  void reply_unlogged(http::Response response);
+
+  // Runs `fn` once when this call is answered (admission control's place for new work).
+  void when_answered(std::function<void()> fn) { answered_hook_ = std::move(fn); }
 
   // Runs `fn` once if the client closes its connection before this call answers (long
   // polls: free the waiter now). `fn` runs on an io thread and must only hand work on.
@@ -85,11 +95,16 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
  private:
-  void answer(http::Response response, std::string_view error_message);
+  void answer(http::Response response, std::string_view error_message, bool logged = true);
   void log_answer(int status, std::string_view error_message) const;
+
+  void run_answered_hook() {
+    if (answered_hook_) std::exchange(answered_hook_, nullptr)();
+  }
 
   http::Responder respond_;
   bool answered_ = false;
+  std::function<void()> answered_hook_;
 };
 
 using CallPtr = std::shared_ptr<Call>;

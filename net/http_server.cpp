@@ -2,6 +2,8 @@
 #include "net/http_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -56,6 +58,11 @@ std::string make_request_id(uint64_t n) {
 namespace {
 
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+// Connections taken from the kernel's accept queue per wake-up of the listener. One per
+// wake-up (asio's async_accept) lets the queue overflow under load: each accept waits a
+// full pass of the io thread's ready handlers, and a connection the queue cannot hold is
+// retried by the client's kernel 1, 3, 7 s later, a wait the server never sees.
+constexpr int kAcceptBurst = 256;
 
 // Accepts connections on its own strand and hands each to a session, or closes it at once
 // when max_connections sessions are open.
@@ -73,6 +80,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) acceptor_.non_blocking(true, ec);  // drain_backlog's accept4 must never block
     if (ec) {
       return make_error(Errc::server_busy, "cannot listen on " + endpoint.address().to_string() + ":" +
                                                std::to_string(endpoint.port()) + ": " + ec.message());
@@ -111,15 +119,31 @@ class Listener : public std::enable_shared_from_this<Listener> {
       return;
     }
     failures_ = 0;
+    const int fd = socket.release(ec);
+    if (!ec) adopt(fd);
+    drain_backlog();
+    accept();
+  }
+
+  // Takes what else waits in the accept queue now, up to kAcceptBurst. An error (EAGAIN:
+  // empty; EMFILE...) ends the burst; the next async_accept reports a lasting one.
+  void drain_backlog() {
+    for (int i = 0; i < kAcceptBurst; ++i) {
+      const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return;
+      adopt(fd);
+    }
+  }
+
+  // A new session, or the connection closed at once when max_connections are open.
+  void adopt(int fd) {
     if (shared_->open.load() >= shared_->options.max_connections) {
       shared_->refused.fetch_add(1);
-      socket.close(ec);
-    } else {
-      shared_->accepted.fetch_add(1);
-      const int fd = socket.release(ec);
-      if (!ec) detail::start_session(io_context_, fd, ipv6_, shared_);
+      ::close(fd);
+      return;
     }
-    accept();
+    shared_->accepted.fetch_add(1);
+    detail::start_session(io_context_, fd, ipv6_, shared_);
   }
 
   asio::io_context& io_context_;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -211,16 +212,19 @@ class Session : public std::enable_shared_from_this<Session> {
     request_id_ = request.request_id;
     shared_->requests.fetch_add(1);
     waiting_ = true;
-    handler_timer_.expires_after(kHandlerDeadline);
-    handler_timer_.async_wait([self = shared_from_this(), generation = generation_](beast::error_code ec) {
-      if (!ec) self->on_handler_deadline(generation);
-    });
     try {
       shared_->handler(std::move(request), make_responder());
     } catch (const std::exception& e) {
       spdlog::error("request {}: handler threw: {}", request_id_, e.what());
       on_response(generation_, error_response(503, "server_busy", -1, "internal error"));
     }
+    // Only for an answer still to come: one answered at once (refusals, cached reads) costs
+    // no timer.
+    if (!waiting_) return;
+    handler_timer_.expires_after(kHandlerDeadline);
+    handler_timer_.async_wait([self = shared_from_this(), generation = generation_](beast::error_code ec) {
+      if (!ec) self->on_handler_deadline(generation);
+    });
   }
 
   Responder make_responder() {
@@ -231,7 +235,9 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       try {
-        asio::post(self->stream_.get_executor(),
+        // On the session's strand already (the handler answered at once): inline, no
+        // second trip through the io queue. From any other thread: posted to the strand.
+        asio::dispatch(self->stream_.get_executor(),
                    [self, generation, response = std::move(response)]() mutable {
                      self->on_response(generation, std::move(response));
                    });

@@ -79,6 +79,10 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
           m.longpolls_abandoned.load());
   counter(out, "unipay_app_reads_refused_total", "lookups of uncached apps refused busy (per-address budget)",
           m.app_reads_refused.load());
+  counter(out, "unipay_callback_sources_shut_out_total",
+          "remote addresses shut out for sending only refused callbacks", m.callback_sources_shut_out.load());
+  counter(out, "unipay_callbacks_refused_shut_out_total",
+          "callbacks refused unread (429) because their address was shut out", m.callbacks_refused_shut_out.load());
   if (m.refused_audits) refused_audit_counters(out, *m.refused_audits);
   if (m.verify_queries) verify_query_counters(out, *m.verify_queries);
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);

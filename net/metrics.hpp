@@ -26,6 +26,8 @@ struct Metrics {
   std::atomic<uint64_t> longpolls_open{0};
   std::atomic<uint64_t> longpolls_abandoned{0};           // the client closed before the answer
   std::atomic<uint64_t> app_reads_refused{0};             // uncached app lookups over a source's budget
+  std::atomic<uint64_t> callback_sources_shut_out{0};     // times a source was shut out (net/suspect_sources)
+  std::atomic<uint64_t> callbacks_refused_shut_out{0};    // callbacks refused unread from shut-out sources
   const RefusedCallbackAudits* refused_audits = nullptr;  // its counters are shown when set
   std::atomic<uint64_t> admission_refused{0};             // new work answered 503 busy by admission control
   const ProviderBillQuerier* verify_queries = nullptr;    // the janitor's queries are shown when set

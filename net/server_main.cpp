@@ -161,7 +161,8 @@ int run_serve(const config::Config& config) {
       [&db] { return db.admits_new_work(); },
       {{"io", [&api](std::function<void()> done) { api.post(std::move(done)); }},
        {"bill registry", [&rt](std::function<void()> done) { rt.probe_registry(std::move(done)); }}},
-      {s.admission_target_delay_ms, s.admission_interval_ms});
+      {s.admission_target_delay_ms, s.admission_interval_ms},
+      {.target = s.admission_latency_target_ms, .max_limit = s.admission_max_in_flight});
   api.admission = &admission;
   auto started = http::Server::start(options, make_router(api));
   if (!started) {

@@ -97,6 +97,7 @@ void apply_to_bill(const CallPtr& call, Callback cb, const std::string& bill_id,
 }
 
 void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result) {
+  note_verified_source(call);
   cb.audit.bill_id = result.bill_id;
   auto event = provider_event(result, cb.audit.app_id, cb.audit.channel);
   if (!event) {
@@ -157,6 +158,8 @@ void verify(const CallPtr& call, const Callback& cb, AppSource source) {
 }  // namespace
 
 void provider_callback(const CallPtr& call) {
+  // First and cheapest: an address that sends nothing but refused callbacks costs no more.
+  if (refuse_if_source_shut_out(call)) return;
   const std::string& app_id = call->params.at(0);
   const ChannelAdapter* adapter = channels::default_registry().find(call->params.at(1));
   if (!adapter) return call->fail(Errc::not_found, "no such channel");

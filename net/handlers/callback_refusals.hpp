@@ -23,4 +23,10 @@ void set_refused_verdict(storage::CallbackAudit& audit, const Error& error);
 void refuse_unverified_callback(const CallPtr& call, const channels::ChannelAdapter& adapter,
                                 storage::CallbackAudit audit, const Error& error);
 
+// True when the caller's address is shut out (net/suspect_sources.hpp): the call has been
+// answered 429 busy with Retry-After, unread, unlogged (counted in /metrics).
+bool refuse_if_source_shut_out(const CallPtr& call);
+// The caller's callback was verified: its address is trusted for callbacks.suspect_trust_ms.
+void note_verified_source(const CallPtr& call);
+
 }  // namespace unipay::handlers

@@ -3,14 +3,23 @@
 #include "net/admission.hpp"
 #include "net/bill_json.hpp"
 #include "net/handlers/handlers.hpp"
+#include "net/http_errors.hpp"
 
 namespace unipay::handlers {
 
 bool admit_new_work(const CallPtr& call) {
   const Api& api = call->api;
-  if (api.admission ? api.admission->admits_new_work() : api.db->admits_new_work()) return true;
+  if (!api.admission) {
+    if (api.db->admits_new_work()) return true;
+  } else if (auto leave = api.admission->enter(call->request.received_at)) {
+    call->when_answered(std::move(leave));
+    return true;
+  }
   call->api.metrics->admission_refused.fetch_add(1, std::memory_order_relaxed);
-  call->fail(Errc::overloaded, "the server is overloaded; retry later");
+  // No access-log line: under overload a line per refusal (a write each, on the io thread)
+  // is work taken from the requests admitted. Admission control logs when it starts and
+  // stops refusing; the refusals are counted in /metrics.
+  call->reply_unlogged(http::error_response(make_error(Errc::overloaded, "the server is overloaded; retry later")));
   return false;
 }
 

@@ -70,6 +70,20 @@ TEST(Validate, ChannelsJanitorLimits) {
   }
 }
 
+// Proves: the in-flight limit of admission control is range-checked (issue 8.3).
+TEST(Validate, AdmissionInFlightLimit) {
+  Config c = valid_config();
+  c.server.admission_latency_target_ms = 0ms;
+  c.server.admission_max_in_flight = 7;
+  const auto errors = validate(c);
+  EXPECT_EQ(errors.size(), 2u);
+  EXPECT_TRUE(has(errors, "server.admission_latency_target_ms"));
+  EXPECT_TRUE(has(errors, "server.admission_max_in_flight"));
+  c.server.admission_latency_target_ms = 1ms;
+  c.server.admission_max_in_flight = 8;
+  EXPECT_TRUE(validate(c).empty());
+}
+
 // Proves: the [callbacks] limits of unverified callbacks (issue 8.6) are range-checked; a
 // queue longer than one statement's parameters allow is refused.
 TEST(Validate, CallbackAuditLimits) {
@@ -81,12 +95,17 @@ TEST(Validate, CallbackAuditLimits) {
   c.callbacks.refused_audit_flush_ms = 0ms;
   c.callbacks.refused_audit_max_sources = 0;
   c.callbacks.app_reads_per_source_per_s = 0;
+  c.callbacks.suspect_refusals_per_s = 0;
+  c.callbacks.suspect_shut_out_ms = 0ms;
+  c.callbacks.suspect_trust_ms = 0ms;
   const auto errors = validate(c);
-  EXPECT_EQ(errors.size(), 7u);
+  EXPECT_EQ(errors.size(), 10u);
   for (const char* name : {"callbacks.refused_audits_per_source_per_s",
                            "callbacks.refused_audits_per_app_per_s", "callbacks.refused_audit_burst",
                            "callbacks.refused_audit_queue_limit", "callbacks.refused_audit_flush_ms",
-                           "callbacks.refused_audit_max_sources", "callbacks.app_reads_per_source_per_s"}) {
+                           "callbacks.refused_audit_max_sources", "callbacks.app_reads_per_source_per_s",
+                           "callbacks.suspect_refusals_per_s", "callbacks.suspect_shut_out_ms",
+                           "callbacks.suspect_trust_ms"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
   c.callbacks = CallbacksConfig{};

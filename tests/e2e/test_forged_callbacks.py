@@ -29,12 +29,16 @@ class Flood:
                                                source_address=(source, 0))
 
     def post(self, app_id, body, signature):
+        return self.post_full(app_id, body, signature)[0]
+
+    def post_full(self, app_id, body, signature):
+        """(status, Retry-After header or None)"""
         self.conn.request("POST", "/v1/callbacks/%s/sandbox" % app_id, body=body,
                           headers={"Content-Type": "application/json",
                                    "X-Sandbox-Signature": signature})
         resp = self.conn.getresponse()
         resp.read()
-        return resp.status
+        return resp.status, resp.getheader("Retry-After")
 
     def close(self):
         self.conn.close()
@@ -47,7 +51,9 @@ def forged_body(bill_id):
 
 class ForgedCallbackTest(E2ECase):
     # The wallets' hold sweep reads once a second: keep it out of the read counts below.
-    SERVER_ARGS = ("--hold-sweep-interval-ms", "600000")
+    # Sources are never shut out here (SuspectSourceTest below does that), so each flood
+    # reaches the app cache and the audit limiter these tests are about.
+    SERVER_ARGS = ("--hold-sweep-interval-ms", "600000", "--callback-suspect-refusals-per-s", "1000000")
 
     # -- what the server and its database show
 
@@ -229,6 +235,85 @@ class ForgedCallbackTest(E2ECase):
             self.assertEqual(genuine.post(self.app.app_id, body, hmac_hex(self.app.sandbox_secret, body)), 200)
         finally:
             genuine.close()
+
+
+SUSPECT_PER_S = 20
+
+
+class SuspectSourceTest(ForgedCallbackTest):
+    """An address that sends only refused callbacks is shut out (issue 8.6): once over
+    --callback-suspect-refusals-per-s refusals in a second, its callbacks are answered 429
+    busy with Retry-After before any lookup, hash or signature, with no audit row and no
+    log line; other addresses, and an address whose callbacks verified, are served."""
+    SERVER_ARGS = ("--hold-sweep-interval-ms", "600000",
+                   "--callback-suspect-refusals-per-s", str(SUSPECT_PER_S))
+
+    # The inherited tests assume no shut-out; only the ones below run here.
+    test_unknown_app_flood_is_answered_from_the_cache = None
+    test_bad_signatures_cost_no_read_each_and_real_callbacks_still_pay = None
+    test_limits_are_per_source_and_per_app = None
+    test_made_up_app_ids_are_read_within_a_per_source_budget = None
+    test_malformed_app_ids_cost_nothing = None
+
+    def genuine(self, bill, source):
+        body = to_body({"bill_id": bill["bill_id"], "trade_no": new_trade_no(), "status": "success",
+                        "amount": bill["amount"], "currency": bill["currency"]})
+        conn = Flood(self.server.port, source)
+        try:
+            return conn.post(self.app.app_id, body, hmac_hex(self.app.sandbox_secret, body))
+        finally:
+            conn.close()
+
+    def test_a_forging_address_is_shut_out_and_others_are_served(self):
+        """300 forged callbacks from 127.0.0.5 (unknown app and bad signatures in turn): at
+        least the first SUSPECT_PER_S are refused as such (404/401), every later one 429
+        with Retry-After, counted in /metrics, with no more audit rows than those first
+        ones; a genuine callback from 127.0.0.1 then pays at once, while one from the
+        shut-out address is 429 and leaves its bill unpaid (the provider retries it)."""
+        source = "127.0.0.5"
+        app_id = "app_" + secrets.token_hex(8)
+        shut_before = self.metric("unipay_callbacks_refused_shut_out_total")
+        sources_before = self.metric("unipay_callback_sources_shut_out_total")
+        flood = Flood(self.server.port, source)
+        answers = []
+        try:
+            for i in range(FLOOD):
+                body = forged_body("b_" + "0" * 26)
+                target = app_id if i % 2 == 0 else self.app.app_id
+                answers.append(flood.post_full(target, body, hmac_hex("guess", body)))
+        finally:
+            flood.close()
+        statuses = [status for status, _ in answers]
+        first_busy = statuses.index(429)
+        self.assertGreaterEqual(first_busy, SUSPECT_PER_S, statuses[:first_busy + 1])
+        self.assertEqual(set(statuses[:first_busy]) - {404, 401}, set())
+        # Once shut out, every later one is 429 (the shut-out lasts 10 s; the flood takes less).
+        self.assertEqual(set(statuses[first_busy:]), {429})
+        self.assertTrue(all(retry == "1" or (retry or "").isdigit() for _, retry in answers[first_busy:]))
+        self.assertEqual(self.metric("unipay_callbacks_refused_shut_out_total") - shut_before,
+                         FLOOD - first_busy)
+        self.assertEqual(self.metric("unipay_callback_sources_shut_out_total") - sources_before, 1)
+        rows = self.settled_audit_rows("app_id = %s", app_id)
+        self.assertLessEqual(rows, first_busy)
+        bill, _ = self.app.new_bill(user_id="u_shut_out_other")
+        self.assertEqual(self.genuine(bill, "127.0.0.1"), 200, "another address is served")
+        # The forger's own address stays shut out, even for a valid callback (retried later).
+        bill2, _ = self.app.new_bill(user_id="u_shut_out_same")
+        self.assertEqual(self.genuine(bill2, source), 429)
+        self.assertEqual(self.app.bill(bill2["bill_id"])["state"], "created")
+
+    def test_an_address_with_verified_callbacks_is_never_shut_out(self):
+        """An address whose callback verified (a provider's, or a proxy's) then sends 300
+        callbacks with bad signatures (one app's secret misconfigured): every one is answered
+        401 bad_signature, none 429, and its next genuine callback pays."""
+        source = "127.0.0.6"
+        bill, _ = self.app.new_bill(user_id="u_trusted_source")
+        self.assertEqual(self.genuine(bill, source), 200)
+        statuses, _ = self.flood(self.app.app_id, lambda body: hmac_hex("wrong-secret", body), source=source,
+                                 bill_id=bill["bill_id"])
+        self.assertEqual(set(statuses), {401})
+        bill2, _ = self.app.new_bill(user_id="u_trusted_source_2")
+        self.assertEqual(self.genuine(bill2, source), 200)
 
 
 if __name__ == "__main__":

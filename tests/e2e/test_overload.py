@@ -14,10 +14,11 @@ from harness import E2ECase, env_tmp_dir, log, wait_until
 STALL_S = 3.0
 
 
-def _config_file():
+def _config_file(target_ms=50, interval_ms=200):
     fd, path = tempfile.mkstemp(prefix="overload-", suffix=".toml", dir=env_tmp_dir())
     with os.fdopen(fd, "w") as f:
-        f.write("[server]\nadmission_target_delay_ms = 50\nadmission_interval_ms = 200\n")
+        f.write("[server]\nadmission_target_delay_ms = %d\nadmission_interval_ms = %d\n"
+                % (target_ms, interval_ms))
     return path
 
 
@@ -77,6 +78,52 @@ class AdmissionTest(E2ECase):
         ok = wait_until(lambda: self.app.create_bill().status == 201, 2.0, interval=0.1)
         self.assertTrue(ok, "creates still refused after the stall")
         self.assertEqual(self.app.bill(bill["bill_id"])["state"] in ("paid", "delivered"), True)
+
+
+IN_FLIGHT = 8
+
+
+class InFlightLimitTest(AdmissionTest):
+    """The limit of new work in flight (issue 8.3): with --admission-max-in-flight 8 and
+    the queue-delay gates set far out of reach (10 s), the 9th concurrent create is refused
+    503 busy + Retry-After at once, without waiting for any queue to stand; a callback is
+    never held by it; once the held creates are answered, creates are admitted again."""
+    SERVER_ARGS = ("--config", _config_file(10000, 10000), "--admission-max-in-flight", str(IN_FLIGHT))
+
+    test_stalled_writer_refuses_new_bills_fast_and_still_takes_callbacks = None
+
+    def test_creates_beyond_the_in_flight_limit_are_refused_at_once(self):
+        """8 creates held by a stalled writer fill the limit; 6 more are each 503 busy
+        (ret 5, Retry-After: 1) within 0.5 s; a callback sent meanwhile is answered 200
+        once the stall ends; the 8 held creates all succeed (201), and so does the next."""
+        bill, _ = self.app.new_bill()
+        refused_before = self.metric("unipay_admission_refused_total")
+        locker = self.stall_bill_writes(STALL_S)
+        self.addCleanup(locker.wait, 30)
+        time.sleep(0.3)  # the lock is held
+        held, threads = [], []
+        for _ in range(IN_FLIGHT):
+            t = threading.Thread(target=self.create, args=(held,))
+            t.start()
+            threads.append(t)
+        time.sleep(0.5)  # all eight are inside the server, waiting for the writer
+        callback = {}
+        paying = threading.Thread(target=lambda: callback.setdefault("r", self.pay(self.app, bill)))
+        paying.start()
+        extra = []
+        for _ in range(6):
+            self.create(extra)
+        for r in extra:
+            self.assertError(r, "busy", status=503, ret=5)
+            self.assertEqual(r.headers.get("retry-after"), "1", r.headers)
+            self.assertLess(r.elapsed, 0.5, "a refusal must be cheap and early")
+        self.assertEqual(self.metric("unipay_admission_refused_total") - refused_before, 6)
+        for t in threads + [paying]:
+            t.join(30)
+        self.assertEqual([r.status for r in held], [201] * IN_FLIGHT)
+        self.assertOkCallback(callback["r"])
+        self.assertEqual(locker.wait(30), 0, locker.stderr.read())
+        self.assertEqual(self.app.create_bill().status, 201)
 
 
 if __name__ == "__main__":
