@@ -142,7 +142,8 @@ class FailoverTest(unittest.TestCase):
     # ------------------------------------------------------------------ cross-node behaviour
 
     def test_1_long_poll_on_one_node_answered_after_callback_on_another(self):
-        """Polls parked on node 1, callbacks through node 2: every poll answers paid;
+        """Polls parked on node 1, callbacks through node 2: every poll answers paid (or
+        delivered, when node 2 delivered first);
         the wake latency (callback acknowledged → poll answered) is reported."""
         a, b = self.nodes[0], self.nodes[1]
         owner = self.client(a)
@@ -157,7 +158,9 @@ class FailoverTest(unittest.TestCase):
             self.assertEqual(self.pay(b, bill).status, 200)
             acked = time.monotonic()
             waiter.join(30)
-            self.assertEqual(box["r"].json()["bill"]["state"], "paid")
+            # Node 2 may deliver before node 1's read of the notified row: that read then
+            # shows `delivered`, which satisfies until=paid as well.
+            self.assertIn(box["r"].json()["bill"]["state"], ("paid", "delivered"))
             latencies.append((box["at"] - acked) * 1000)
         self.figures["cross_node_wake_p50_ms"] = round(percentile(latencies, 50), 1)
         self.figures["cross_node_wake_p99_ms"] = round(percentile(latencies, 99), 1)
