@@ -1,6 +1,7 @@
 #include "actors/backoff.hpp"
 
 #include <algorithm>
+#include <random>
 
 namespace unipay {
 
@@ -22,6 +23,11 @@ std::chrono::milliseconds backoff_delay(const BackoffPolicy& policy, int retry, 
   // Full jitter over [0, ceiling]. The modulo's bias is at most (ceiling + 1) / 2^64
   // (about 3e-14 for the 10 min cap): far below anything observable.
   return std::chrono::milliseconds{static_cast<int64_t>(random % (ceiling + 1))};
+}
+
+uint64_t jitter_random() {
+  thread_local std::mt19937_64 generator(std::random_device{}());
+  return generator();
 }
 
 }  // namespace unipay

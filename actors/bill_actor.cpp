@@ -34,17 +34,19 @@ enum class Phase {
 // The version wanted after a "re-read everything" refresh: no row held satisfies it.
 constexpr int64_t kAnyNewerVersion = std::numeric_limits<int64_t>::max();
 
-// The commit's answer for the actor: applied or not (compare-and-set lost), or an error.
-// A trade number that another bill already holds is a second charge: a conflict.
-Result<bool> commit_answer(const Result<std::vector<storage::Rows>>& rows, bool transition) {
-  if (!rows) return rows.error();
-  if (rows->empty()) return false;
-  if (!transition) return !(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t";
+// The commit's answer for the actor: applied or not (compare-and-set lost), or an error,
+// and the delivery job a transition leased here. A trade number that another bill already
+// holds is a second charge: a conflict.
+msg::Committed commit_answer(const Result<std::vector<storage::Rows>>& rows, bool transition) {
+  if (!rows) return {rows.error(), std::nullopt};
+  if (rows->empty()) return {false, std::nullopt};
+  if (!transition) return {!(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t", std::nullopt};
   storage::TransitionOutcome outcome = storage::parse_transition_outcome((*rows)[0]);
   if (outcome.trade_no_taken) {
-    return make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade");
+    return {make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade"),
+            std::nullopt};
   }
-  return outcome.applied;
+  return {outcome.applied, std::move(outcome.leased_job)};
 }
 
 struct Waiter {
@@ -79,7 +81,7 @@ class BillActor : public caf::event_based_actor {
           on_create(std::move(c));
         },
         [this](msg::Loaded& l) { on_loaded(std::move(l.row)); },
-        [this](msg::Committed& c) { on_committed(std::move(c.applied)); },
+        [this](msg::Committed& c) { on_committed(std::move(c)); },
         [this](msg::WaiterDeadline d) { on_deadline(d.waiter_id); },
         [this](msg::IdleCheck) { on_idle_check(); },
     };
@@ -263,13 +265,14 @@ class BillActor : public caf::event_based_actor {
   void submit(std::vector<storage::Statement> statements, bool transition) {
     caf::actor self = this;
     auto done = [self, transition](Result<std::vector<storage::Rows>> rows) {
-      caf::anon_send(self, msg::Committed{commit_answer(rows, transition)});
+      caf::anon_send(self, commit_answer(rows, transition));
     };
     if (transition) return ctx_->bill_storage->commit(std::move(statements), std::move(done));
     ctx_->bill_storage->commit_new_work(std::move(statements), std::move(done));
   }
 
-  void on_committed(Result<bool> applied) {
+  void on_committed(msg::Committed committed) {
+    Result<bool> applied = std::move(committed.applied);
     InFlight done = std::move(*in_flight_);
     in_flight_.reset();
     phase_ = bill_ ? Phase::ready : Phase::unloaded;
@@ -300,8 +303,10 @@ class BillActor : public caf::event_based_actor {
     }
     bill_ = done.next;
     done.event.reply(EventResult{*bill_, Verdict::apply, done.decision.reason});
-    if (done.decision.enqueue_delivery)
-      caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_, bill_->app_id});
+    // The job comes with the commit, leased here: the attempt starts without reading it back.
+    // None although asked for: another process holds its live lease, and that one attempts it.
+    if (done.decision.enqueue_delivery && committed.delivery_job)
+      caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_, bill_->app_id, std::move(committed.delivery_job)});
     if (done.decision.late_payment) spdlog::warn("bill {}: late payment recorded", bill_id_);
     wake_waiters();
     after_commit();

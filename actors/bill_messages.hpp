@@ -82,6 +82,7 @@ struct Loaded {
 };
 struct Committed {
   Result<bool> applied;  // false: compare-and-set lost (another writer changed the row)
+  std::optional<storage::Job> delivery_job;  // the delivery job the transition leased here
 };
 struct WaiterDeadline {
   uint64_t waiter_id = 0;

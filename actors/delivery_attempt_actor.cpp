@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
-#include <random>
 
 #include "actors/actor_context.hpp"
+#include "actors/backoff.hpp"
 #include "actors/bill_service.hpp"
 #include "actors/delivery_attempt.hpp"
 #include "actors/delivery_messages.hpp"
@@ -86,8 +86,7 @@ class DeliveryActor : public caf::event_based_actor {
       : caf::event_based_actor(cfg),
         ctx_(std::move(ctx)),
         bill_id_(std::move(bill_id)),
-        job_(std::move(job)),
-        rng_(std::random_device{}()) {}
+        job_(std::move(job)) {}
 
   caf::behavior make_behavior() override {
     if (job_) {
@@ -327,7 +326,7 @@ class DeliveryActor : public caf::event_based_actor {
       return end_job({storage::insert_delivery_attempt(*record_),
                       storage::dead_letter_job(job_->job_id, owner(), attempt_done, error)});
     }
-    delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, rng_());
+    delay_ = backoff_delay({cfg().backoff_initial_ms, cfg().backoff_max_ms}, attempt_done, jitter_random());
     spdlog::info("bill {}: delivery attempt {} failed ({}); next in {} ms", bill_id_, attempt_done, error,
                  delay_.count());
     job_->attempt = attempt_done;
@@ -361,7 +360,6 @@ class DeliveryActor : public caf::event_based_actor {
   std::optional<storage::Job> job_;
   std::optional<Bill> bill_;
   std::string ledger_entry_json_;  // a recharge bill's credit, sent with bill.paid
-  std::mt19937_64 rng_;
   std::chrono::milliseconds delay_{0};
   int confirm_tries_ = 0;
   // The attempt in progress: its key (the request nonce), when it started, when its POST

@@ -18,6 +18,7 @@ namespace unipay::msg {
 struct DeliverNow {
   std::string bill_id;
   std::string app_id;
+  std::optional<storage::Job> job;  // as the transition committed it (none: read it first)
 };
 // Periodic claim of due jobs (other nodes' expired leases, retries after a restart).
 struct PollJobs {};

@@ -46,7 +46,7 @@ class JobDispatcher : public caf::event_based_actor {
     set_down_handler([this](caf::down_msg& down) { ended(down.source, AttemptResult::no_attempt, {}); });
     send(this, msg::PollJobs{});
     return {
-        [this](msg::DeliverNow& m) { offer(m.bill_id, m.app_id, std::nullopt); },
+        [this](msg::DeliverNow& m) { offer(m.bill_id, m.app_id, std::move(m.job)); },
         [this](msg::PollJobs) { on_poll(); },
         [this](msg::ClaimWake m) { on_wake(m.at); },
         [this](msg::JobsClaimed& m) { on_claimed(std::move(m.jobs), m.limit); },

@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <caf/all.hpp>
-#include <random>
 
 #include "actors/actor_context.hpp"
+#include "actors/backoff.hpp"
 #include "actors/bill_querier.hpp"
 #include "actors/bill_service.hpp"
 #include "actors/delivery_attempt.hpp"
@@ -60,8 +60,7 @@ class VerifyActor : public caf::event_based_actor {
   VerifyActor(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx, storage::Job job)
       : caf::event_based_actor(cfg),
         ctx_(std::move(ctx)),
-        job_(std::move(job)),
-        rng_(std::random_device{}()) {}
+        job_(std::move(job)) {}
 
   caf::behavior make_behavior() override {
     send(this, vmsg::Start{});
@@ -112,7 +111,7 @@ class VerifyActor : public caf::event_based_actor {
   void step(QueryOutcome outcome, const std::string& detail) {
     const Millis now = now_ms();
     const VerifyState state{job_.attempt + 1, now, bill_ ? bill_->expires_at : now};
-    const VerifyStep next = next_verify_step(outcome, state, policy_of(ctx_->config), rng_());
+    const VerifyStep next = next_verify_step(outcome, state, policy_of(ctx_->config), jitter_random());
     switch (next.action) {
       case Action::apply_paid:
         return apply(BillEventKind::provider_success);
@@ -166,7 +165,7 @@ class VerifyActor : public caf::event_based_actor {
   void retry_after_failure(const std::string& detail) {
     const VerifyStep next =
         next_verify_step(QueryOutcome::unreachable, {job_.attempt + 1, now_ms(), bill_->expires_at},
-                         policy_of(ctx_->config), rng_());
+                         policy_of(ctx_->config), jitter_random());
     if (next.action == Action::retry) return retry(next.delay, detail);
     end_job(storage::dead_letter_job(job_.job_id, owner(), job_.attempt + 1, recordable_error(detail)));
   }
@@ -206,7 +205,6 @@ class VerifyActor : public caf::event_based_actor {
 
   std::shared_ptr<const ActorContext> ctx_;
   storage::Job job_;
-  std::mt19937_64 rng_;
   std::optional<Bill> bill_;
   std::optional<QueryAnswer> answer_;
   std::optional<std::chrono::milliseconds> retry_in_;

@@ -5,6 +5,7 @@
 
 #include <cassert>
 
+#include "storage/job_store.hpp"
 #include "storage/sql_support.hpp"
 
 namespace unipay::storage {
@@ -274,7 +275,9 @@ Statement transition_statement(const TransitionWrite& w) {
       "attempt = CASE WHEN jobs.dead_at IS NULL THEN jobs.attempt ELSE 0 END, "
       "created_at = CASE WHEN jobs.dead_at IS NULL THEN jobs.created_at ELSE now() END, "
       "lease_owner = CASE WHEN " + kJobLive + " THEN jobs.lease_owner ELSE EXCLUDED.lease_owner END, "
-      "lease_until = CASE WHEN " + kJobLive + " THEN jobs.lease_until ELSE EXCLUDED.lease_until END), "
+      "lease_until = CASE WHEN " + kJobLive + " THEN jobs.lease_until ELSE EXCLUDED.lease_until END "
+      "RETURNING job_id, kind, bill_id, attempt, " + sql::ms_column("next_attempt_at") + " AS next_ms, " +
+      sql::ms_column("created_at") + " AS created_ms, last_error, lease_owner), "
       "fin AS (DELETE FROM jobs WHERE kind = 'delivery' AND bill_id IN (SELECT bill_id FROM upd) "
       "AND $12::boolean), "
       "vfin AS (DELETE FROM jobs WHERE kind = 'verify' AND bill_id IN (SELECT bill_id FROM upd)), "
@@ -282,7 +285,9 @@ Statement transition_statement(const TransitionWrite& w) {
       "SELECT $14::text, $15::text, $16::text, $17::text, $18::text, $19::text FROM upd "
       "WHERE $13::boolean) "
       "SELECT EXISTS (SELECT 1 FROM upd), (SELECT pg_notify('unipay_bill', "
-      "bill_id || ' ' || state || ' ' || version) FROM upd), (SELECT t FROM taken)";
+      "bill_id || ' ' || state || ' ' || version) FROM upd), (SELECT t FROM taken), "
+      "lj.job_id, lj.kind, lj.bill_id, lj.attempt, lj.next_ms, lj.created_ms, lj.last_error "
+      "FROM (VALUES (1)) one LEFT JOIN (SELECT * FROM job WHERE lease_owner = $10::text) lj ON true";
   const Bill& b = w.next;
   Statement st{sql,
                {b.bill_id, std::to_string(w.expected_version), std::string(to_string(b.state)),
@@ -298,12 +303,14 @@ Statement transition_statement(const TransitionWrite& w) {
   return st;
 }
 
-// Columns of transition_statement's row: 0 applied, 1 the notify (void), 2 trade_no taken.
+// Columns of transition_statement's row: 0 applied, 1 the notify (void), 2 trade_no taken,
+// 3-9 the delivery job leased to the writer (parse_job_columns; NULL when none).
 TransitionOutcome parse_transition_outcome(const Rows& rows) {
   TransitionOutcome outcome;
   if (rows.empty() || rows.rows[0].size() < 3) return outcome;
   outcome.applied = sql::to_bool(rows, 0, 0);
   outcome.trade_no_taken = !outcome.applied && sql::to_bool(rows, 0, 2);
+  if (outcome.applied) outcome.leased_job = parse_job_columns(rows, 0, 3);
   return outcome;
 }
 

@@ -9,6 +9,7 @@
 
 #include "storage/bill.hpp"
 #include "storage/database.hpp"
+#include "storage/job_store.hpp"
 
 namespace unipay::storage {
 
@@ -87,7 +88,9 @@ struct TransitionWrite {
 // that row was updated, the job insert/delete, the deletion of the bill's verify job (every
 // transition leaves `created` or starts from a settled state: nothing is left to query),
 // the audit row and
-// pg_notify('unipay_bill', '<bill_id> <state> <version>'). The update is skipped when
+// pg_notify('unipay_bill', '<bill_id> <state> <version>'). The row also carries the delivery
+// job as the statement left it when that job is leased to write.lease_owner, so the node
+// attempts it at once without reading it back. The update is skipped when
 // next.provider_trade_no is already stored on another bill of the same channel (the
 // unique index would raise an error and roll back the whole group commit), and the
 // statement says so. Returns one row, read with parse_transition_outcome. A failed
@@ -99,6 +102,9 @@ Statement transition_statement(const TransitionWrite& write);
 struct TransitionOutcome {
   bool applied = false;         // the bill row was updated
   bool trade_no_taken = false;  // not applied: another bill of the channel holds the trade_no
+  // Applied with enqueue_delivery, and the job's lease is the writer's (not one another
+  // process holds live): the job as committed.
+  std::optional<Job> leased_job;
 };
 // Neither flag set: the version did not match (another writer won), or the rows are not a
 // transition statement's answer.

@@ -21,18 +21,20 @@ std::string job_columns(const std::string& alias) {
 // True while a node holds the job `j`: claimed and attempting it, or waiting for its retry.
 constexpr const char* kLeaseLive = "COALESCE(j.dead_at IS NULL AND j.lease_until >= now(), false)";
 
-// One job from the first seven columns of `row` (job_columns' order); none when malformed.
-std::optional<Job> parse_job(const Rows& rows, size_t row) {
-  if (rows.rows[row].size() < 7) return std::nullopt;
-  auto id = sql::to_int64(rows, row, 0);
-  auto attempt = sql::to_int64(rows, row, 3);
-  auto next = sql::to_millis(rows, row, 4);
-  auto created = sql::to_millis(rows, row, 5);
-  if (!id || !attempt || !next || !created) return std::nullopt;
-  return Job{*id, rows.text(row, 1), rows.text(row, 2), int(*attempt), *next, *created, rows.text(row, 6)};
-}
+std::optional<Job> parse_job(const Rows& rows, size_t row) { return parse_job_columns(rows, row, 0); }
 
 }  // namespace
+
+std::optional<Job> parse_job_columns(const Rows& rows, size_t row, size_t first) {
+  if (row >= rows.size() || rows.rows[row].size() < first + 7) return std::nullopt;
+  auto id = sql::to_int64(rows, row, first);
+  auto attempt = sql::to_int64(rows, row, first + 3);
+  auto next = sql::to_millis(rows, row, first + 4);
+  auto created = sql::to_millis(rows, row, first + 5);
+  if (!id || !attempt || !next || !created) return std::nullopt;
+  return Job{*id, rows.text(row, first + 1), rows.text(row, first + 2), int(*attempt), *next, *created,
+             rows.text(row, first + 6)};
+}
 
 // Fair claiming: `cand` reads the oldest due, unleased jobs (a window of `scan` rows, so the
 // claim stays cheap however long the backlog; apps whose quota is 0 are skipped there, so

@@ -94,6 +94,9 @@ ReplayResult parse_replay(const Rows& rows);
 
 // One row per job: job_id, kind, bill_id, attempt, next_attempt_at_ms, created_at_ms, last_error.
 std::vector<Job> parse_jobs(const Rows& rows);
+// One job from those seven columns starting at column `first` of `row`; none when they are
+// missing, NULL or malformed.
+std::optional<Job> parse_job_columns(const Rows& rows, size_t row, size_t first);
 
 // The delivery job of a bill, if any (same columns as parse_jobs, then dead (bool), then
 // lease_owner ("" when unleased)).

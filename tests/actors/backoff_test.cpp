@@ -6,6 +6,8 @@
 #include <rapidcheck/gtest.h>
 
 #include <climits>
+#include <set>
+#include <thread>
 #include <vector>
 
 namespace unipay {
@@ -75,6 +77,21 @@ RC_GTEST_PROP(BackoffProperty, DelayWithinCeiling, (int retry, uint64_t random))
 RC_GTEST_PROP(BackoffProperty, CeilingMonotonic, ()) {
   const int k = *rc::gen::inRange(1, INT_MAX);
   RC_ASSERT(backoff_ceiling(kDefault, k) <= backoff_ceiling(kDefault, k + 1));
+}
+
+// Proves jitter_random gives varied values on a thread and that two threads' generators are
+// seeded apart (each thread seeds its own once), so jittered retries do not fall in step.
+TEST(JitterRandom, VariesWithinAndAcrossThreads) {
+  std::set<uint64_t> here;
+  for (int i = 0; i < 100; ++i) here.insert(jitter_random());
+  EXPECT_EQ(here.size(), 100u);
+  std::vector<uint64_t> other;
+  std::thread([&other] {
+    for (int i = 0; i < 100; ++i) other.push_back(jitter_random());
+  }).join();
+  size_t shared = 0;
+  for (uint64_t v : other) shared += here.count(v);
+  EXPECT_EQ(shared, 0u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "actors/bill_querier.hpp"
 #include "actors/bill_storage.hpp"
 #include "actors/caf_testing.hpp"
+#include "actors/delivery_messages.hpp"
 
 namespace unipay {
 namespace {
@@ -76,6 +77,10 @@ class BillActorTest : public ::testing::Test {
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
     auto context = std::make_shared<ActorContext>();
     context->bill_storage = &storage_;
+    context->dispatcher = system_.spawn([heard = heard_](caf::event_based_actor*) -> caf::behavior {
+      return {[heard](msg::DeliverNow& m) { heard->push_back(std::move(m)); }};
+    });
+    dispatcher_ = context->dispatcher;
     context->config.server.max_waiters_per_bill = kMaxWaiters;
     actor_ = spawn_bill_actor(system_, context, kBillId);
     sched_.run();
@@ -83,6 +88,7 @@ class BillActorTest : public ::testing::Test {
 
   ~BillActorTest() override {
     caf::anon_send_exit(actor_, caf::exit_reason::kill);
+    caf::anon_send_exit(dispatcher_, caf::exit_reason::kill);
     sched_.run();
   }
 
@@ -128,13 +134,16 @@ class BillActorTest : public ::testing::Test {
   // statement reports it (one row, column 0).
   // Completes the oldest commit with the transition statement's row: applied (compare-and-set
   // won), the NOTIFY column, and whether another bill already holds the trade number.
-  void finish_commit(bool applied, bool trade_no_taken = false) {
+  // With job_leased, the row also carries the delivery job the transition leased here.
+  void finish_commit(bool applied, bool trade_no_taken = false, bool job_leased = false) {
     ASSERT_FALSE(storage_.commits.empty()) << "no commit is running";
     auto done = std::move(storage_.commits.front().done);
     storage_.commits.pop_front();
     storage::Rows rows;
     rows.rows.push_back(
         {std::string(applied ? "t" : "f"), std::nullopt, std::string(trade_no_taken ? "t" : "f")});
+    for (const char* column : {"42", "delivery", kBillId.c_str(), "0", "1700000000000", "1700000000000", ""})
+      rows.rows[0].push_back(job_leased ? std::optional<std::string>(column) : std::nullopt);
     done(std::vector<storage::Rows>{rows});
     sched_.run();
   }
@@ -152,6 +161,9 @@ class BillActorTest : public ::testing::Test {
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;
   FakeBillStorage storage_;
+  // What the dispatcher was sent (DeliverNow after a commit that leased a delivery job).
+  std::shared_ptr<std::vector<msg::DeliverNow>> heard_ = std::make_shared<std::vector<msg::DeliverNow>>();
+  caf::actor dispatcher_;
   caf::actor actor_;
 };
 
@@ -251,6 +263,30 @@ TEST_F(BillActorTest, TransitionWakesWaiterAfterCommit) {
   ASSERT_TRUE(poll->has_value());
   EXPECT_EQ(poll->value()->bill.state, BillState::paid);
   EXPECT_FALSE(poll->value()->timed_out);
+}
+
+// Proves the paid commit's leased delivery job goes to the dispatcher with DeliverNow (the
+// attempt starts without reading the job back), and that a paid commit whose job another
+// process holds (no job in the row) sends nothing: that process attempts it.
+TEST_F(BillActorTest, PaidCommitHandsItsLeasedJobToTheDispatcher) {
+  auto paid = apply(BillEventKind::provider_success);
+  finish_load(bill_at(BillState::created, 1));
+  finish_commit(true, false, true);
+  ASSERT_TRUE(paid->has_value() && paid->value().ok());
+  ASSERT_EQ(heard_->size(), 1u);
+  EXPECT_EQ(heard_->front().bill_id, kBillId);
+  EXPECT_EQ(heard_->front().app_id, "app_test");
+  ASSERT_TRUE(heard_->front().job);
+  EXPECT_EQ(heard_->front().job->job_id, 42);
+  EXPECT_EQ(heard_->front().job->attempt, 0);
+}
+
+TEST_F(BillActorTest, PaidCommitWithoutALeasedJobSendsNoDelivery) {
+  auto paid = apply(BillEventKind::provider_success);
+  finish_load(bill_at(BillState::created, 1));
+  finish_commit(true);
+  ASSERT_TRUE(paid->has_value() && paid->value().ok());
+  EXPECT_TRUE(heard_->empty());
 }
 
 // Proves a long poll answers at its deadline with the bill as held and timed_out set.

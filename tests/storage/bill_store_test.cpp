@@ -325,6 +325,47 @@ TEST_F(BillStoreTest, RefundKeepsAPendingJobAndRevivesADeadOne) {
   }
 }
 
+// Proves the paid transition's row carries the delivery job it leased to the writer, as
+// stored (so the node attempts it without reading it back); a transition that leaves the job
+// with another process's live lease, or enqueues nothing, or loses its compare-and-set,
+// carries none.
+TEST_F(BillStoreTest, TransitionReturnsTheDeliveryJobItLeased) {
+  insert(sample_bill("b_01", app_id_));
+  TransitionWrite paid = pay(*load("b_01"), BillState::paid, "T-1");
+  paid.lease_owner = "node-p";
+  TransitionOutcome stale = parse_transition_outcome(write_one(transition_statement([&] {
+    TransitionWrite w = paid;
+    w.expected_version = 7;
+    return w;
+  }())));
+  EXPECT_FALSE(stale.applied || stale.leased_job);
+  TransitionOutcome outcome = parse_transition_outcome(write_one(transition_statement(paid)));
+  ASSERT_TRUE(outcome.applied);
+  ASSERT_TRUE(outcome.leased_job);
+  std::vector<Job> stored = parse_jobs(run(select_job_for_bill("delivery", "b_01")));
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(outcome.leased_job->job_id, stored[0].job_id);
+  EXPECT_EQ(outcome.leased_job->kind, "delivery");
+  EXPECT_EQ(outcome.leased_job->bill_id, "b_01");
+  EXPECT_EQ(outcome.leased_job->attempt, 0);
+  EXPECT_EQ(outcome.leased_job->created_at, stored[0].created_at);
+  EXPECT_EQ(outcome.leased_job->next_attempt_at, stored[0].next_attempt_at);
+
+  // node-p still holds the job live: a refund by node-r keeps its lease and carries no job.
+  TransitionWrite refunded = pay(paid.next, BillState::refunded, "T-1");
+  refunded.enqueue_delivery = true;
+  refunded.lease_owner = "node-r";
+  outcome = parse_transition_outcome(write_one(transition_statement(refunded)));
+  EXPECT_TRUE(outcome.applied);
+  EXPECT_FALSE(outcome.leased_job);
+
+  insert(sample_bill("b_02", app_id_));
+  TransitionWrite closed = pay(*load("b_02"), BillState::closed);
+  outcome = parse_transition_outcome(write_one(transition_statement(closed)));
+  EXPECT_TRUE(outcome.applied);
+  EXPECT_FALSE(outcome.leased_job);
+}
+
 // Waits up to `timeout` for one notification on `conn`; its payload, or "" for none.
 std::string next_notification(PGconn* conn, milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
