@@ -71,6 +71,7 @@ def psql(url, sql):
         raise AssertionError("psql: %s" % out.stderr.strip())
     return [line for line in out.stdout.splitlines() if line]
 
+
 def process_alive(pid):
     """True while `pid` runs (a zombie has stopped: it can send nothing more)."""
     try:
