@@ -145,6 +145,11 @@ struct ChannelsConfig {
   std::chrono::seconds query_after_s{60};  // a bill with no callback this long after creation is queried
   int verify_max_attempts = 20;            // queries of one bill (pending and unreachable); then dead letter
   size_t verify_max_concurrent = 64;       // verify queries in flight on this node
+  // Google Pub/Sub pushes answered 204 are remembered by messageId, so a redelivery is
+  // acknowledged without another Play Developer API call (net/handlers/delivery_memory.hpp).
+  // Per io thread; when full the memory is emptied (repeats then cost an API call again).
+  size_t pubsub_dedup_entries = 10000;
+  std::chrono::seconds pubsub_dedup_ttl_s{600};  // Pub/Sub's longest acknowledgement deadline
 };
 
 // Callbacks refused before their signature verified: their audit rows are rate-limited

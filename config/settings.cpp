@@ -297,6 +297,11 @@ std::vector<Setting> channels_settings() {
            "dead-lettered"),
       make(UNIPAY_FIELD(channels, verify_max_concurrent), "", "", "",
            "provider queries in flight on this node"),
+      make(UNIPAY_FIELD(channels, pubsub_dedup_entries), "--channels-pubsub-dedup-entries",
+           "UNIPAY_CHANNELS_PUBSUB_DEDUP_ENTRIES", "N",
+           "Pub/Sub messageIds remembered per io thread (repeats answered without an API call)"),
+      make(UNIPAY_FIELD(channels, pubsub_dedup_ttl_s), "--channels-pubsub-dedup-ttl-s",
+           "UNIPAY_CHANNELS_PUBSUB_DEDUP_TTL_S", "S", "how long an answered Pub/Sub messageId is remembered, seconds"),
   };
 }
 

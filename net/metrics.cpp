@@ -70,6 +70,9 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
           m.callbacks_accepted.load());
   counter(out, "unipay_callbacks_ignored_total", "duplicate or stale callbacks acknowledged",
           m.callbacks_ignored.load());
+  counter(out, "unipay_callbacks_repeated_total",
+          "redelivered callbacks (Pub/Sub messageId) answered before, acknowledged without a provider call",
+          m.callbacks_repeated.load());
   counter(out, "unipay_callbacks_refused_total", "callbacks refused", m.callbacks_refused.load());
   refused_callback_counters(out, m);
   counter(out, "unipay_callback_alerts_total", "callbacks with mismatched money or a second trade",

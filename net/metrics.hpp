@@ -21,6 +21,7 @@ struct Metrics {
   std::atomic<uint64_t> bills_created{0};
   std::atomic<uint64_t> callbacks_accepted{0};
   std::atomic<uint64_t> callbacks_ignored{0};
+  std::atomic<uint64_t> callbacks_repeated{0};  // redeliveries answered before: no provider call (Pub/Sub)
   std::atomic<uint64_t> callbacks_refused{0};
   std::atomic<uint64_t> callback_alerts{0};  // mismatched money or double charge
   std::atomic<uint64_t> longpolls_open{0};

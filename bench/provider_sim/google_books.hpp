@@ -32,6 +32,7 @@ struct GooglePurchase {
   int64_t purchase_state = 0;  // 0 purchased, 1 canceled, 2 pending
   int64_t acknowledgement_state = 0;
   int64_t acknowledgements = 0;  // :acknowledge calls answered 200 (tests count them)
+  int64_t lookups = 0;           // purchases.products.get calls answered 200 (tests count them)
   int64_t purchase_time_ms = 0;
   std::string region_code = "US";
   bool voided = false;

@@ -153,7 +153,8 @@ http::Response play_api(GoogleBooks& books, const http::Request& request, int64_
   if (!purchase || purchase->package_name != path->package_name || purchase->product_id != path->product_id)
     return google_error(404, "The purchase token was not found.", "purchaseTokenNotFound");
   if (path->acknowledge) return acknowledge(books, *purchase);
-  return answer(200, product_purchase_json(*purchase));
+  auto looked_up = books.modify(purchase->token, [](GooglePurchase& p) { ++p.lookups; });
+  return answer(200, product_purchase_json(looked_up ? *looked_up : *purchase));
 }
 
 }  // namespace

@@ -1,14 +1,16 @@
-// unipay-provider-sim: Alipay's gateway and WeChat Pay's API v3 on loopback, with a control
+// unipay-provider-sim: Alipay's gateway, WeChat Pay's API v3, the App Store Server API, the
+// Play Developer API (with OAuth and Pub/Sub pushes) and Stripe on loopback, with a control
 // API to make merchants, mark orders and send signed notifications (docs/CHANNELS.md).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <string>
 
 #include "bench/provider_sim/provider_sim.hpp"
 #include "config/config.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"payment provider simulator (Alipay, WeChat Pay API v3) for unipay", "unipay-provider-sim"};
+  CLI::App app{"payment provider simulator (Alipay, WeChat Pay, App Store, Google Play, Stripe) for unipay", "unipay-provider-sim"};
   std::string listen = "127.0.0.1:9100";
   int threads = 2;
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0: any free port)");
@@ -31,9 +33,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot listen on %s: %s\n", listen.c_str(), sim.error().message.c_str());
     return 1;
   }
-  std::printf(
-      "unipay-provider-sim listening on %s\n  --providers-alipay-url %s\n  --providers-wechatpay-url %s\n",
-      (*sim)->base_url().c_str(), (*sim)->alipay_url().c_str(), (*sim)->wechatpay_url().c_str());
+  // Every unipayd flag that points a channel here (Apple, Google and Stripe are served at the root).
+  const std::string base = (*sim)->base_url();
+  std::printf("unipay-provider-sim listening on %s\n", base.c_str());
+  std::printf("  --providers-alipay-url %s\n  --providers-wechatpay-url %s\n", (*sim)->alipay_url().c_str(),
+              (*sim)->wechatpay_url().c_str());
+  for (const char* flag : {"--providers-apple-production-url", "--providers-apple-sandbox-url",
+                           "--providers-google-url", "--providers-stripe-url"})
+    std::printf("  %s %s\n", flag, base.c_str());
   std::fflush(stdout);
   int signal_number = 0;
   sigwait(&stop, &signal_number);

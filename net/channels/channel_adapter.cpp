@@ -50,6 +50,8 @@ std::string_view CallbackInput::header(std::string_view lowercase_name) const {
   return find_header(headers, lowercase_name);
 }
 
+std::string ChannelAdapter::delivery_id(const CallbackInput&) const { return {}; }
+
 Step<ProviderResult> ChannelAdapter::query(const ChannelContext&, const BillView&) const {
   return unsupported(*this, "query API");
 }

@@ -110,6 +110,10 @@ struct CallbackInput {
   std::span<const http::Header> headers;  // lowercase names
   std::string_view body;                  // raw bytes, exactly as received
   json::ParseLimits json_limits;
+  // This delivery's id (ChannelAdapter::delivery_id) was answered 2xx on this node a short
+  // while ago: once its authenticity is verified, the adapter acknowledges it (unrelated)
+  // without asking the provider again.
+  bool answered_before = false;
 
   std::string_view header(std::string_view lowercase_name) const;
 };
@@ -160,6 +164,11 @@ class ChannelAdapter {
   // (malformed), conflict (names another merchant or provider app: alert).
   virtual Step<ProviderResult> verify_callback(const ChannelContext& context,
                                                const CallbackInput& input) const = 0;
+
+  // The provider's id of this delivery that its redeliveries repeat (Google Pub/Sub's
+  // messageId), read from the unverified body; "" when the channel has none. The handler
+  // remembers it once answered 2xx and sets CallbackInput::answered_before for a repeat.
+  virtual std::string delivery_id(const CallbackInput& input) const;
 
   // The channel's exact answer to a callback; `refusal` is set for refused.
   virtual http::Response answer(CallbackOutcome outcome, const Error* refusal) const = 0;

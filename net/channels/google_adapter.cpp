@@ -113,12 +113,17 @@ Step<ProviderResult> purchase_answer(const OutboundResponse& response, const Cre
       });
 }
 
+const json::Value* push_message(const json::Value& push) {
+  const json::Value* message = push.is_object() ? push.find("message") : nullptr;
+  return message && message->is_object() ? message : nullptr;
+}
+
 // A Pub/Sub push body → the developer notification inside message.data (base64 JSON).
 Result<json::Value> read_push(std::string_view body, const json::ParseLimits& limits) {
   auto push = json::parse(body, limits);
   if (!push) return push.error();
-  const json::Value* message = push->is_object() ? push->find("message") : nullptr;
-  if (!message || !message->is_object()) return invalid("a Pub/Sub push needs a message object");
+  const json::Value* message = push_message(*push);
+  if (!message) return invalid("a Pub/Sub push needs a message object");
   auto data = base64::decode(text_of(*message, "data"));
   if (!data) return invalid("message.data is not base64");
   auto notification = json::parse(*data, limits);
@@ -232,9 +237,18 @@ class GoogleAdapter final : public ChannelAdapter {
     auto claims = google::verify_push_token(input.header("authorization"), c->pubsub_certs, c->pubsub_audience,
                                             context.now_s);
     if (!claims) return claims.error();
+    // A genuine redelivery of a push already answered: its purchase was checked then.
+    if (input.answered_before) return ProviderResult{};
     auto notification = read_push(input.body, input.json_limits);
     if (!notification) return notification.error();
     return read_notification(context, c, *notification);
+  }
+
+  // Pub/Sub's messageId (its redeliveries repeat it; the push also spells it message_id).
+  std::string delivery_id(const CallbackInput& input) const override {
+    auto push = json::parse(input.body, input.json_limits);
+    const json::Value* message = push ? push_message(*push) : nullptr;
+    return message ? text_of(*message, "messageId") : std::string();
   }
 
   // 2xx acknowledges the push; anything else makes Pub/Sub redeliver it.

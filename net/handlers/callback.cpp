@@ -2,7 +2,9 @@
 // channel's adapter verifies the callback with this app's credentials for that channel and
 // says what it states; the bill's actor decides (amount, currency, app, transition, DESIGN.md
 // §2, §7.8); the adapter formats the answer the provider expects. Acknowledged only after
-// its effect (or, for a duplicate or a refusal, its audit row) has been committed.
+// its effect (or, for a duplicate or a refusal, its audit row) has been committed. A
+// redelivery (Pub/Sub messageId) answered 2xx before on this io thread is, once its token
+// verifies, acknowledged without asking the provider again (net/delivery_memory.hpp).
 #include <spdlog/spdlog.h>
 
 #include "actors/bill_id.hpp"
@@ -10,6 +12,7 @@
 #include "net/app_spec.hpp"
 #include "net/auth.hpp"
 #include "net/crypto.hpp"
+#include "net/delivery_memory.hpp"
 #include "net/handlers/bill_by_trade.hpp"
 #include "net/handlers/callback_refusals.hpp"
 #include "net/handlers/handlers.hpp"
@@ -28,11 +31,30 @@ using channels::ProviderResult;
 struct Callback {
   const ChannelAdapter* adapter = nullptr;
   storage::CallbackAudit audit;
+  std::string delivery_id;  // the provider's id of this delivery, "" when the channel has none
+  bool repeat = false;      // that id was answered 2xx before
 };
 
+DeliveryMemory& delivery_memory(const config::ChannelsConfig& c) {
+  // Per io thread, like the app cache and suspect sources: no lock on the request path. The
+  // settings are fixed for the life of the process: the first call's are everyone's.
+  thread_local DeliveryMemory memory(c.pubsub_dedup_ttl_s, c.pubsub_dedup_entries);
+  return memory;
+}
+
+channels::CallbackInput callback_input(const CallPtr& call, bool answered_before) {
+  return {call->request.headers, call->request.body, {call->api.config.server.max_json_depth}, answered_before};
+}
+
+// The answer is final here: a delivery answered 2xx is remembered, any other is not (the
+// provider redelivers it and it is handled again).
 void answer(const CallPtr& call, const Callback& cb, CallbackOutcome outcome,
             const Error* refusal = nullptr) {
-  call->reply(cb.adapter->answer(outcome, refusal));
+  http::Response response = cb.adapter->answer(outcome, refusal);
+  if (!cb.delivery_id.empty())
+    delivery_memory(call->api.config.channels)
+        .note_answer(cb.audit.app_id, cb.delivery_id, response.status, DeliveryMemory::Clock::now());
+  call->reply(std::move(response));
 }
 
 void alert_if_conflict(const CallPtr& call, const Callback& cb, const Error& error) {
@@ -99,6 +121,10 @@ void apply_to_bill(const CallPtr& call, Callback cb, const std::string& bill_id,
 void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result) {
   note_verified_source(call);
   cb.audit.bill_id = result.bill_id;
+  if (cb.repeat) {
+    call->api.metrics->callbacks_repeated.fetch_add(1, std::memory_order_relaxed);
+    return audit_then_answer(call, cb, EventResult{{}, Verdict::ignore, "delivery answered before (repeated id)"});
+  }
   auto event = provider_event(result, cb.audit.app_id, cb.audit.channel);
   if (!event) {
     return audit_then_answer(
@@ -136,8 +162,7 @@ void verify(const CallPtr& call, const Callback& cb, AppSource source) {
           call, cb, make_error(Errc::not_found, "no " + cb.audit.channel + " channel for this app"));
     }
     channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
-    channels::CallbackInput input{
-        call->request.headers, call->request.body, {call->api.config.server.max_json_depth}};
+    const channels::CallbackInput input = callback_input(call, cb.repeat);
     auto step = cb.adapter->verify_callback(context, input);
     auto verified = call->resume<ProviderResult>(
         [call, cb, source, app_known = app.has_value()](Result<ProviderResult> result) {
@@ -166,6 +191,9 @@ void provider_callback(const CallPtr& call) {
   if (!check_callback_app_id(call, *adapter, app_id) || !admit_app_lookup(call, app_id)) return;
   Callback cb{adapter,
               {app_id, std::string(adapter->name()), "", crypto::sha256_hex(call->request.body), "", ""}};
+  cb.delivery_id = adapter->delivery_id(callback_input(call, false));
+  cb.repeat = delivery_memory(call->api.config.channels)
+                  .answered(app_id, cb.delivery_id, DeliveryMemory::Clock::now());
   verify(call, cb, AppSource::cache);
 }
 

@@ -56,16 +56,19 @@ TEST(Validate, RangesAreCheckedTogether) {
 
 // Proves: the janitor's settings ([channels]) are range-checked: a query delay must be
 // positive, and fewer than 10 queries in all would leave the final query (at expiry) too
-// few tries after the early ones.
+// few tries after the early ones; the Pub/Sub messageId memory is bounded (1+ entries, at
+// most Pub/Sub's 7-day retention).
 TEST(Validate, ChannelsJanitorLimits) {
   Config c = valid_config();
   c.channels.query_after_s = 0s;
   c.channels.verify_max_attempts = 9;
   c.channels.verify_max_concurrent = 0;
+  c.channels.pubsub_dedup_entries = 0;
+  c.channels.pubsub_dedup_ttl_s = 8 * 24h;
   const auto errors = validate(c);
-  EXPECT_EQ(errors.size(), 3u);
-  for (const char* name :
-       {"channels.query_after_s", "channels.verify_max_attempts", "channels.verify_max_concurrent"}) {
+  EXPECT_EQ(errors.size(), 5u);
+  for (const char* name : {"channels.query_after_s", "channels.verify_max_attempts", "channels.verify_max_concurrent",
+                           "channels.pubsub_dedup_entries", "channels.pubsub_dedup_ttl_s"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
 }

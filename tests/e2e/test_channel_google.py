@@ -10,6 +10,7 @@ the bill that order paid, and `bill.refunded` is delivered once. A store outage 
 the verify job pays the bill later. Every tampered input is refused with the bill unchanged."""
 
 import json
+import re
 import time
 
 from channel_sim import SimulatorCase
@@ -124,20 +125,63 @@ class GoogleChannel(SimulatorCase):
         self.assertError(self.verify(bill["bill_id"], token, "no-such-token"), "invalid_parameter")
         self.assertState(self.app, bill["bill_id"], "created")
 
+    def repeated_count(self):
+        text = self.server.request("GET", "/metrics").body.decode()
+        return int(re.search(r"^unipay_callbacks_repeated_total (\d+)$", text, re.M).group(1))
+
     def test_notification_pays_without_the_client(self):
         """A purchase notification (Pub/Sub push, OIDC token verified) for a purchase the client
-        never submitted: 204, the bill paid by querying the store, acknowledged, delivered once.
-        The same message again (repeated messageId) is acknowledged and delivers nothing more."""
+        never submitted: 204, the bill paid by querying the store (one purchases.products.get),
+        acknowledged, delivered once. The same message again (repeated messageId) is answered 204
+        without asking the Play Developer API again (the store counts no second lookup), delivers
+        nothing more and is counted in /metrics; the same purchase under a new messageId is
+        checked with the store again (only the messageId makes a repeat)."""
         bill, _ = self.new_bill()
         purchase = self.purchase(bill["bill_id"])
+        repeated_before = self.repeated_count()
         first = self.push(purchase["token"], message_id="m-" + purchase["token"][:16])
         self.assertEqual(first["status"], 204, first)
         self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        self.assertEqual(self.at_store(purchase["token"])["lookups"], 1)
         again = self.push(purchase["token"], message_id=first["message_id"])
         self.assertEqual(again["status"], 204, again)
+        self.assertEqual(self.at_store(purchase["token"])["lookups"], 1)
+        self.assertEqual(self.repeated_count(), repeated_before + 1)
+        other = self.push(purchase["token"], message_id=first["message_id"] + "-new")
+        self.assertEqual(other["status"], 204, other)
+        self.assertEqual(self.at_store(purchase["token"])["lookups"], 2)
         time.sleep(0.5)
         self.assertEqual(self.game.count(bill["bill_id"]), 1)
         self.assertEqual(self.at_store(purchase["token"])["acknowledgements"], 1)
+
+    def test_push_that_failed_is_handled_again_when_redelivered(self):
+        """A push answered with an error (the Play Developer API unreachable: 503) is not
+        remembered: Pub/Sub's redelivery with the same messageId is checked with the store, the
+        bill is paid and delivered once, and only then is a further repeat answered 204 without
+        a lookup. A forged push with a remembered messageId is still refused (the token is
+        verified before the memory is trusted)."""
+        bill, _ = self.new_bill()
+        purchase = self.purchase(bill["bill_id"])
+        message_id = "m-fail-" + purchase["token"][:16]
+        self.sim.outage(1)  # the OAuth token (if not cached) or the lookup meets the outage
+        try:
+            failed = self.push(purchase["token"], message_id=message_id)
+        finally:
+            self.sim.outage(0)
+        self.assertNotEqual(failed["status"] // 100, 2, failed)
+        self.assertState(self.app, bill["bill_id"], "created")
+        self.assertEqual(self.at_store(purchase["token"])["lookups"], 0)
+        redelivered = self.push(purchase["token"], message_id=message_id)
+        self.assertEqual(redelivered["status"], 204, redelivered)
+        self.assertTrue(self.game.wait_confirmed([bill["bill_id"]], 15))
+        self.assertEqual(self.at_store(purchase["token"])["lookups"], 1)
+        forged = self.push(purchase["token"], message_id=message_id, tamper="audience")
+        self.assertEqual(forged["status"], 401, forged)
+        repeat = self.push(purchase["token"], message_id=message_id)
+        self.assertEqual(repeat["status"], 204, repeat)
+        time.sleep(0.5)
+        self.assertEqual(self.at_store(purchase["token"])["lookups"], 1)
+        self.assertEqual(self.game.count(bill["bill_id"]), 1)
 
     def test_forged_pushes_refused(self):
         """A push whose OIDC token has another audience, an unknown kid, a signature by

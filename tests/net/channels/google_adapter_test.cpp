@@ -169,10 +169,12 @@ const std::string kPurchased =
     R"({"version":"1.0","packageName":"com.example.game","eventTimeMillis":"1764000000000",)"
     R"("oneTimeProductNotification":{"version":"1.0","notificationType":1,"purchaseToken":"tok-1","sku":"gems_500"}})";
 
-Result<ProviderResult> push(FakeGoogle& api, const std::string& authorization, const std::string& body) {
+Result<ProviderResult> push(FakeGoogle& api, const std::string& authorization, const std::string& body,
+                            bool answered_before = false) {
   const ProviderUrls urls = local_urls();
   std::vector<http::Header> headers{{"authorization", authorization}};
-  auto step = adapter().verify_callback(ChannelContext{credentials(), urls, kNow}, CallbackInput{headers, body, {}});
+  auto step = adapter().verify_callback(ChannelContext{credentials(), urls, kNow},
+                                        CallbackInput{headers, body, {}, answered_before});
   return run_steps(std::move(step), [&api](const OutboundRequest& r) { return api(r); }, 4);
 }
 
@@ -218,6 +220,24 @@ TEST(GoogleAdapter, ForgedPushesRefused) {
                 .code,
             Errc::stale_timestamp);
   EXPECT_EQ(push(api, "", push_body(kPurchased)).error().code, Errc::unauthorized);
+  EXPECT_TRUE(api.calls.empty());
+}
+
+// Proves a push's delivery id is Pub/Sub's messageId ("" for a body without one), and a push
+// the handler answered before is, once its token verifies, unrelated without any API call;
+// a forged one is still refused (the memory never stands in for the token).
+TEST(GoogleAdapter, RepeatedPushesAnsweredWithoutTheApi) {
+  const std::vector<http::Header> none;
+  const std::string body = push_body(kPurchased);
+  EXPECT_EQ(adapter().delivery_id(CallbackInput{none, body, {}}), "m-1");
+  EXPECT_EQ(adapter().delivery_id(CallbackInput{none, "{\"message\":{}}", {}}), "");
+  EXPECT_EQ(adapter().delivery_id(CallbackInput{none, "not json", {}}), "");
+  FakeGoogle api;
+  auto repeat = push(api, push_token(), body, true);
+  ASSERT_TRUE(repeat.ok()) << repeat.error().message;
+  EXPECT_EQ(repeat->status, ProviderStatus::unrelated);
+  EXPECT_TRUE(api.calls.empty());
+  EXPECT_EQ(push(api, push_token("https://evil.example"), body, true).error().code, Errc::bad_signature);
   EXPECT_TRUE(api.calls.empty());
 }
 
