@@ -12,7 +12,10 @@ NODE_ID = "node-records"
 
 
 class DeliveryRecordsTest(E2ECase):
-    SERVER_ARGS = ("--delivery-give-up-after-s", str(GIVE_UP_S), "--node-id", NODE_ID)
+    # No circuit breaker: its pause (20 failures of one app) leaves a pending job unleased
+    # for seconds, and these tests need a failing job to stay in progress between retries.
+    SERVER_ARGS = ("--delivery-give-up-after-s", str(GIVE_UP_S), "--node-id", NODE_ID,
+                   "--delivery-breaker-failures", "0")
 
     # -- helpers
 
