@@ -4,9 +4,8 @@
 // and error JSON. (The google adapter against it, pushes included: tests/e2e/test_channel_google.py.)
 #include <gtest/gtest.h>
 
-#include <future>
-
 #include "bench/provider_sim/provider_sim.hpp"
+#include "bench/transport_call.hpp"
 #include "net/channels/form.hpp"
 #include "net/channels/google_auth.hpp"
 #include "net/channels/jose.hpp"
@@ -61,15 +60,7 @@ class GooglePlaySimTest : public ::testing::Test {
   }
 
   OutboundResponse call(OutboundRequest request) {
-    auto promise = std::make_shared<std::promise<Result<OutboundResponse>>>();
-    auto future = promise->get_future();
-    request.kept_body_bytes = 1 << 20;
-    transport_->post(std::move(request),
-                     [promise](Result<OutboundResponse> r) { promise->set_value(std::move(r)); });
-    EXPECT_EQ(future.wait_for(10s), std::future_status::ready);
-    auto result = future.get();
-    EXPECT_TRUE(result.ok()) << result.error().message;
-    return result ? *result : OutboundResponse{};
+    return test_support::call_through(*transport_, std::move(request));
   }
 
   OutboundResponse post(const std::string& path, std::string body,

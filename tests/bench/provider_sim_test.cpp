@@ -8,9 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <future>
-#include <thread>
 #include <mutex>
+#include <thread>
 
+#include "bench/transport_call.hpp"
 #include "net/base64.hpp"
 #include "net/channels/alipay_adapter.hpp"
 #include "net/channels/alipay_format.hpp"
@@ -90,15 +91,7 @@ class ProviderSimTest : public ::testing::Test {
 
   // One HTTP call through the real client; fails the test if it gets no answer.
   OutboundResponse call(OutboundRequest request) {
-    auto promise = std::make_shared<std::promise<Result<OutboundResponse>>>();
-    auto future = promise->get_future();
-    request.kept_body_bytes = 1 << 20;
-    transport_->post(std::move(request),
-                     [promise](Result<OutboundResponse> r) { promise->set_value(std::move(r)); });
-    EXPECT_EQ(future.wait_for(10s), std::future_status::ready);
-    auto result = future.get();
-    EXPECT_TRUE(result.ok()) << result.error().message;
-    return result ? *result : OutboundResponse{};
+    return test_support::call_through(*transport_, std::move(request));
   }
 
   json::Value control(const std::string& path, const std::string& body, int expected_status = 200) {
@@ -273,8 +266,8 @@ OutboundRequest wechat_request(const std::string& base, const channels::Wechatpa
   auto sign = c.merchant_private_key.sign_sha256(
       channels::wechatpay::request_message(method, path, a.timestamp, a.nonce_str, body));
   a.signature = base64::encode(*sign);
-  OutboundRequest request{base + path, {{"authorization", channels::wechatpay::format_authorization(a)}}, body,
-                          10000ms};
+  OutboundRequest request{
+      base + path, {{"authorization", channels::wechatpay::format_authorization(a)}}, body, 10000ms};
   request.method = method;
   return request;
 }
@@ -333,8 +326,9 @@ TEST_F(ProviderSimTest, WechatpayPrepareQueryRefund) {
       call(wechat_request(sim_->wechatpay_url(), c, "GET", "/v3/refund/domestic/refunds/r_1", ""));
   EXPECT_EQ(queried.status, 200) << queried.body;
   EXPECT_NE(queried.body.find("\"status\":\"SUCCESS\""), std::string::npos) << queried.body;
-  EXPECT_EQ(call(wechat_request(sim_->wechatpay_url(), c, "GET", "/v3/refund/domestic/refunds/r_9", "")).status,
-            404);
+  EXPECT_EQ(
+      call(wechat_request(sim_->wechatpay_url(), c, "GET", "/v3/refund/domestic/refunds/r_9", "")).status,
+      404);
   auto order = sim_->state().order("wechatpay", merchant, kBill);
   ASSERT_TRUE(order.has_value());
   EXPECT_EQ(order->refunds.size(), 1u);
@@ -451,7 +445,9 @@ TEST_F(ProviderSimTest, StripePrepareQueryRefund) {
   auto retried = run(adapter("stripe").refund(context(), refund));
   ASSERT_TRUE(retried.ok()) << retried.error().message;
   EXPECT_EQ(retried->provider_refund_id, first->provider_refund_id);
-  EXPECT_EQ(control("/sim/orders/stripe/" + merchant + "/" + std::string(kBill), "").find("refunded_minor")->integer,
+  EXPECT_EQ(control("/sim/orders/stripe/" + merchant + "/" + std::string(kBill), "")
+                .find("refunded_minor")
+                ->integer,
             200);
 
   auto forged = std::make_shared<channels::StripeCredentials>(
@@ -496,8 +492,10 @@ TEST_F(ProviderSimTest, StripeWebhooksAndTampering) {
   EXPECT_EQ(refunded->bill_id, kBill);
   EXPECT_EQ(refunded->refund_amount_minor, 499);
   EXPECT_EQ(refunded->trade_no, paid->trade_no);
-  control("/sim/notify", R"({"channel":"stripe","merchant":")" + merchant + R"(","bill_id":")" +
-                             std::string(kBill) + R"(","tamper":"merchant"})", 400);
+  control("/sim/notify",
+          R"({"channel":"stripe","merchant":")" + merchant + R"(","bill_id":")" + std::string(kBill) +
+              R"(","tamper":"merchant"})",
+          400);
 }
 
 }  // namespace
@@ -510,7 +508,14 @@ namespace {
 std::string apple_token(const channels::AppleCredentials& c, const std::string& kid, const std::string& aud,
                         int64_t iat, int64_t exp) {
   json::Writer header;
-  header.begin_object().key("alg").string("ES256").key("kid").string(kid).key("typ").string("JWT").end_object();
+  header.begin_object()
+      .key("alg")
+      .string("ES256")
+      .key("kid")
+      .string(kid)
+      .key("typ")
+      .string("JWT")
+      .end_object();
   json::Writer claims;
   claims.begin_object().key("iss").string(c.issuer_id).key("iat").integer(iat).key("exp").integer(exp);
   claims.key("aud").string(aud).key("bid").string(c.bundle_id).end_object();
@@ -526,15 +531,17 @@ TEST_F(ProviderSimTest, AppleTransactionLookupChecksTheApiToken) {
   const std::string bill_id = "b_01HZY3K5Q8R2T4V6W8X0Y2Z4A6";
   const auto account_token = channels::app_account_token(bill_id);
   ASSERT_TRUE(account_token.has_value());
-  json::Value made = control("/sim/apple/credentials",
-                             R"({"bundle_id":"com.example.game","environment":"Sandbox",)"
-                             R"("products":{"com.example.gems500":"gem_500"}})");
+  json::Value made =
+      control("/sim/apple/credentials", R"({"bundle_id":"com.example.game","environment":"Sandbox",)"
+                                        R"("products":{"com.example.gems500":"gem_500"}})");
   auto parsed = adapter("apple").parse_credentials(*made.find("credentials"));
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   credentials_ = *parsed;
-  control("/sim/apple/transaction", R"({"bundle_id":"com.example.game","environment":"Sandbox",)"
-                                    R"("product_id":"com.example.gems500","transaction_id":"2000000000000042",)"
-                                    R"("app_account_token":")" + *account_token + R"("})");
+  control("/sim/apple/transaction",
+          R"({"bundle_id":"com.example.game","environment":"Sandbox",)"
+          R"("product_id":"com.example.gems500","transaction_id":"2000000000000042",)"
+          R"("app_account_token":")" +
+              *account_token + R"("})");
   channels::BillView bill = bill_;
   bill.bill_id = bill_id;
   auto paid = run(adapter("apple").verify_receipt(context(), bill, "2000000000000042"));
