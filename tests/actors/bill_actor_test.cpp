@@ -77,9 +77,13 @@ class BillActorTest : public ::testing::Test {
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
     auto context = std::make_shared<ActorContext>();
     context->bill_storage = &storage_;
-    context->dispatcher = system_.spawn([heard = heard_](caf::event_based_actor*) -> caf::behavior {
-      return {[heard](msg::DeliverNow& m) { heard->push_back(std::move(m)); }};
-    });
+    // `heard` goes in as a spawn argument, not a capture: CAF 0.17 binds a reference to a
+    // null argument tuple for function actors spawned without arguments (UBSan).
+    context->dispatcher = system_.spawn(
+        [](caf::event_based_actor*, decltype(heard_) heard) -> caf::behavior {
+          return {[heard](msg::DeliverNow& m) { heard->push_back(std::move(m)); }};
+        },
+        heard_);
     dispatcher_ = context->dispatcher;
     context->config.server.max_waiters_per_bill = kMaxWaiters;
     actor_ = spawn_bill_actor(system_, context, kBillId);
