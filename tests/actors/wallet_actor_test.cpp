@@ -160,7 +160,10 @@ TEST_F(WalletActorTest, OpsWaitingDuringACommit_AreDecidedInOrderAndCommittedTog
   finish_lookup();
   ASSERT_EQ(storage_.commits.size(), 1u);
   std::vector<Answer<OpResult>> waiting;
-  for (int i = 1; i <= 9; ++i) waiting.push_back(operate(LedgerOpKind::debit, "d" + std::to_string(i), 10));
+  for (int i = 1; i <= 9; ++i) {
+    std::string op_id = "d";  // appended: g++ 12 -O3 warns a false -Wrestrict on "lit" + std::string
+    waiting.push_back(operate(LedgerOpKind::debit, op_id.append(std::to_string(i)), 10));
+  }
   EXPECT_TRUE(storage_.lookups.empty()) << "nothing starts while a commit runs";
   finish_commit();
   ASSERT_TRUE(first->has_value());
