@@ -243,10 +243,8 @@ class BillActor : public caf::event_based_actor {
     storage::TransitionWrite write;
     write.next = apply_decision(*bill_, decision, ev.event, now_ms());
     write.expected_version = bill_->version;
-    write.enqueue_delivery = decision.enqueue_delivery;
     write.lease_owner = ctx_->lease_owner;
     write.lease = ctx_->config.delivery.lease_ms;
-    write.finish_delivery = decision.finish_delivery;
     if (ev.audit) {
       write.audit = ev.audit;
       write.audit->bill_id = bill_id_;

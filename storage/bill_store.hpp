@@ -9,6 +9,7 @@
 
 #include "storage/bill.hpp"
 #include "storage/database.hpp"
+#include "storage/delivery_attempt_store.hpp"
 #include "storage/job_store.hpp"
 
 namespace unipay::storage {
@@ -70,40 +71,53 @@ Statement insert_callback_audit(const CallbackAudit& audit);
 inline constexpr size_t kMaxAuditsPerStatement = 10000;
 Statement insert_callback_audits(const std::vector<CallbackAudit>& audits);
 
+// A transition's kind, from the state it moves the bill to: each kind has its own prepared
+// statement (storage/bill_transition.cpp) with only the work that kind implies.
+enum class TransitionKind {
+  paid,       // trade number check, delivery job leased here, verify job deleted, audit
+  delivered,  // delivery job deleted, the 2xx attempt recorded
+  refunded,   // delivery job (bill.refunded) leased here, audit
+  unpaid,     // failed or closed: verify job deleted, audit
+};
+TransitionKind transition_kind(BillState next);
+
 // What a committed transition implies besides the bill row itself.
 struct TransitionWrite {
   Bill next;                      // the bill after the transition; next.version = expected + 1
   int64_t expected_version = 0;   // compare-and-set on (bill_id, version)
-  // Insert the bill's delivery job, due now, leased to lease_owner. A job the bill still has
-  // (a refund while bill.paid is pending) keeps a live lease and is due now; a dead one comes
-  // back to life, leased here, with a fresh attempt count and give-up clock.
-  bool enqueue_delivery = false;
+  // paid and refunded: the bill's delivery job is upserted, due now, leased to lease_owner.
+  // A job the bill still has (a refund while bill.paid is pending) keeps a live lease and is
+  // due now; a dead one comes back to life, leased here, with a fresh attempt count and
+  // give-up clock.
   std::string lease_owner;
   std::chrono::milliseconds lease{30000};
-  bool finish_delivery = false;        // delete the bill's delivery job (delivery confirmed)
   std::optional<CallbackAudit> audit;  // audit row of the callback that caused it
+  // delivered: the 2xx attempt that confirmed the delivery, inserted whether or not the
+  // compare-and-set applies (ON CONFLICT (attempt_key) DO NOTHING), so the statement that
+  // makes a bill delivered is the one that puts its 2xx attempt on record.
+  std::optional<DeliveryAttempt> attempt;
 };
 
-// One statement: UPDATE bills ... WHERE bill_id = $ AND version = $expected, and, only when
-// that row was updated, the job insert/delete, the deletion of the bill's verify job (every
-// transition leaves `created` or starts from a settled state: nothing is left to query),
-// the audit row and
-// pg_notify('unipay_bill', '<bill_id> <state> <version>'). The row also carries the delivery
-// job as the statement left it when that job is leased to write.lease_owner, so the node
-// attempts it at once without reading it back. The update is skipped when
-// next.provider_trade_no is already stored on another bill of the same channel (the
-// unique index would raise an error and roll back the whole group commit), and the
-// statement says so. Returns one row, read with parse_transition_outcome. A failed
-// compare-and-set or a taken trade number raises no error, so neither aborts the other ops
-// of a group commit.
+// One statement per kind: UPDATE bills ... WHERE bill_id = $ AND version = $expected, and,
+// only when that row was updated, what the kind implies (TransitionKind: the delivery job's
+// upsert or deletion, the deletion of the bill's verify job when it leaves `created` or a
+// failed/closed state, the audit row) and
+// pg_notify('unipay_bill', '<bill_id> <state> <version>'). A `paid` or `refunded` row also
+// carries the delivery job as the statement left it when that job is leased to
+// write.lease_owner, so the node attempts it at once without reading it back. `paid` is
+// skipped when next.provider_trade_no is already stored on another bill of the same channel
+// (the unique index would raise an error and roll back the whole group commit), and the
+// statement says so (the other kinds keep the number the bill has). Returns one row, read
+// with parse_transition_outcome. A failed compare-and-set or a taken trade number raises no
+// error, so neither aborts the other ops of a group commit.
 Statement transition_statement(const TransitionWrite& write);
 
 // What the transition statement decided.
 struct TransitionOutcome {
   bool applied = false;         // the bill row was updated
   bool trade_no_taken = false;  // not applied: another bill of the channel holds the trade_no
-  // Applied with enqueue_delivery, and the job's lease is the writer's (not one another
-  // process holds live): the job as committed.
+  // Applied paid or refunded, and the job's lease is the writer's (not one another process
+  // holds live): the job as committed.
   std::optional<Job> leased_job;
 };
 // Neither flag set: the version did not match (another writer won), or the rows are not a

@@ -22,6 +22,10 @@ namespace unipay::storage {
 struct Statement {
   std::string sql;
   std::vector<std::optional<std::string>> params;
+  // The prepared statement's name on each connection: a named SQL constant's name (see
+  // storage/bill_transition.cpp), so pg_prepared_statements and the logs say which one ran.
+  // nullptr: a generated name (unipay_N).
+  const char* name = nullptr;
 };
 
 // A statement's result in text format.

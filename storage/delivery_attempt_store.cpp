@@ -1,6 +1,8 @@
 // SQL for delivery_attempts. Every value travels as a $n parameter.
 #include "storage/delivery_attempt_store.hpp"
 
+#include <fmt/format.h>
+
 #include "storage/sql_support.hpp"
 
 namespace unipay::storage {
@@ -31,17 +33,27 @@ std::optional<std::string> number_or_null(const std::optional<Number>& value) {
 
 }  // namespace
 
-Statement insert_delivery_attempt(const DeliveryAttempt& a) {
-  static const std::string sql =
+std::string delivery_attempt_insert_sql(int first) {
+  return fmt::format(
       "INSERT INTO delivery_attempts (attempt_key, bill_id, delivery_id, attempt, node_id, "
-      "started_at, http_status, error, latency_ms) VALUES ($1::text, $2::text, $3::text, "
-      "$4::integer, $5::text, " +
-      sql::ms_param(6) +
-      ", $7::integer, $8::text, $9::bigint) "
-      "ON CONFLICT (attempt_key) DO NOTHING";
-  return {sql,
-          {a.attempt_key, a.bill_id, a.delivery_id, std::to_string(a.attempt), a.node_id,
-           sql::ms_text(a.started_at), number_or_null(a.http_status), a.error, number_or_null(a.latency_ms)}};
+      "started_at, http_status, error, latency_ms) VALUES (${}::text, ${}::text, ${}::text, "
+      "${}::integer, ${}::text, {}, ${}::integer, ${}::text, ${}::bigint) "
+      "ON CONFLICT (attempt_key) DO NOTHING",
+      first, first + 1, first + 2, first + 3, first + 4, sql::ms_param(first + 5), first + 6, first + 7, first + 8);
+}
+
+void add_delivery_attempt_params(Statement& st, const DeliveryAttempt& a) {
+  for (auto& value : std::initializer_list<std::optional<std::string>>{
+           a.attempt_key, a.bill_id, a.delivery_id, std::to_string(a.attempt), a.node_id,
+           sql::ms_text(a.started_at), number_or_null(a.http_status), a.error, number_or_null(a.latency_ms)})
+    st.params.push_back(value);
+}
+
+Statement insert_delivery_attempt(const DeliveryAttempt& a) {
+  static const std::string sql = delivery_attempt_insert_sql(1);
+  Statement st{sql, {}};
+  add_delivery_attempt_params(st, a);
+  return st;
 }
 
 // The LEFT JOIN LATERAL keeps one row for an existing bill with no attempt in range, so

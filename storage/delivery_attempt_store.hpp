@@ -27,6 +27,12 @@ struct DeliveryAttempt {
 
 // Records an attempt; a second insert with the same attempt_key changes nothing.
 Statement insert_delivery_attempt(const DeliveryAttempt& attempt);
+// The same INSERT ... ON CONFLICT (attempt_key) DO NOTHING with its nine parameters numbered
+// from $first, for a statement that records the attempt along with its own work (the
+// `delivered` transition, storage/bill_transition.cpp); add_delivery_attempt_params appends
+// their values in that order.
+std::string delivery_attempt_insert_sql(int first);
+void add_delivery_attempt_params(Statement& statement, const DeliveryAttempt& attempt);
 
 // The bill's attempts with attempt_id > after_attempt_id, oldest first, at most limit + 1
 // (one extra tells whether there is a next page). Always one row when the bill exists

@@ -50,7 +50,6 @@ class BillStoreTest : public StoreTest {
     w.next.provider_trade_no = trade_no;
     if (to == BillState::paid) w.next.paid_at = bill.created_at + milliseconds{5000};
     w.expected_version = bill.version;
-    w.enqueue_delivery = to == BillState::paid;
     w.lease_owner = "node-a";
     return w;
   }
@@ -238,7 +237,7 @@ TEST_F(BillStoreTest, GroupCommitResolvesConflictingTransitions) {
       << "the ops were meant to share a transaction";
 }
 
-// finish_delivery removes the delivery job, but only when its CAS applies.
+// The delivered statement removes the delivery job, but only when its CAS applies.
 TEST_F(BillStoreTest, FinishDeliveryDeletesTheJobOnlyWhenApplied) {
   Bill bill = sample_bill("b_01", app_id_);
   insert(bill);
@@ -248,7 +247,6 @@ TEST_F(BillStoreTest, FinishDeliveryDeletesTheJobOnlyWhenApplied) {
   delivered.next = paid.next;
   delivered.next.state = BillState::delivered;
   delivered.next.delivered_at = paid.next.created_at + milliseconds{9000};
-  delivered.finish_delivery = true;
 
   delivered.expected_version = 1;  // stale
   delivered.next.version = 2;
@@ -270,12 +268,10 @@ TEST_F(BillStoreTest, RefundOfADeliveredBillCommitsItsDeliveryJob) {
   TransitionWrite paid = pay(bill, BillState::paid, "T-1");
   ASSERT_EQ(write_one(transition_statement(paid)).text(0, 0), "t");
   TransitionWrite delivered = pay(paid.next, BillState::delivered, "T-1");
-  delivered.finish_delivery = true;
   ASSERT_EQ(write_one(transition_statement(delivered)).text(0, 0), "t");
   ASSERT_EQ(jobs_of("b_01"), 0);
 
   TransitionWrite refunded = pay(delivered.next, BillState::refunded, "T-1");
-  refunded.enqueue_delivery = true;
   refunded.lease_owner = "node-r";
   refunded.expected_version = 9;  // stale: nothing happens
   EXPECT_EQ(write_one(transition_statement(refunded)).text(0, 0), "f");
@@ -311,7 +307,6 @@ TEST_F(BillStoreTest, RefundKeepsAPendingJobAndRevivesADeadOne) {
          "THEN now() - interval '1 hour' ELSE now() + interval '1 hour' END WHERE bill_id = $1",
          {id, dead ? "true" : "false"}});
     TransitionWrite refunded = pay(paid.next, BillState::refunded, "T-" + id);
-    refunded.enqueue_delivery = true;
     refunded.lease_owner = "node-r";
     ASSERT_EQ(write_one(transition_statement(refunded)).text(0, 0), "t");
     Rows job = run({"SELECT attempt, lease_owner, dead_at IS NULL, created_at > now() - interval '1 hour' "
@@ -353,7 +348,6 @@ TEST_F(BillStoreTest, TransitionReturnsTheDeliveryJobItLeased) {
 
   // node-p still holds the job live: a refund by node-r keeps its lease and carries no job.
   TransitionWrite refunded = pay(paid.next, BillState::refunded, "T-1");
-  refunded.enqueue_delivery = true;
   refunded.lease_owner = "node-r";
   outcome = parse_transition_outcome(write_one(transition_statement(refunded)));
   EXPECT_TRUE(outcome.applied);

@@ -73,7 +73,6 @@ TEST_F(VerifyJobsTest, AnyTransitionDeletesTheVerifyJob) {
   paid.next.provider_trade_no = "T-v1";
   paid.next.paid_at = bill.created_at + 1s;
   paid.expected_version = bill.version;
-  paid.enqueue_delivery = true;
   paid.lease_owner = "node-a";
   EXPECT_EQ(write_one(transition_statement(paid)).text(0, 0), "t");
   EXPECT_EQ(verify_jobs("b_v1"), 0);
