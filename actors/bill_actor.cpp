@@ -58,6 +58,7 @@ struct Waiter {
 // The transition being committed, kept until the writer answers.
 struct InFlight {
   bool is_create = false;
+  bool is_record = false;  // a delivery attempt recorded alone, `decision` answered after it
   Bill next;
   Decision decision;
   msg::Event event;                  // for transitions
@@ -125,13 +126,15 @@ class BillActor : public caf::event_based_actor {
       return defer(msg::BillRequest{bill_id_, std::move(ev)});
     }
     Decision decision = decide(*bill_, ev.event);
-    if (decision.verdict == Verdict::refuse) {
-      return ev.reply(make_error(decision.refusal, decision.reason));
-    }
-    if (decision.verdict == Verdict::ignore) {
-      return ev.reply(EventResult{*bill_, Verdict::ignore, decision.reason, decision.alert});
-    }
-    commit_transition(std::move(ev), std::move(decision));
+    if (decision.verdict == Verdict::apply) return commit_transition(std::move(ev), std::move(decision));
+    if (ev.attempt) return record_attempt(std::move(ev), std::move(decision));
+    answer_unapplied(ev, decision);
+  }
+
+  // A refusal or an ignored event: nothing to commit.
+  void answer_unapplied(msg::Event& ev, const Decision& decision) {
+    if (decision.verdict == Verdict::refuse) return ev.reply(make_error(decision.refusal, decision.reason));
+    ev.reply(EventResult{*bill_, Verdict::ignore, decision.reason, decision.alert});
   }
 
   void handle(msg::Refresh& refresh) { on_refresh(refresh.version); }
@@ -239,10 +242,42 @@ class BillActor : public caf::event_based_actor {
 
   // --- transitions ----------------------------------------------------------------------
 
+  // A 2xx delivery attempt whose confirmation changes nothing (the bill is delivered or
+  // refunded already, or this copy refuses it as stale): the game server has the goods, so
+  // the attempt goes on record alone, and the decision is answered once it is.
+  void record_attempt(msg::Event ev, Decision decision) {
+    storage::Statement insert = storage::insert_delivery_attempt(*ev.attempt);
+    phase_ = Phase::committing;
+    in_flight_ = InFlight{false, true, *bill_, std::move(decision), std::move(ev), {}};
+    // Accepted work (the writer's reserved room, as a transition); only an error is read back.
+    submit({std::move(insert)}, /*transition=*/true);
+  }
+
+  void on_record_committed(InFlight done, const Result<bool>& written) {
+    if (!written) {
+      // Busy (nothing written) or unknown: the sender retries; the insert is idempotent.
+      spdlog::warn("bill {}: recording delivery attempt {} failed: {}", bill_id_, done.event.attempt->attempt_key,
+                   written.error().message);
+      bool unknown = written.error().code == Errc::storage_write;
+      done.event.reply(unknown ? make_error(Errc::storage_write, "the delivery attempt may not have been recorded")
+                               : written.error());
+    } else {
+      answer_unapplied(done.event, done.decision);
+    }
+    after_commit();
+  }
+
   void commit_transition(msg::Event ev, Decision decision) {
     storage::TransitionWrite write;
     write.next = apply_decision(*bill_, decision, ev.event, now_ms());
     write.expected_version = bill_->version;
+    // Only a delivery confirmation carries an attempt, and it always does (the delivery
+    // actor sends it): the statement that makes a bill delivered records its 2xx attempt,
+    // so a delivered bill always has it on record.
+    if (write.next.state == BillState::delivered) {
+      assert(ev.attempt && "a delivery is confirmed with its 2xx attempt");
+      write.attempt = ev.attempt;
+    }
     write.lease_owner = ctx_->lease_owner;
     write.lease = ctx_->config.delivery.lease_ms;
     if (ev.audit) {
@@ -254,7 +289,7 @@ class BillActor : public caf::event_based_actor {
           ev.audit->detail.empty() ? decision.reason : ev.audit->detail + ": " + decision.reason;
     }
     phase_ = Phase::committing;
-    in_flight_ = InFlight{false, write.next, std::move(decision), std::move(ev), {}};
+    in_flight_ = InFlight{false, false, write.next, std::move(decision), std::move(ev), {}};
     submit({storage::transition_statement(write)}, /*transition=*/true);
   }
 
@@ -275,6 +310,7 @@ class BillActor : public caf::event_based_actor {
     in_flight_.reset();
     phase_ = bill_ ? Phase::ready : Phase::unloaded;
     if (done.is_create) return on_create_committed(std::move(done), std::move(applied));
+    if (done.is_record) return on_record_committed(std::move(done), applied);
     if (!applied && applied.error().code != Errc::storage_write) {
       // Refused, so nothing was saved and the bill is as it was: a trade number another
       // bill holds or a value the database cannot store (no retry helps), or a full write

@@ -41,6 +41,9 @@ struct Event {
   BillEvent event;
   std::optional<storage::CallbackAudit> audit;  // written with the transition when it applies
   Reply<EventResult> reply;
+  // delivery_confirmed: the 2xx attempt, put on record whatever the decision (with the
+  // `delivered` transition, or alone when the actor decides without a transition).
+  std::optional<storage::DeliveryAttempt> attempt;
 };
 
 // Re-read the row (another node changed it, or the LISTEN connection was lost). A

@@ -55,6 +55,12 @@ class BillService {
   // Applies an event; refusals come back as errors (conflict, invalid_parameter...).
   virtual void apply(const std::string& bill_id, BillEvent event, std::optional<storage::CallbackAudit> audit,
                      Callback<EventResult> done) = 0;
+  // The game server answered `attempt` with 2xx: the bill actor commits `delivered` with the
+  // attempt on record in the same statement, or, when the bill needs no transition (already
+  // delivered or refunded, or a stale copy refuses it), records the attempt alone before it
+  // answers. Either way an answer without error means the attempt is on record.
+  virtual void confirm_delivery(const std::string& bill_id, storage::DeliveryAttempt attempt,
+                                Callback<EventResult> done) = 0;
   // Makes the bill's live actor (if any) re-read its row: its cached state may be stale.
   virtual void refresh(const std::string& bill_id) = 0;
 };

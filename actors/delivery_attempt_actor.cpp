@@ -42,7 +42,6 @@ struct Stored {
 struct Recorded {
   Status status;
 };
-struct RecordAgain {};
 struct Ended {  // the job was finished or dead-lettered
   Result<bool> still_owner;
 };
@@ -58,7 +57,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::AttemptDone)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Confirmed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Stored)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Recorded)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::RecordAgain)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Ended)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::Start)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(unipay::dmsg::ConfirmAgain)
@@ -76,8 +74,9 @@ using storage::lease_held;
 // attempt time and gives the lease up at that time (one write), so nothing waits in memory
 // and a claim (any node's) takes the job when it is due. Every attempt is put on record
 // (delivery_attempts) in the same write as what follows it: with the reschedule or the
-// dead letter after a failure; after a 2xx, the record commits before `delivered` is asked
-// for, so a delivered bill always has its 2xx attempt on record. Its last act tells the
+// dead letter after a failure; after a 2xx, with the confirmation: the bill actor commits
+// the record in the `delivered` statement itself (or alone when the bill needs no
+// transition), so a delivered bill always has its 2xx attempt on record. Its last act tells the
 // dispatcher how the attempt went (msg::AttemptEnded), which frees its slot.
 class DeliveryActor : public caf::event_based_actor {
  public:
@@ -105,7 +104,6 @@ class DeliveryActor : public caf::event_based_actor {
         [this](dmsg::ConfirmAgain) { confirm(); },
         [this](dmsg::Stored& m) { on_stored(std::move(m.still_owner)); },
         [this](dmsg::Recorded& m) { on_recorded(std::move(m.status)); },
-        [this](dmsg::RecordAgain) { record_success(); },
         [this](dmsg::Ended& m) { on_ended(std::move(m.still_owner)); },
     };
   }
@@ -218,7 +216,7 @@ class DeliveryActor : public caf::event_based_actor {
     result_ = outcome.delivered ? AttemptResult::delivered : AttemptResult::failed;
     if (!outcome.delivered) return failed(outcome.error, outcome.http_status);
     record_ = attempt_record(outcome.http_status, "");
-    record_success();
+    confirm();
   }
 
   // The attempt as recorded: started_at is when the POST went out (when the attempt
@@ -241,31 +239,11 @@ class DeliveryActor : public caf::event_based_actor {
     return a;
   }
 
-  // The game server has the item: record the 2xx attempt, then confirm. The insert is
-  // idempotent (attempt_key), so a write whose outcome is unknown is simply sent again.
-  void record_success() {
-    ctx_->db->write({storage::insert_delivery_attempt(*record_)},
-                    [self = self()](Result<std::vector<storage::Rows>> rows) {
-                      if (!rows) return caf::anon_send(self, dmsg::Recorded{rows.error()});
-                      caf::anon_send(self, dmsg::Recorded{ok_status()});
-                    });
-  }
-
-  void on_recorded(Status status) {
-    if (status) return confirm();
-    // Not confirming leaves the job leased: when we give up, the lease runs out and the
-    // delivery is made (and recorded) again, at least once as always.
-    spdlog::error("bill {}: recording delivery attempt {} (HTTP {}) failed ({}){}", bill_id_,
-                  record_->attempt, record_->http_status.value_or(0), status.error().message,
-                  record_tries_ < kConfirmRetries ? ", retrying" : "; giving up, the lease will run out");
-    if (++record_tries_ > kConfirmRetries) return stop();
-    delayed_send(this, kConfirmRetryDelay, dmsg::RecordAgain{});
-  }
-
+  // The game server has the item: the bill actor puts the 2xx attempt on record with the
+  // `delivered` transition, or alone when the bill is settled already. The insert is
+  // idempotent (attempt_key), so a confirmation whose outcome is unknown is simply sent again.
   void confirm() {
-    BillEvent event;
-    event.kind = BillEventKind::delivery_confirmed;
-    ctx_->bills->apply(bill_id_, event, std::nullopt, [self = self()](Result<EventResult> r) {
+    ctx_->bills->confirm_delivery(bill_id_, *record_, [self = self()](Result<EventResult> r) {
       caf::anon_send(self, dmsg::Confirmed{std::move(r)});
     });
   }
@@ -279,14 +257,34 @@ class DeliveryActor : public caf::event_based_actor {
         return attempt();
       }
       if (result->verdict == Verdict::ignore) return finish_settled();
-      return stop();  // `delivered` committed together with the job's deletion
+      return stop();  // `delivered` committed together with the record and the job's deletion
     }
     // The game server has the item: never deliver again for a storage hiccup, only retry
-    // recording it. If we give up, the lease runs out and the at-least-once rule applies.
-    if (++confirm_tries_ > kConfirmRetries) return stop();
+    // confirming it.
+    if (++confirm_tries_ > kConfirmRetries) return give_up_confirming();
     if (result.error().code == Errc::conflict) ctx_->bills->refresh(bill_id_);  // stale copy here
     spdlog::warn("bill {}: recording delivery failed ({}), retrying", bill_id_, result.error().message);
     delayed_send(this, kConfirmRetryDelay, dmsg::ConfirmAgain{});
+  }
+
+  // The bill actor never confirmed: the lease runs out and the at-least-once rule delivers
+  // again. This attempt still goes on record, on its own (every attempt is, exactly once).
+  void give_up_confirming() {
+    spdlog::error("bill {}: confirming delivery attempt {} failed {} times; giving up, the lease will run out",
+                  bill_id_, record_->attempt, kConfirmRetries);
+    ctx_->db->write({storage::insert_delivery_attempt(*record_)},
+                    [self = self()](Result<std::vector<storage::Rows>> rows) {
+                      if (!rows) return caf::anon_send(self, dmsg::Recorded{rows.error()});
+                      caf::anon_send(self, dmsg::Recorded{ok_status()});
+                    });
+  }
+
+  void on_recorded(Status status) {
+    if (!status) {
+      spdlog::error("bill {}: recording delivery attempt {} (HTTP {}) failed: {}", bill_id_, record_->attempt,
+                    record_->http_status.value_or(0), status.error().message);
+    }
+    stop();
   }
 
   void finish_settled() { end_job({storage::finish_job(job_->job_id, owner())}); }
@@ -368,7 +366,6 @@ class DeliveryActor : public caf::event_based_actor {
   Millis started_at_{};
   std::optional<std::chrono::steady_clock::time_point> posted_at_;
   std::optional<storage::DeliveryAttempt> record_;
-  int record_tries_ = 0;
   std::optional<std::string> dead_reason_;  // set while dead-lettering
   AttemptResult result_ = AttemptResult::no_attempt;
   std::optional<std::chrono::milliseconds> retry_in_;  // set once the reschedule is stored

@@ -70,6 +70,18 @@ class RoutedBillService : public BillService {
         std::move(done), kDroppedRetries);
   }
 
+  void confirm_delivery(const std::string& bill_id, storage::DeliveryAttempt attempt,
+                        Callback<EventResult> done) override {
+    BillEvent event;
+    event.kind = BillEventKind::delivery_confirmed;
+    route<EventResult>(
+        bill_id,
+        [event, attempt](Reply<EventResult> r) {
+          return msg::Event{event, std::nullopt, std::move(r), attempt};
+        },
+        std::move(done), kDroppedRetries);
+  }
+
   void refresh(const std::string& bill_id) override { send_refresh(bill_id, 0); }
 
   void send_refresh(const std::string& bill_id, int64_t version) {

@@ -118,10 +118,43 @@ class BillActorTest : public ::testing::Test {
 
   void abandon(uint64_t wait_id) { send(msg::Abandon{wait_id}); }
 
-  Answer<EventResult> apply(BillEventKind kind) {
+  // A delivery confirmation carries its 2xx attempt, as the delivery actor sends it.
+  Answer<EventResult> apply(BillEventKind kind, const std::string& attempt_key = "attempt-1") {
     auto [reply, answer] = capture<EventResult>();
-    send(msg::Event{event_of(kind), std::nullopt, std::move(reply)});
+    std::optional<storage::DeliveryAttempt> attempt;
+    if (kind == BillEventKind::delivery_confirmed) attempt = attempt_2xx(attempt_key);
+    send(msg::Event{event_of(kind), std::nullopt, std::move(reply), std::move(attempt)});
     return answer;
+  }
+
+  static storage::DeliveryAttempt attempt_2xx(const std::string& key) {
+    storage::DeliveryAttempt a;
+    a.attempt_key = key;
+    a.bill_id = kBillId;
+    a.attempt = 1;
+    a.http_status = 200;
+    return a;
+  }
+
+  // Completes the oldest commit as a write whose statements return no row (an INSERT), or
+  // with `error`.
+  void finish_plain_commit(std::optional<Error> error = std::nullopt) {
+    ASSERT_FALSE(storage_.commits.empty()) << "no commit is running";
+    auto done = std::move(storage_.commits.front().done);
+    storage_.commits.pop_front();
+    if (error) {
+      done(*error);
+    } else {
+      done(std::vector<storage::Rows>{storage::Rows{}});
+    }
+    sched_.run();
+  }
+
+  // Whether `statement` carries the value `text` as a parameter.
+  static bool has_param(const storage::Statement& statement, const std::string& text) {
+    for (const auto& p : statement.params)
+      if (p == text) return true;
+    return false;
   }
 
   // Completes the oldest read with `row`.
@@ -469,6 +502,70 @@ TEST(BillActorCreate, QueryChannelBillsAreInsertedWithTheirVerifyJob) {
   EXPECT_EQ(alipay.params.back(), std::to_string(due));
   storage::Statement sandbox = created_with("sandbox", bill);
   EXPECT_EQ(sandbox.sql.find("INSERT INTO jobs"), std::string::npos);
+}
+
+// Proves issue 10's fold: a confirmation of a paid bill commits `delivered` with its 2xx
+// attempt in the one transition statement (no separate record write), and is answered
+// once that commits.
+TEST_F(BillActorTest, ConfirmWithRecord_OneStatementCommitsDeliveredAndTheRecord) {
+  get();
+  finish_load(bill_at(BillState::paid, 2));
+  auto delivered = apply(BillEventKind::delivery_confirmed, "key-paid");
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  ASSERT_EQ(storage_.commits.front().statements.size(), 1u) << "one write for the transition and the record";
+  const storage::Statement& st = storage_.commits.front().statements.front();
+  EXPECT_STREQ(st.name, "transition_delivered_recorded");
+  EXPECT_TRUE(has_param(st, "key-paid"));
+  EXPECT_FALSE(delivered->has_value()) << "nothing is answered before COMMIT";
+  finish_commit(true);
+  ASSERT_TRUE(delivered->has_value());
+  ASSERT_TRUE(delivered->value().ok());
+  EXPECT_EQ(delivered->value()->verdict, Verdict::apply);
+  EXPECT_EQ(delivered->value()->bill.state, BillState::delivered);
+  EXPECT_TRUE(storage_.commits.empty());
+}
+
+// Proves a late confirmation the actor ignores (the bill is already delivered) still puts
+// its attempt on record, alone, and is answered `ignore` only after that write commits;
+// when the write fails, the sender hears an error and retries (the insert is idempotent).
+TEST_F(BillActorTest, IgnoredLateConfirm_StillRecordsTheAttempt) {
+  get();
+  finish_load(bill_at(BillState::delivered, 3));
+  auto late = apply(BillEventKind::delivery_confirmed, "key-late");
+  ASSERT_EQ(storage_.commits.size(), 1u) << "the attempt is recorded although nothing changes";
+  ASSERT_EQ(storage_.commits.front().statements.size(), 1u);
+  const storage::Statement& st = storage_.commits.front().statements.front();
+  EXPECT_NE(st.sql.find("INSERT INTO delivery_attempts"), std::string::npos);
+  EXPECT_EQ(st.sql.find("UPDATE bills"), std::string::npos);
+  EXPECT_TRUE(has_param(st, "key-late"));
+  EXPECT_FALSE(late->has_value()) << "answered once the record is committed";
+  finish_plain_commit();
+  ASSERT_TRUE(late->has_value());
+  ASSERT_TRUE(late->value().ok());
+  EXPECT_EQ(late->value()->verdict, Verdict::ignore);
+  EXPECT_EQ(late->value()->bill.version, 3);
+
+  auto again = apply(BillEventKind::delivery_confirmed, "key-late-2");
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  finish_plain_commit(make_error(Errc::storage_write, "connection lost"));
+  ASSERT_TRUE(again->has_value());
+  ASSERT_FALSE(again->value().ok());
+  EXPECT_EQ(again->value().error().code, Errc::storage_write) << "unknown: the sender confirms again";
+  EXPECT_TRUE(storage_.loads.empty()) << "the bill row was not written: nothing to re-read";
+}
+
+// Proves a confirmation this copy refuses (it still reads the bill unpaid: stale) also
+// records the attempt before it answers the refusal.
+TEST_F(BillActorTest, RefusedConfirm_StillRecordsTheAttempt) {
+  get();
+  finish_load(bill_at(BillState::created, 1));
+  auto refused = apply(BillEventKind::delivery_confirmed, "key-stale");
+  ASSERT_EQ(storage_.commits.size(), 1u);
+  EXPECT_TRUE(has_param(storage_.commits.front().statements.front(), "key-stale"));
+  finish_plain_commit();
+  ASSERT_TRUE(refused->has_value());
+  ASSERT_FALSE(refused->value().ok());
+  EXPECT_EQ(refused->value().error().code, Errc::conflict);
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ class FakeBills : public BillService {
              Callback<EventResult> done) override {
     applied.push_back(Applied{std::move(event), std::move(audit), std::move(done)});
   }
+  void confirm_delivery(const std::string&, storage::DeliveryAttempt, Callback<EventResult>) override {}
   void refresh(const std::string&) override {}
 
   std::deque<Callback<Bill>> gets;
