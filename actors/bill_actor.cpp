@@ -40,7 +40,14 @@ constexpr int64_t kAnyNewerVersion = std::numeric_limits<int64_t>::max();
 msg::Committed commit_answer(const Result<std::vector<storage::Rows>>& rows, bool transition) {
   if (!rows) return {rows.error(), std::nullopt};
   if (rows->empty()) return {false, std::nullopt};
-  if (!transition) return {!(*rows)[0].empty() && (*rows)[0].text(0, 0) == "t", std::nullopt};
+  if (!transition) {
+    switch (storage::parse_create_outcome((*rows)[0])) {
+      case storage::CreateOutcome::created: return {true, std::nullopt};
+      case storage::CreateOutcome::idempotency_key_exists: return {false, std::nullopt};
+      case storage::CreateOutcome::nonce_used:
+        return {make_error(Errc::replayed, "nonce already used"), std::nullopt};
+    }
+  }
   storage::TransitionOutcome outcome = storage::parse_transition_outcome((*rows)[0]);
   if (outcome.trade_no_taken) {
     return {make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade"),
@@ -229,7 +236,7 @@ class BillActor : public caf::event_based_actor {
     in_flight_->next = c.bill;
     in_flight_->create_reply = std::move(c.reply);
     submit({storage::insert_bill(c.bill, c.idempotency, static_cast<int>(limits().idempotency_keep_s.count()),
-                                 verify_due(c.bill))},
+                                 verify_due(c.bill), c.nonce)},
            /*transition=*/false);
   }
 
@@ -349,8 +356,10 @@ class BillActor : public caf::event_based_actor {
   void on_create_committed(InFlight done, Result<bool> applied) {
     if (!applied) {
       // A refusal (a value the database cannot store, a full write queue) is passed on: the
-      // bill was not saved. Only storage_write may have saved it.
-      spdlog::error("bill {}: create failed: {}", bill_id_, applied.error().message);
+      // bill was not saved. Only storage_write may have saved it. A replayed nonce is the
+      // client's doing, answered like any replay, not an error of ours.
+      if (applied.error().code != Errc::replayed)
+        spdlog::error("bill {}: create failed: {}", bill_id_, applied.error().message);
       bool unknown = applied.error().code == Errc::storage_write;
       done.create_reply(unknown ? make_error(Errc::storage_write, "the bill may not have been saved")
                                 : applied.error());

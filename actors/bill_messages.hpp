@@ -77,6 +77,7 @@ struct Create {
   Bill bill;
   std::optional<storage::IdempotencyRecord> idempotency;
   Reply<CreateResult> reply;
+  std::optional<storage::NonceClaim> nonce;  // recorded by the bill's own insert
 };
 
 // Internal messages of the bill actor.

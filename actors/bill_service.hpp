@@ -40,9 +40,11 @@ class BillService {
  public:
   virtual ~BillService() = default;
 
-  // Commits a new bill (with its idempotency record) and keeps its actor live.
+  // Commits a new bill (with its idempotency record) and keeps its actor live. With a
+  // nonce claim the same statement records the request's nonce: a nonce already used
+  // creates nothing and is the error replayed.
   virtual void create(Bill bill, std::optional<storage::IdempotencyRecord> idempotency,
-                      Callback<CreateResult> done) = 0;
+                      std::optional<storage::NonceClaim> nonce, Callback<CreateResult> done) = 0;
   // not_found when there is no such bill.
   virtual void get(const std::string& bill_id, Callback<Bill> done) = 0;
   // Long poll; busy when the bill has its maximum of waiters. Returns the wait's id for

@@ -34,9 +34,9 @@ class RoutedBillService : public BillService {
   void set_registry(caf::actor registry) { registry_ = std::move(registry); }
 
   void create(Bill bill, std::optional<storage::IdempotencyRecord> idempotency,
-              Callback<CreateResult> done) override {
+              std::optional<storage::NonceClaim> nonce, Callback<CreateResult> done) override {
     caf::anon_send(registry_, msg::Create{std::move(bill), std::move(idempotency),
-                                          Reply<CreateResult>(std::move(done))});
+                                          Reply<CreateResult>(std::move(done)), std::move(nonce)});
   }
 
   void get(const std::string& bill_id, Callback<Bill> done) override {

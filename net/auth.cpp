@@ -1,5 +1,7 @@
 #include "net/auth.hpp"
 
+#include <cassert>
+
 #include "net/app_id.hpp"
 #include "net/app_lookup_budget.hpp"
 #include "net/app_spec.hpp"
@@ -24,9 +26,13 @@ std::optional<std::string> matching_secret(const storage::App& app, const http::
   return std::nullopt;
 }
 
+int nonce_window_s(const Call& call) { return static_cast<int>(call.api.config.bills.nonce_window_s.count()); }
+
+// The nonce in its own group commit, before `next`: the request's work starts only once
+// a replay of it would be refused.
 void check_nonce(const CallPtr& call, std::function<void()> next) {
-  int window_s = static_cast<int>(call->api.config.bills.nonce_window_s.count());
-  call->api.db->write({storage::insert_nonce(call->app_id, call->nonce, window_s)},
+  call->nonce_state = Call::NonceState::recorded;
+  call->api.db->write({storage::insert_nonce(call->app_id, call->nonce, nonce_window_s(*call))},
                       call->resume<std::vector<storage::Rows>>(
                           [call, next = std::move(next)](Result<std::vector<storage::Rows>> rows) {
                             if (!rows) return call->fail(rows.error());
@@ -36,16 +42,21 @@ void check_nonce(const CallPtr& call, std::function<void()> next) {
                           }));
 }
 
-void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, bool from_cache,
+// record_first: the nonce is committed before `next` (every signed route);
+// defer_to_caller: the caller's own statement records it (authenticate_app_deferring_nonce).
+enum class NonceMode { record_first, defer_to_caller };
+
+void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, bool from_cache, NonceMode mode,
                    std::function<void()> next) {
   if (!app) return call->fail(Errc::unauthorized, "unknown app");
   auto secret = matching_secret(*app, call->request);
   if (!secret && from_cache && storage::claim_app_reread(app->app_id)) {
     // The secret may have been rotated within the cache's second: ask the database once
     // (at most once a second per app, so forged signatures cannot cost a read each).
-    return load_app(call, app->app_id, AppSource::database, [call, next](std::optional<storage::App> fresh) {
-      on_app_loaded(call, std::move(fresh), false, next);
-    });
+    return load_app(call, app->app_id, AppSource::database,
+                    [call, mode, next](std::optional<storage::App> fresh) {
+                      on_app_loaded(call, std::move(fresh), false, mode, next);
+                    });
   }
   if (!secret) return call->fail(Errc::bad_signature, "signature does not match");
   auto headers = signed_headers(call->request);
@@ -57,7 +68,25 @@ void on_app_loaded(const CallPtr& call, std::optional<storage::App> app, bool fr
   auto fresh = signing::check_timestamp(headers.timestamp, unix_now_s(),
                                         call->api.config.bills.signature_window_s.count());
   if (!fresh) return call->fail(fresh.error());
-  check_nonce(call, std::move(next));
+  if (mode == NonceMode::record_first) return check_nonce(call, std::move(next));
+  call->nonce_state = Call::NonceState::deferred;
+  next();
+}
+
+void authenticate(const CallPtr& call, NonceMode mode, std::function<void()> next) {
+  auto headers = signed_headers(call->request);
+  if (auto shape = signing::check_header_shape(headers); !shape) return call->fail(shape.error());
+  std::string app_id(headers.app_id);
+  // A malformed or recently unknown app id is refused without a database read.
+  if (!looks_like_app_id(app_id) || storage::cached_unknown_app(app_id))
+    return on_app_loaded(call, std::nullopt, true, mode, std::move(next));
+  if (auto app = storage::cached_app(app_id))
+    return on_app_loaded(call, std::move(app), true, mode, std::move(next));
+  if (!admit_app_lookup(call, app_id)) return;
+  load_app(call, app_id, AppSource::database,
+           [call, mode, next = std::move(next)](std::optional<storage::App> app) {
+             on_app_loaded(call, std::move(app), false, mode, next);
+           });
 }
 
 }  // namespace
@@ -70,19 +99,22 @@ std::optional<std::string_view> bearer_token(const http::Request& request) {
 }
 
 void authenticate_app(const CallPtr& call, std::function<void()> next) {
-  auto headers = signed_headers(call->request);
-  if (auto shape = signing::check_header_shape(headers); !shape) return call->fail(shape.error());
-  std::string app_id(headers.app_id);
-  // A malformed or recently unknown app id is refused without a database read.
-  if (!looks_like_app_id(app_id) || storage::cached_unknown_app(app_id))
-    return on_app_loaded(call, std::nullopt, true, std::move(next));
-  if (auto app = storage::cached_app(app_id))
-    return on_app_loaded(call, std::move(app), true, std::move(next));
-  if (!admit_app_lookup(call, app_id)) return;
-  load_app(call, app_id, AppSource::database,
-           [call, next = std::move(next)](std::optional<storage::App> app) {
-             on_app_loaded(call, std::move(app), false, next);
-           });
+  authenticate(call, NonceMode::record_first, std::move(next));
+}
+
+void authenticate_app_deferring_nonce(const CallPtr& call, std::function<void()> next) {
+  authenticate(call, NonceMode::defer_to_caller, std::move(next));
+}
+
+storage::NonceClaim take_deferred_nonce(Call& call) {
+  assert(call.nonce_state == Call::NonceState::deferred);
+  call.nonce_state = Call::NonceState::claimed;
+  return {call.app_id, call.nonce, nonce_window_s(call)};
+}
+
+void record_deferred_nonce(const CallPtr& call, std::function<void()> next) {
+  assert(call->nonce_state == Call::NonceState::deferred);
+  check_nonce(call, std::move(next));
 }
 
 void load_app(const CallPtr& call, const std::string& app_id, AppSource source,

@@ -21,6 +21,15 @@ std::optional<std::string_view> bearer_token(const http::Request& request);
 // signed from then on.
 void authenticate_app(const CallPtr& call, std::function<void()> next);
 
+// authenticate_app without recording the nonce: on success call->nonce_state is
+// `deferred`, and before anything observable happens the caller must either hand the
+// nonce to the one statement of its work (take_deferred_nonce, which that statement
+// refuses as replayed) or record it alone (record_deferred_nonce). Only for a handler
+// whose work can carry the nonce (POST /v1/bills: one write less per creation).
+void authenticate_app_deferring_nonce(const CallPtr& call, std::function<void()> next);
+storage::NonceClaim take_deferred_nonce(Call& call);
+void record_deferred_nonce(const CallPtr& call, std::function<void()> next);
+
 // The app (nullopt when unknown), from this thread's one-second cache when allowed, else
 // from the database (then cached); a database error answers the call.
 enum class AppSource { cache, database };

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cassert>
+
 #include "net/http_errors.hpp"
 #include "net/log_escape.hpp"
 #include "net/signed_body_source.hpp"
@@ -26,6 +28,14 @@ void Call::answer(http::Response response, std::string_view error_message, bool 
   assert(!answered_ && "a call is answered once");
   answered_ = true;
   run_answered_hook();
+  if (response.status < 400 && nonce_state == NonceState::deferred) {
+    // A handler bug, never a client's: no success may go out before its nonce is recorded.
+    assert(!"a deferred nonce was never recorded");
+    spdlog::error("request_id={} answered {} with its nonce unrecorded: refused", request.request_id,
+                  response.status);
+    response = http::error_response(make_error(Errc::server_busy, "nonce not recorded"));
+    error_message = "nonce not recorded";
+  }
   if (client_gone()) {
     // Nobody to answer: the session closed the connection already. Not counted as a
     // response, so /metrics status classes stay what clients actually received.

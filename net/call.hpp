@@ -63,6 +63,13 @@ class Call : public std::enable_shared_from_this<Call> {
   bool signature_verified = false;  // answers are signed from then on, errors included
   std::string signing_secret;
   std::string nonce;
+  // How the nonce is recorded (DESIGN.md §3: once per app). authenticate_app records it
+  // before its `next`; authenticate_app_deferring_nonce leaves it `deferred`, and the
+  // handler then hands it to the statement of its own work (take_deferred_nonce: `claimed`)
+  // or records it alone (record_deferred_nonce) before anything observable happens. A
+  // success answered while it is still deferred would accept a replay: answer() refuses it.
+  enum class NonceState { none, recorded, deferred, claimed };
+  NonceState nonce_state = NonceState::none;
 
   void reply(int status, std::string body);
   void reply(http::Response response);

@@ -159,12 +159,21 @@ std::optional<CatalogItem> parse_catalog_item(const Rows& rows) {
 
 // A nonce older than the window may come again: the upsert refreshes it and counts it
 // as fresh, so the answer never depends on whether the purge has run.
+std::string nonce_upsert_sql(const std::string& app_param, const std::string& nonce_param,
+                             const std::string& window_param) {
+  std::string sql = "INSERT INTO nonces (app_id, nonce) VALUES (";
+  sql += app_param;
+  sql += ", ";
+  sql += nonce_param;
+  sql += ") ON CONFLICT (app_id, nonce) DO UPDATE SET seen_at = now() WHERE nonces.seen_at < now() - ";
+  sql += window_param;
+  sql += "::integer * interval '1 second'";
+  return sql;
+}
+
 Statement insert_nonce(const std::string& app_id, const std::string& nonce, int window_s) {
-  return {
-      "INSERT INTO nonces (app_id, nonce) VALUES ($1, $2) "
-      "ON CONFLICT (app_id, nonce) DO UPDATE SET seen_at = now() "
-      "WHERE nonces.seen_at < now() - $3::integer * interval '1 second' RETURNING 1",
-      {app_id, nonce, std::to_string(window_s)}};
+  static const std::string sql = nonce_upsert_sql("$1", "$2", "$3") + " RETURNING 1";
+  return {sql, {app_id, nonce, std::to_string(window_s)}};
 }
 
 }  // namespace unipay::storage

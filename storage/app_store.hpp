@@ -66,6 +66,18 @@ std::optional<CatalogItem> parse_catalog_item(const Rows& rows);
 // Records the nonce; returns one row when it was not seen within `window_s` seconds
 // (fresh), none when it is a replay.
 Statement insert_nonce(const std::string& app_id, const std::string& nonce, int window_s);
+
+// A signed request's nonce, to be recorded by the statement of the work it authorises
+// (insert_bill), so that work and nonce commit together or not at all.
+struct NonceClaim {
+  std::string app_id;
+  std::string nonce;
+  int window_s = 0;
+};
+// insert_nonce's upsert as a CTE body (no RETURNING), with the given parameter
+// placeholders: the one place the nonce rule is written.
+std::string nonce_upsert_sql(const std::string& app_param, const std::string& nonce_param,
+                             const std::string& window_param);
 // Purging old nonces and idempotency keys: storage/housekeeping_store.hpp (in chunks).
 
 }  // namespace unipay::storage

@@ -104,53 +104,91 @@ std::string verify_job_cte(const std::string& due) {
   return cte;
 }
 
-}  // namespace
+// Lets an INSERT ... SELECT write only when CTE `gate` (if any) returned a row.
+void append_gate(std::string& sql, const std::string& gate) {
+  if (gate.empty()) return;
+  sql += " WHERE EXISTS (SELECT 1 FROM ";
+  sql += gate;
+  sql += ")";
+}
 
-// A key older than keep_s is stale: the upsert overwrites it and counts as new, so a
-// purge that has not run yet never blocks a new request with an expired key.
-Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s,
-                      std::optional<Millis> verify_due) {
-  Statement st{"", bill_params(bill)};
-  if (!idempotency) {
-    if (!verify_due) {
-      st.sql = bill_insert_sql() + " RETURNING true";
-      return st;
-    }
-    const std::string due = sql::add_param(st, sql::ms_text(*verify_due));
-    st.sql = "WITH b AS (";
-    st.sql += bill_insert_sql();
-    st.sql += " RETURNING bill_id), ";
-    st.sql += verify_job_cte(due);
-    st.sql += " SELECT EXISTS (SELECT 1 FROM b)";
-    return st;
-  }
-  const IdempotencyRecord& r = *idempotency;
-  for (auto v : {r.app_id, r.key, r.request_sha256, std::to_string(r.status), r.response_body,
-                 std::to_string(keep_s)}) {
-    st.params.emplace_back(std::move(v));
-  }
+// The nonce CTE `n`: one row when the nonce is fresh for its app (see insert_nonce).
+std::string nonce_cte(Statement& st, const NonceClaim& claim) {
+  std::string app = sql::add_param(st, claim.app_id);
+  std::string nonce = sql::add_param(st, claim.nonce);
+  std::string window = sql::add_param(st, std::to_string(claim.window_s));
+  std::string cte = "n AS (";
+  cte += nonce_upsert_sql(app, nonce, window);
+  cte += " RETURNING 1)";
+  return cte;
+}
+
+// The idempotency CTE `idem`: one row when the key is new (or stale), and only when `gate`
+// (a CTE name, or empty) has a row. A key older than keep_s is stale: the upsert overwrites
+// it and counts as new, so a purge that has not run yet never blocks a new request with an
+// expired key.
+std::string idempotency_cte(Statement& st, const IdempotencyRecord& r, int keep_s, const std::string& gate) {
   const std::optional<SealedTokenPlace>& sealed = r.sealed_token;
-  st.params.push_back(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt);
-  st.params.push_back(sealed ? std::optional<std::string>(sealed->bill_id) : std::nullopt);
-  st.params.push_back(sealed ? std::optional<std::string>(sealed->key_id) : std::nullopt);
-  std::string verify;
-  if (verify_due) {
-    verify = ", ";
-    verify += verify_job_cte(sql::add_param(st, sql::ms_text(*verify_due)));
-  }
-  st.sql =
-      "WITH idem AS (INSERT INTO idempotency_keys (app_id, idem_key, request_sha256, status, "
-      "response_body, token_at, token_bill_id, token_key_id) "
-      "VALUES ($25, $26, $27, $28::integer, $29, $31::integer, $32, $33) "
-      "ON CONFLICT (app_id, idem_key) DO UPDATE SET request_sha256 = EXCLUDED.request_sha256, "
+  auto p = [&st](std::optional<std::string> v) { return sql::add_param(st, std::move(v)); };
+  std::string cte =
+      "idem AS (INSERT INTO idempotency_keys (app_id, idem_key, request_sha256, status, response_body, "
+      "token_at, token_bill_id, token_key_id) SELECT ";
+  cte += p(r.app_id) + "::text, " + p(r.key) + "::text, " + p(r.request_sha256) + "::text, ";
+  cte += p(std::to_string(r.status)) + "::integer, " + p(r.response_body) + "::text, ";
+  cte += p(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt) + "::integer, ";
+  cte += p(sealed ? std::optional<std::string>(sealed->bill_id) : std::nullopt) + "::text, ";
+  cte += p(sealed ? std::optional<std::string>(sealed->key_id) : std::nullopt) + "::text";
+  append_gate(cte, gate);
+  cte +=
+      " ON CONFLICT (app_id, idem_key) DO UPDATE SET request_sha256 = EXCLUDED.request_sha256, "
       "status = EXCLUDED.status, response_body = EXCLUDED.response_body, token_at = EXCLUDED.token_at, "
       "token_bill_id = EXCLUDED.token_bill_id, token_key_id = EXCLUDED.token_key_id, created_at = now() "
-      "WHERE idempotency_keys.created_at < now() - $30::integer * interval '1 second' "
-      "RETURNING 1), "
-      "b AS (" +
-      bill_insert_sql() + " WHERE EXISTS (SELECT 1 FROM idem) RETURNING bill_id)" + verify +
-      " SELECT EXISTS (SELECT 1 FROM b)";
+      "WHERE idempotency_keys.created_at < now() - ";
+  cte += p(std::to_string(keep_s));
+  cte += "::integer * interval '1 second' RETURNING 1)";
+  return cte;
+}
+
+}  // namespace
+
+// One statement, gated in order nonce → idempotency key → bill → verify job: each CTE
+// writes only when the one before it did, so a replayed nonce writes nothing at all and a
+// known key writes no bill. All CTEs see one snapshot; the gates read RETURNING rows.
+Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s,
+                      std::optional<Millis> verify_due, const std::optional<NonceClaim>& nonce) {
+  Statement st{"", bill_params(bill)};
+  if (!idempotency && !verify_due && !nonce) {
+    st.sql = bill_insert_sql() + " RETURNING true";
+    return st;
+  }
+  std::string gate;  // the CTE whose row lets the next one write
+  st.sql = "WITH ";
+  if (nonce) {
+    st.sql += nonce_cte(st, *nonce) + ", ";
+    gate = "n";
+  }
+  if (idempotency) {
+    st.sql += idempotency_cte(st, *idempotency, keep_s, gate) + ", ";
+    gate = "idem";
+  }
+  st.sql += "b AS (";
+  st.sql += bill_insert_sql();
+  append_gate(st.sql, gate);
+  st.sql += " RETURNING bill_id)";
+  if (verify_due) {
+    st.sql += ", ";
+    st.sql += verify_job_cte(sql::add_param(st, sql::ms_text(*verify_due)));
+  }
+  st.sql += " SELECT EXISTS (SELECT 1 FROM b)";
+  if (nonce) st.sql += ", EXISTS (SELECT 1 FROM n)";
   return st;
+}
+
+CreateOutcome parse_create_outcome(const Rows& rows) {
+  if (rows.empty()) return CreateOutcome::idempotency_key_exists;
+  if (rows.text(0, 0) == "t") return CreateOutcome::created;
+  if (rows.rows[0].size() > 1 && rows.text(0, 1) != "t") return CreateOutcome::nonce_used;
+  return CreateOutcome::idempotency_key_exists;
 }
 
 Statement select_idempotency(const std::string& app_id, const std::string& key, int keep_s) {

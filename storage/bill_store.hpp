@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/app_store.hpp"
 #include "storage/bill.hpp"
 #include "storage/database.hpp"
 #include "storage/delivery_attempt_store.hpp"
@@ -37,9 +38,16 @@ struct IdempotencyRecord {
 // A stored key older than keep_s seconds (bills.idempotency_keep_s, the purge's and the
 // replay's lifetime too) is replaced and counts as new. With verify_due (a channel with a
 // query API: the janitor), the bill's verify job, due then, is inserted by the same
-// statement, only when the bill is: a bill never exists without it.
+// statement, only when the bill is: a bill never exists without it. With a nonce claim, the
+// same statement records the nonce first and writes nothing else when it was already used
+// (column 1 'f'): the request's nonce check and its bill commit together.
 Statement insert_bill(const Bill& bill, const std::optional<IdempotencyRecord>& idempotency, int keep_s,
-                      std::optional<Millis> verify_due = std::nullopt);
+                      std::optional<Millis> verify_due = std::nullopt,
+                      const std::optional<NonceClaim>& nonce = std::nullopt);
+
+// What insert_bill's row says.
+enum class CreateOutcome { created, idempotency_key_exists, nonce_used };
+CreateOutcome parse_create_outcome(const Rows& rows);
 
 // One row: request_sha256, status, response_body, app_id, idem_key, token_at,
 // token_bill_id, token_key_id; none when the key is unknown or older than keep_s seconds.

@@ -125,7 +125,11 @@ void commit(const CallPtr& call, Bill bill, const std::string& client_token, con
     // A database dump must not yield a usable bearer token: only the sealed one is stored.
     seal_token_in(*record, token_at, client_token, bill.bill_id, call->api.token_key);
   }
-  call->api.bills->create(std::move(bill), record,
+  // A deferred nonce (no key, local prepare) is recorded by the bill's own insert: one group
+  // commit per creation instead of two; a replay of it creates nothing and is 401 replayed.
+  std::optional<storage::NonceClaim> nonce;
+  if (call->nonce_state == Call::NonceState::deferred) nonce = take_deferred_nonce(*call);
+  call->api.bills->create(std::move(bill), record, std::move(nonce),
                           call->resume<CreateResult>([call, answer](Result<CreateResult> created) {
                             if (!created) return call->fail(created.error());
                             if (!created->created) return replay(call);
@@ -146,14 +150,21 @@ void prepare_then_commit(const CallPtr& call, CreateRequest request) {
                                base.empty() ? "" : channels::callback_url(base, bill.app_id, bill.channel)};
   channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel->adapter->prepare(context, input);
-  auto prepared = call->resume<channels::PayParameters>(
-      [call, bill = std::move(bill), client_token](Result<channels::PayParameters> pay) mutable {
-        if (!pay) return call->fail(pay.error());
-        commit(call, std::move(bill), client_token, pay->json);
-      });
-  if (!call->api.providers) {
-    if (!step.done()) return call->fail(Errc::server_busy, "no provider client: the channel cannot prepare");
-    return prepared(std::move(step).result());
+  auto then_commit = [call, bill = std::move(bill), client_token](Result<channels::PayParameters> pay) mutable {
+    if (!pay) return call->fail(pay.error());
+    commit(call, std::move(bill), client_token, pay->json);
+  };
+  // A local prepare (sandbox, apple, google...) is done here, on this io thread: no hop.
+  if (step.done()) return then_commit(std::move(step).result());
+  if (!call->api.providers) return call->fail(Errc::server_busy, "no provider client: the channel cannot prepare");
+  auto prepared = call->resume<channels::PayParameters>(std::move(then_commit));
+  if (call->nonce_state == Call::NonceState::deferred) {
+    // The provider is about to be asked: a replay must be refused before it can make a
+    // second order there, so the nonce gets its own write first (as on every route).
+    auto held = std::make_shared<channels::Step<channels::PayParameters>>(std::move(step));
+    return record_deferred_nonce(call, [call, held, prepared] {
+      call->api.providers->run<channels::PayParameters>(std::move(*held), prepared);
+    });
   }
   call->api.providers->run<channels::PayParameters>(std::move(step), std::move(prepared));
 }
@@ -192,9 +203,17 @@ void on_authenticated(const CallPtr& call) {
 
 }  // namespace
 
+// The order of checks stays signature → nonce → Idempotency-Key → work (DESIGN.md §3,
+// §7.6). With a key, the nonce is recorded first, as on every signed route: the key's
+// stored answer may only be replayed to a request whose nonce is fresh. Without one, the
+// nonce is deferred to the bill's own insert when nothing observable happens before it
+// (prepare_then_commit records it alone before a provider call). Bad input refused before
+// the insert changes nothing, its nonce included.
 void create_bill(const CallPtr& call) {
   if (!admit_new_work(call)) return;
-  authenticate_app(call, [call] { on_authenticated(call); });
+  if (call->request.has_header("idempotency-key"))
+    return authenticate_app(call, [call] { on_authenticated(call); });
+  authenticate_app_deferring_nonce(call, [call] { on_authenticated(call); });
 }
 
 }  // namespace unipay::handlers

@@ -31,7 +31,8 @@ class FakeBills : public BillService {
     std::optional<storage::CallbackAudit> audit;
     Callback<EventResult> done;
   };
-  void create(Bill, std::optional<storage::IdempotencyRecord>, Callback<CreateResult>) override {}
+  void create(Bill, std::optional<storage::IdempotencyRecord>, std::optional<storage::NonceClaim>,
+              Callback<CreateResult>) override {}
   void get(const std::string&, Callback<Bill> done) override { gets.push_back(std::move(done)); }
   uint64_t wait(const std::string&, WaitUntil, std::chrono::milliseconds, Callback<WaitResult>) override {
     return 0;

@@ -66,6 +66,20 @@ class ChannelCase(SimulatorCase):
 
     # -- tests
 
+    def test_replayed_create_is_refused_and_makes_no_bill(self):
+        """A create replayed with its nonce is 401 replayed and makes no second bill, whether
+        the prepare asks the provider (WeChat Pay: the nonce is recorded alone before the
+        provider is asked) or not (Alipay: the bill's insert records it)."""
+        nonce = "n" + secrets.token_hex(12)
+        body = self.pay_app.bill_body(user_id="u_replay", channel=self.CHANNEL, amount=AMOUNT_MINOR,
+                                      currency=CURRENCY)
+        first = self.pay_app.request("POST", "/v1/bills", body, nonce=nonce)
+        self.assertEqual(first.status, 201, first)
+        again = self.pay_app.request("POST", "/v1/bills", body, nonce=nonce, check_response=False)
+        self.assertEqual((again.status, again.json()["error"]["code"]), (401, "replayed"), again)
+        self.assertEqual([b["bill_id"] for b in self.pay_app.list_bills(user_id="u_replay").json()["bills"]],
+                         [first.json()["bill"]["bill_id"]])
+
     def test_prepare_pay_notify_deliver_once(self):
         """Prepare (through the provider) → the payer pays → a signed notification is answered
         in the provider's success format → the bill is paid and delivered to the game server;

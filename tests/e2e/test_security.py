@@ -122,6 +122,49 @@ class SecurityTest(E2ECase):
         r = self.other.request("GET", "/v1/bills?user_id=u_replay", nonce=nonce)
         self.assertEqual(r.status, 200, r)
 
+    def test_replayed_create_makes_no_bill(self):
+        """A create's nonce is recorded by the bill's own insert (sandbox: a local prepare,
+        no Idempotency-Key): the same create replayed byte for byte, or re-signed with another
+        body, is 401 replayed and makes no bill; another app may use the nonce; a create
+        refused as bad input records nothing, so its nonce still serves a good create."""
+        nonce, ts = new_nonce(), str(int(time.time()))
+        body = self.app.bill_body(user_id="u_replay_create")
+        first = self.app.request("POST", "/v1/bills", body, nonce=nonce, timestamp=ts)
+        self.assertEqual(first.status, 201, first)
+        self.assertError(self.app.request("POST", "/v1/bills", body, nonce=nonce, timestamp=ts,
+                                          check_response=False), "replayed")
+        self.assertError(self.app.request("POST", "/v1/bills", dict(body, amount=7), nonce=nonce,
+                                          check_response=False), "replayed")
+        self.assertEqual([b["bill_id"] for b in self.app.list_bills(user_id="u_replay_create").json()["bills"]],
+                         [first.json()["bill"]["bill_id"]])
+        theirs = self.other.request("POST", "/v1/bills", self.other.bill_body(user_id="u_replay_create"),
+                                    nonce=nonce)
+        self.assertEqual(theirs.status, 201, theirs)
+
+        bad_nonce = new_nonce()
+        self.assertError(self.app.request("POST", "/v1/bills", dict(body, amount=0), nonce=bad_nonce),
+                         "invalid_parameter")
+        good = self.app.request("POST", "/v1/bills", dict(body, user_id="u_replay_create2"), nonce=bad_nonce)
+        self.assertEqual(good.status, 201, good)
+        self.assertError(self.app.request("POST", "/v1/bills", dict(body, user_id="u_replay_create2"),
+                                          nonce=bad_nonce, check_response=False), "replayed")
+        self.assertEqual(len(self.app.list_bills(user_id="u_replay_create2").json()["bills"]), 1)
+
+    def test_replayed_create_with_idempotency_key_is_refused_before_the_replay(self):
+        """With an Idempotency-Key the nonce is checked first, as on every route: the same
+        request with the same nonce is 401 replayed, not the stored answer; a fresh nonce with
+        the key replays the first answer byte for byte; one bill in all."""
+        key, nonce = "idem-" + secrets.token_hex(8), new_nonce()
+        body = self.app.bill_body(user_id="u_replay_key")
+        headers = {"Idempotency-Key": key}
+        first = self.app.request("POST", "/v1/bills", body, headers, nonce=nonce)
+        self.assertEqual(first.status, 201, first)
+        self.assertError(self.app.request("POST", "/v1/bills", body, headers, nonce=nonce,
+                                          check_response=False), "replayed")
+        again = self.app.request("POST", "/v1/bills", body, headers)
+        self.assertEqual((again.status, again.body), (first.status, first.body))
+        self.assertEqual(len(self.app.list_bills(user_id="u_replay_key").json()["bills"]), 1)
+
     # ------------------------------------------------------------------ scoping
 
     def test_another_apps_bill_is_not_found(self):
