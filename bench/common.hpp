@@ -50,9 +50,11 @@ void count_duplicates(Context& ctx);
 
 // The overload scenario's figures (scenario_overload.cpp): samples the server's RSS from
 // construction (before the load) on, and finish() adds the admission and memory metrics.
+// cold_kib: the RSS of the server before it served anything (before the warm-up pass), or
+// -1 when there was no warm-up (then the RSS at construction is the cold figure).
 class OverloadWatch {
  public:
-  explicit OverloadWatch(Context& ctx);
+  OverloadWatch(Context& ctx, long cold_kib);
   ~OverloadWatch();
   OverloadWatch(const OverloadWatch&) = delete;
   OverloadWatch& operator=(const OverloadWatch&) = delete;
@@ -62,6 +64,7 @@ class OverloadWatch {
  private:
   Context& ctx_;
   long before_kib_;
+  long cold_kib_;
   std::shared_ptr<long> peak_kib_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -84,6 +84,11 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--settle-s", o.settle_s, "overload: read the server's RSS this long after the load (60)")
       ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--warmup-s", o.warmup_s,
+                 "overload: first a lifecycle pass this long at --warmup-rate, for the warm RSS (10; 0: none)")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--warmup-rate", o.warmup_rate, "overload: the warm-up pass's lifecycles per second (200)")
+      ->check(CLI::Range(1.0, 1000000.0));
 }
 
 void add_channel_options(CLI::App& app, Options& o, std::string& channels) {

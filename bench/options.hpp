@@ -46,6 +46,8 @@ struct Options {
   int max_inflight = 0;             // 0: from the fd limit
   double restart_at_s = 5;          // restart: PostgreSQL is restarted this long into the load
   double settle_s = 60;             // overload: the RSS is read this long after the load ends
+  double warmup_s = 10;             // overload: a lifecycle pass this long before the load (0: none)...
+  double warmup_rate = 200;         // ...at this fixed rate, so the pre-load RSS is a server in service
   double drain_s = -1;              // after the load, wait this long at most for stragglers
                                     // (-1: 60 s; outage: 60 s + 4 × the down time, for backoff)
 

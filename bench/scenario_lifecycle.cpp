@@ -12,6 +12,7 @@
 #include "bench/common.hpp"
 #include "bench/players.hpp"
 #include "bench/provider_payer.hpp"
+#include "bench/spawn.hpp"
 
 namespace unipay::bench {
 
@@ -88,9 +89,13 @@ void outage_metrics(Context& ctx, const std::vector<PaidBill>& paid, Clock::time
 }
 
 // How a pass loads the server: a closed loop of --players (max), or arrivals at `rate`.
+// duration_s 0: --duration. warmup: the overload scenario's warm-up pass (watches nothing).
 struct PassLoad {
   bool max = false;
   double rate = 0;
+  double duration_s = 0;
+  bool warmup = false;
+  long cold_rss_kib = -1;  // overload: the fresh server's RSS, read before the warm-up
 };
 
 // One pass of the load through `channel`. With several channels each pass counts the game
@@ -98,12 +103,12 @@ struct PassLoad {
 void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   const Options& o = ctx.options;
   const bool outage = o.scenario == "outage";
-  const bool overload = o.scenario == "overload";
+  const bool overload = o.scenario == "overload" && !load.warmup;
   PlayerConfig config = player_config(o, outage);
   config.channel = channel;
   Players players(ctx, config);
   std::optional<OverloadWatch> overload_watch;
-  if (overload) overload_watch.emplace(ctx);
+  if (overload) overload_watch.emplace(ctx, load.cold_rss_kib);
   // A player holds a long-poll connection and, while paying, a second one.
   size_t cap = o.max_inflight > 0 ? static_cast<size_t>(o.max_inflight) : ctx.max_connections / 2;
   const uint64_t acked_before = ctx.game.counters().acknowledged;
@@ -135,7 +140,7 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   } else {
     pace(ctx, players, start, loading, cap, load.rate);
   }
-  auto load_end = start + seconds(o.duration_s);
+  auto load_end = start + seconds(load.duration_s > 0 ? load.duration_s : o.duration_s);
   ctx.loop.run_while([] { return true; }, load_end);
   *loading = false;
   double load_s = seconds_since(start);
@@ -224,11 +229,27 @@ int run_half_max(Context& ctx) {
   return 0;
 }
 
+// overload: the RSS of the fresh server, then a warm-up pass at a moderate fixed rate (its
+// figures named warmup_...), then the overload itself, whose "before" RSS is now a server in
+// service rather than one that has not yet touched most of its code.
+int run_overload(Context& ctx) {
+  const Options& o = ctx.options;
+  PassLoad load{o.rate_max, o.rate};
+  load.cold_rss_kib = read_rss_kib(ctx.server_pid);
+  if (o.warmup_s > 0) {
+    std::fprintf(stderr, "unipay-bench: warm-up: %.0f s at %.0f lifecycles/s\n", o.warmup_s, o.warmup_rate);
+    run_named_pass(ctx, o.channels[0], {false, o.warmup_rate, o.warmup_s, true}, "warmup_");
+  }
+  run_pass(ctx, o.channels[0], load);
+  return 0;
+}
+
 }  // namespace
 
 int run_lifecycle(Context& ctx) {
   const std::vector<std::string>& channels = ctx.options.channels;
   if (ctx.options.rate_half_max) return run_half_max(ctx);
+  if (ctx.options.scenario == "overload") return run_overload(ctx);
   if (channels.size() == 1) {
     run_pass(ctx, channels[0], {ctx.options.rate_max, ctx.options.rate});
     return 0;

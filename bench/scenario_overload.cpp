@@ -3,7 +3,10 @@
 // busy + Retry-After) so that what is admitted stays fast, while callbacks (money already
 // taken) are still answered 200. Reports the admitted p99, refusals by status, the share
 // of callback answers that were 200, and the server's RSS before, at its peak and
-// --settle-s after the load (freed memory must go back to the system).
+// --settle-s after the load (freed memory must go back to the system). "Before" has two
+// figures: cold (a fresh server that has not yet touched most of its code and libraries)
+// and warm (after a --warmup-s pass at --warmup-rate: a server in service, the honest
+// pre-load figure); the ratios are given against both.
 #include <algorithm>
 #include <cstdio>
 
@@ -12,7 +15,8 @@
 
 namespace unipay::bench {
 
-OverloadWatch::OverloadWatch(Context& ctx) : ctx_(ctx), before_kib_(read_rss_kib(ctx.server_pid)) {
+OverloadWatch::OverloadWatch(Context& ctx, long cold_kib)
+    : ctx_(ctx), before_kib_(read_rss_kib(ctx.server_pid)), cold_kib_(cold_kib < 0 ? before_kib_ : cold_kib) {
   peak_kib_ = std::make_shared<long>(before_kib_);
   auto peak = peak_kib_;
   int pid = ctx.server_pid;
@@ -38,6 +42,10 @@ uint64_t errors_with_prefix(const Stats& stats, const std::string& prefix) {
 }
 
 double mb(long kib) { return static_cast<double>(kib) / 1024.0; }
+
+double ratio(long kib, long base_kib) {
+  return base_kib > 0 ? static_cast<double>(kib) / static_cast<double>(base_kib) : 0;
+}
 
 }  // namespace
 
@@ -66,16 +74,21 @@ void OverloadWatch::finish(Clock::time_point load_end) {
   ctx_.result.metric(
       "callback_answers_200_ratio",
       callbacks_all == 0 ? 1.0 : static_cast<double>(callbacks_ok) / static_cast<double>(callbacks_all));
-  if (before_kib_ < 0 || after_kib < 0) {
+  if (before_kib_ < 0 || after_kib < 0 || cold_kib_ < 0) {
     ctx_.result.notes.push_back("server RSS unknown: give --server-pid with --target");
     return;
   }
+  // before = warm when a warm-up ran (the figure the target is judged against), else cold.
+  const bool warmed = o.warmup_s > 0;
+  ctx_.result.metric("server_rss_cold_mb", mb(cold_kib_));
+  if (warmed) ctx_.result.metric("server_rss_warm_mb", mb(before_kib_));
   ctx_.result.metric("server_rss_before_mb", mb(before_kib_));
   ctx_.result.metric("server_rss_peak_mb", mb(*peak_kib_));
   ctx_.result.metric("server_rss_after_settle_mb", mb(after_kib));
   ctx_.result.metric("settle_s", o.settle_s);
-  ctx_.result.metric("rss_after_settle_over_before",
-                     before_kib_ > 0 ? static_cast<double>(after_kib) / static_cast<double>(before_kib_) : 0);
+  ctx_.result.metric("rss_after_settle_over_before", ratio(after_kib, before_kib_));
+  ctx_.result.metric("rss_after_settle_over_cold", ratio(after_kib, cold_kib_));
+  if (warmed) ctx_.result.metric("rss_after_settle_over_warm", ratio(after_kib, before_kib_));
 }
 
 }  // namespace unipay::bench

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "actors/callback_audits.hpp"
+#include "net/allocator_stats.hpp"
 #include "net/http_errors.hpp"
 #include "net/provider_bill_querier.hpp"
 
@@ -55,6 +56,20 @@ void verify_query_counters(std::string& out, const ProviderBillQuerier& querier)
   }
 }
 
+// The allocator's view of the heap (jemalloc only): RSS minus resident is code, stacks and
+// library pages; resident minus allocated is what the allocator keeps for reuse.
+void allocator_gauges(std::string& out) {
+  out += fmt::format("# HELP unipay_allocator_info the malloc unipayd runs on\n# TYPE unipay_allocator_info gauge\n"
+                     "unipay_allocator_info{{allocator=\"{}\"}} 1\n", allocator_name());
+  const auto stats = read_allocator_stats();
+  if (!stats) return;
+  counter(out, "unipay_allocator_allocated_bytes", "bytes in live allocations", stats->allocated_bytes, "gauge");
+  counter(out, "unipay_allocator_resident_bytes", "the allocator's bytes in physical memory",
+          stats->resident_bytes, "gauge");
+  counter(out, "unipay_allocator_retained_bytes", "bytes kept mapped for reuse, not in physical memory",
+          stats->retained_bytes, "gauge");
+}
+
 }  // namespace
 
 std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
@@ -104,6 +119,7 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
           db.write_refused);
   counter(out, "unipay_admission_refused_total", "new work refused with 503 busy by admission control",
           m.admission_refused.load());
+  allocator_gauges(out);
   return out;
 }
 

@@ -15,6 +15,8 @@ packages=(
   python3-tornado python3-psycopg2
   # the performance breakdown (docs/BENCHMARKS.md "Performance"): profiles and syscall counts
   linux-perf strace
+  # unipayd's allocator (docs/DEPLOYMENT.md "Allocator"): returns memory after a burst
+  libjemalloc-dev
 )
 
 missing=()
