@@ -57,6 +57,7 @@ struct DatabaseConfig {
   std::string url;  // empty: embedded PostgreSQL under data_dir/pg
   std::string data_dir = "./var";
   int embedded_port = 5432;
+  int embedded_wal_reserve_mb = 512;  // WAL segments kept ready (min_wal_size), created with the cluster
   int reader_connections = 4;
   size_t write_queue_limit_ops = 100000;
   size_t write_queue_reserved_ops = 20000;  // of those, room only accepted work may use

@@ -168,6 +168,8 @@ std::vector<Setting> database_settings() {
            "directory for the server's own files"),
       make(UNIPAY_FIELD(database, embedded_port), "--embedded-port", "UNIPAY_EMBEDDED_PORT", "PORT",
            "port naming the embedded cluster's Unix socket"),
+      make(UNIPAY_FIELD(database, embedded_wal_reserve_mb), "", "", "",
+           "WAL the embedded cluster keeps ready for reuse and creates when it is new, MB (0: PostgreSQL's default)"),
       make(UNIPAY_FIELD(database, reader_connections), "", "", "", "database connections for reads"),
       make(UNIPAY_FIELD(database, write_queue_limit_ops), "", "", "",
            "writes queued before callers get busy, operations"),

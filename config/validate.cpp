@@ -160,6 +160,9 @@ void check_server(const ServerConfig& s, Checker& check) {
 void check_database(const DatabaseConfig& d, Checker& check) {
   if (d.data_dir.empty()) check.fail("database.data_dir must not be empty");
   check.between("database.embedded_port", d.embedded_port, 1, 65535);
+  // PostgreSQL wants min_wal_size of two segments (32 MB) at least, below max_wal_size (1 GB).
+  if (d.embedded_wal_reserve_mb != 0)
+    check.between("database.embedded_wal_reserve_mb", d.embedded_wal_reserve_mb, 32, 1024);
   check.between("database.reader_connections", d.reader_connections, 1, 256);
   check.at_least("database.write_queue_limit_ops", d.write_queue_limit_ops, 1);
   // New work needs at least one place in the queue that is not reserved.

@@ -15,6 +15,9 @@ struct EmbeddedPgOptions {
   std::filesystem::path data_dir;  // the cluster lives in data_dir/pg
   std::filesystem::path bin_dir = "/usr/lib/postgresql/15/bin";
   int port = 5432;  // only names the socket file: <data_dir>/pg/run/.s.PGSQL.<port>
+  // WAL segments kept ready for reuse (min_wal_size), and created once when the cluster is
+  // new. 0: PostgreSQL's default (80 MB, nothing created ahead).
+  int wal_reserve_mb = 0;
 };
 
 class EmbeddedPostgres {

@@ -105,6 +105,30 @@ TEST(EmbeddedPostgres, StartStopRestartAndAttach) {
   EXPECT_EQ(query(again->conninfo(), "SELECT x FROM kept"), "42");
 }
 
+// Proves the WAL reserve: a new cluster starts with min_wal_size set to the reserve and
+// WAL segments already made for the writes to come (a commit that had to create one would
+// wait for 16 MB of zeros to be written and synced), and a restart keeps them.
+TEST(EmbeddedPostgres, NewClusterHasItsWalReserveReady) {
+  TempDir dir;
+  EmbeddedPgOptions options;
+  options.data_dir = dir.path() / "var";
+  options.port = 26105;
+  options.wal_reserve_mb = 64;
+  auto pg = EmbeddedPostgres::start(options);
+  ASSERT_TRUE(pg.ok()) << pg.error().message;
+  dir.own(*pg);
+  const std::string ahead =
+      "SELECT count(*) FROM pg_ls_waldir() WHERE name > pg_walfile_name(pg_current_wal_lsn())";
+  EXPECT_EQ(query(pg->conninfo(), "SHOW min_wal_size"), "64MB");
+  EXPECT_GE(std::stoi(query(pg->conninfo(), ahead)), 3);  // 64 MB: 4 segments, the current one included
+
+  ASSERT_TRUE(pg->stop().ok());
+  auto again = EmbeddedPostgres::start(options);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(query(again->conninfo(), "SHOW min_wal_size"), "64MB");
+  EXPECT_GE(std::stoi(query(again->conninfo(), ahead)), 3);
+}
+
 // Proves recovery after the postmaster was killed with SIGKILL (its postmaster.pid left
 // behind): the next start brings the cluster back with its data.
 TEST(EmbeddedPostgres, RecoversAfterPostmasterKilled) {
