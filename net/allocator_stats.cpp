@@ -30,10 +30,12 @@ std::optional<AllocatorStats> read_allocator_stats() {
   size_t length = sizeof epoch;
   if (mallctl("epoch", &epoch, &length, &epoch, length) != 0) return std::nullopt;
   auto allocated = read_size("stats.allocated");
+  auto active = read_size("stats.active");
+  auto metadata = read_size("stats.metadata");
   auto resident = read_size("stats.resident");
   auto retained = read_size("stats.retained");
-  if (!allocated || !resident || !retained) return std::nullopt;
-  return AllocatorStats{*allocated, *resident, *retained};
+  if (!allocated || !active || !metadata || !resident || !retained) return std::nullopt;
+  return AllocatorStats{*allocated, *active, *metadata, *resident, *retained};
 }
 
 }  // namespace unipay

@@ -10,7 +10,10 @@ namespace unipay {
 
 struct AllocatorStats {
   uint64_t allocated_bytes = 0;  // in live allocations
-  uint64_t resident_bytes = 0;   // the allocator's pages in physical memory (metadata included)
+  uint64_t active_bytes = 0;     // pages holding live allocations (allocated + the rest of their slabs)
+  uint64_t metadata_bytes = 0;   // the allocator's own bookkeeping
+  uint64_t resident_bytes = 0;   // the allocator's pages in physical memory: active, metadata, and
+                                 // freed pages not yet handed back
   uint64_t retained_bytes = 0;   // virtual memory kept mapped for reuse, not in physical memory
 };
 

@@ -64,6 +64,10 @@ void allocator_gauges(std::string& out) {
   const auto stats = read_allocator_stats();
   if (!stats) return;
   counter(out, "unipay_allocator_allocated_bytes", "bytes in live allocations", stats->allocated_bytes, "gauge");
+  counter(out, "unipay_allocator_active_bytes", "bytes in pages that hold live allocations", stats->active_bytes,
+          "gauge");
+  counter(out, "unipay_allocator_metadata_bytes", "the allocator's own bookkeeping", stats->metadata_bytes,
+          "gauge");
   counter(out, "unipay_allocator_resident_bytes", "the allocator's bytes in physical memory",
           stats->resident_bytes, "gauge");
   counter(out, "unipay_allocator_retained_bytes", "bytes kept mapped for reuse, not in physical memory",
