@@ -63,6 +63,10 @@ struct DatabaseConfig {
   size_t write_queue_reserved_ops = 20000;  // of those, room only accepted work may use
   size_t read_queue_limit_ops = 100000;
   size_t max_batch_ops = 512;
+  // New work (a bill's creation) is refused at once while a queued write has waited longer
+  // than admit; a queued creation that has waited max is refused instead of committed.
+  std::chrono::milliseconds new_work_admit_wait_ms{200};
+  std::chrono::milliseconds new_work_max_wait_ms{500};
   std::chrono::milliseconds housekeeping_statement_timeout_ms{5000};  // each purge chunk / expiry claim
 };
 

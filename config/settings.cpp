@@ -179,6 +179,11 @@ std::vector<Setting> database_settings() {
            "reads queued before callers get busy, operations"),
       make(UNIPAY_FIELD(database, max_batch_ops), "", "", "",
            "writes grouped into one transaction, operations"),
+      make(UNIPAY_FIELD(database, new_work_admit_wait_ms), "", "", "",
+           "new bills are refused (503 busy) while a queued write has waited longer than this, milliseconds (0: off)"),
+      make(UNIPAY_FIELD(database, new_work_max_wait_ms), "", "", "",
+           "a queued bill creation that has waited this long is refused (503 busy) instead of committed, "
+           "milliseconds (0: off)"),
       make(UNIPAY_FIELD(database, housekeeping_statement_timeout_ms), "", "", "",
            "statement_timeout of each purge chunk and expiry claim, milliseconds"),
   };

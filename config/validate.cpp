@@ -172,6 +172,10 @@ void check_database(const DatabaseConfig& d, Checker& check) {
         d.write_queue_reserved_ops, d.write_queue_limit_ops));
   check.at_least("database.read_queue_limit_ops", d.read_queue_limit_ops, 1);
   check.at_least("database.max_batch_ops", d.max_batch_ops, 1);
+  for (const auto& [name, wait] : {std::pair{"database.new_work_admit_wait_ms", d.new_work_admit_wait_ms},
+                                   std::pair{"database.new_work_max_wait_ms", d.new_work_max_wait_ms}}) {
+    if (wait.count() != 0) check.duration(name, wait);  // 0: off
+  }
   check.duration("database.housekeeping_statement_timeout_ms", d.housekeeping_statement_timeout_ms);
 }
 

@@ -25,6 +25,7 @@ Result<DatabaseSetup> setup_database(const config::Config& config, const std::st
   options.write_queue_limit_ops = dc.write_queue_limit_ops;
   options.write_queue_reserved_ops = dc.write_queue_reserved_ops;
   options.admission = {config.server.admission_target_delay_ms, config.server.admission_interval_ms};
+  options.new_work_sojourn = {dc.new_work_admit_wait_ms, dc.new_work_max_wait_ms};
   options.read_queue_limit_ops = dc.read_queue_limit_ops;
   options.max_batch_ops = dc.max_batch_ops;
   options.incarnation = incarnation;

@@ -119,8 +119,10 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
           static_cast<uint64_t>(db.write_queue_delay_ms), "gauge");
   counter(out, "unipay_db_read_queue_delay_ms", "how long the oldest queued read has waited",
           static_cast<uint64_t>(db.read_queue_delay_ms), "gauge");
-  counter(out, "unipay_db_write_refused_total", "writes refused because the queue was full",
+  counter(out, "unipay_db_write_refused_total", "writes refused: queue full, or a creation that waited too long",
           db.write_refused);
+  counter(out, "unipay_db_write_expired_total",
+          "bill creations refused after waiting database.new_work_max_wait_ms in the write queue", db.write_expired);
   counter(out, "unipay_admission_refused_total", "new work refused with 503 busy by admission control",
           m.admission_refused.load());
   allocator_gauges(out);

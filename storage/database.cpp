@@ -58,7 +58,7 @@ Result<std::unique_ptr<Database>> Database::open(const DatabaseOptions& options)
   db->impl_->writer = std::make_unique<GroupWriter>(
       std::move(*writer_conn),
       GroupWriterLimits{options.write_queue_limit_ops, options.write_queue_reserved_ops,
-                        options.max_batch_ops, options.admission});
+                        options.max_batch_ops, options.admission, options.new_work_sojourn});
   return db;
 }
 
@@ -103,6 +103,7 @@ DatabaseStats Database::stats() const {
   s.write_transactions = w.transactions;
   s.write_errors = w.errors;
   s.write_refused = w.refused;
+  s.write_expired = w.expired;
   s.writer_reconnects = w.reconnects;
   s.write_queue_depth = w.depth;
   s.reads = r.reads;

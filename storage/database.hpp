@@ -15,6 +15,8 @@
 
 #include "config/result.hpp"
 #include "storage/delay_gate.hpp"
+#include "storage/new_work_sojourn.hpp"
+#include "storage/new_work_sojourn.hpp"
 
 namespace unipay::storage {
 
@@ -59,9 +61,11 @@ struct DatabaseOptions {
   std::chrono::milliseconds maintenance_statement_timeout{5000};  // each housekeeping statement
   size_t write_queue_reserved_ops = 0;  // queue room only accepted work may use (config: 20000)
   DelayGateLimits admission;            // queue delay beyond which new work is refused
+  NewWorkSojournLimits new_work_sojourn;  // creations' wait in the write queue (config: 200 / 500 ms)
 };
 
 struct DatabaseStats {
+  uint64_t write_expired = 0;  // creations refused after waiting new_work_sojourn.max_wait
   uint64_t write_ops = 0;
   uint64_t write_batches = 0;
   uint64_t write_transactions = 0;  // batches plus the parts of split batches

@@ -90,10 +90,11 @@ bool GroupWriter::admits_new_work() {
   std::lock_guard lock(mu_);
   if (!committing_ && accepted_.empty() && new_work_.empty()) {
     gate_.observe(std::chrono::steady_clock::duration{}, now);  // idle: new work would start at once
-  } else {
-    gate_.observe_waiting(oldest_wait(now), now);  // a stalled writer finishes no batch
+    return gate_.admits(now);
   }
-  return gate_.admits(now);
+  const auto waited = oldest_wait(now);
+  gate_.observe_waiting(waited, now);  // a stalled writer finishes no batch
+  return sojourn_admits_new_work(limits_.sojourn, waited) && gate_.admits(now);
 }
 
 GroupWriterStats GroupWriter::stats() const {
@@ -104,6 +105,7 @@ GroupWriterStats GroupWriter::stats() const {
   s.errors = errors_.load(std::memory_order_relaxed);
   s.refused = refused_.load(std::memory_order_relaxed);
   s.reconnects = reconnects_.load(std::memory_order_relaxed);
+  s.expired = expired_.load(std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   s.depth = accepted_.size() + new_work_.size();
   s.oldest_wait = oldest_wait(std::chrono::steady_clock::now());
@@ -112,7 +114,18 @@ GroupWriterStats GroupWriter::stats() const {
 
 void GroupWriter::run() {
   std::vector<pg::WriteOp> batch;
-  while (take(batch)) {
+  std::vector<pg::WriteOp> expired;
+  while (take(batch, expired)) {
+    for (auto& op : expired) {
+      expired_.fetch_add(1, std::memory_order_relaxed);
+      refuse(op, /*stopping=*/false);  // new work: overloaded, 503 busy + Retry-After
+    }
+    expired.clear();
+    if (batch.empty()) {
+      std::lock_guard lock(mu_);
+      committing_ = false;
+      continue;
+    }
     auto oldest = std::chrono::steady_clock::time_point::max();
     for (const auto& op : batch) oldest = std::min(oldest, op.queued_at);
     commit_batch(batch);
@@ -128,12 +141,18 @@ void GroupWriter::run() {
 
 // Waits for work, then takes everything waiting (up to max_batch): the ops that queued
 // while the previous batch was committing share the next transaction. Accepted work goes
-// first.
-bool GroupWriter::take(std::vector<pg::WriteOp>& batch) {
+// first. New work that has waited sojourn.max_wait moves to `expired` instead (the oldest
+// are at the front), to be refused outside the lock.
+bool GroupWriter::take(std::vector<pg::WriteOp>& batch, std::vector<pg::WriteOp>& expired) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return stopping_ || !accepted_.empty() || !new_work_.empty(); });
   if (stopping_) return false;
   committing_ = true;
+  const auto now = std::chrono::steady_clock::now();
+  while (!new_work_.empty() && new_work_expired(limits_.sojourn, now - new_work_.front().queued_at)) {
+    expired.push_back(std::move(new_work_.front()));
+    new_work_.pop_front();
+  }
   for (auto* queue : {&accepted_, &new_work_}) {
     while (!queue->empty() && batch.size() < limits_.max_batch) {
       batch.push_back(std::move(queue->front()));

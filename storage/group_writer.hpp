@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/delay_gate.hpp"
+#include "storage/new_work_sojourn.hpp"
 #include "storage/pg_connection.hpp"
 #include "storage/pg_pipeline.hpp"
 
@@ -21,7 +22,8 @@ struct GroupWriterStats {
   uint64_t batches = 0;       // group transactions sent (the parts of a split batch not counted)
   uint64_t transactions = 0;  // every transaction sent, the parts of split batches included
   uint64_t errors = 0;        // ops completed with an error (storage_write or a refusal)
-  uint64_t refused = 0;       // ops refused with busy or overloaded (queue full)
+  uint64_t refused = 0;       // ops refused with busy or overloaded (queue full, or waited too long)
+  uint64_t expired = 0;       // of those, new work refused after waiting sojourn.max_wait
   uint64_t reconnects = 0;    // successful re-connections after a lost connection
   size_t depth = 0;
   std::chrono::steady_clock::duration oldest_wait{};  // of the ops queued now
@@ -32,6 +34,7 @@ struct GroupWriterLimits {
   size_t reserved_ops = 20000;  // room in the queue only accepted work may use
   size_t max_batch = 512;
   DelayGateLimits admission;
+  NewWorkSojournLimits sojourn;
 };
 
 class GroupWriter {
@@ -45,12 +48,13 @@ class GroupWriter {
   // overloaded, when only the reserved room is left).
   void submit(pg::WriteOp op);
   GroupWriterStats stats() const;
-  // Whether new work should start now, from the queue delay (storage/delay_gate.hpp).
+  // Whether new work should start now, from the queue delay (storage/delay_gate.hpp) and
+  // the oldest queued write's sojourn (storage/new_work_sojourn.hpp).
   bool admits_new_work();
 
  private:
   void run();
-  bool take(std::vector<pg::WriteOp>& batch);
+  bool take(std::vector<pg::WriteOp>& batch, std::vector<pg::WriteOp>& expired);
   bool ensure_connected();
   void commit_batch(std::vector<pg::WriteOp>& batch);
   bool commit_or_split(std::span<pg::WriteOp> ops, bool known_to_fail);
@@ -71,7 +75,8 @@ class GroupWriter {
   DelayGate gate_;                    // guarded by mu_
   bool committing_ = false;           // guarded by mu_: a batch is being committed
   bool stopping_ = false;             // guarded by mu_
-  std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0};
+  std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0},
+      expired_{0};
   std::thread thread_;  // last: starts after every member above exists
 };
 

@@ -14,11 +14,16 @@ from harness import E2ECase, env_tmp_dir, log, wait_until
 STALL_S = 3.0
 
 
-def _config_file(target_ms=50, interval_ms=200):
+def _config_file(target_ms=50, interval_ms=200, sojourn_ms=None):
+    """sojourn_ms: database.new_work_admit_wait_ms and new_work_max_wait_ms (0: off);
+    None: the defaults."""
     fd, path = tempfile.mkstemp(prefix="overload-", suffix=".toml", dir=env_tmp_dir())
     with os.fdopen(fd, "w") as f:
         f.write("[server]\nadmission_target_delay_ms = %d\nadmission_interval_ms = %d\n"
                 % (target_ms, interval_ms))
+        if sojourn_ms is not None:
+            f.write("[database]\nnew_work_admit_wait_ms = %d\nnew_work_max_wait_ms = %d\n"
+                    % (sojourn_ms, sojourn_ms))
     return path
 
 
@@ -84,11 +89,12 @@ IN_FLIGHT = 8
 
 
 class InFlightLimitTest(AdmissionTest):
-    """The limit of new work in flight (issue 8.3): with --admission-max-in-flight 8 and
-    the queue-delay gates set far out of reach (10 s), the 9th concurrent create is refused
-    503 busy + Retry-After at once, without waiting for any queue to stand; a callback is
+    """The limit of new work in flight (issue 8.3): with --admission-max-in-flight 8, the
+    queue-delay gates set far out of reach (10 s) and the sojourn bounds off, the 9th
+    concurrent create is refused 503 busy + Retry-After at once, without waiting for any
+    queue to stand (or for a held create to expire); a callback is
     never held by it; once the held creates are answered, creates are admitted again."""
-    SERVER_ARGS = ("--config", _config_file(10000, 10000), "--admission-max-in-flight", str(IN_FLIGHT))
+    SERVER_ARGS = ("--config", _config_file(10000, 10000, 0), "--admission-max-in-flight", str(IN_FLIGHT))
 
     test_stalled_writer_refuses_new_bills_fast_and_still_takes_callbacks = None
 

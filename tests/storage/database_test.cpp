@@ -445,5 +445,39 @@ TEST_F(DatabaseTest, StalledWriterStopsAdmittingNewWorkUntilItDrains) {
   EXPECT_TRUE(eventually([&] { return db->admits_new_work(); }, 1s));
 }
 
+// Proves the sojourn bounds on new work (storage/new_work_sojourn.hpp): while a queued
+// write has waited longer than admit_wait, new work is refused at once (the delay gate set
+// out of reach: no interval is needed); a creation still queued after max_wait is refused
+// overloaded and not written, while accepted work queued beside it commits; once the queue
+// drains, new work is admitted again.
+TEST_F(DatabaseTest, NewWorkWaitingTooLongIsRefusedAndNotWritten) {
+  DatabaseOptions options;
+  options.admission = {10s, 10s};
+  options.new_work_sojourn = {100ms, 300ms};
+  auto db = open(options);
+  ASSERT_TRUE(db);
+  auto held = hold_writer(*db, 0.8);
+  auto write = [&](int id, WriteClass write_class) {
+    auto done = std::make_shared<std::promise<WriteResult>>();
+    auto answer = done->get_future();
+    db->write({insert_row(id)}, [done](WriteResult r) { done->set_value(std::move(r)); }, write_class);
+    return answer;
+  };
+  auto creation = write(1, WriteClass::new_work);
+  auto accepted = write(2, WriteClass::accepted_work);
+  EXPECT_TRUE(db->admits_new_work());  // queued just now
+  EXPECT_TRUE(eventually([&] { return !db->admits_new_work(); }, 400ms));
+  ASSERT_TRUE(held.get().ok());
+  auto refused = creation.get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::overloaded);
+  ASSERT_TRUE(accepted.get().ok());
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 1"), 0);
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 2"), 1);
+  EXPECT_EQ(db->stats().write_expired, 1u);
+  EXPECT_TRUE(eventually([&] { return db->admits_new_work(); }, 1s));
+  ASSERT_TRUE(write(3, WriteClass::new_work).get().ok());  // fresh new work commits again
+}
+
 }  // namespace
 }  // namespace unipay::storage::scratch
