@@ -357,8 +357,10 @@ class BillActor : public caf::event_based_actor {
     if (!applied) {
       // A refusal (a value the database cannot store, a full write queue) is passed on: the
       // bill was not saved. Only storage_write may have saved it. A replayed nonce is the
-      // client's doing, answered like any replay, not an error of ours.
-      if (applied.error().code != Errc::replayed)
+      // client's doing, answered like any replay, not an error of ours; a refusal under load
+      // (busy, overloaded) is counted in /metrics, and a line per refusal would flood the log.
+      const Errc code = applied.error().code;
+      if (code != Errc::replayed && code != Errc::busy && code != Errc::overloaded)
         spdlog::error("bill {}: create failed: {}", bill_id_, applied.error().message);
       bool unknown = applied.error().code == Errc::storage_write;
       done.create_reply(unknown ? make_error(Errc::storage_write, "the bill may not have been saved")
