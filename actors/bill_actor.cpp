@@ -234,10 +234,21 @@ class BillActor : public caf::event_based_actor {
     in_flight_ = InFlight{};
     in_flight_->is_create = true;
     in_flight_->next = c.bill;
-    in_flight_->create_reply = std::move(c.reply);
-    submit({storage::insert_bill(c.bill, c.idempotency, static_cast<int>(limits().idempotency_keep_s.count()),
-                                 verify_due(c.bill), c.nonce)},
-           /*transition=*/false);
+    in_flight_->create_reply = c.reply;
+    // The creator is answered from the writer's thread as soon as the commit says created:
+    // one hand-off less before the 201. This actor learns it in parallel; a request reaching
+    // it first waits in pending_, as during any commit. A Reply runs once, so the one in
+    // on_create_committed is then a no-op; refusals and unknown outcomes still go there.
+    caf::actor self = this;
+    auto done = [self, reply = std::move(c.reply), bill = c.bill](Result<std::vector<storage::Rows>> rows) mutable {
+      msg::Committed committed = commit_answer(rows, /*transition=*/false);
+      if (committed.applied && *committed.applied) reply(CreateResult{true, std::move(bill)});
+      caf::anon_send(self, std::move(committed));
+    };
+    ctx_->bill_storage->commit_new_work(
+        {storage::insert_bill(c.bill, c.idempotency, static_cast<int>(limits().idempotency_keep_s.count()),
+                              verify_due(c.bill), c.nonce)},
+        std::move(done));
   }
 
   // A bill of a channel with a query API is created with its verify job (the janitor), in

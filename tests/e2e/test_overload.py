@@ -79,8 +79,11 @@ class AdmissionTest(E2ECase):
         self.assertOkCallback(callback["r"])
         self.assertGreater(self.metric("unipay_admission_refused_total"), 0)
         self.assertEqual(locker.wait(30), 0, locker.stderr.read())
-        # The stall is over: new bills are admitted again, by themselves.
-        ok = wait_until(lambda: self.app.create_bill().status == 201, 2.0, interval=0.1)
+        # The stall is over: new bills are admitted again, by themselves. Until admission
+        # control sees the queues caught up it may still refuse, unsigned by design
+        # (net/handlers/common.cpp): not a signature failure.
+        ok = wait_until(lambda: self.app.request("POST", "/v1/bills", self.app.bill_body(),
+                                                 check_response=False).status == 201, 2.0, interval=0.1)
         self.assertTrue(ok, "creates still refused after the stall")
         self.assertEqual(self.app.bill(bill["bill_id"])["state"] in ("paid", "delivered"), True)
 
