@@ -51,15 +51,18 @@ void GroupWriter::submit(pg::WriteOp op) {
   const size_t limit = new_work ? limits_.queue_limit - limits_.reserved_ops : limits_.queue_limit;
   bool queued = false;
   bool stopping = false;
+  std::vector<pg::WriteOp> expired;
   {
     std::lock_guard lock(mu_);
     stopping = stopping_;
+    if (!stopping_) take_expired_locked(std::chrono::steady_clock::now(), expired);
     if (!stopping_ && accepted_.size() + new_work_.size() < limit) {
       op.queued_at = std::chrono::steady_clock::now();
       (new_work ? new_work_ : accepted_).push_back(std::move(op));
       queued = true;
     }
   }
+  refuse_expired(expired);
   if (queued) {
     cv_.notify_one();
     return;
@@ -79,6 +82,7 @@ void GroupWriter::refuse(pg::WriteOp& op, bool stopping) {
 std::chrono::steady_clock::duration GroupWriter::oldest_wait(
     std::chrono::steady_clock::time_point now) const {
   std::chrono::steady_clock::duration wait{};
+  if (committing_ && committing_oldest_ < now) wait = now - committing_oldest_;
   for (const auto* queue : {&accepted_, &new_work_}) {
     if (!queue->empty()) wait = std::max(wait, now - queue->front().queued_at);
   }
@@ -87,14 +91,21 @@ std::chrono::steady_clock::duration GroupWriter::oldest_wait(
 
 bool GroupWriter::admits_new_work() {
   const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
-  if (!committing_ && accepted_.empty() && new_work_.empty()) {
-    gate_.observe(std::chrono::steady_clock::duration{}, now);  // idle: new work would start at once
-    return gate_.admits(now);
+  std::vector<pg::WriteOp> expired;
+  bool admits = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!committing_ && accepted_.empty() && new_work_.empty()) {
+      gate_.observe(std::chrono::steady_clock::duration{}, now);  // idle: new work would start at once
+      return gate_.admits(now);
+    }
+    take_expired_locked(now, expired);
+    const auto waited = oldest_wait(now);
+    gate_.observe_waiting(waited, now);  // a stalled writer finishes no batch
+    admits = sojourn_admits_new_work(limits_.sojourn, waited) && gate_.admits(now);
   }
-  const auto waited = oldest_wait(now);
-  gate_.observe_waiting(waited, now);  // a stalled writer finishes no batch
-  return sojourn_admits_new_work(limits_.sojourn, waited) && gate_.admits(now);
+  refuse_expired(expired);
+  return admits;
 }
 
 GroupWriterStats GroupWriter::stats() const {
@@ -116,11 +127,7 @@ void GroupWriter::run() {
   std::vector<pg::WriteOp> batch;
   std::vector<pg::WriteOp> expired;
   while (take(batch, expired)) {
-    for (auto& op : expired) {
-      expired_.fetch_add(1, std::memory_order_relaxed);
-      refuse(op, /*stopping=*/false);  // new work: overloaded, 503 busy + Retry-After
-    }
-    expired.clear();
+    refuse_expired(expired);
     if (batch.empty()) {
       std::lock_guard lock(mu_);
       committing_ = false;
@@ -148,18 +155,32 @@ bool GroupWriter::take(std::vector<pg::WriteOp>& batch, std::vector<pg::WriteOp>
   cv_.wait(lock, [this] { return stopping_ || !accepted_.empty() || !new_work_.empty(); });
   if (stopping_) return false;
   committing_ = true;
-  const auto now = std::chrono::steady_clock::now();
-  while (!new_work_.empty() && new_work_expired(limits_.sojourn, now - new_work_.front().queued_at)) {
-    expired.push_back(std::move(new_work_.front()));
-    new_work_.pop_front();
-  }
+  take_expired_locked(std::chrono::steady_clock::now(), expired);
+  committing_oldest_ = std::chrono::steady_clock::time_point::max();
   for (auto* queue : {&accepted_, &new_work_}) {
     while (!queue->empty() && batch.size() < limits_.max_batch) {
+      committing_oldest_ = std::min(committing_oldest_, queue->front().queued_at);
       batch.push_back(std::move(queue->front()));
       queue->pop_front();
     }
   }
   return true;
+}
+
+void GroupWriter::take_expired_locked(std::chrono::steady_clock::time_point now,
+                                      std::vector<pg::WriteOp>& expired) {
+  while (!new_work_.empty() && new_work_expired(limits_.sojourn, now - new_work_.front().queued_at)) {
+    expired.push_back(std::move(new_work_.front()));
+    new_work_.pop_front();
+  }
+}
+
+void GroupWriter::refuse_expired(std::vector<pg::WriteOp>& expired) {
+  for (auto& op : expired) {
+    expired_.fetch_add(1, std::memory_order_relaxed);
+    refuse(op, /*stopping=*/false);  // new work: overloaded, 503 busy + Retry-After
+  }
+  expired.clear();
 }
 
 // Resets the connection until it works, with exponential backoff; false when stopping.

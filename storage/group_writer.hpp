@@ -55,6 +55,11 @@ class GroupWriter {
  private:
   void run();
   bool take(std::vector<pg::WriteOp>& batch, std::vector<pg::WriteOp>& expired);
+  // Moves the new work that has waited sojourn.max_wait (the oldest are at the front) to
+  // `expired`; mu_ held. Run by the writer between batches and by every submit and admission
+  // check, so a creation held by a stalled commit is refused on time, not when it ends.
+  void take_expired_locked(std::chrono::steady_clock::time_point now, std::vector<pg::WriteOp>& expired);
+  void refuse_expired(std::vector<pg::WriteOp>& expired);
   bool ensure_connected();
   void commit_batch(std::vector<pg::WriteOp>& batch);
   bool commit_or_split(std::span<pg::WriteOp> ops, bool known_to_fail);
@@ -74,6 +79,9 @@ class GroupWriter {
   std::deque<pg::WriteOp> new_work_;  // guarded by mu_
   DelayGate gate_;                    // guarded by mu_
   bool committing_ = false;           // guarded by mu_: a batch is being committed
+  // Guarded by mu_: when the oldest op of the batch being committed was queued (max() when
+  // none): its ops are still waiting for their answer, so a stalled commit counts as waiting.
+  std::chrono::steady_clock::time_point committing_oldest_ = std::chrono::steady_clock::time_point::max();
   bool stopping_ = false;             // guarded by mu_
   std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0},
       expired_{0};

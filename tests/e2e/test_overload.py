@@ -28,7 +28,9 @@ def _config_file(target_ms=50, interval_ms=200, sojourn_ms=None):
 
 
 class AdmissionTest(E2ECase):
-    SERVER_ARGS = ("--config", _config_file())
+    # Sojourn bounds of 250 ms: a create queued behind the stalled commit is refused within
+    # 0.25 s plus the next arrival's check, inside the test's 0.5 s bound for any refusal.
+    SERVER_ARGS = ("--config", _config_file(sojourn_ms=250))
 
     def metric(self, name):
         text = self.server.request("GET", "/metrics").body.decode()

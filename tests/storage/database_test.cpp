@@ -8,6 +8,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include "scratch_database.hpp"
 
@@ -477,6 +478,27 @@ TEST_F(DatabaseTest, NewWorkWaitingTooLongIsRefusedAndNotWritten) {
   EXPECT_EQ(db->stats().write_expired, 1u);
   EXPECT_TRUE(eventually([&] { return db->admits_new_work(); }, 1s));
   ASSERT_TRUE(write(3, WriteClass::new_work).get().ok());  // fresh new work commits again
+}
+
+// Proves a creation held behind a stalled commit is refused when its max_wait is up, by the
+// next admission check (or submit), not only when the stall ends: the writer thread is
+// blocked in libpq and cannot sweep its own queue.
+TEST_F(DatabaseTest, NewWorkHeldByAStalledCommitIsRefusedOnTime) {
+  DatabaseOptions options;
+  options.admission = {10s, 10s};
+  options.new_work_sojourn = {100ms, 300ms};
+  auto db = open(options);
+  ASSERT_TRUE(db);
+  auto held = hold_writer(*db, 2.0);
+  auto done = std::make_shared<std::promise<WriteResult>>();
+  auto creation = done->get_future();
+  db->write({insert_row(1)}, [done](WriteResult r) { done->set_value(std::move(r)); }, WriteClass::new_work);
+  std::this_thread::sleep_for(400ms);  // past max_wait, well inside the 2 s stall
+  EXPECT_FALSE(db->admits_new_work());
+  ASSERT_EQ(creation.wait_for(0s), std::future_status::ready);  // answered by that check
+  EXPECT_EQ(creation.get().error().code, Errc::overloaded);
+  ASSERT_TRUE(held.get().ok());
+  EXPECT_EQ(scalar("SELECT count(*) FROM t WHERE id = 1"), 0);
 }
 
 }  // namespace
