@@ -526,6 +526,21 @@ class AppClient:
         body = raw_body if raw_body is not None else self.bill_body(**fields)
         return self.request("POST", "/v1/bills", body, headers)
 
+    def new_bill_when_admitted(self, within_s=10.0, **fields):
+        """Creates a bill as a client honouring 503 busy + Retry-After does (admission may
+        refuse new work for a moment while accepted work, e.g. a burst of callbacks, fills
+        the writer), asserting 201 in the end. Returns (bill dict, client_token)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            r = self.request("POST", "/v1/bills", self.bill_body(**fields), check_response=False)
+            if r.status != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(min(float(r.headers.get("retry-after", "1")), 0.2))
+        if r.status != 201:
+            raise AssertionError("create bill: %r" % r)
+        doc = r.json()
+        return doc["bill"], doc["client_token"]
+
     def new_bill(self, **fields):
         """Creates a bill, asserting 201. Returns (bill dict, client_token)."""
         r = self.create_bill(**fields)

@@ -151,7 +151,7 @@ class DeliveryIsolationTest(E2ECase):
 
         took = []
         for i in range(B_BILLS):
-            bill, _ = b.new_bill(user_id="u_b")
+            bill, _ = b.new_bill_when_admitted(user_id="u_b")
             self.assertOkCallback(self.pay(b, bill))
             answered = time.monotonic()
             ok = self.game.wait_confirmed([bill["bill_id"]], B_DEADLINE_S + 5)
