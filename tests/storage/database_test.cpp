@@ -67,6 +67,15 @@ class DatabaseTest : public ::testing::Test {
                   "datname = current_database() AND application_name = '" + role + "'");
   }
 
+  // Sojourn bounds of 100 ms (admit) and 300 ms (max wait), the delay gate out of reach:
+  // only the sojourn rules refuse new work.
+  static DatabaseOptions sojourn_only() {
+    DatabaseOptions options;
+    options.admission = {std::chrono::seconds(10), std::chrono::seconds(10)};
+    options.new_work_sojourn = {std::chrono::milliseconds(100), std::chrono::milliseconds(300)};
+    return options;
+  }
+
   // Keeps the writer busy `seconds` long, so the ops queued meanwhile share the next batch.
   std::future<WriteResult> hold_writer(Database& db, double seconds) {
     auto held = write_async(db, {{"SELECT pg_sleep($1)", {std::to_string(seconds)}}});
@@ -452,10 +461,7 @@ TEST_F(DatabaseTest, StalledWriterStopsAdmittingNewWorkUntilItDrains) {
 // overloaded and not written, while accepted work queued beside it commits; once the queue
 // drains, new work is admitted again.
 TEST_F(DatabaseTest, NewWorkWaitingTooLongIsRefusedAndNotWritten) {
-  DatabaseOptions options;
-  options.admission = {10s, 10s};
-  options.new_work_sojourn = {100ms, 300ms};
-  auto db = open(options);
+  auto db = open(sojourn_only());
   ASSERT_TRUE(db);
   auto held = hold_writer(*db, 0.8);
   auto write = [&](int id, WriteClass write_class) {
@@ -484,10 +490,7 @@ TEST_F(DatabaseTest, NewWorkWaitingTooLongIsRefusedAndNotWritten) {
 // next admission check (or submit), not only when the stall ends: the writer thread is
 // blocked in libpq and cannot sweep its own queue.
 TEST_F(DatabaseTest, NewWorkHeldByAStalledCommitIsRefusedOnTime) {
-  DatabaseOptions options;
-  options.admission = {10s, 10s};
-  options.new_work_sojourn = {100ms, 300ms};
-  auto db = open(options);
+  auto db = open(sojourn_only());
   ASSERT_TRUE(db);
   auto held = hold_writer(*db, 2.0);
   auto done = std::make_shared<std::promise<WriteResult>>();
