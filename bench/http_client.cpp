@@ -179,6 +179,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     r.body = std::move(message.body());
     if (auto it = message.find("X-Unipay-Signature"); it != message.end())
       r.signature = std::string(it->value());
+    if (auto it = message.find(bhttp::field::retry_after); it != message.end())
+      r.retry_after = std::string(it->value());
     finish(std::move(r), message.keep_alive());
   }
 

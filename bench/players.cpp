@@ -1,9 +1,11 @@
 #include "bench/players.hpp"
 
 #include <optional>
+#include <random>
 #include <unordered_map>
 
 #include "bench/provider_payer.hpp"
+#include "bench/retry_after.hpp"
 
 namespace unipay::bench {
 
@@ -38,6 +40,7 @@ struct Players::State : std::enable_shared_from_this<State> {
   State(Context& c, PlayerConfig cfg) : ctx(c), config(cfg) {}
 
   void create(const PlayerPtr& p);
+  bool retry_create_later(const PlayerPtr& p, const ClientResponse& r);
   void poll(const PlayerPtr& p);
   void on_poll(const PlayerPtr& p, const ClientResponse& r);
   void pay(const PlayerPtr& p);
@@ -54,7 +57,10 @@ struct Players::State : std::enable_shared_from_this<State> {
   std::function<void()> ended;
   uint64_t next_id = 0;
   uint64_t completed = 0;
+  uint64_t retry_after_waits = 0;
+  bool retrying = true;
   bool closed = false;
+  std::minstd_rand spread_random{20261204};
 };
 
 void Players::State::create(const PlayerPtr& p) {
@@ -65,6 +71,7 @@ void Players::State::create(const PlayerPtr& p) {
     std::string kind;
     if (!parse_create_answer(r, self->ctx.app, nonce, p->bill, kind)) {
       self->ctx.stats.error("create:" + kind);
+      if (self->retry_create_later(p, r)) return;
       p->callback_done = p->poll_done = true;
       return self->maybe_end(p);
     }
@@ -74,6 +81,26 @@ void Players::State::create(const PlayerPtr& p) {
     if (self->config.think_ms == 0) return pay();
     self->ctx.loop.after(std::chrono::milliseconds(self->config.think_ms), pay);
   });
+}
+
+// A busy refusal (429/503) with Retry-After, while the load lasts: the same player creates
+// again after the wait, its lifecycle timed from the new attempt. False: the player ends.
+bool Players::State::retry_create_later(const PlayerPtr& p, const ClientResponse& r) {
+  if (!config.honour_retry_after || !retrying || (r.status != 429 && r.status != 503)) return false;
+  const auto seconds = parse_retry_after_s(r.retry_after);
+  if (!seconds) return false;
+  retry_after_waits += 1;
+  const double spread = std::uniform_real_distribution<double>(0.0, 1.0)(spread_random);
+  ctx.loop.after(retry_wait(*seconds, spread), [self = shared_from_this(), p] {
+    if (self->closed) return;
+    if (!self->retrying) {
+      p->callback_done = p->poll_done = true;
+      return self->maybe_end(p);
+    }
+    p->started = Clock::now();
+    self->create(p);
+  });
+  return true;
 }
 
 // The awaited state, but only when the poll's own timeout ran out although the bill got
@@ -208,6 +235,8 @@ void Players::start_one() {
 }
 
 void Players::on_end(std::function<void()> fn) { state_->ended = std::move(fn); }
+void Players::stop_retrying() { state_->retrying = false; }
+uint64_t Players::retry_after_waits() const { return state_->retry_after_waits; }
 size_t Players::in_flight() const { return state_->live.size(); }
 uint64_t Players::started() const { return state_->next_id; }
 uint64_t Players::completed() const { return state_->completed; }

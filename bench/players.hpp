@@ -24,6 +24,10 @@ struct PlayerConfig {
   int max_callback_tries = 5;   // a provider retries a callback answered busy / 5xx
   bool until_delivered = true;  // else the player is done when its poll sees the bill paid
   std::string channel = "sandbox";  // alipay, wechatpay: paid through ctx.payer (provider_payer.hpp)
+  // A creation refused busy with Retry-After is tried again after it (spread up to half as
+  // much again), as a game client would, instead of the player ending at once: the closed
+  // loop of --rate max then does not turn every refusal into an instant new request.
+  bool honour_retry_after = false;
 };
 
 class Players {
@@ -37,9 +41,13 @@ class Players {
   // Called when a player ends (the closed loop of --rate max starts the next one).
   void on_end(std::function<void()> fn);
 
-  size_t in_flight() const;
+  // Players waiting out a Retry-After end instead of creating again (the load is over).
+  void stop_retrying();
+
+  size_t in_flight() const;  // including players waiting out a Retry-After
   uint64_t started() const;
   uint64_t completed() const;  // ended with the bill delivered
+  uint64_t retry_after_waits() const;  // refused creations waited out and tried again
   // Bills whose callback was acknowledged (the provider was told "paid").
   const std::vector<PaidBill>& paid() const;
   // For players still running at the end: their waiters count as never answered when the

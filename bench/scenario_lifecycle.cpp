@@ -3,6 +3,7 @@
 // closed loop of --players). outage: the same load while the game server is down for
 // --game-down-s seconds from --game-down-at-s; reports the backlog of paid, undelivered
 // bills when it comes back and how long the server takes to deliver them all.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -19,7 +20,8 @@ namespace unipay::bench {
 namespace {
 
 constexpr auto kPacingTick = std::chrono::milliseconds(1);
-constexpr uint64_t kMaxLaunchesPerTick = 2000;  // a stalled loop catches up in bounded steps
+constexpr uint64_t kMaxLaunchesPerTick = 2000;
+constexpr size_t kOverloadPlayersInFlight = 2048;  // a stalled loop catches up in bounded steps
 
 Clock::duration seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -57,6 +59,17 @@ void pace(Context& ctx, Players& players, Clock::time_point start, std::shared_p
     }
     return true;
   });
+}
+
+// The open loop's client population: arrivals beyond it are skipped and counted. An
+// overload's admitted latency is at least the requests outstanding ÷ the requests answered
+// per second (Little's law), and a server cannot refuse a request it has not read yet, so
+// the overload runs a stated population (kOverloadPlayersInFlight), not one that follows the
+// host's fd limit; --max-inflight sets it.
+size_t players_in_flight_cap(const Context& ctx, bool overload) {
+  const size_t budget = ctx.max_connections / 2;
+  if (ctx.options.max_inflight > 0) return static_cast<size_t>(ctx.options.max_inflight);
+  return overload ? std::min(budget, kOverloadPlayersInFlight) : budget;
 }
 
 // Outage figures, from when each bill was paid and when the game server acknowledged it.
@@ -106,11 +119,14 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   const bool overload = o.scenario == "overload" && !load.warmup;
   PlayerConfig config = player_config(o, outage);
   config.channel = channel;
+  // Closed loop: a refused player waits out Retry-After like a game client (an open loop's
+  // arrivals come regardless, so there a refusal simply ends the player).
+  config.honour_retry_after = load.max;
   Players players(ctx, config);
   std::optional<OverloadWatch> overload_watch;
   if (overload) overload_watch.emplace(ctx, load.cold_rss_kib);
   // A player holds a long-poll connection and, while paying, a second one.
-  size_t cap = o.max_inflight > 0 ? static_cast<size_t>(o.max_inflight) : ctx.max_connections / 2;
+  size_t cap = players_in_flight_cap(ctx, overload);
   const uint64_t acked_before = ctx.game.counters().acknowledged;
   auto owed = [&ctx, &players, acked_before] {
     return static_cast<int64_t>(players.paid().size()) -
@@ -143,6 +159,7 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   auto load_end = start + seconds(load.duration_s > 0 ? load.duration_s : o.duration_s);
   ctx.loop.run_while([] { return true; }, load_end);
   *loading = false;
+  players.stop_retrying();
   double load_s = seconds_since(start);
   // The rate counts lifecycles completed within the load window, not the drain after it.
   uint64_t completed_in_window = players.completed();
@@ -162,6 +179,8 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   ctx.result.metric("lifecycles_per_s", static_cast<double>(completed_in_window) / load_s);
   ctx.result.metric("bills_paid", static_cast<double>(players.paid().size()));
   if (!load.max) ctx.result.metric("offered_rate_per_s", load.rate);
+  if (!load.max) ctx.result.metric("players_in_flight_cap", static_cast<double>(cap));
+  if (load.max) ctx.result.metric("creates_retry_after_waits", static_cast<double>(players.retry_after_waits()));
   if (outage) outage_metrics(ctx, players.paid(), start);
   if (overload) overload_watch->finish(load_end);
 }
