@@ -180,7 +180,9 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   ctx.result.metric("bills_paid", static_cast<double>(players.paid().size()));
   if (!load.max) ctx.result.metric("offered_rate_per_s", load.rate);
   if (!load.max) ctx.result.metric("players_in_flight_cap", static_cast<double>(cap));
-  if (load.max) ctx.result.metric("creates_retry_after_waits", static_cast<double>(players.retry_after_waits()));
+  if (load.max) {
+    ctx.result.metric("creates_retry_after_waits", static_cast<double>(players.retry_after_waits()));
+  }
   if (outage) outage_metrics(ctx, players.paid(), start);
   if (overload) overload_watch->finish(load_end);
 }
