@@ -74,7 +74,9 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
       ->check(CLI::Range(1, 60));
   app.add_option("--until", o.until, "lifecycle: players long-poll until=paid or until=delivered")
       ->check(CLI::IsMember({"paid", "delivered"}));
-  app.add_option("--max-inflight", o.max_inflight, "open loop: players in flight at most (default: half the connection budget from the fd limit; overload: 2048)")
+  app.add_option("--max-inflight", o.max_inflight,
+                 "open loop: players in flight at most (default: half the connection budget from the fd "
+                 "limit; overload: 2048)")
       ->check(CLI::Range(0, 1000000));
   app.add_option(
          "--drain-s", o.drain_s,

@@ -20,8 +20,8 @@ namespace unipay::bench {
 namespace {
 
 constexpr auto kPacingTick = std::chrono::milliseconds(1);
-constexpr uint64_t kMaxLaunchesPerTick = 2000;
-constexpr size_t kOverloadPlayersInFlight = 2048;  // a stalled loop catches up in bounded steps
+constexpr uint64_t kMaxLaunchesPerTick = 2000;     // a stalled loop catches up in bounded steps
+constexpr size_t kOverloadPlayersInFlight = 2048;  // see players_in_flight_cap
 
 Clock::duration seconds(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -178,10 +178,11 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   ctx.result.metric("lifecycles_completed", static_cast<double>(players.completed()));
   ctx.result.metric("lifecycles_per_s", static_cast<double>(completed_in_window) / load_s);
   ctx.result.metric("bills_paid", static_cast<double>(players.paid().size()));
-  if (!load.max) ctx.result.metric("offered_rate_per_s", load.rate);
-  if (!load.max) ctx.result.metric("players_in_flight_cap", static_cast<double>(cap));
   if (load.max) {
     ctx.result.metric("creates_retry_after_waits", static_cast<double>(players.retry_after_waits()));
+  } else {
+    ctx.result.metric("offered_rate_per_s", load.rate);
+    ctx.result.metric("players_in_flight_cap", static_cast<double>(cap));
   }
   if (outage) outage_metrics(ctx, players.paid(), start);
   if (overload) overload_watch->finish(load_end);
