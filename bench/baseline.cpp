@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "bench/cpu_usage.hpp"
 #include "bench/spawn.hpp"
 
 namespace unipay::bench {
@@ -35,6 +36,15 @@ void lane(Context& ctx, HttpClient& client, const std::shared_ptr<Drive>& d) {
   });
 }
 
+void record_cpu_per_request(const CpuSnapshot& before, const CpuSnapshot& after, uint64_t answered,
+                            BaselineResult& out) {
+  if (answered == 0) return;
+  const double per_request_us = 1e6 / static_cast<double>(answered);
+  if (before.server_s >= 0 && after.server_s >= 0)
+    out.http_server_cpu_us_per_request = (after.server_s - before.server_s) * per_request_us;
+  out.http_client_cpu_us_per_request = (after.bench_s - before.bench_s) * per_request_us;
+}
+
 void drive_baseline_http(Context& ctx, BaselineResult& out) {
   const Options& o = ctx.options;
   std::string line;
@@ -53,6 +63,7 @@ void drive_baseline_http(Context& ctx, BaselineResult& out) {
   {
     HttpClient client(ctx.loop, endpoint, ClientOptions{static_cast<size_t>(o.connections)});
     auto d = std::make_shared<Drive>();
+    const CpuSnapshot cpu_before = take_cpu_snapshot(pid, 0);
     auto start = Clock::now();
     d->end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.baseline_s));
     for (int i = 0; i < o.connections; ++i) lane(ctx, client, d);
@@ -61,6 +72,7 @@ void drive_baseline_http(Context& ctx, BaselineResult& out) {
     out.http_per_s = static_cast<double>(d->answered - d->failed) / elapsed;
     out.http_p50_ms = static_cast<double>(d->latency.quantile_us(0.50)) / 1000.0;
     out.http_p99_ms = static_cast<double>(d->latency.quantile_us(0.99)) / 1000.0;
+    record_cpu_per_request(cpu_before, take_cpu_snapshot(pid, 0), d->answered, out);
     if (d->failed > 0) out.http_error = std::to_string(d->failed) + " baseline requests failed";
   }
   terminate_process(pid, 10);

@@ -16,6 +16,10 @@ struct BaselineResult {
   double http_per_s = -1;
   double http_p50_ms = -1;
   double http_p99_ms = -1;
+  // CPU per answered request of the bare server and of this client (both sides of one
+  // exchange), measured in the same run: the floor of what unipayd's HTTP can cost.
+  double http_server_cpu_us_per_request = -1;
+  double http_client_cpu_us_per_request = -1;
   int http_threads = 1;
   int http_connections = 0;
   std::string http_error;

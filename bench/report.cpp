@@ -56,6 +56,8 @@ void write_baseline(json::Writer& w, const Context& ctx, const BaselineResult& b
   w.begin_object();
   w.key("baseline_http_per_s").raw(positive(b.http_per_s));
   w.key("baseline_http_p99_ms").raw(positive(b.http_p99_ms));
+  w.key("baseline_http_server_cpu_us_per_request").raw(positive(b.http_server_cpu_us_per_request));
+  w.key("baseline_http_client_cpu_us_per_request").raw(positive(b.http_client_cpu_us_per_request));
   w.key("baseline_http_io_threads").integer(b.http_threads);
   w.key("baseline_http_connections").integer(b.http_connections);
   w.key("pg_commits_1conn_per_s").raw(positive(b.pg.one_connection_per_s));

@@ -30,6 +30,9 @@ void print_baseline(const Context& ctx, const BaselineResult& b) {
         "  baseline_http            %10.0f req/s (%d io thread(s), %d connections, p50 %.2f ms, p99 %.2f "
         "ms)\n",
         b.http_per_s, b.http_threads, b.http_connections, b.http_p50_ms, b.http_p99_ms);
+    if (b.http_server_cpu_us_per_request > 0)
+      std::printf("  baseline_http CPU        %10.1f us per request in the server, %.1f in this client\n",
+                  b.http_server_cpu_us_per_request, b.http_client_cpu_us_per_request);
   }
   if (b.pg.one_connection_per_s > 0)
     std::printf("  pg commits, 1 conn       %10.0f /s\n", b.pg.one_connection_per_s);

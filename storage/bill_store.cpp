@@ -51,7 +51,8 @@ const std::string& bill_select_columns() {
   return columns;
 }
 
-// INSERT column list and the matching typed parameters $1..$24 (bill_params' order).
+// INSERT column list and the matching typed parameters $1..$24 (bill_params' order);
+// awaiting_payment follows from the state ($16), as migration 007's CHECK requires.
 // Casts are explicit because the values sit in a SELECT list, where no column type is
 // inferred for a parameter.
 const std::string& bill_insert_sql() {
@@ -59,11 +60,11 @@ const std::string& bill_insert_sql() {
       "INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, "
       "currency, coins, passinfo, os, app_version, sdk_version, map_user_id, extra, state, "
       "version, provider_trade_no, client_token_hash, created_at, paid_at, delivered_at, "
-      "expires_at, late_payment) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
+      "expires_at, late_payment, awaiting_payment) SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
       "$6::text, $7::bigint, $8::text, $9::bigint, $10::text, $11::text, $12::text, $13::text, "
       "$14::text, $15::jsonb, $16::text, $17::bigint, $18::text, $19::text, " +
       sql::ms_param(20) + ", " + sql::ms_param(21) + ", " + sql::ms_param(22) + ", " + sql::ms_param(23) +
-      ", $24::boolean";
+      ", $24::boolean, ($16::text = 'created')";
   return sql;
 }
 
@@ -312,7 +313,7 @@ Statement list_bills(const BillQuery& q) {
 
 Statement claim_expired_bills(const ExpiryCursor& after, int limit) {
   static const std::string sql = "SELECT bill_id, " + sql::ms_column("expires_at") +
-                                 " FROM bills WHERE state = 'created' AND expires_at < now() "
+                                 " FROM bills WHERE awaiting_payment AND expires_at < now() "
                                  "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'verify' "
                                  "AND j.bill_id = bills.bill_id AND j.dead_at IS NULL) "
                                  "AND (expires_at, bill_id) > (" +

@@ -37,11 +37,16 @@ const char* const kTakenCte =
 // one that belongs to the transition selects from `upd` (empty when the CAS lost).
 std::string update_cte(bool check_taken) {
   std::string cte =
-      "upd AS (UPDATE bills SET state = $3::text, version = $4::bigint, provider_trade_no = $5::text, paid_at = ";
+      "upd AS (UPDATE bills SET state = $3::text, version = $4::bigint, provider_trade_no = $5::text, "
+      "paid_at = ";
   cte += sql::ms_param(6);
   cte += ", delivered_at = ";
   cte += sql::ms_param(7);
-  cte += ", late_payment = $8::boolean WHERE bill_id = $1::text AND version = $2::bigint";
+  // awaiting_payment moves with state (the CHECK of migration 007); it is the expiry index's
+  // predicate, so paid → delivered changes no indexed column and updates in place.
+  cte +=
+      ", late_payment = $8::boolean, awaiting_payment = ($3::text = 'created') "
+      "WHERE bill_id = $1::text AND version = $2::bigint";
   if (check_taken) cte += " AND NOT (SELECT t FROM taken)";
   cte += " RETURNING bill_id, state, version)";
   return cte;

@@ -15,7 +15,8 @@ std::optional<std::string> parse_wallet_unit(const Rows& rows) {
 // pg_notify sits in a scalar subquery over upd, so a bill that was not paid notifies nobody.
 Statement mark_recharge_delivered(const std::string& bill_id, Millis delivered_at) {
   static const std::string sql =
-      "WITH upd AS (UPDATE bills SET state = 'delivered', version = version + 1, delivered_at = " +
+      "WITH upd AS (UPDATE bills SET state = 'delivered', awaiting_payment = false, version = version + 1, "
+      "delivered_at = " +
       sql::ms_param(2) +
       " WHERE bill_id = $1::text AND state = 'paid' AND bill_type = 'recharge' "
       "RETURNING bill_id, state, version) "

@@ -8,6 +8,7 @@ import unittest
 from harness import BILL_ID_RE, RFC3339_MS_RE, E2ECase, log, wait_until
 
 GIVE_UP_S = 3
+HELD_ATTEMPT_S = 2.0  # well under delivery.timeout_ms (10 s), so the attempt ends with 503
 NODE_ID = "node-records"
 
 
@@ -116,6 +117,13 @@ class DeliveryRecordsTest(E2ECase):
         other = self.make_app()
         self.game.go_down("503")
         self.addCleanup(self.game.come_up)
+        # The first attempts hang at the game server while the pending job is read and a
+        # replay is refused. The `paid` commit leases the job to this node, and the lease holds
+        # until the attempt's failure is written; between a retry's due time and its claim the
+        # job is unleased for a few ms (any node may claim or replay it then), and with full
+        # jitter a retry can come due at any moment, so the reads must not race the retries.
+        self.game.delay_s = HELD_ATTEMPT_S
+        self.addCleanup(setattr, self.game, "delay_s", 0.0)
         bill = self.paid_bill(self.app)
         bill2 = self.paid_bill(other)
         bid, bid2 = bill["bill_id"], bill2["bill_id"]
@@ -137,6 +145,7 @@ class DeliveryRecordsTest(E2ECase):
         r = self.replay(bid)
         self.assertError(r, "conflict")
         self.assertIn("in progress", r.json()["error"]["message"])
+        self.game.delay_s = 0.0  # the held attempts still answer 503 after HELD_ATTEMPT_S
 
         dead = wait_until(lambda: {bid, bid2} <= set(self.listed(state="dead")), GIVE_UP_S + 10, 0.2)
         self.assertTrue(dead, self.deliveries())
