@@ -49,12 +49,22 @@ spawn() {
   echo $! >"$dir/pid/$name"
 }
 
+# The logs' last lines on stderr: `down` deletes $dir, so a failed start must say why itself.
+show_log_tails() {
+  local f
+  for f in "$dir"/log/*.log; do
+    [ -s "$f" ] || continue
+    log "--- last lines of $f"
+    tail -n 15 "$f" >&2
+  done
+}
+
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   local seconds=$1 what=$2
   shift 2
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "$what not ready within ${seconds} s (logs in $dir/log)"
+    [ $SECONDS -lt $deadline ] || { show_log_tails; die "$what not ready within ${seconds} s (logs in $dir/log)"; }
     sleep 0.2
   done
 }

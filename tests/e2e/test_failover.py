@@ -97,7 +97,8 @@ class FailoverTest(unittest.TestCase):
         cls.dir = os.path.join("/tmp", "unipay-failover-%d" % os.getpid())  # postgres must reach it
         env = cluster_env()
         env.update(CLUSTER_DIR=cls.dir, CLUSTER_UNIPAYD=os.path.abspath(binary), CLUSTER_NODE_ARGS=NODE_ARGS,
-                   CLUSTER_BASE_PORT=str(random.randrange(20000, 50000, 100)),
+                   # below the ephemeral range (32768+), where a client socket could hold one
+                   CLUSTER_BASE_PORT=str(random.randrange(20000, 32600, 100)),
                    CLUSTER_WATCH_PID=str(os.getpid()))  # a killed test leaves nothing running
         cls.env = env
         cls.addClassCleanup(cls.cluster, "down")
