@@ -75,6 +75,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<Impl> {
   void submit(Pending p);
   void released(const std::shared_ptr<Conn>& conn, bool reusable);
   void start_new(Pending p);
+  void retry_fresh(Pending p);
 
   asio::io_context& io;
   Endpoint target;
@@ -191,7 +192,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
       Pending again = std::move(pending_);
       close();
       pool_->released(shared_from_this(), false);
-      pool_->submit(std::move(again));
+      pool_->retry_fresh(std::move(again));
       return;
     }
     finish_error(ec, false);
@@ -233,6 +234,15 @@ void HttpClient::Impl::submit(Pending p) {
   }
   if (open < options.max_connections) return start_new(std::move(p));
   queue.push_back(std::move(p));
+}
+
+// A retry after a stale keep-alive goes on a new connection: the idle list is a stack, so
+// the connections under the one that failed have been idle longer and the server has likely
+// closed them too (a second failure would be reported as the request's answer).
+void HttpClient::Impl::retry_fresh(Pending p) {
+  if (closed) return;
+  if (open < options.max_connections) return start_new(std::move(p));
+  queue.push_front(std::move(p));
 }
 
 void HttpClient::Impl::start_new(Pending p) {
