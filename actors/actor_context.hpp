@@ -34,6 +34,7 @@ struct ActorContext {
   caf::actor dispatcher;         // runs delivery jobs
   caf::actor verify_dispatcher;  // runs verify jobs (when querier is set)
   caf::actor wallet_registry;    // routes WalletRequest to wallet actors
+  caf::actor timer;              // coarse timer for per-bill deadlines; none: each actor's own
 };
 
 }  // namespace unipay

@@ -13,6 +13,7 @@
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
 #include "actors/bill_querier.hpp"
+#include "actors/coarse_timer.hpp"
 #include "actors/delivery_messages.hpp"
 #include "actors/keyed_actors.hpp"
 #include "actors/verify_rules.hpp"
@@ -125,7 +126,7 @@ class BillActor : public caf::event_based_actor {
     }
     uint64_t id = ++next_waiter_id_;
     waiters_.emplace(id, Waiter{wait.until, std::move(wait.reply), wait.wait_id});
-    delayed_send(this, wait.timeout, msg::WaiterDeadline{id});
+    send_after(this, ctx_->timer, wait.timeout, msg::WaiterDeadline{id});
   }
 
   void handle(msg::Event& ev) {
@@ -443,7 +444,7 @@ class BillActor : public caf::event_based_actor {
   }
 
   void schedule_idle_check() {
-    delayed_send(this, std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms), msg::IdleCheck{});
+    send_after(this, ctx_->timer, std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms), msg::IdleCheck{});
   }
 
   void on_idle_check() {

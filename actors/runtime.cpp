@@ -10,6 +10,7 @@
 #include "actors/actor_context.hpp"
 #include "actors/bill_messages.hpp"
 #include "actors/bill_registry.hpp"
+#include "actors/coarse_timer.hpp"
 #include "actors/delivery.hpp"
 #include "actors/hold_sweep.hpp"
 #include "actors/housekeeping.hpp"
@@ -181,6 +182,10 @@ Result<std::unique_ptr<Runtime>> Runtime::start(const config::Config& config, st
   impl.context->config = config;
   impl.context->lease_owner = node.owner();
   // Handles are filled in before any message reaches an actor that reads them.
+  if (config.server.timer_tick_ms.count() > 0) {
+    impl.context->timer = spawn_coarse_timer(
+        impl.system, CoarseTimerLimits{config.server.timer_tick_ms, config.server.timer_max_pending});
+  }
   impl.context->registry = spawn_bill_registry(impl.system, impl.context);
   impl.service.set_registry(impl.context->registry);
   impl.context->wallet_registry = spawn_wallet_registry(impl.system, impl.context);
@@ -220,7 +225,8 @@ void Runtime::stop() {
   // registries and the dispatcher stop their children as they exit.
   for (const caf::actor* a :
        {&impl_->context->registry, &impl_->context->dispatcher, &impl_->context->verify_dispatcher,
-        &impl_->context->wallet_registry, &impl_->hold_sweep, &impl_->housekeeping, &impl_->heartbeat}) {
+        &impl_->context->wallet_registry, &impl_->hold_sweep, &impl_->housekeeping, &impl_->heartbeat,
+        &impl_->context->timer}) {
     if (*a) caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   }
   impl_->refused_audits->stop();

@@ -31,6 +31,11 @@ struct ServerConfig {
   std::chrono::seconds longpoll_max_s{60};
   std::chrono::seconds longpoll_default_s{30};
   size_t max_waiters_per_bill = 64;
+  // A long poll's deadline and a bill actor's idle check are delivered on a grid of this step
+  // by one timer actor (actors/coarse_timer.hpp), at most one step late, instead of one CAF
+  // clock entry each, which wakes the clock thread every time; 0: each on its own entry.
+  std::chrono::milliseconds timer_tick_ms{20};
+  size_t timer_max_pending = 500000;  // deadlines that timer holds; beyond it, own entries again
   // Admission control (storage/delay_gate.hpp): new work (bill creation, lists) is refused
   // with 503 busy + Retry-After once the database queues' delay has stayed above the target
   // for an interval. Callbacks and deliveries are never refused by it.

@@ -132,6 +132,8 @@ void check_server(const ServerConfig& s, Checker& check) {
     check.fail(fmt::format("server.longpoll_default_s ({}) must not exceed server.longpoll_max_s ({})",
                            s.longpoll_default_s.count(), s.longpoll_max_s.count()));
   check.at_least("server.max_waiters_per_bill", s.max_waiters_per_bill, 1);
+  check.between("server.timer_tick_ms", s.timer_tick_ms.count(), 0, 1000);
+  check.at_least("server.timer_max_pending", s.timer_max_pending, 1);
   check.sizes_between("server.statement_page_rows", s.statement_page_rows, 1, 10000);
   check.duration("server.admission_target_delay_ms", s.admission_target_delay_ms);
   check.duration("server.admission_interval_ms", s.admission_interval_ms);

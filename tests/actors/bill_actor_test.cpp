@@ -16,6 +16,7 @@
 #include "actors/bill_querier.hpp"
 #include "actors/bill_storage.hpp"
 #include "actors/caf_testing.hpp"
+#include "actors/coarse_timer.hpp"
 #include "actors/delivery_messages.hpp"
 
 namespace unipay {
@@ -72,7 +73,7 @@ BillEvent event_of(BillEventKind kind) {
 
 class BillActorTest : public ::testing::Test {
  protected:
-  BillActorTest()
+  explicit BillActorTest(bool coarse_timer = false)
       : system_(testing_config(config_)),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
     auto context = std::make_shared<ActorContext>();
@@ -86,6 +87,10 @@ class BillActorTest : public ::testing::Test {
         heard_);
     dispatcher_ = context->dispatcher;
     context->config.server.max_waiters_per_bill = kMaxWaiters;
+    if (coarse_timer) {
+      timer_ = spawn_coarse_timer(system_, CoarseTimerLimits{20ms, 100});
+      context->timer = timer_;
+    }
     actor_ = spawn_bill_actor(system_, context, kBillId);
     sched_.run();
   }
@@ -93,6 +98,7 @@ class BillActorTest : public ::testing::Test {
   ~BillActorTest() override {
     caf::anon_send_exit(actor_, caf::exit_reason::kill);
     caf::anon_send_exit(dispatcher_, caf::exit_reason::kill);
+    if (timer_) caf::anon_send_exit(timer_, caf::exit_reason::kill);
     sched_.run();
   }
 
@@ -197,6 +203,7 @@ class BillActorTest : public ::testing::Test {
   caf::actor_system_config config_;
   caf::actor_system system_;
   caf::scheduler::test_coordinator& sched_;
+  caf::actor timer_;  // only with coarse_timer
   FakeBillStorage storage_;
   // What the dispatcher was sent (DeliverNow after a commit that leased a delivery job).
   std::shared_ptr<std::vector<msg::DeliverNow>> heard_ = std::make_shared<std::vector<msg::DeliverNow>>();
@@ -339,6 +346,26 @@ TEST_F(BillActorTest, DeadlineAnswersTimedOut) {
   ASSERT_TRUE(poll->value().ok());
   EXPECT_TRUE(poll->value()->timed_out);
   EXPECT_EQ(poll->value()->bill.state, BillState::created);
+}
+
+class BillActorCoarseTimerTest : public BillActorTest {
+ protected:
+  BillActorCoarseTimerTest() : BillActorTest(/*coarse_timer=*/true) {}
+};
+
+// Proves a long poll's deadline through the coarse timer (server.timer_tick_ms) still answers
+// timed out, not before its time and at most one 20 ms step after it.
+TEST_F(BillActorCoarseTimerTest, DeadlineAnswersTimedOutOnTheTick) {
+  auto poll = wait(WaitUntil::paid, 5s);
+  finish_load(bill_at(BillState::created, 1));
+  sched_.advance_time(4999ms);
+  sched_.run();
+  EXPECT_FALSE(poll->has_value());
+  sched_.advance_time(21ms);
+  sched_.run();
+  ASSERT_TRUE(poll->has_value());
+  ASSERT_TRUE(poll->value().ok());
+  EXPECT_TRUE(poll->value()->timed_out);
 }
 
 // Proves events arriving during a commit wait for it and are then decided on the committed
