@@ -444,7 +444,8 @@ class BillActor : public caf::event_based_actor {
   }
 
   void schedule_idle_check() {
-    send_after(this, ctx_->timer, std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms), msg::IdleCheck{});
+    const auto every = std::min(limits().settled_actor_idle_ms, limits().actor_idle_ms);
+    send_after(this, ctx_->timer, every, msg::IdleCheck{});
   }
 
   void on_idle_check() {

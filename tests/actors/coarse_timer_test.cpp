@@ -36,18 +36,7 @@ class CoarseTimerTest : public ::testing::Test {
       : system_(testing_config(config_)),
         sched_(dynamic_cast<caf::scheduler::test_coordinator&>(system_.scheduler())) {
     timer_ = spawn_coarse_timer(system_, CoarseTimerLimits{20ms, max_pending});
-    // `heard` as a spawn argument, not a capture (see bill_actor_test.cpp).
-    receiver_ = system_.spawn(
-        [](caf::event_based_actor* self, std::shared_ptr<std::vector<int>> heard,
-           caf::actor timer) -> caf::behavior {
-          return {
-              [heard](Ping p) { heard->push_back(p.n); },
-              [self, timer](caf::atom_value, int n, int64_t delay_ms) {
-                send_after(self, timer, std::chrono::milliseconds(delay_ms), Ping{n});
-              },
-          };
-        },
-        heard_, timer_);
+    receiver_ = spawn_receiver();
     sched_.run();
     // The test starts on a tick of the grid: "after 50 ms" then means the tick at 60 ms.
     const auto now = sched_.clock().now();
@@ -59,6 +48,22 @@ class CoarseTimerTest : public ::testing::Test {
     caf::anon_send_exit(receiver_, caf::exit_reason::kill);
     caf::anon_send_exit(timer_, caf::exit_reason::kill);
     sched_.run();
+  }
+
+  // Records the Pings it gets; asks the timer for Ping{n} after `delay_ms` when told to.
+  // `heard` goes in as a spawn argument, not a capture (see bill_actor_test.cpp).
+  caf::actor spawn_receiver() {
+    return system_.spawn(
+        [](caf::event_based_actor* self, std::shared_ptr<std::vector<int>> heard,
+           caf::actor timer) -> caf::behavior {
+          return {
+              [heard](Ping p) { heard->push_back(p.n); },
+              [self, timer](caf::atom_value, int n, int64_t delay_ms) {
+                send_after(self, timer, std::chrono::milliseconds(delay_ms), Ping{n});
+              },
+          };
+        },
+        heard_, timer_);
   }
 
   // The receiver asks for Ping{n} after `delay_ms`.
@@ -129,17 +134,7 @@ TEST_F(CoarseTimerTest, AGoneTargetGetsNothing) {
   sched_.run();
   at(20);
   EXPECT_TRUE(heard_->empty());
-  receiver_ = system_.spawn(
-      [](caf::event_based_actor* self, std::shared_ptr<std::vector<int>> heard,
-         caf::actor timer) -> caf::behavior {
-        return {
-            [heard](Ping p) { heard->push_back(p.n); },
-            [self, timer](caf::atom_value, int n, int64_t delay_ms) {
-              send_after(self, timer, std::chrono::milliseconds(delay_ms), Ping{n});
-            },
-        };
-      },
-      heard_, timer_);
+  receiver_ = spawn_receiver();
   ask(2, 20);
   at(40);
   EXPECT_EQ(*heard_, (std::vector<int>{2}));

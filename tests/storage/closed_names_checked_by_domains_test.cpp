@@ -11,7 +11,6 @@
 #include "storage/app_store.hpp"
 #include "storage/bill_store.hpp"
 #include "storage/migrations.hpp"
-#include "storage/migrations_data.hpp"
 #include "storage/store_fixture.hpp"
 
 namespace unipay::storage::test {
@@ -79,15 +78,7 @@ TEST(ClosedNamesUpgrade, KeepsRowsTableFilesAndPreparedStatements) {
     auto done = pg::exec_script(conn.get(), sql.c_str(), Errc::storage_write);
     ASSERT_TRUE(done.ok()) << sql.substr(0, 80) << ": " << done.error().message;
   };
-  script(
-      "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-      "applied_at timestamptz NOT NULL DEFAULT now())");
-  for (const auto& migration : embedded_migrations()) {
-    if (migration.version >= 8) break;
-    script(std::string(migration.sql));
-    script("INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(migration.version) +
-           ", '" + std::string(migration.name) + "')");
-  }
+  ASSERT_TRUE(scratch::migrate_below(conn.get(), 8));
   script(
       "INSERT INTO apps (app_id, name, delivery_url) VALUES ('app1', 'Game app1', 'https://game.example/d');"
       "INSERT INTO bills (bill_id, app_id, user_id, item_id, channel, bill_type, amount_minor, currency, "

@@ -10,7 +10,6 @@
 #include "storage/bill_store.hpp"
 #include "storage/delivery_attempt_store.hpp"
 #include "storage/migrations.hpp"
-#include "storage/migrations_data.hpp"
 #include "storage/recharge_store.hpp"
 #include "storage/store_fixture.hpp"
 
@@ -199,15 +198,7 @@ TEST(HotBillUpdatesUpgrade, ExistingBillsGetTheColumnFromTheirState) {
     auto done = pg::exec_script(conn.get(), sql.c_str(), Errc::storage_write);
     ASSERT_TRUE(done.ok()) << sql.substr(0, 80) << ": " << done.error().message;
   };
-  script(
-      "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
-      "applied_at timestamptz NOT NULL DEFAULT now())");
-  for (const auto& migration : embedded_migrations()) {
-    if (migration.version >= 7) break;
-    script(std::string(migration.sql));
-    script("INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(migration.version) +
-           ", '" + std::string(migration.name) + "')");
-  }
+  ASSERT_TRUE(scratch::migrate_below(conn.get(), 7));
   App app;
   app.app_id = "app1";
   app.name = "Game app1";

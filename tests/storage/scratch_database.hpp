@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "storage/migrations.hpp"
+#include "storage/migrations_data.hpp"
 #include "storage/pg_connection.hpp"
 
 namespace unipay::storage::scratch {
@@ -98,6 +99,28 @@ bool eventually(F condition, std::chrono::milliseconds timeout = std::chrono::se
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return condition();
+}
+
+// Brings a database made with migrate=false to the schema of the release before `version`:
+// applies and records the embedded migrations older than it, as that release left them, so
+// a test can put rows in and then apply `version` the way an upgrade does.
+inline bool migrate_below(PGconn* conn, int version) {
+  auto script = [conn](const std::string& sql) {
+    auto done = pg::exec_script(conn, sql.c_str(), Errc::storage_write);
+    if (!done) ADD_FAILURE() << sql.substr(0, 80) << ": " << done.error().message;
+    return done.ok();
+  };
+  if (!script("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+              "applied_at timestamptz NOT NULL DEFAULT now())"))
+    return false;
+  for (const auto& migration : embedded_migrations()) {
+    if (migration.version >= version) break;
+    if (!script(std::string(migration.sql))) return false;
+    if (!script("INSERT INTO schema_migrations (version, name) VALUES (" + std::to_string(migration.version) +
+                ", '" + std::string(migration.name) + "')"))
+      return false;
+  }
+  return true;
 }
 
 }  // namespace unipay::storage::scratch
