@@ -43,16 +43,19 @@ msg::Committed commit_answer(const Result<std::vector<storage::Rows>>& rows, boo
   if (rows->empty()) return {false, std::nullopt};
   if (!transition) {
     switch (storage::parse_create_outcome((*rows)[0])) {
-      case storage::CreateOutcome::created: return {true, std::nullopt};
-      case storage::CreateOutcome::idempotency_key_exists: return {false, std::nullopt};
+      case storage::CreateOutcome::created:
+        return {true, std::nullopt};
+      case storage::CreateOutcome::idempotency_key_exists:
+        return {false, std::nullopt};
       case storage::CreateOutcome::nonce_used:
         return {make_error(Errc::replayed, "nonce already used"), std::nullopt};
     }
   }
   storage::TransitionOutcome outcome = storage::parse_transition_outcome((*rows)[0]);
   if (outcome.trade_no_taken) {
-    return {make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade"),
-            std::nullopt};
+    return {
+        make_error(Errc::conflict, "trade_no already used by another bill: a second charge for one trade"),
+        std::nullopt};
   }
   return {outcome.applied, std::move(outcome.leased_job)};
 }
@@ -241,7 +244,8 @@ class BillActor : public caf::event_based_actor {
     // it first waits in pending_, as during any commit. A Reply runs once, so the one in
     // on_create_committed is then a no-op; refusals and unknown outcomes still go there.
     caf::actor self = this;
-    auto done = [self, reply = std::move(c.reply), bill = c.bill](Result<std::vector<storage::Rows>> rows) mutable {
+    auto done = [self, reply = std::move(c.reply),
+                 bill = c.bill](Result<std::vector<storage::Rows>> rows) mutable {
       msg::Committed committed = commit_answer(rows, /*transition=*/false);
       if (committed.applied && *committed.applied) reply(CreateResult{true, std::move(bill)});
       caf::anon_send(self, std::move(committed));
@@ -275,11 +279,12 @@ class BillActor : public caf::event_based_actor {
   void on_record_committed(InFlight done, const Result<bool>& written) {
     if (!written) {
       // Busy (nothing written) or unknown: the sender retries; the insert is idempotent.
-      spdlog::warn("bill {}: recording delivery attempt {} failed: {}", bill_id_, done.event.attempt->attempt_key,
-                   written.error().message);
+      spdlog::warn("bill {}: recording delivery attempt {} failed: {}", bill_id_,
+                   done.event.attempt->attempt_key, written.error().message);
       bool unknown = written.error().code == Errc::storage_write;
-      done.event.reply(unknown ? make_error(Errc::storage_write, "the delivery attempt may not have been recorded")
-                               : written.error());
+      done.event.reply(
+          unknown ? make_error(Errc::storage_write, "the delivery attempt may not have been recorded")
+                  : written.error());
     } else {
       answer_unapplied(done.event, done.decision);
     }
@@ -359,7 +364,8 @@ class BillActor : public caf::event_based_actor {
     // The job comes with the commit, leased here: the attempt starts without reading it back.
     // None although asked for: another process holds its live lease, and that one attempts it.
     if (done.decision.enqueue_delivery && committed.delivery_job)
-      caf::anon_send(ctx_->dispatcher, msg::DeliverNow{bill_id_, bill_->app_id, std::move(committed.delivery_job)});
+      caf::anon_send(ctx_->dispatcher,
+                     msg::DeliverNow{bill_id_, bill_->app_id, std::move(committed.delivery_job)});
     if (done.decision.late_payment) spdlog::warn("bill {}: late payment recorded", bill_id_);
     wake_waiters();
     after_commit();

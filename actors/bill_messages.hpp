@@ -85,7 +85,7 @@ struct Loaded {
   Result<std::optional<Bill>> row;
 };
 struct Committed {
-  Result<bool> applied;  // false: compare-and-set lost (another writer changed the row)
+  Result<bool> applied;                      // false: compare-and-set lost (another writer changed the row)
   std::optional<storage::Job> delivery_job;  // the delivery job the transition leased here
 };
 struct WaiterDeadline {

@@ -270,8 +270,9 @@ class DeliveryActor : public caf::event_based_actor {
   // The bill actor never confirmed: the lease runs out and the at-least-once rule delivers
   // again. This attempt still goes on record, on its own (every attempt is, exactly once).
   void give_up_confirming() {
-    spdlog::error("bill {}: confirming delivery attempt {} failed {} times; giving up, the lease will run out",
-                  bill_id_, record_->attempt, kConfirmRetries);
+    spdlog::error(
+        "bill {}: confirming delivery attempt {} failed {} times; giving up, the lease will run out",
+        bill_id_, record_->attempt, kConfirmRetries);
     ctx_->db->write({storage::insert_delivery_attempt(*record_)},
                     [self = self()](Result<std::vector<storage::Rows>> rows) {
                       if (!rows) return caf::anon_send(self, dmsg::Recorded{rows.error()});

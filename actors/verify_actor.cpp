@@ -58,9 +58,7 @@ VerifyPolicy policy_of(const config::Config& c) {
 class VerifyActor : public caf::event_based_actor {
  public:
   VerifyActor(caf::actor_config& cfg, std::shared_ptr<const ActorContext> ctx, storage::Job job)
-      : caf::event_based_actor(cfg),
-        ctx_(std::move(ctx)),
-        job_(std::move(job)) {}
+      : caf::event_based_actor(cfg), ctx_(std::move(ctx)), job_(std::move(job)) {}
 
   caf::behavior make_behavior() override {
     send(this, vmsg::Start{});

@@ -39,14 +39,17 @@ bool probe_channel(Context& ctx, const std::string& channel) {
   ctx.client.send(std::move(create), [&ctx, channel, probe, nonce](ClientResponse r) {
     CreatedBill bill;
     std::string kind;
-    if (!parse_create_answer(r, ctx.app, nonce, bill, kind)) return fail(probe, "creating it: " + kind + " " + r.body);
-    if (channel == "alipay" && bill.order_string.empty()) return fail(probe, "its answer has no pay.order_string");
+    if (!parse_create_answer(r, ctx.app, nonce, bill, kind))
+      return fail(probe, "creating it: " + kind + " " + r.body);
+    if (channel == "alipay" && bill.order_string.empty())
+      return fail(probe, "its answer has no pay.order_string");
     if (channel == "apple" && bill.app_account_token.empty())
       return fail(probe, "its answer has no pay.app_account_token");
-    ctx.payer->pay(channel, ctx.app.app_id, bill, [&ctx, channel, probe](bool ok, ClientRequest n, std::string why) {
-      if (!ok) return fail(probe, "paying it at the simulator: " + why);
-      post_notification(ctx, channel, probe, std::move(n));
-    });
+    ctx.payer->pay(channel, ctx.app.app_id, bill,
+                   [&ctx, channel, probe](bool ok, ClientRequest n, std::string why) {
+                     if (!ok) return fail(probe, "paying it at the simulator: " + why);
+                     post_notification(ctx, channel, probe, std::move(n));
+                   });
   });
   ctx.loop.run_while([&] { return !probe->done; }, Clock::now() + kProbeBound);
   if (probe->done && probe->failure.empty()) return true;

@@ -48,7 +48,8 @@ struct Context {
   ScenarioResult result;
   Endpoint target;  // the server (spawned or --target), for scenarios that open clients of their own
   ProviderPayer* payer = nullptr;
-  int provider_sim_pid = 0;  // the simulator the bench started (its CPU is reported), or 0  // with --channel alipay/wechatpay: the simulated provider
+  int provider_sim_pid = 0;  // the simulator the bench started (its CPU is reported), or 0  // with --channel
+                             // alipay/wechatpay: the simulated provider
 };
 
 // Each returns 0, or 2 when it cannot run at all (the reason printed on stderr).

@@ -17,7 +17,7 @@ struct CpuSnapshot {
   double bench_s = 0;
   double server_s = -1;  // -1: unknown
   double postgres_s = -1;
-  double provider_sim_s = -1;  // unipay-provider-sim started by the bench; -1: none
+  double provider_sim_s = -1;                 // unipay-provider-sim started by the bench; -1: none
   std::map<long, double> postgres_processes;  // pid → CPU seconds: finds the busiest backend
   std::map<long, std::pair<std::string, double>> server_threads;  // tid → (name, CPU seconds)
   double wall_s = 0;                                              // monotonic clock

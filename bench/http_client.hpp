@@ -35,7 +35,7 @@ struct ClientResponse {
   int status = 0;     // 0: no answer, see error
   std::string error;  // "" or a short kind: connect, timeout, eof, reset, io, parse, emfile
   std::string body;
-  std::string signature;  // the X-Unipay-Signature header, if any
+  std::string signature;    // the X-Unipay-Signature header, if any
   std::string retry_after;  // the Retry-After header, if any (bench/retry_after.hpp reads it)
   Clock::time_point sent_at;
   Clock::time_point done_at;

@@ -73,10 +73,11 @@ int create_app(Context& ctx, const std::string& admin_token) {
   ctx.loop.run_while([&] { return !done; }, Clock::now() + std::chrono::seconds(30));
   if (ok) return 0;
   if (!channels.empty()) {
-    std::fprintf(stderr,
-                 "unipay-bench: the server does not take these channels' apps: --channel needs a unipayd with "
-                 "the channel adapters (issue 12: app credentials, bill creation through prepare, "
-                 "POST /v1/callbacks/{app_id}/{channel})\n");
+    std::fprintf(
+        stderr,
+        "unipay-bench: the server does not take these channels' apps: --channel needs a unipayd with "
+        "the channel adapters (issue 12: app credentials, bill creation through prepare, "
+        "POST /v1/callbacks/{app_id}/{channel})\n");
     return 2;
   }
   return 1;
@@ -191,8 +192,9 @@ int run(const Options& o) {
     spawn.public_base_url = o.channels.size() > 1;  // WeChat Pay orders carry a notify_url
     spawned = SpawnedServer::start(spawn, error);
     if (!spawned && o.channels.size() > 1)
-      error += " (a simulated --channel passes --providers-*-url, --allow-private-providers and "
-               "--public-base-url: a unipayd without issue 12's channels does not know them)";
+      error +=
+          " (a simulated --channel passes --providers-*-url, --allow-private-providers and "
+          "--public-base-url: a unipayd without issue 12's channels does not know them)";
     if (!spawned) return std::fprintf(stderr, "unipay-bench: %s\n", error.c_str()), 1;
     g_spawned_pid = spawned->pid();
     target = spawned->endpoint();

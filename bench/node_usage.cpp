@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 namespace unipay::bench {
 
 std::vector<std::string> node_usage_notes(const std::vector<NodeSample>& before,
@@ -12,8 +11,8 @@ std::vector<std::string> node_usage_notes(const std::vector<NodeSample>& before,
     const NodeSample& b = before[i];
     const NodeSample& a = after[i];
     if (b.cpu_s < 0 || a.cpu_s < 0) {
-      notes.push_back(fmt::format("node pid {}: not running at the {} of the run", b.pid,
-                                  b.cpu_s < 0 ? "start" : "end"));
+      notes.push_back(
+          fmt::format("node pid {}: not running at the {} of the run", b.pid, b.cpu_s < 0 ? "start" : "end"));
       continue;
     }
     const double cpu_s = a.cpu_s - b.cpu_s;

@@ -1,7 +1,5 @@
 #include "bench/options.hpp"
 
-#include "bench/provider_payer.hpp"
-
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+
+#include "bench/provider_payer.hpp"
 
 namespace unipay::bench {
 
@@ -86,8 +86,9 @@ void add_target_options(CLI::App& app, Options& o, std::string& rate) {
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--settle-s", o.settle_s, "overload: read the server's RSS this long after the load (60)")
       ->check(CLI::Range(0.0, 3600.0));
-  app.add_option("--warmup-s", o.warmup_s,
-                 "overload: first a lifecycle pass this long at --warmup-rate, for the warm RSS (10; 0: none)")
+  app.add_option(
+         "--warmup-s", o.warmup_s,
+         "overload: first a lifecycle pass this long at --warmup-rate, for the warm RSS (10; 0: none)")
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--warmup-rate", o.warmup_rate, "overload: the warm-up pass's lifecycles per second (200)")
       ->check(CLI::Range(1.0, 1000000.0));
@@ -98,9 +99,10 @@ void add_channel_options(CLI::App& app, Options& o, std::string& channels) {
                  "lifecycle: sandbox | alipay | wechatpay | apple | stripe | google, or a comma-separated "
                  "list; each channel runs for --duration in turn, sandbox first (added when missing) as the "
                  "same-run reference");
-  app.add_option("--provider-sim", o.provider_sim_url,
-                 "a running unipay-provider-sim (loopback URL) for the simulated channels; default with --spawn: "
-                 "one started here");
+  app.add_option(
+      "--provider-sim", o.provider_sim_url,
+      "a running unipay-provider-sim (loopback URL) for the simulated channels; default with --spawn: "
+      "one started here");
   app.add_option("--provider-sim-bin", o.provider_sim_path,
                  "the unipay-provider-sim binary to start (default: next to the bench)");
 }
@@ -115,14 +117,16 @@ std::optional<int> parse_channels(Options& o, const std::string& list) {
     start = comma + 1;
     if (name.empty() || name == "sandbox") continue;
     if (!simulated_channel(name)) {
-      std::fprintf(stderr, "usage error: --channel: '%s' is not sandbox, alipay, wechatpay, apple, stripe or google\n",
-                   name.c_str());
+      std::fprintf(
+          stderr, "usage error: --channel: '%s' is not sandbox, alipay, wechatpay, apple, stripe or google\n",
+          name.c_str());
       return 2;
     }
     if (std::find(o.channels.begin(), o.channels.end(), name) == o.channels.end()) o.channels.push_back(name);
   }
   if (o.channels.size() > 1 && o.scenario != "lifecycle") {
-    std::fprintf(stderr, "usage error: --channel alipay/wechatpay/apple/stripe is for --scenario lifecycle\n");
+    std::fprintf(stderr,
+                 "usage error: --channel alipay/wechatpay/apple/stripe is for --scenario lifecycle\n");
     return 2;
   }
   if (o.channels.size() > 1 && !o.spawn && o.provider_sim_url.empty()) {

@@ -65,7 +65,8 @@ struct Players::State : std::enable_shared_from_this<State> {
 
 void Players::State::create(const PlayerPtr& p) {
   std::string nonce;
-  ClientRequest request = create_bill_request(ctx.app, "player" + std::to_string(p->id), nonce, config.channel);
+  ClientRequest request =
+      create_bill_request(ctx.app, "player" + std::to_string(p->id), nonce, config.channel);
   ctx.client.send(std::move(request), [self = shared_from_this(), p, nonce](ClientResponse r) {
     if (self->closed) return;
     std::string kind;

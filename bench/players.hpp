@@ -20,9 +20,9 @@ namespace unipay::bench {
 struct PlayerConfig {
   int think_ms = 50;
   int poll_timeout_s = 30;
-  int max_polls = 3;            // long polls per player at most (timeouts re-poll)
-  int max_callback_tries = 5;   // a provider retries a callback answered busy / 5xx
-  bool until_delivered = true;  // else the player is done when its poll sees the bill paid
+  int max_polls = 3;                // long polls per player at most (timeouts re-poll)
+  int max_callback_tries = 5;       // a provider retries a callback answered busy / 5xx
+  bool until_delivered = true;      // else the player is done when its poll sees the bill paid
   std::string channel = "sandbox";  // alipay, wechatpay: paid through ctx.payer (provider_payer.hpp)
   // A creation refused busy with Retry-After is tried again after it (spread up to half as
   // much again), as a game client would, instead of the player ending at once: the closed
@@ -46,7 +46,7 @@ class Players {
 
   size_t in_flight() const;  // including players waiting out a Retry-After
   uint64_t started() const;
-  uint64_t completed() const;  // ended with the bill delivered
+  uint64_t completed() const;          // ended with the bill delivered
   uint64_t retry_after_waits() const;  // refused creations waited out and tried again
   // Bills whose callback was acknowledged (the provider was told "paid").
   const std::vector<PaidBill>& paid() const;

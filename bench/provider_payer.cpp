@@ -78,14 +78,16 @@ void SpawnedSim::stop() {
 }
 
 std::vector<std::string> provider_server_args(const std::string& sim_url) {
-  return {"--providers-alipay-url=" + sim_url + "/gateway.do", "--providers-wechatpay-url=" + sim_url,
-          "--providers-stripe-url=" + sim_url, "--providers-apple-sandbox-url=" + sim_url,
-          "--providers-apple-production-url=" + sim_url, "--providers-google-url=" + sim_url,
+  return {"--providers-alipay-url=" + sim_url + "/gateway.do",
+          "--providers-wechatpay-url=" + sim_url,
+          "--providers-stripe-url=" + sim_url,
+          "--providers-apple-sandbox-url=" + sim_url,
+          "--providers-apple-production-url=" + sim_url,
+          "--providers-google-url=" + sim_url,
           "--allow-private-providers"};
 }
 
-ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim)
-    : loop_(loop), client_(loop, std::move(sim), {}) {
+ProviderPayer::ProviderPayer(Loop& loop, Endpoint sim) : loop_(loop), client_(loop, std::move(sim), {}) {
   // appends: g++ 12 warns falsely (-Wrestrict) on "lit" + std::string
   transaction_prefix_.append("2").append(std::to_string(unix_s() % 100000000));
 }
@@ -130,7 +132,8 @@ bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials
   return done && error.empty();
 }
 
-void ProviderPayer::pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill, Done done) {
+void ProviderPayer::pay(const std::string& channel, const std::string& app_id, const CreatedBill& bill,
+                        Done done) {
   if (channel == "apple") return store_purchase(bill, std::move(done));
   if (channel == "google") return pay_google(app_id, bill, std::move(done));
   json::Writer w;
@@ -138,35 +141,41 @@ void ProviderPayer::pay(const std::string& channel, const std::string& app_id, c
   if (channel == "alipay") {
     w.key("order_string").string(bill.order_string);  // the payer's app submits what unipay signed
   } else {
-    w.key("merchant").string(merchants_[channel]).key("bill_id").string(bill.bill_id).key("state").string("paid");
+    w.key("merchant")
+        .string(merchants_[channel])
+        .key("bill_id")
+        .string(bill.bill_id)
+        .key("state")
+        .string("paid");
   }
   w.end_object();
-  client_.send(sim_post("/sim/orders", w.take()),
-               [this, channel, app_id, bill_id = bill.bill_id, done = std::move(done)](ClientResponse r) mutable {
-                 if (r.status != 200) return done(false, {}, sim_error_kind("orders", r));
-                 notification(channel, app_id, bill_id, std::move(done));
-               });
+  client_.send(sim_post("/sim/orders", w.take()), [this, channel, app_id, bill_id = bill.bill_id,
+                                                   done = std::move(done)](ClientResponse r) mutable {
+    if (r.status != 200) return done(false, {}, sim_error_kind("orders", r));
+    notification(channel, app_id, bill_id, std::move(done));
+  });
 }
 
 // The provider's notification of the payment, signed but not sent (send: false).
-void ProviderPayer::notification(const std::string& channel, const std::string& app_id, const std::string& bill_id,
-                                 Done done) {
+void ProviderPayer::notification(const std::string& channel, const std::string& app_id,
+                                 const std::string& bill_id, Done done) {
   json::Writer w;
   w.begin_object().key("channel").string(channel).key("merchant").string(merchants_[channel]);
   w.key("bill_id").string(bill_id).key("send").boolean(false).end_object();
-  client_.send(sim_post("/sim/notify", w.take()), [channel, app_id, done = std::move(done)](ClientResponse r) {
-    auto body = ok_body(r);
-    const json::Value* headers = body ? json_member(&*body, "headers") : nullptr;
-    if (!headers || !headers->is_object()) return done(false, {}, sim_error_kind("notify", r));
-    ClientRequest n;
-    n.method = "POST";
-    n.target = "/v1/callbacks/" + app_id + "/" + channel;
-    n.body = json_string(&*body, "body");
-    for (const auto& [name, value] : headers->members) {
-      if (value.kind == json::Value::Kind::string) n.headers.emplace_back(name, value.string);
-    }
-    done(true, std::move(n), "");
-  });
+  client_.send(sim_post("/sim/notify", w.take()),
+               [channel, app_id, done = std::move(done)](ClientResponse r) {
+                 auto body = ok_body(r);
+                 const json::Value* headers = body ? json_member(&*body, "headers") : nullptr;
+                 if (!headers || !headers->is_object()) return done(false, {}, sim_error_kind("notify", r));
+                 ClientRequest n;
+                 n.method = "POST";
+                 n.target = "/v1/callbacks/" + app_id + "/" + channel;
+                 n.body = json_string(&*body, "body");
+                 for (const auto& [name, value] : headers->members) {
+                   if (value.kind == json::Value::Kind::string) n.headers.emplace_back(name, value.string);
+                 }
+                 done(true, std::move(n), "");
+               });
 }
 
 // The player buys through StoreKit: the App Store signs the transaction for the bill's
@@ -178,20 +187,21 @@ void ProviderPayer::store_purchase(const CreatedBill& bill, Done done) {
   std::string transaction_id = transaction_prefix_;
   transaction_id.append(std::to_string(1000000 + ++transactions_));
   w.key("transaction_id").string(transaction_id).end_object();
-  client_.send(sim_post("/sim/apple/transaction", w.take()), [bill, done = std::move(done)](ClientResponse r) {
-    auto body = ok_body(r);
-    const std::string jws = body ? json_string(&*body, "jws") : std::string();
-    if (jws.empty()) return done(false, {}, sim_error_kind("apple_transaction", r));
-    json::Writer receipt;
-    receipt.begin_object().key("receipt").string(jws).end_object();
-    ClientRequest verify;
-    verify.method = "POST";
-    verify.target = "/v1/bills/" + bill.bill_id + "/verify";
-    verify.body = receipt.take();
-    verify.headers.emplace_back("Content-Type", "application/json");
-    verify.headers.emplace_back("Authorization", "Bearer " + bill.client_token);
-    done(true, std::move(verify), "");
-  });
+  client_.send(sim_post("/sim/apple/transaction", w.take()),
+               [bill, done = std::move(done)](ClientResponse r) {
+                 auto body = ok_body(r);
+                 const std::string jws = body ? json_string(&*body, "jws") : std::string();
+                 if (jws.empty()) return done(false, {}, sim_error_kind("apple_transaction", r));
+                 json::Writer receipt;
+                 receipt.begin_object().key("receipt").string(jws).end_object();
+                 ClientRequest verify;
+                 verify.method = "POST";
+                 verify.target = "/v1/bills/" + bill.bill_id + "/verify";
+                 verify.body = receipt.take();
+                 verify.headers.emplace_back("Content-Type", "application/json");
+                 verify.headers.emplace_back("Authorization", "Bearer " + bill.client_token);
+                 done(true, std::move(verify), "");
+               });
 }
 
 // Google Play: the player buys (a purchase naming the bill), then Pub/Sub's push of the

@@ -5,8 +5,9 @@
 // run shows whether one account's serialisation limits it (target ≥ 0.5). Afterwards every
 // account's books are checked against the bench's own model and by the server's
 // reconciliation: 0 lost, 0 duplicated, 0 invented, 0 mismatches.
-#include <cstdio>
 #include <fmt/format.h>
+
+#include <cstdio>
 
 #include "bench/common.hpp"
 #include "bench/wallet_traffic.hpp"
@@ -58,7 +59,8 @@ bool create_accounts(Context& ctx, const WalletAccounts& accounts, int lanes) {
                     });
   };
   for (int i = 0; i < lanes && st->next < accounts.ids.size(); ++i) st->put(st->next++, 0);
-  bool done = ctx.loop.run_while([&] { return st->answered < accounts.ids.size(); }, Clock::now() + kSetupBound);
+  bool done =
+      ctx.loop.run_while([&] { return st->answered < accounts.ids.size(); }, Clock::now() + kSetupBound);
   if (!done || !st->failed.empty()) {
     std::fprintf(stderr, "unipay-bench: creating the wallet accounts: %s\n",
                  st->failed.empty() ? "not done in time" : st->failed.c_str());
@@ -145,7 +147,8 @@ void traffic_metrics(Context& ctx, const WalletTraffic& traffic, const Phase& ma
   const WalletCounters& c = traffic.counters();
   double many_rate = static_cast<double>(many.ops) / many.window_s;
   double hot_rate = static_cast<double>(hot.ops) / hot.window_s;
-  ctx.result.metric("wallet_ops_per_s", static_cast<double>(many.ops + hot.ops) / (many.window_s + hot.window_s));
+  ctx.result.metric("wallet_ops_per_s",
+                    static_cast<double>(many.ops + hot.ops) / (many.window_s + hot.window_s));
   ctx.result.metric("hot_to_many_ops_ratio", many_rate > 0 ? hot_rate / many_rate : 0);
   for (int k = 0; k < 5; ++k) {
     ctx.result.metric(fmt::format("applied_{}", wallet_op_name(static_cast<WalletOpKind>(k))),

@@ -155,7 +155,8 @@ std::unique_ptr<SpawnedServer> SpawnedServer::start(const SpawnOptions& options,
               "--database-url=", "--data-dir",
               s->data_dir_,      "--admin-token",
               s->admin_token_,   "--allow-private-delivery"};
-  if (options.public_base_url) s->args_.push_back("--public-base-url=http://127.0.0.1:" + std::to_string(s->endpoint_.port));
+  if (options.public_base_url)
+    s->args_.push_back("--public-base-url=http://127.0.0.1:" + std::to_string(s->endpoint_.port));
   s->args_.insert(s->args_.end(), options.extra_args.begin(), options.extra_args.end());
   std::string log = s->data_dir_ + "/unipayd.log";
   int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

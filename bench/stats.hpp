@@ -39,12 +39,12 @@ struct Correctness {
   uint64_t waiters_never_answered = 0;     // a long poll with no answer, or timed out after payment
   uint64_t callbacks_wrongly_refused = 0;  // a valid, signed callback on a real bill not answered 200
   // wallet scenario (wallet_books.hpp says how each is found):
-  uint64_t wallet_ops_lost = 0;           // acknowledged, yet its ledger entry is missing
-  uint64_t wallet_ops_duplicated = 0;     // an op_id with more than one ledger entry
-  uint64_t wallet_entries_unexpected = 0;  // an entry no acknowledged operation made (money invented)
-  uint64_t wallet_books_mismatches = 0;   // balance/held/available/chain disagree with the model
-  uint64_t wallet_replays_differing = 0;  // the same op_id answered another status or body
-  uint64_t wallet_ops_unresolved = 0;     // no final answer even after retries (outcome unknown)
+  uint64_t wallet_ops_lost = 0;                   // acknowledged, yet its ledger entry is missing
+  uint64_t wallet_ops_duplicated = 0;             // an op_id with more than one ledger entry
+  uint64_t wallet_entries_unexpected = 0;         // an entry no acknowledged operation made (money invented)
+  uint64_t wallet_books_mismatches = 0;           // balance/held/available/chain disagree with the model
+  uint64_t wallet_replays_differing = 0;          // the same op_id answered another status or body
+  uint64_t wallet_ops_unresolved = 0;             // no final answer even after retries (outcome unknown)
   uint64_t wallet_reconciliation_mismatches = 0;  // GET /v1/reconciliation/ledger found some
   uint64_t wallet_total() const {
     return wallet_ops_lost + wallet_ops_duplicated + wallet_entries_unexpected + wallet_books_mismatches +

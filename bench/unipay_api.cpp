@@ -64,7 +64,8 @@ std::string answer_error_kind(const ClientResponse& r) {
 }
 
 ClientRequest create_app_request(const std::string& admin_token, const std::string& delivery_url,
-                                 const std::string& sandbox_secret, const std::vector<ChannelCredentials>& more) {
+                                 const std::string& sandbox_secret,
+                                 const std::vector<ChannelCredentials>& more) {
   ClientRequest r;
   r.method = "POST";
   r.target = "/v1/admin/apps";

@@ -22,7 +22,7 @@ struct AppCreds {
 struct CreatedBill {
   std::string bill_id;
   std::string client_token;
-  std::string order_string;  // alipay: the answer's pay.order_string, for the payer's app
+  std::string order_string;       // alipay: the answer's pay.order_string, for the payer's app
   std::string app_account_token;  // apple: the answer's pay.app_account_token, for StoreKit
 };
 
@@ -31,7 +31,7 @@ struct PollAnswer {
   bool timed_out = true;
 };
 
-constexpr int64_t kBillAmountMinor = 499;  // cents
+constexpr int64_t kBillAmountMinor = 499;     // cents
 constexpr const char* kBillCurrency = "USD";  // sandbox bills
 // The bills' currency on a channel: Alipay and WeChat Pay bills are in their home
 // currency, CNY (no trans_currency, as most merchants have them).

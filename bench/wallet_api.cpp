@@ -80,7 +80,8 @@ bool parse_wallet_answer(const ClientResponse& r, WalletAnswer& out) {
   return true;
 }
 
-ClientRequest put_account_request(const AppCreds& app, const std::string& account_id, const std::string& unit) {
+ClientRequest put_account_request(const AppCreds& app, const std::string& account_id,
+                                  const std::string& unit) {
   json::Writer w;
   w.begin_object().key("unit").string(unit).end_object();
   ClientRequest r = post("/v1/accounts/" + account_id, w.take());
@@ -102,7 +103,8 @@ bool parse_account_answer(const ClientResponse& r, AccountFigures& out) {
   return body && read_figures(json_member(&*body, "account"), out);
 }
 
-ClientRequest ledger_page_request(const AppCreds& app, const std::string& account_id, const std::string& cursor) {
+ClientRequest ledger_page_request(const AppCreds& app, const std::string& account_id,
+                                  const std::string& cursor) {
   ClientRequest r;
   r.target = "/v1/accounts/" + account_id + "/ledger?limit=" + std::to_string(kLedgerPageLimit);
   if (!cursor.empty()) r.target += "&cursor=" + cursor;  // an entry id: digits only

@@ -27,7 +27,7 @@ struct WalletOp {
   int64_t hold_amount = 0;  // capture, void: the hold's whole amount
   int tries = 0;
   Clock::time_point first_sent;  // latency runs from the first try to the final answer
-  bool hot = false;  // on the hot account (its own latency step)
+  bool hot = false;              // on the hot account (its own latency step)
 };
 
 // The operation's request, not yet signed (each try is signed afresh: a new nonce).
@@ -43,12 +43,14 @@ struct WalletAnswer {
 // A 200/201 answer of an operation: {"account": ...} with "entry" and/or "hold".
 bool parse_wallet_answer(const ClientResponse& r, WalletAnswer& out);
 
-ClientRequest put_account_request(const AppCreds& app, const std::string& account_id, const std::string& unit);
+ClientRequest put_account_request(const AppCreds& app, const std::string& account_id,
+                                  const std::string& unit);
 ClientRequest get_account_request(const AppCreds& app, const std::string& account_id);
 bool parse_account_answer(const ClientResponse& r, AccountFigures& out);
 
 // GET /v1/accounts/{id}/ledger?limit=500[&cursor=C], signed.
-ClientRequest ledger_page_request(const AppCreds& app, const std::string& account_id, const std::string& cursor);
+ClientRequest ledger_page_request(const AppCreds& app, const std::string& account_id,
+                                  const std::string& cursor);
 // Appends the page's entries; `next_cursor` is "" on the last page.
 bool parse_ledger_page(const ClientResponse& r, std::vector<LedgerEntry>& out, std::string& next_cursor);
 

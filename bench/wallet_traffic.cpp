@@ -14,7 +14,9 @@ constexpr int64_t kMaxSpendMinor = 500;  // debits and holds
 bool unknown_outcome(const ClientResponse& r) { return r.status == 0 || r.status == 429 || r.status >= 500; }
 
 // The signed amount an applied operation's entry must carry.
-int64_t expected_entry_amount(const WalletOp& op) { return op.kind == WalletOpKind::credit ? op.amount : -op.amount; }
+int64_t expected_entry_amount(const WalletOp& op) {
+  return op.kind == WalletOpKind::credit ? op.amount : -op.amount;
+}
 
 }  // namespace
 
@@ -47,11 +49,12 @@ void WalletTraffic::State::send(WalletOp op, bool setup) {
   requests += 1;
   ClientRequest request = wallet_op_request(op);
   sign_app_request(request, ctx.app);
-  ctx.client.send(std::move(request), [self = shared_from_this(), op = std::move(op), setup](ClientResponse r) mutable {
-    self->requests -= 1;
-    if (self->closed) return;
-    self->on_answer(std::move(op), setup, r);
-  });
+  ctx.client.send(std::move(request),
+                  [self = shared_from_this(), op = std::move(op), setup](ClientResponse r) mutable {
+                    self->requests -= 1;
+                    if (self->closed) return;
+                    self->on_answer(std::move(op), setup, r);
+                  });
 }
 
 void WalletTraffic::State::on_answer(WalletOp op, bool setup, const ClientResponse& r) {
@@ -97,11 +100,13 @@ void WalletTraffic::State::applied(const WalletOp& op, bool setup, const ClientR
   if (!figures_consistent(answer.account)) ctx.stats.correctness.wallet_books_mismatches += 1;
   const bool makes_entry = op.kind != WalletOpKind::hold && op.kind != WalletOpKind::void_hold;
   if (makes_entry) {
-    if (!answer.has_entry || answer.entry_op_id != op.op_id || answer.entry_amount != expected_entry_amount(op))
+    if (!answer.has_entry || answer.entry_op_id != op.op_id ||
+        answer.entry_amount != expected_entry_amount(op))
       ctx.stats.correctness.wallet_books_mismatches += 1;
     model.entry(op.op_id, expected_entry_amount(op));
   }
-  if (op.kind == WalletOpKind::capture || op.kind == WalletOpKind::void_hold) model.hold_closed(op.hold_amount);
+  if (op.kind == WalletOpKind::capture || op.kind == WalletOpKind::void_hold)
+    model.hold_closed(op.hold_amount);
   if (!setup && std::uniform_real_distribution<double>(0, 1)(random) < ctx.options.duplicate_share)
     replay(op, r);
   if (op.kind == WalletOpKind::hold) {
@@ -121,14 +126,16 @@ void WalletTraffic::State::replay(const WalletOp& op, const ClientResponse& firs
   requests += 1;
   ClientRequest request = wallet_op_request(op);
   sign_app_request(request, ctx.app);
-  ctx.client.send(std::move(request), [self = shared_from_this(), status = first.status,
-                                       body = first.body](ClientResponse r) {
-    self->requests -= 1;
-    if (self->closed) return;
-    if (unknown_outcome(r)) return self->ctx.stats.error("wallet_replay:" + answer_error_kind(r));
-    self->ctx.stats.record(Step::wallet_replay, r.latency());
-    if (r.status != status || r.body != body) self->ctx.stats.correctness.wallet_replays_differing += 1;
-  });
+  ctx.client.send(std::move(request),
+                  [self = shared_from_this(), status = first.status, body = first.body](ClientResponse r) {
+                    self->requests -= 1;
+                    if (self->closed) return;
+                    if (unknown_outcome(r))
+                      return self->ctx.stats.error("wallet_replay:" + answer_error_kind(r));
+                    self->ctx.stats.record(Step::wallet_replay, r.latency());
+                    if (r.status != status || r.body != body)
+                      self->ctx.stats.correctness.wallet_replays_differing += 1;
+                  });
 }
 
 // Half the holds are captured (a random part of them, the rest released), half voided.
@@ -159,7 +166,8 @@ void WalletTraffic::start_flow(bool hot) {
   State& s = *state_;
   WalletOp op;
   op.hot = hot;
-  op.account = hot ? s.accounts.hot() : static_cast<size_t>(s.uniform(0, static_cast<int64_t>(s.accounts.hot()) - 1));
+  op.account =
+      hot ? s.accounts.hot() : static_cast<size_t>(s.uniform(0, static_cast<int64_t>(s.accounts.hot()) - 1));
   op.account_id = s.accounts.ids[op.account];
   op.op_id = s.next_op_id();
   int64_t pick = s.uniform(0, 99);  // 35% credits, 35% debits, 30% holds

@@ -173,7 +173,8 @@ std::vector<Setting> database_settings() {
       make(UNIPAY_FIELD(database, embedded_port), "--embedded-port", "UNIPAY_EMBEDDED_PORT", "PORT",
            "port naming the embedded cluster's Unix socket"),
       make(UNIPAY_FIELD(database, embedded_wal_reserve_mb), "", "", "",
-           "WAL the embedded cluster keeps ready for reuse and creates when it is new, MB (0: PostgreSQL's default)"),
+           "WAL the embedded cluster keeps ready for reuse and creates when it is new, MB (0: PostgreSQL's "
+           "default)"),
       make(UNIPAY_FIELD(database, reader_connections), "", "", "", "database connections for reads"),
       make(UNIPAY_FIELD(database, write_queue_limit_ops), "", "", "",
            "writes queued before callers get busy, operations"),
@@ -184,7 +185,8 @@ std::vector<Setting> database_settings() {
       make(UNIPAY_FIELD(database, max_batch_ops), "", "", "",
            "writes grouped into one transaction, operations"),
       make(UNIPAY_FIELD(database, new_work_admit_wait_ms), "", "", "",
-           "new bills are refused (503 busy) while a queued write has waited longer than this, milliseconds (0: off)"),
+           "new bills are refused (503 busy) while a queued write has waited longer than this, milliseconds "
+           "(0: off)"),
       make(UNIPAY_FIELD(database, new_work_max_wait_ms), "", "", "",
            "a queued bill creation that has waited this long is refused (503 busy) instead of committed, "
            "milliseconds (0: off)"),
@@ -312,7 +314,8 @@ std::vector<Setting> channels_settings() {
            "UNIPAY_CHANNELS_PUBSUB_DEDUP_ENTRIES", "N",
            "Pub/Sub messageIds remembered per io thread (repeats answered without an API call)"),
       make(UNIPAY_FIELD(channels, pubsub_dedup_ttl_s), "--channels-pubsub-dedup-ttl-s",
-           "UNIPAY_CHANNELS_PUBSUB_DEDUP_TTL_S", "S", "how long an answered Pub/Sub messageId is remembered, seconds"),
+           "UNIPAY_CHANNELS_PUBSUB_DEDUP_TTL_S", "S",
+           "how long an answered Pub/Sub messageId is remembered, seconds"),
   };
 }
 

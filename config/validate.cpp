@@ -271,7 +271,8 @@ void check_channels(const ChannelsConfig& c, Checker& check) {
   check.between("channels.verify_max_attempts", c.verify_max_attempts, 10, 1000);
   check.sizes_between("channels.verify_max_concurrent", c.verify_max_concurrent, 1, 100000);
   check.sizes_between("channels.pubsub_dedup_entries", c.pubsub_dedup_entries, 1, 10000000);
-  check.between("channels.pubsub_dedup_ttl_s", c.pubsub_dedup_ttl_s.count(), 1, 7 * 24 * 3600);  // Pub/Sub's longest retention
+  check.between("channels.pubsub_dedup_ttl_s", c.pubsub_dedup_ttl_s.count(), 1,
+                7 * 24 * 3600);  // Pub/Sub's longest retention
 }
 
 void check_callbacks(const CallbacksConfig& c, Checker& check) {

@@ -13,9 +13,9 @@ constexpr auto kProbePeriod = std::chrono::milliseconds(10);
 struct Admission::Shared {
   std::mutex mu;
   std::condition_variable cv;
-  bool stopping = false;      // guarded by mu
-  std::vector<Probe> probes;  // guarded by mu
-  bool admitting = true;      // guarded by mu: the last decision, for the log
+  bool stopping = false;       // guarded by mu
+  std::vector<Probe> probes;   // guarded by mu
+  bool admitting = true;       // guarded by mu: the last decision, for the log
   ConcurrencyLimit in_flight;  // guarded by mu
 
   explicit Shared(ConcurrencyLimitSettings settings) : in_flight(settings) {}

@@ -37,8 +37,8 @@ class Admission {
 
   // `database_admits`: the database queues' own verdict (storage::Database::admits_new_work).
   // Whatever it and the queues' Send functions use must outlive this object.
-  Admission(std::function<bool()> database_admits, std::vector<Queue> queues,
-            storage::DelayGateLimits limits, ConcurrencyLimitSettings in_flight = {});
+  Admission(std::function<bool()> database_admits, std::vector<Queue> queues, storage::DelayGateLimits limits,
+            ConcurrencyLimitSettings in_flight = {});
   ~Admission();  // stops the probe thread; a probe answered later is ignored safely
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;

@@ -26,7 +26,9 @@ std::optional<std::string> matching_secret(const storage::App& app, const http::
   return std::nullopt;
 }
 
-int nonce_window_s(const Call& call) { return static_cast<int>(call.api.config.bills.nonce_window_s.count()); }
+int nonce_window_s(const Call& call) {
+  return static_cast<int>(call.api.config.bills.nonce_window_s.count());
+}
 
 // The nonce in its own group commit, before `next`: the request's work starts only once
 // a replay of it would be refused.

@@ -11,7 +11,8 @@ constexpr double kDecrease = 0.75;  // a quarter off per slow period: converges 
 
 ConcurrencyLimit::ConcurrencyLimit(ConcurrencyLimitSettings settings)
     : settings_(settings),
-      limit_(static_cast<double>(std::clamp(settings.initial_limit, settings.min_limit, settings.max_limit))) {}
+      limit_(
+          static_cast<double>(std::clamp(settings.initial_limit, settings.min_limit, settings.max_limit))) {}
 
 bool ConcurrencyLimit::try_acquire() {
   if (in_flight_ >= limit()) return false;
@@ -31,8 +32,7 @@ void ConcurrencyLimit::release(Clock::duration latency, Clock::time_point now) {
   }
   // Grow only when the limit is what holds work back (or about to): an idle server's
   // fast answers say nothing about how much more it could take.
-  if (was_in_flight * 2 >= limit())
-    limit_ = std::min(static_cast<double>(settings_.max_limit), limit_ + 1);
+  if (was_in_flight * 2 >= limit()) limit_ = std::min(static_cast<double>(settings_.max_limit), limit_ + 1);
 }
 
 }  // namespace unipay

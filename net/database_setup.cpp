@@ -10,7 +10,8 @@ Result<DatabaseSetup> setup_database(const config::Config& config, const std::st
   DatabaseSetup setup;
   const auto& dc = config.database;
   if (dc.url.empty()) {
-    auto pg = storage::EmbeddedPostgres::start({dc.data_dir, "/usr/lib/postgresql/15/bin", dc.embedded_port, dc.embedded_wal_reserve_mb});
+    auto pg = storage::EmbeddedPostgres::start(
+        {dc.data_dir, "/usr/lib/postgresql/15/bin", dc.embedded_port, dc.embedded_wal_reserve_mb});
     if (!pg) return pg.error();
     setup.conninfo = pg->conninfo();
     setup.embedded = std::move(*pg);

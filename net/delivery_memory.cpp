@@ -17,7 +17,8 @@ bool rememberable(std::string_view delivery_id) {
 
 }  // namespace
 
-bool DeliveryMemory::answered(std::string_view app_id, std::string_view delivery_id, Clock::time_point now) const {
+bool DeliveryMemory::answered(std::string_view app_id, std::string_view delivery_id,
+                              Clock::time_point now) const {
   return rememberable(delivery_id) && seen_.get(key_of(app_id, delivery_id), now).has_value();
 }
 

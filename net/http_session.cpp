@@ -238,9 +238,9 @@ class Session : public std::enable_shared_from_this<Session> {
         // On the session's strand already (the handler answered at once): inline, no
         // second trip through the io queue. From any other thread: posted to the strand.
         asio::dispatch(self->stream_.get_executor(),
-                   [self, generation, response = std::move(response)]() mutable {
-                     self->on_response(generation, std::move(response));
-                   });
+                       [self, generation, response = std::move(response)]() mutable {
+                         self->on_response(generation, std::move(response));
+                       });
       } catch (const std::exception& e) {
         spdlog::error("request {}: cannot post the answer: {}", self->request_id_, e.what());
       }

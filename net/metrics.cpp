@@ -59,13 +59,16 @@ void verify_query_counters(std::string& out, const ProviderBillQuerier& querier)
 // The allocator's view of the heap (jemalloc only): RSS minus resident is code, stacks and
 // library pages; resident minus allocated is what the allocator keeps for reuse.
 void allocator_gauges(std::string& out) {
-  out += fmt::format("# HELP unipay_allocator_info the malloc unipayd runs on\n# TYPE unipay_allocator_info gauge\n"
-                     "unipay_allocator_info{{allocator=\"{}\"}} 1\n", allocator_name());
+  out += fmt::format(
+      "# HELP unipay_allocator_info the malloc unipayd runs on\n# TYPE unipay_allocator_info gauge\n"
+      "unipay_allocator_info{{allocator=\"{}\"}} 1\n",
+      allocator_name());
   const auto stats = read_allocator_stats();
   if (!stats) return;
-  counter(out, "unipay_allocator_allocated_bytes", "bytes in live allocations", stats->allocated_bytes, "gauge");
-  counter(out, "unipay_allocator_active_bytes", "bytes in pages that hold live allocations", stats->active_bytes,
+  counter(out, "unipay_allocator_allocated_bytes", "bytes in live allocations", stats->allocated_bytes,
           "gauge");
+  counter(out, "unipay_allocator_active_bytes", "bytes in pages that hold live allocations",
+          stats->active_bytes, "gauge");
   counter(out, "unipay_allocator_metadata_bytes", "the allocator's own bookkeeping", stats->metadata_bytes,
           "gauge");
   counter(out, "unipay_allocator_resident_bytes", "the allocator's bytes in physical memory",
@@ -104,7 +107,8 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
   counter(out, "unipay_callback_sources_shut_out_total",
           "remote addresses shut out for sending only refused callbacks", m.callback_sources_shut_out.load());
   counter(out, "unipay_callbacks_refused_shut_out_total",
-          "callbacks refused unread (429) because their address was shut out", m.callbacks_refused_shut_out.load());
+          "callbacks refused unread (429) because their address was shut out",
+          m.callbacks_refused_shut_out.load());
   if (m.refused_audits) refused_audit_counters(out, *m.refused_audits);
   if (m.verify_queries) verify_query_counters(out, *m.verify_queries);
   counter(out, "unipay_db_write_ops_total", "write ops committed or failed", db.write_ops);
@@ -119,10 +123,11 @@ std::string render_metrics(const Metrics& m, const storage::DatabaseStats& db) {
           static_cast<uint64_t>(db.write_queue_delay_ms), "gauge");
   counter(out, "unipay_db_read_queue_delay_ms", "how long the oldest queued read has waited",
           static_cast<uint64_t>(db.read_queue_delay_ms), "gauge");
-  counter(out, "unipay_db_write_refused_total", "writes refused: queue full, or a creation that waited too long",
-          db.write_refused);
+  counter(out, "unipay_db_write_refused_total",
+          "writes refused: queue full, or a creation that waited too long", db.write_refused);
   counter(out, "unipay_db_write_expired_total",
-          "bill creations refused after waiting database.new_work_max_wait_ms in the write queue", db.write_expired);
+          "bill creations refused after waiting database.new_work_max_wait_ms in the write queue",
+          db.write_expired);
   counter(out, "unipay_admission_refused_total", "new work refused with 503 busy by admission control",
           m.admission_refused.load());
   allocator_gauges(out);

@@ -2,7 +2,8 @@
 // never sees the channel adapters): takes the bill's app from its thread's app cache (read
 // and its channels parsed once per load, as the io threads do), and runs the channel
 // adapter's query through a ProviderClient (deadline, connection reuse, TLS verification of
-// net/provider_client.hpp). Counts every query by channel and outcome for /metrics. No Beast, no CAF in this header.
+// net/provider_client.hpp). Counts every query by channel and outcome for /metrics. No Beast, no CAF in this
+// header.
 #pragma once
 
 #include <array>
@@ -38,7 +39,8 @@ class ProviderBillQuerier final : public BillQuerier {
                       Post post);
 
   bool can_query(std::string_view channel) const override;
-  void query(const Bill& bill, const std::string& receipt, std::function<void(Result<QueryAnswer>)> done) override;
+  void query(const Bill& bill, const std::string& receipt,
+             std::function<void(Result<QueryAnswer>)> done) override;
 
   // Queries made so far, by channel (those with a query API, or receipts a verify job checks
   // again) and outcome.

@@ -18,7 +18,7 @@
 namespace unipay {
 
 struct SuspectSourceLimits {
-  int64_t refusals_per_s = 50;               // refused callbacks per source per second before...
+  int64_t refusals_per_s = 50;                   // refused callbacks per source per second before...
   std::chrono::milliseconds shut_out_ms{10000};  // ...its callbacks are refused unread this long
   std::chrono::milliseconds trust_ms{60000};     // a verified callback exempts its source this long
   size_t max_tracked = 10000;                    // sources tracked at once; beyond: not shut out

@@ -8,6 +8,8 @@ packages=(
   libcaf-dev libboost1.81-dev libsimdjson-dev libssl-dev libpq-dev
   postgresql libspdlog-dev libfmt-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev librapidcheck-dev python3
+  # scripts/format.sh (run by scripts/test.sh): the house style, this exact version
+  clang-format-14
   # scripts/cluster.sh and the failover test (docs/DEPLOYMENT.md): real HA software
   haproxy patroni etcd-server etcd-client
   # unipay-bench's peer mode (scripts/bench-peer.sh, docs/BENCHMARKS.md): the seeds' design in

@@ -136,7 +136,8 @@ std::string idempotency_cte(Statement& st, const IdempotencyRecord& r, int keep_
       "token_at, token_bill_id, token_key_id) SELECT ";
   cte += p(r.app_id) + "::text, " + p(r.key) + "::text, " + p(r.request_sha256) + "::text, ";
   cte += p(std::to_string(r.status)) + "::integer, " + p(r.response_body) + "::text, ";
-  cte += p(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt) + "::integer, ";
+  cte +=
+      p(sealed ? std::optional<std::string>(std::to_string(sealed->token_at)) : std::nullopt) + "::integer, ";
   cte += p(sealed ? std::optional<std::string>(sealed->bill_id) : std::nullopt) + "::text, ";
   cte += p(sealed ? std::optional<std::string>(sealed->key_id) : std::nullopt) + "::text";
   append_gate(cte, gate);

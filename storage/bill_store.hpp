@@ -91,8 +91,8 @@ TransitionKind transition_kind(BillState next);
 
 // What a committed transition implies besides the bill row itself.
 struct TransitionWrite {
-  Bill next;                      // the bill after the transition; next.version = expected + 1
-  int64_t expected_version = 0;   // compare-and-set on (bill_id, version)
+  Bill next;                     // the bill after the transition; next.version = expected + 1
+  int64_t expected_version = 0;  // compare-and-set on (bill_id, version)
   // paid and refunded: the bill's delivery job is upserted, due now, leased to lease_owner.
   // A job the bill still has (a refund while bill.paid is pending) keeps a live lease and is
   // due now; a dead one comes back to life, leased here, with a fresh attempt count and

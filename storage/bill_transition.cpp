@@ -58,10 +58,12 @@ std::string job_cte() {
   const std::string live = "(jobs.dead_at IS NULL AND jobs.lease_until >= now())";
   std::string cte =
       "job AS (INSERT INTO jobs (kind, bill_id, attempt, next_attempt_at, lease_owner, lease_until) "
-      "SELECT 'delivery', bill_id, 0, now(), $9::text, now() + $10::bigint * interval '1 millisecond' FROM upd "
+      "SELECT 'delivery', bill_id, 0, now(), $9::text, now() + $10::bigint * interval '1 millisecond' FROM "
+      "upd "
       "ON CONFLICT (kind, bill_id) DO UPDATE SET next_attempt_at = now(), dead_at = NULL, "
       "attempt = CASE WHEN jobs.dead_at IS NULL THEN jobs.attempt ELSE 0 END, "
-      "created_at = CASE WHEN jobs.dead_at IS NULL THEN jobs.created_at ELSE now() END, lease_owner = CASE WHEN ";
+      "created_at = CASE WHEN jobs.dead_at IS NULL THEN jobs.created_at ELSE now() END, lease_owner = CASE "
+      "WHEN ";
   cte += live;
   cte += " THEN jobs.lease_owner ELSE EXCLUDED.lease_owner END, lease_until = CASE WHEN ";
   cte += live;
@@ -87,7 +89,8 @@ std::string delete_job_cte(const char* name, const char* kind) {
 
 // The callback's audit row (six parameters from $first) when the CAS applied.
 std::string audit_cte(int first) {
-  std::string cte = "aud AS (INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) SELECT ";
+  std::string cte =
+      "aud AS (INSERT INTO callbacks (app_id, channel, bill_id, body_sha256, verdict, detail) SELECT ";
   for (int n = first; n < first + 6; ++n) {
     cte += n == first ? "$" : ", $";
     cte += std::to_string(n);
@@ -158,8 +161,9 @@ std::string delivered_sql(bool recorded) {
 
 // failed or closed (from `created`, or a close of a failed bill): the verify job ends.
 std::string unpaid_sql(bool audited) {
-  return with({update_cte(false), delete_job_cte("vfin", "verify"), audited ? audit_cte(kFirstKindParam) : ""},
-              outcome_select(false, false));
+  return with(
+      {update_cte(false), delete_job_cte("vfin", "verify"), audited ? audit_cte(kFirstKindParam) : ""},
+      outcome_select(false, false));
 }
 
 // The statement of a kind, with its extra part (audit, or the delivered attempt record) or
@@ -170,7 +174,8 @@ const TransitionText& text_of(TransitionKind kind, bool extra) {
   static const TransitionText kTransitionRefunded{"transition_refunded", refunded_sql(false)};
   static const TransitionText kTransitionRefundedAudited{"transition_refunded_audited", refunded_sql(true)};
   static const TransitionText kTransitionDelivered{"transition_delivered", delivered_sql(false)};
-  static const TransitionText kTransitionDeliveredRecorded{"transition_delivered_recorded", delivered_sql(true)};
+  static const TransitionText kTransitionDeliveredRecorded{"transition_delivered_recorded",
+                                                           delivered_sql(true)};
   static const TransitionText kTransitionUnpaid{"transition_unpaid", unpaid_sql(false)};
   static const TransitionText kTransitionUnpaidAudited{"transition_unpaid_audited", unpaid_sql(true)};
   switch (kind) {

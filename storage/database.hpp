@@ -16,7 +16,6 @@
 #include "config/result.hpp"
 #include "storage/delay_gate.hpp"
 #include "storage/new_work_sojourn.hpp"
-#include "storage/new_work_sojourn.hpp"
 
 namespace unipay::storage {
 
@@ -59,8 +58,8 @@ struct DatabaseOptions {
   size_t max_batch_ops = 512;             // write ops grouped into one transaction at most
   std::string incarnation;  // a running unipayd's (node_store.hpp): tags every connection; empty: none
   std::chrono::milliseconds maintenance_statement_timeout{5000};  // each housekeeping statement
-  size_t write_queue_reserved_ops = 0;  // queue room only accepted work may use (config: 20000)
-  DelayGateLimits admission;            // queue delay beyond which new work is refused
+  size_t write_queue_reserved_ops = 0;    // queue room only accepted work may use (config: 20000)
+  DelayGateLimits admission;              // queue delay beyond which new work is refused
   NewWorkSojournLimits new_work_sojourn;  // creations' wait in the write queue (config: 200 / 500 ms)
 };
 

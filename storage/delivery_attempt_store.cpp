@@ -39,7 +39,8 @@ std::string delivery_attempt_insert_sql(int first) {
       "started_at, http_status, error, latency_ms) VALUES (${}::text, ${}::text, ${}::text, "
       "${}::integer, ${}::text, {}, ${}::integer, ${}::text, ${}::bigint) "
       "ON CONFLICT (attempt_key) DO NOTHING",
-      first, first + 1, first + 2, first + 3, first + 4, sql::ms_param(first + 5), first + 6, first + 7, first + 8);
+      first, first + 1, first + 2, first + 3, first + 4, sql::ms_param(first + 5), first + 6, first + 7,
+      first + 8);
 }
 
 void add_delivery_attempt_params(Statement& st, const DeliveryAttempt& a) {

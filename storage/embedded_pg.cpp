@@ -175,7 +175,8 @@ std::string tail_of(const fs::path& file, size_t bytes) {
 Result<ProgramRun> pg_ctl_start(const Cluster& c) {
   // -o goes through pg_ctl's shell: quote the socket directory.
   std::string opts = "-p " + std::to_string(c.port) + " -k '" + c.run.string() + "' -c listen_addresses=''";
-  if (c.wal_reserve_mb > 0) opts.append(" -c min_wal_size=").append(std::to_string(c.wal_reserve_mb)).append("MB");
+  if (c.wal_reserve_mb > 0)
+    opts.append(" -c min_wal_size=").append(std::to_string(c.wal_reserve_mb)).append("MB");
   return c.tool("pg_ctl",
                 {"-D", c.data.string(), "-l", c.log.string(), "-w", "-t", "60", "-o", opts, "start"});
 }

@@ -82,7 +82,7 @@ class GroupWriter {
   // Guarded by mu_: when the oldest op of the batch being committed was queued (max() when
   // none): its ops are still waiting for their answer, so a stalled commit counts as waiting.
   std::chrono::steady_clock::time_point committing_oldest_ = std::chrono::steady_clock::time_point::max();
-  bool stopping_ = false;             // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
   std::atomic<uint64_t> ops_{0}, batches_{0}, transactions_{0}, errors_{0}, refused_{0}, reconnects_{0},
       expired_{0};
   std::thread thread_;  // last: starts after every member above exists

@@ -32,8 +32,8 @@ std::optional<Job> parse_job_columns(const Rows& rows, size_t row, size_t first)
   auto next = sql::to_millis(rows, row, first + 4);
   auto created = sql::to_millis(rows, row, first + 5);
   if (!id || !attempt || !next || !created) return std::nullopt;
-  return Job{*id, rows.text(row, first + 1), rows.text(row, first + 2), int(*attempt), *next, *created,
-             rows.text(row, first + 6)};
+  return Job{*id,      rows.text(row, first + 1), rows.text(row, first + 2), int(*attempt), *next,
+             *created, rows.text(row, first + 6)};
 }
 
 // Fair claiming: `cand` reads the oldest due, unleased jobs (a window of `scan` rows, so the

@@ -20,7 +20,7 @@ struct Job {
   Millis next_attempt_at{};
   Millis created_at{};
   std::string last_error;
-  std::string app_id;  // the bill's app: set by claims only (parse_claimed_jobs)
+  std::string app_id;   // the bill's app: set by claims only (parse_claimed_jobs)
   std::string receipt;  // verify jobs: the client's receipt to check again ("": query the bill)
 };
 

@@ -38,8 +38,8 @@ const char* prepared_name(PGconn* conn, const Statement& statement) {
   auto it = session.names.find(statement.sql);
   if (it != session.names.end()) return it->second.c_str();
   if (session.names.size() >= kMaxPreparedPerConnection) return nullptr;
-  std::string name =
-      statement.name != nullptr ? std::string(statement.name) : "unipay_" + std::to_string(session.names.size());
+  std::string name = statement.name != nullptr ? std::string(statement.name)
+                                               : "unipay_" + std::to_string(session.names.size());
   ResultPtr result(PQprepare(conn, name.c_str(), statement.sql.c_str(), 0, nullptr));
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) return nullptr;
   return session.names.emplace(statement.sql, std::move(name)).first->second.c_str();

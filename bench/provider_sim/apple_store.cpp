@@ -139,13 +139,15 @@ Result<std::string> AppleStore::bearer_bundle(const http::Request& request, int6
   if (!authorization.starts_with("Bearer ")) return refuse("no bearer token");
   auto jwt = channels::jose::parse_compact(authorization.substr(7), channels::jose::kMaxJwsBytes, {});
   if (!jwt) return refuse("the bearer token is not a compact JWS");
-  if (text(jwt->header, "alg") != "ES256" || text(jwt->header, "typ") != "JWT") return refuse("not an ES256 JWT");
+  if (text(jwt->header, "alg") != "ES256" || text(jwt->header, "typ") != "JWT")
+    return refuse("not an ES256 JWT");
   std::optional<ApiKey> key;
   {
     std::lock_guard lock(mutex_);
     if (auto it = keys_.find(text(jwt->header, "kid")); it != keys_.end()) key = it->second;
   }
-  if (!key || !key->key.verify_es256(jwt->signing_input, jwt->signature)) return refuse("unknown kid or bad signature");
+  if (!key || !key->key.verify_es256(jwt->signing_input, jwt->signature))
+    return refuse("unknown kid or bad signature");
   const json::Value& claims = jwt->payload;
   if (text(claims, "iss") != key->issuer_id || text(claims, "aud") != "appstoreconnect-v1" ||
       text(claims, "bid") != key->bundle_id)

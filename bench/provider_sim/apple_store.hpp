@@ -29,7 +29,7 @@ namespace unipay::sim {
 
 class AppleStore {
  public:
-  static constexpr size_t kMaxAccounts = 10000;         // beyond: refused (a runaway test)
+  static constexpr size_t kMaxAccounts = 10000;  // beyond: refused (a runaway test)
   static constexpr size_t kMaxTransactions = 1000000;
 
   static bool serves(std::string_view path) { return path.starts_with("/inApps/"); }
@@ -48,7 +48,7 @@ class AppleStore {
 
   // Guards only these maps; never held while signing.
   mutable std::mutex mutex_;
-  std::map<std::string, ApiKey, std::less<>> keys_;                // by key id
+  std::map<std::string, ApiKey, std::less<>> keys_;               // by key id
   std::map<std::string, std::string, std::less<>> transactions_;  // by id: the control body that made it
 };
 

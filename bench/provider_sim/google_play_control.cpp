@@ -36,7 +36,13 @@ std::string purchase_view(const GooglePurchase& p) {
   out.key("package_name").string(p.package_name).key("product_id").string(p.product_id);
   out.key("obfuscated_account_id").string(p.account_id).key("purchase_state").integer(p.purchase_state);
   out.key("acknowledgement_state").integer(p.acknowledgement_state);
-  out.key("acknowledgements").integer(p.acknowledgements).key("lookups").integer(p.lookups).key("voided").boolean(p.voided).end_object();
+  out.key("acknowledgements")
+      .integer(p.acknowledgements)
+      .key("lookups")
+      .integer(p.lookups)
+      .key("voided")
+      .boolean(p.voided)
+      .end_object();
   return out.take();
 }
 

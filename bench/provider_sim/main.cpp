@@ -10,7 +10,8 @@
 #include "config/config.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"payment provider simulator (Alipay, WeChat Pay, App Store, Google Play, Stripe) for unipay", "unipay-provider-sim"};
+  CLI::App app{"payment provider simulator (Alipay, WeChat Pay, App Store, Google Play, Stripe) for unipay",
+               "unipay-provider-sim"};
   std::string listen = "127.0.0.1:9100";
   int threads = 2;
   app.add_option("--listen", listen, "HOST:PORT to serve on (port 0: any free port)");

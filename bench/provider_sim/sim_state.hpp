@@ -62,7 +62,7 @@ struct Order {
   int64_t amount_minor = 0;
   std::string currency = "CNY";
   std::string notify_url;
-  std::string prepay_id;  // wechatpay; stripe: the PaymentIntent's client_secret
+  std::string prepay_id;        // wechatpay; stripe: the PaymentIntent's client_secret
   std::string idempotency_key;  // stripe: the Idempotency-Key the PaymentIntent was made with
   OrderState state = OrderState::pending;
   int64_t paid_at_s = 0;
@@ -117,7 +117,7 @@ class SimState {
   std::map<std::string, WechatpayMerchant, std::less<>> wechatpay_;  // by mchid
   std::map<std::string, StripeMerchant, std::less<>> stripe_;        // by account_id
   std::map<std::string, Order, std::less<>> orders_;
-  std::map<std::string, std::string, std::less<>> refund_orders_;  // refund key → order key
+  std::map<std::string, std::string, std::less<>> refund_orders_;        // refund key → order key
   void index_refunds(const std::string& order_key, const Order& order);  // under mutex_
   int64_t outage_left_ = 0;
 };

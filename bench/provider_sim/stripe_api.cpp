@@ -88,11 +88,15 @@ void write_intent(json::Writer& out, const Order& order, bool failed) {
   out.key("currency").string(lower(order.currency)).key("status").string(intent_status(order));
   out.key("client_secret").string(order.prepay_id).key("description").string(order.subject);
   out.key("livemode").boolean(false).key("latest_charge");
-  if (paid) out.string("ch_" + order.trade_no.substr(3));
-  else out.null();
+  if (paid)
+    out.string("ch_" + order.trade_no.substr(3));
+  else
+    out.null();
   out.key("last_payment_error");
-  if (failed) out.begin_object().key("code").string("card_declined").key("type").string("card_error").end_object();
-  else out.null();
+  if (failed)
+    out.begin_object().key("code").string("card_declined").key("type").string("card_error").end_object();
+  else
+    out.null();
   write_metadata(out, order.bill_id);
   out.end_object();
 }
@@ -197,9 +201,11 @@ Answer create_refund(SimState& state, const StripeMerchant& merchant, const form
     if (auto it = o.refunds.find(refund_no); it != o.refunds.end()) {
       made = it->second;
     } else if (o.state != OrderState::paid && o.state != OrderState::refunded) {
-      refusal = fail(400, "invalid_request_error", "This PaymentIntent does not have a successful charge to refund.");
+      refusal = fail(400, "invalid_request_error",
+                     "This PaymentIntent does not have a successful charge to refund.");
     } else if (refund_minor <= 0 || o.refunded_minor() + refund_minor > o.amount_minor) {
-      refusal = fail(400, "invalid_request_error", "Refund amount is greater than unrefunded amount on charge");
+      refusal =
+          fail(400, "invalid_request_error", "Refund amount is greater than unrefunded amount on charge");
     } else {
       made = Refund{refund_no, "re_" + crypto::random_hex(12), refund_minor, now_s};
       o.refunds[refund_no] = made;
@@ -238,8 +244,10 @@ std::string event_json(const Order& order, const std::string& type, int64_t now_
   out.begin_object().key("id").string("evt_" + crypto::random_hex(12)).key("object").string("event");
   out.key("api_version").string("2024-06-20").key("created").integer(now_s).key("livemode").boolean(false);
   out.key("type").string(type).key("data").begin_object().key("object");
-  if (type == "charge.refunded") write_charge(out, order);
-  else write_intent(out, order, type == "payment_intent.payment_failed");
+  if (type == "charge.refunded")
+    write_charge(out, order);
+  else
+    write_intent(out, order, type == "payment_intent.payment_failed");
   out.end_object().end_object();
   return out.take();
 }
@@ -258,18 +266,21 @@ std::string stripe_intent_id(std::string_view bill_id) {
 
 // Signature tampering changes the amount after signing; stale_timestamp signs with a t=
 // kStaleS old (beyond Stripe's 300 s tolerance).
-Result<Notification> stripe_notification(const StripeMerchant& merchant, const NotifyInput& input, int64_t now_s) {
+Result<Notification> stripe_notification(const StripeMerchant& merchant, const NotifyInput& input,
+                                         int64_t now_s) {
   auto type = event_type(input);
   if (!type) return type.error();
   const Tamper t = input.tamper;
   if (t != Tamper::none && t != Tamper::signature && t != Tamper::amount && t != Tamper::currency &&
       t != Tamper::stale_timestamp)
-    return make_error(Errc::invalid_parameter, "stripe tampering: signature, amount, currency, stale_timestamp");
+    return make_error(Errc::invalid_parameter,
+                      "stripe tampering: signature, amount, currency, stale_timestamp");
   Order order = stated_order(input);
   if (order.trade_no.empty()) order.trade_no = stripe_intent_id(order.bill_id);
   const int64_t signed_at_s = t == Tamper::stale_timestamp ? now_s - kStaleS : now_s;
   std::string body = event_json(order, *type, now_s);
-  const std::string signature = channels::stripe::signature_header(merchant.webhook_secret, signed_at_s, body);
+  const std::string signature =
+      channels::stripe::signature_header(merchant.webhook_secret, signed_at_s, body);
   if (t == Tamper::signature) {
     order.amount_minor += 1;
     body = event_json(order, *type, now_s);
@@ -285,8 +296,10 @@ http::Response stripe_api(SimState& state, const http::Request& request, int64_t
   const std::string_view authorization = request.header("authorization");
   std::optional<StripeMerchant> merchant;
   if (authorization.starts_with("Bearer ")) merchant = state.stripe_by_secret_key(authorization.substr(7));
-  if (!merchant) answer = fail(401, "invalid_request_error", "Invalid API Key provided");
-  else answer = route(state, *merchant, request, now_s);
+  if (!merchant)
+    answer = fail(401, "invalid_request_error", "Invalid API Key provided");
+  else
+    answer = route(state, *merchant, request, now_s);
   http::Response response;
   response.status = answer.status;
   response.body = std::move(answer.body);

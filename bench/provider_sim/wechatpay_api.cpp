@@ -128,7 +128,7 @@ std::string refund_json(const Order& order, const Refund& refund, bool succeeded
 void notify_refund(const WechatpayMerchant& merchant, Order order, const Refund& refund, int64_t now_s,
                    std::vector<LaterNotification>& later) {
   const std::string url = refund.notify_url.empty() ? order.notify_url : refund.notify_url;
-  if (url.empty()) return;  // no notify_url and none configured: the merchant must query
+  if (url.empty()) return;                       // no notify_url and none configured: the merchant must query
   order.refunds = {{refund.refund_no, refund}};  // the notification speaks of this refund
   auto notification = wechatpay_notification(merchant, NotifyInput{order, "refunded", Tamper::none}, now_s);
   if (notification) later.push_back({url, std::move(*notification)});
@@ -137,8 +137,8 @@ void notify_refund(const WechatpayMerchant& merchant, Order order, const Refund&
 // A refund is answered PROCESSING, as WeChat Pay answers most; it succeeds at once after
 // (the simulator has no bank) and REFUND.SUCCESS goes to the refund's notify_url. The same
 // out_refund_no again answers the same refund, now SUCCESS, and moves no money.
-Answer create_refund(SimState& state, const WechatpayMerchant& merchant, const json::Value& body, int64_t now_s,
-                     std::vector<LaterNotification>& later) {
+Answer create_refund(SimState& state, const WechatpayMerchant& merchant, const json::Value& body,
+                     int64_t now_s, std::vector<LaterNotification>& later) {
   const std::string out_trade_no = text(body, "out_trade_no");
   const std::string refund_no = text(body, "out_refund_no");
   const json::Value* amount = body.find("amount");

@@ -25,7 +25,8 @@ std::string clipped(std::string_view text) { return std::string(text.substr(0, 6
 
 Result<std::vector<std::string>> x5c_of(const json::Value& header) {
   const json::Value* x5c = header.find("x5c");
-  if (!x5c || x5c->kind != Kind::array) return make_error(Errc::bad_signature, "the JWS header has no x5c chain");
+  if (!x5c || x5c->kind != Kind::array)
+    return make_error(Errc::bad_signature, "the JWS header has no x5c chain");
   std::vector<std::string> certs;
   for (const auto& item : x5c->items) {
     if (item.kind != Kind::string) return make_error(Errc::bad_signature, "x5c holds a non-string");
@@ -34,8 +35,10 @@ Result<std::vector<std::string>> x5c_of(const json::Value& header) {
   return certs;
 }
 
-Status check_app(std::string_view bundle_id, std::string_view environment, const AppleCredentials& credentials) {
-  if (bundle_id != credentials.bundle_id) return conflict("bundleId " + clipped(bundle_id) + " is not this app's");
+Status check_app(std::string_view bundle_id, std::string_view environment,
+                 const AppleCredentials& credentials) {
+  if (bundle_id != credentials.bundle_id)
+    return conflict("bundleId " + clipped(bundle_id) + " is not this app's");
   if (environment != credentials.environment)
     return conflict("environment " + clipped(environment) + " is not this app's " + credentials.environment);
   return ok_status();
@@ -72,7 +75,8 @@ Result<ProviderResult> read_for_bill(const json::Value& tx, const AppleCredentia
   auto result = read_transaction(tx, credentials);
   if (!result) return result.error();
   if (result->bill_id != bill.bill_id)
-    return conflict("the transaction's appAccountToken is not this bill's (" + clipped(result->bill_id) + ")");
+    return conflict("the transaction's appAccountToken is not this bill's (" + clipped(result->bill_id) +
+                    ")");
   const auto product = credentials.products.find(text_of(tx, "productId"));
   if (product->second != bill.item_id)
     return conflict("productId " + clipped(product->first) + " is item " + clipped(product->second) +
@@ -165,8 +169,10 @@ class AppleAdapter final : public ChannelAdapter {
     std::optional<apple::TrustedRoots> roots;
     if (auto texts = root_texts(reader, fields); !texts.empty()) {
       auto parsed = apple::TrustedRoots::parse(texts);
-      if (parsed) roots = std::move(*parsed);
-      else reader.problem(parsed.error().message);
+      if (parsed)
+        roots = std::move(*parsed);
+      else
+        reader.problem(parsed.error().message);
     }
     std::string issuer_id = reader.text("issuer_id");
     std::string key_id = reader.text("key_id");
@@ -236,7 +242,8 @@ Result<json::Value> verify_signed_data(std::string_view jws, const TrustedRoots&
                                        const json::ParseLimits& limits) {
   auto parsed = jose::parse_compact(jws, jose::kMaxJwsBytes, limits);
   if (!parsed) return parsed.error();
-  if (text_of(parsed->header, "alg") != "ES256") return make_error(Errc::bad_signature, "the JWS alg must be ES256");
+  if (text_of(parsed->header, "alg") != "ES256")
+    return make_error(Errc::bad_signature, "the JWS alg must be ES256");
   auto x5c = x5c_of(parsed->header);
   if (!x5c) return x5c.error();
   const auto signed_ms = integer_of(parsed->payload, "signedDate");
@@ -248,8 +255,8 @@ Result<json::Value> verify_signed_data(std::string_view jws, const TrustedRoots&
   return std::move(parsed->payload);
 }
 
-Result<json::Value> verify_transaction(std::string_view jws, const AppleCredentials& credentials, int64_t now_s,
-                                       const json::ParseLimits& limits) {
+Result<json::Value> verify_transaction(std::string_view jws, const AppleCredentials& credentials,
+                                       int64_t now_s, const json::ParseLimits& limits) {
   auto payload = verify_signed_data(jws, credentials.root_certificates, now_s, limits);
   if (!payload) return payload.error();
   if (auto s = check_app(text_of(*payload, "bundleId"), text_of(*payload, "environment"), credentials); !s)
@@ -288,7 +295,7 @@ Step<ProviderResult> lookup_transaction(const ChannelContext& context, const Bil
   auto token = api_token(*credentials, context.now_s);
   if (!token) return token.error();
   const std::string& base = credentials->environment == "Production" ? context.providers.apple_production
-                                                                      : context.providers.apple_sandbox;
+                                                                     : context.providers.apple_sandbox;
   OutboundRequest request;
   request.method = "GET";
   request.url = base + std::string(kLookupPath) + form::encode_component(transaction_id);

@@ -20,7 +20,7 @@ struct AppleCredentials final : ChannelCredentials {
   AppleCredentials(apple::TrustedRoots roots, jose::EcPrivateKey key)
       : root_certificates(std::move(roots)), private_key(std::move(key)) {}
   std::string bundle_id;
-  std::string environment;  // "Production" or "Sandbox": signed data of the other is refused
+  std::string environment;                // "Production" or "Sandbox": signed data of the other is refused
   apple::TrustedRoots root_certificates;  // Apple Root CA - G3 in production
   std::string issuer_id;                  // App Store Connect API key: issuer, key id, .p8 key
   std::string key_id;

@@ -49,8 +49,8 @@ bool has_extension(X509* cert, const char* oid) {
 
 Result<TrustedRoots> TrustedRoots::parse(const std::vector<std::string>& texts) {
   if (texts.empty() || texts.size() > kMaxRootCertificates)
-    return make_error(Errc::invalid_parameter,
-                      "root_certificates must hold 1 to " + std::to_string(kMaxRootCertificates) + " certificates");
+    return make_error(Errc::invalid_parameter, "root_certificates must hold 1 to " +
+                                                   std::to_string(kMaxRootCertificates) + " certificates");
   std::shared_ptr<X509_STORE> store(X509_STORE_new(), X509_STORE_free);
   if (!store) return make_error(Errc::server_busy, "out of memory");
   for (size_t i = 0; i < texts.size(); ++i) {
@@ -63,7 +63,8 @@ Result<TrustedRoots> TrustedRoots::parse(const std::vector<std::string>& texts) 
   return TrustedRoots(std::move(store));
 }
 
-Result<jose::EcPublicKey> TrustedRoots::verify_chain(const std::vector<std::string>& x5c, int64_t at_s) const {
+Result<jose::EcPublicKey> TrustedRoots::verify_chain(const std::vector<std::string>& x5c,
+                                                     int64_t at_s) const {
   if (x5c.size() != kChainLength) return refused("x5c must hold exactly 3 certificates");
   std::vector<Owned<X509>> certs;
   for (const std::string& text : x5c) {
@@ -93,7 +94,8 @@ Result<jose::EcPublicKey> TrustedRoots::verify_chain(const std::vector<std::stri
     return refused("the x5c leaf lacks Apple's marker 1.2.840.113635.100.6.11.1");
   if (!has_extension(certs[1].get(), kIntermediateMarkerOid))
     return refused("the x5c intermediate lacks Apple's marker 1.2.840.113635.100.6.2.1");
-  auto key = jose::EcPublicKey::adopt(std::shared_ptr<EVP_PKEY>(X509_get_pubkey(certs[0].get()), EVP_PKEY_free));
+  auto key =
+      jose::EcPublicKey::adopt(std::shared_ptr<EVP_PKEY>(X509_get_pubkey(certs[0].get()), EVP_PKEY_free));
   if (!key) return refused("the x5c leaf key is not P-256");
   return key;
 }

@@ -52,7 +52,8 @@ Owned<X509> make_cert(const char* name, long serial, const jose::EcPrivateKey& s
   check(ASN1_TIME_set(X509_getm_notBefore(cert.get()), static_cast<time_t>(not_before_s)) != nullptr);
   check(ASN1_TIME_set(X509_getm_notAfter(cert.get()), static_cast<time_t>(not_after_s)) != nullptr);
   X509_NAME* subject = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(name), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(name), -1,
+                             -1, 0);
   check(X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : subject) == 1);
   check(X509_set_pubkey(cert.get(), subject_key.evp().get()) == 1);
   return cert;
@@ -95,8 +96,7 @@ TestPki make_test_pki(int64_t not_before_s, int64_t not_after_s, bool with_marke
   add_v3(intermediate.get(), root.get(), NID_key_usage, "critical,keyCertSign,cRLSign");
   if (with_markers) add_marker(intermediate.get(), "1.2.840.113635.100.6.2.1");
   sign_cert(intermediate.get(), root_key);
-  Owned<X509> leaf =
-      make_cert("Test Leaf", 3, pki.leaf_key, intermediate.get(), not_before_s, not_after_s);
+  Owned<X509> leaf = make_cert("Test Leaf", 3, pki.leaf_key, intermediate.get(), not_before_s, not_after_s);
   add_v3(leaf.get(), intermediate.get(), NID_basic_constraints, "CA:FALSE");
   add_v3(leaf.get(), intermediate.get(), NID_key_usage, "critical,digitalSignature");
   if (with_markers) add_marker(leaf.get(), "1.2.840.113635.100.6.11.1");

@@ -15,8 +15,8 @@
 namespace unipay::channels::apple {
 
 struct TestPki {
-  std::string root_pem;           // what an app configures in root_certificates
-  std::vector<std::string> x5c;   // base64 DER: leaf, intermediate, root
+  std::string root_pem;          // what an app configures in root_certificates
+  std::vector<std::string> x5c;  // base64 DER: leaf, intermediate, root
   jose::EcPrivateKey leaf_key = jose::EcPrivateKey::generate();
 };
 

@@ -64,9 +64,13 @@ Result<ProviderResult> read_purchase(const json::Value& purchase, const GoogleCr
   result.bill_id = text_of(purchase, "obfuscatedExternalAccountId");
   result.trade_no = text_of(purchase, "orderId");
   const auto state = integer_of(purchase, "purchaseState");
-  if (!state || result.trade_no.size() > kMaxOrderIdBytes) return invalid("the purchase has no purchaseState");
-  result.status = *state == 0 ? ProviderStatus::paid : *state == 1 ? ProviderStatus::failed : ProviderStatus::pending;
-  if (result.status == ProviderStatus::paid && result.trade_no.empty()) return invalid("a paid purchase has no orderId");
+  if (!state || result.trade_no.size() > kMaxOrderIdBytes)
+    return invalid("the purchase has no purchaseState");
+  result.status = *state == 0   ? ProviderStatus::paid
+                  : *state == 1 ? ProviderStatus::failed
+                                : ProviderStatus::pending;
+  if (result.status == ProviderStatus::paid && result.trade_no.empty())
+    return invalid("a paid purchase has no orderId");
   result.provider_app_id = c.package_name;
   // The store's price is its storefront's: the item it sold is what the bill's actor compares
   // (a notification names no bill, so this is its only check of what was bought).
@@ -87,10 +91,11 @@ Result<ProviderResult> read_purchase(const json::Value& purchase, const GoogleCr
   return result;
 }
 
-std::string purchase_url(const ChannelContext& context, const GoogleCredentials& c, const std::string& product_id,
-                         const std::string& token) {
+std::string purchase_url(const ChannelContext& context, const GoogleCredentials& c,
+                         const std::string& product_id, const std::string& token) {
   return context.providers.google + std::string(kApplicationsPath) + form::encode_component(c.package_name) +
-         "/purchases/products/" + form::encode_component(product_id) + "/tokens/" + form::encode_component(token);
+         "/purchases/products/" + form::encode_component(product_id) + "/tokens/" +
+         form::encode_component(token);
 }
 
 // Acknowledged once paid: Google refunds one-time purchases left unacknowledged for 3 days.
@@ -99,18 +104,21 @@ Step<ProviderResult> purchase_answer(const OutboundResponse& response, const Cre
                                      const std::string& url, const std::string& token) {
   if (response.status != 200) return api_error(response, *c, "purchases.products.get");
   auto purchase = json::parse(response.body);
-  if (!purchase || !purchase->is_object()) return unknown_outcome("the Play Developer API answer is not an object");
+  if (!purchase || !purchase->is_object())
+    return unknown_outcome("the Play Developer API answer is not an object");
   auto result = read_purchase(*purchase, *c, bill, product_id);
   if (!result) return result.error();
-  if (result->status != ProviderStatus::paid || integer_of(*purchase, "acknowledgementState") == 1) return result;
+  if (result->status != ProviderStatus::paid || integer_of(*purchase, "acknowledgementState") == 1)
+    return result;
   OutboundRequest ack = api_request("POST", url + ":acknowledge", token);
   ack.headers.push_back({"content-type", "application/json"});
   ack.body = "{}";
-  return Step<ProviderResult>::call(
-      std::move(ack), [c, paid = *result](const OutboundResponse& r) -> Step<ProviderResult> {
-        if (r.status != 200 && r.status != 204) return api_error(r, *c, "purchases.products.acknowledge");
-        return paid;
-      });
+  return Step<ProviderResult>::call(std::move(ack),
+                                    [c, paid = *result](const OutboundResponse& r) -> Step<ProviderResult> {
+                                      if (r.status != 200 && r.status != 204)
+                                        return api_error(r, *c, "purchases.products.acknowledge");
+                                      return paid;
+                                    });
 }
 
 const json::Value* push_message(const json::Value& push) {
@@ -151,7 +159,8 @@ Step<ProviderResult> read_notification(const ChannelContext& context, const Cred
   if (!one_time) return ProviderResult{};  // test, subscription notifications
   const std::string sku = text_of(*one_time, "sku");
   const std::string token = text_of(*one_time, "purchaseToken");
-  if (!c->products.contains(sku) || token.empty() || token.size() > kMaxPurchaseTokenBytes) return ProviderResult{};
+  if (!c->products.contains(sku) || token.empty() || token.size() > kMaxPurchaseTokenBytes)
+    return ProviderResult{};
   return google::check_purchase(context, std::nullopt, sku, token);
 }
 
@@ -164,7 +173,8 @@ void read_products(CredentialReader& reader, const json::Value* products,
     if (product.empty() || product.size() > kMaxCredentialIdBytes || item.kind != Kind::string ||
         item.string.empty() || item.string.size() > kMaxCredentialIdBytes)
       reader.problem("products." + clipped(product) + " must be an item id of 1 to 128 bytes");
-    else out.emplace(product, item.string);
+    else
+      out.emplace(product, item.string);
   }
 }
 
@@ -180,7 +190,8 @@ void read_certs(CredentialReader& reader, const json::Value* certs, google::Push
 
 // service_account: {client_email, private_key, token_uri}, read with its own reader so its
 // problems are named "service_account: ...".
-std::optional<google::ServiceAccount> read_service_account(CredentialReader& outer, const json::Value* fields) {
+std::optional<google::ServiceAccount> read_service_account(CredentialReader& outer,
+                                                           const json::Value* fields) {
   if (!fields) return std::nullopt;
   CredentialReader reader("google.service_account", *fields);
   std::string email = reader.text("client_email", kMaxCredentialIdBytes * 2);
@@ -234,8 +245,8 @@ class GoogleAdapter final : public ChannelAdapter {
   Step<ProviderResult> verify_callback(const ChannelContext& context,
                                        const CallbackInput& input) const override {
     auto c = credentials_as<GoogleCredentials>(context);
-    auto claims = google::verify_push_token(input.header("authorization"), c->pubsub_certs, c->pubsub_audience,
-                                            context.now_s);
+    auto claims = google::verify_push_token(input.header("authorization"), c->pubsub_certs,
+                                            c->pubsub_audience, context.now_s);
     if (!claims) return claims.error();
     // A genuine redelivery of a push already answered: its purchase was checked then.
     if (input.answered_before) return ProviderResult{};

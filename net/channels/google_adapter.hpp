@@ -20,7 +20,7 @@ struct GoogleCredentials final : ChannelCredentials {
   explicit GoogleCredentials(google::ServiceAccount account) : service_account(std::move(account)) {}
   std::string package_name;
   google::ServiceAccount service_account;
-  std::string pubsub_audience;  // the push subscription's configured audience
+  std::string pubsub_audience;     // the push subscription's configured audience
   google::PushCerts pubsub_certs;  // Google's OAuth certificates by kid (they rotate: update the app)
   std::map<std::string, std::string, std::less<>> products;  // productId → item_id
   // Shared by every copy of these credentials; refreshed through the token endpoint.

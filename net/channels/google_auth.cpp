@@ -42,14 +42,16 @@ OutboundRequest token_request(const ServiceAccount& account, const std::string& 
   request.method = "POST";
   request.url = account.token_uri;
   request.headers = {{"content-type", "application/x-www-form-urlencoded"}, {"accept", "application/json"}};
-  request.body = form::encode({{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
-                               {"assertion", assertion_jwt}});
+  request.body = form::encode(
+      {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", assertion_jwt}});
   return request;
 }
 
-Result<std::string> read_token_answer(const OutboundResponse& response, AccessTokenCache& cache, int64_t now_s) {
+Result<std::string> read_token_answer(const OutboundResponse& response, AccessTokenCache& cache,
+                                      int64_t now_s) {
   if (response.status != 200)
-    return make_error(Errc::server_busy, "Google's token endpoint answered HTTP " + std::to_string(response.status));
+    return make_error(Errc::server_busy,
+                      "Google's token endpoint answered HTTP " + std::to_string(response.status));
   auto body = json::parse(response.body);
   const std::string token = body ? text_of(*body, "access_token") : std::string();
   const auto expires_in = body ? integer_of(*body, "expires_in") : std::nullopt;

@@ -51,7 +51,8 @@ Result<std::string> assertion(const ServiceAccount& account, int64_t now_s);
 OutboundRequest token_request(const ServiceAccount& account, const std::string& assertion_jwt);
 // The answer's access_token, cached until expires_in - kTokenRenewBeforeS; server_busy when
 // Google did not give one (the outcome of the operation that needed it stays unknown).
-Result<std::string> read_token_answer(const OutboundResponse& response, AccessTokenCache& cache, int64_t now_s);
+Result<std::string> read_token_answer(const OutboundResponse& response, AccessTokenCache& cache,
+                                      int64_t now_s);
 
 using PushCerts = std::map<std::string, crypto::RsaPublicKey, std::less<>>;  // kid → key
 // The push's claims when `authorization` is "Bearer <JWT>" signed RS256 by the key named by

@@ -26,8 +26,8 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 // A compact JWS split and decoded; nothing verified yet.
 struct Jws {
-  json::Value header;        // an object
-  json::Value payload;       // an object
+  json::Value header;         // an object
+  json::Value payload;        // an object
   std::string signing_input;  // "<header>.<payload>" exactly as received
   std::string signature;      // raw bytes
 };
@@ -60,7 +60,7 @@ class EcPrivateKey {
   // ES256: r||s, 32 bytes each; server_busy if OpenSSL fails.
   Result<std::string> sign_es256(std::string_view message) const;
   EcPublicKey public_key() const;
-  std::string pem() const;  // PKCS#8
+  std::string pem() const;                                   // PKCS#8
   std::shared_ptr<evp_pkey_st> evp() const { return key_; }  // for certificate signing (simulators)
 
  private:

@@ -55,10 +55,14 @@ Result<ProviderResult> read_payment_intent(const json::Value& pi, std::string_vi
     return invalid("the PaymentIntent needs an id and a bill_id of at most 255 bytes");
   if (auto s = read_money(pi, result); !s) return s.error();
   const std::string status = text_of(pi, "status");
-  if (event_type == "payment_intent.payment_failed") result.status = ProviderStatus::failed;
-  else if (status == "succeeded") result.status = ProviderStatus::paid;
-  else if (status == "canceled") result.status = ProviderStatus::closed;
-  else result.status = ProviderStatus::pending;  // processing, requires_*: not decided yet
+  if (event_type == "payment_intent.payment_failed")
+    result.status = ProviderStatus::failed;
+  else if (status == "succeeded")
+    result.status = ProviderStatus::paid;
+  else if (status == "canceled")
+    result.status = ProviderStatus::closed;
+  else
+    result.status = ProviderStatus::pending;  // processing, requires_*: not decided yet
   return result;
 }
 
@@ -70,7 +74,8 @@ Result<ProviderResult> read_refunded_charge(const json::Value& charge) {
   ProviderResult result;
   const json::Value* refunds = charge.find("refunds");
   const json::Value* data = refunds ? refunds->find("data") : nullptr;
-  const json::Value* latest = data && data->kind == Kind::array && !data->items.empty() ? &data->items[0] : nullptr;
+  const json::Value* latest =
+      data && data->kind == Kind::array && !data->items.empty() ? &data->items[0] : nullptr;
   result.bill_id = metadata_bill_id(charge);
   if (result.bill_id.empty() && latest) result.bill_id = metadata_bill_id(*latest);
   if (latest) result.refund_id = text_of(*latest, "id");
@@ -121,8 +126,8 @@ Error api_error(const OutboundResponse& response, std::string_view what) {
   message += what;
   message += " answered HTTP " + std::to_string(response.status);
   if (error) message += ": " + text_of(*error, "message").substr(0, 200);
-  const bool refusal = response.status >= 400 && response.status < 500 && response.status != 429 &&
-                       response.status != 409;
+  const bool refusal =
+      response.status >= 400 && response.status < 500 && response.status != 429 && response.status != 409;
   return refusal ? invalid(std::move(message)) : unknown_outcome(std::move(message));
 }
 
@@ -181,28 +186,33 @@ Step<RefundResult> refund_answer(const OutboundResponse& response) {
   RefundResult result;
   result.provider_refund_id = text_of(*refund, "id");
   const std::string status = text_of(*refund, "status");
-  if (status == "succeeded") result.status = ProviderStatus::refunded;
-  else if (status == "failed" || status == "canceled") result.status = ProviderStatus::failed;
-  else result.status = ProviderStatus::pending;  // pending, requires_action: a webhook follows
+  if (status == "succeeded")
+    result.status = ProviderStatus::refunded;
+  else if (status == "failed" || status == "canceled")
+    result.status = ProviderStatus::failed;
+  else
+    result.status = ProviderStatus::pending;  // pending, requires_action: a webhook follows
   return result;
 }
 
 // Refunds need the PaymentIntent: found by the bill id, then POST /v1/refunds.
 Step<RefundResult> refund_succeeded(const OutboundResponse& response,
-                                    std::shared_ptr<const StripeCredentials> credentials, const std::string& base,
-                                    const RefundInput& input) {
+                                    std::shared_ptr<const StripeCredentials> credentials,
+                                    const std::string& base, const RefundInput& input) {
   auto found = search_answer(response, input.bill);
   if (!found.done()) return unknown_outcome("unexpected provider call");
   if (!found.result()) return found.result().error();
   const ProviderResult& pi = *found.result();
-  if (pi.status != ProviderStatus::paid) return invalid("the bill has no succeeded Stripe PaymentIntent to refund");
+  if (pi.status != ProviderStatus::paid)
+    return invalid("the bill has no succeeded Stripe PaymentIntent to refund");
   const std::string body = form::encode({{"payment_intent", pi.trade_no},
                                          {"amount", std::to_string(input.amount_minor)},
                                          {"metadata[bill_id]", input.bill.bill_id},
                                          {"metadata[refund_id]", input.refund_id},
                                          {"metadata[reason]", input.reason}});
   return Step<RefundResult>::call(
-      api_request(*credentials, "POST", base + std::string(kRefundsPath), input.refund_id, body), refund_answer);
+      api_request(*credentials, "POST", base + std::string(kRefundsPath), input.refund_id, body),
+      refund_answer);
 }
 
 std::vector<std::string> read_webhook_secrets(CredentialReader& reader, const json::Value& fields) {
@@ -210,13 +220,16 @@ std::vector<std::string> read_webhook_secrets(CredentialReader& reader, const js
   std::vector<std::string> out;
   if (!secrets || secrets->kind != Kind::array || secrets->items.empty() ||
       secrets->items.size() > kMaxWebhookSecrets) {
-    reader.problem("webhook_secrets must be an array of 1 to " + std::to_string(kMaxWebhookSecrets) + " secrets");
+    reader.problem("webhook_secrets must be an array of 1 to " + std::to_string(kMaxWebhookSecrets) +
+                   " secrets");
     return out;
   }
   for (const auto& item : secrets->items) {
-    if (item.kind != Kind::string || !item.string.starts_with("whsec_") || item.string.size() > kMaxSecretBytes)
+    if (item.kind != Kind::string || !item.string.starts_with("whsec_") ||
+        item.string.size() > kMaxSecretBytes)
       reader.problem("webhook_secrets holds a value that is not a whsec_ secret");
-    else out.push_back(item.string);
+    else
+      out.push_back(item.string);
   }
   return out;
 }
@@ -289,7 +302,9 @@ class StripeAdapter final : public ChannelAdapter {
     const std::string base = context.providers.stripe;
     return Step<RefundResult>::call(
         api_request(*credentials, "GET", search_url(base, input.bill.bill_id), "", ""),
-        [credentials, base, input](const OutboundResponse& r) { return refund_succeeded(r, credentials, base, input); });
+        [credentials, base, input](const OutboundResponse& r) {
+          return refund_succeeded(r, credentials, base, input);
+        });
   }
 };
 
@@ -299,8 +314,10 @@ Status split_header(std::string_view header, std::string_view& timestamp, std::v
     const size_t comma = header.find(',');
     const std::string_view item = header.substr(0, comma);
     header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    if (item.starts_with("t=")) timestamp = item.substr(2);
-    else if (item.starts_with("v1=") && v1.size() < stripe::kMaxSignatures) v1.push_back(item.substr(3));
+    if (item.starts_with("t="))
+      timestamp = item.substr(2);
+    else if (item.starts_with("v1=") && v1.size() < stripe::kMaxSignatures)
+      v1.push_back(item.substr(3));
   }
   if (timestamp.empty() || v1.empty())
     return make_error(Errc::bad_signature, "Stripe-Signature needs t= and at least one v1=");
@@ -311,8 +328,8 @@ Status split_header(std::string_view header, std::string_view& timestamp, std::v
 
 namespace stripe {
 
-Status verify_signature(std::string_view header, std::string_view body, const std::vector<std::string>& secrets,
-                        int64_t now_s) {
+Status verify_signature(std::string_view header, std::string_view body,
+                        const std::vector<std::string>& secrets, int64_t now_s) {
   std::string_view timestamp;
   std::vector<std::string_view> v1;
   if (auto s = split_header(header, timestamp, v1); !s) return s;
@@ -326,7 +343,8 @@ Status verify_signature(std::string_view header, std::string_view body, const st
   bool matched = false;
   for (const std::string& secret : secrets) {
     const std::string expected = crypto::hmac_sha256_hex(secret, signed_payload);
-    for (std::string_view candidate : v1) matched = matched || (!expected.empty() && crypto::constant_time_equal(expected, candidate));
+    for (std::string_view candidate : v1)
+      matched = matched || (!expected.empty() && crypto::constant_time_equal(expected, candidate));
   }
   if (!matched) return make_error(Errc::bad_signature, "no Stripe-Signature v1 matches a webhook secret");
   // Checked after the signature, as Stripe's libraries do, so t= itself is authenticated.

@@ -13,7 +13,8 @@ void find_bill_by_trade(const CallPtr& call, const std::string& app_id, const st
   call->api.db->read(storage::select_bill_id_by_trade(app_id, channel, trade_no),
                      call->resume<storage::Rows>([next = std::move(next)](Result<storage::Rows> rows) {
                        if (!rows) return next(rows.error());
-                       if (rows->empty()) return next(make_error(Errc::not_found, "no bill with this trade number"));
+                       if (rows->empty())
+                         return next(make_error(Errc::not_found, "no bill with this trade number"));
                        next(rows->text(0, 0));
                      }));
 }

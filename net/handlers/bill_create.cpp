@@ -150,13 +150,15 @@ void prepare_then_commit(const CallPtr& call, CreateRequest request) {
                                base.empty() ? "" : channels::callback_url(base, bill.app_id, bill.channel)};
   channels::ChannelContext context{channel->credentials, call->api.provider_urls, unix_now_s()};
   auto step = channel->adapter->prepare(context, input);
-  auto then_commit = [call, bill = std::move(bill), client_token](Result<channels::PayParameters> pay) mutable {
+  auto then_commit = [call, bill = std::move(bill),
+                      client_token](Result<channels::PayParameters> pay) mutable {
     if (!pay) return call->fail(pay.error());
     commit(call, std::move(bill), client_token, pay->json);
   };
   // A local prepare (sandbox, apple, google...) is done here, on this io thread: no hop.
   if (step.done()) return then_commit(std::move(step).result());
-  if (!call->api.providers) return call->fail(Errc::server_busy, "no provider client: the channel cannot prepare");
+  if (!call->api.providers)
+    return call->fail(Errc::server_busy, "no provider client: the channel cannot prepare");
   auto prepared = call->resume<channels::PayParameters>(std::move(then_commit));
   if (call->nonce_state == Call::NonceState::deferred) {
     // The provider is about to be asked: a replay must be refused before it can make a

@@ -43,7 +43,8 @@ DeliveryMemory& delivery_memory(const config::ChannelsConfig& c) {
 }
 
 channels::CallbackInput callback_input(const CallPtr& call, bool answered_before) {
-  return {call->request.headers, call->request.body, {call->api.config.server.max_json_depth}, answered_before};
+  return {
+      call->request.headers, call->request.body, {call->api.config.server.max_json_depth}, answered_before};
 }
 
 // The answer is final here: a delivery answered 2xx is remembered, any other is not (the
@@ -123,7 +124,8 @@ void on_verified(const CallPtr& call, Callback cb, const ProviderResult& result)
   cb.audit.bill_id = result.bill_id;
   if (cb.repeat) {
     call->api.metrics->callbacks_repeated.fetch_add(1, std::memory_order_relaxed);
-    return audit_then_answer(call, cb, EventResult{{}, Verdict::ignore, "delivery answered before (repeated id)"});
+    return audit_then_answer(call, cb,
+                             EventResult{{}, Verdict::ignore, "delivery answered before (repeated id)"});
   }
   auto event = provider_event(result, cb.audit.app_id, cb.audit.channel);
   if (!event) {

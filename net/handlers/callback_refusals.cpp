@@ -36,12 +36,14 @@ bool refuse_if_source_shut_out(const CallPtr& call) {
   call->api.metrics->callbacks_refused_shut_out.fetch_add(1, std::memory_order_relaxed);
   // No log line: a flood would cost a write per request, which is what this avoids. The
   // shut-out itself was logged once; the refusals are counted.
-  call->reply_unlogged(http::error_response(make_error(Errc::busy, "too many refused callbacks from this address")));
+  call->reply_unlogged(
+      http::error_response(make_error(Errc::busy, "too many refused callbacks from this address")));
   return true;
 }
 
 void note_verified_source(const CallPtr& call) {
-  suspect_sources(call->api.config.callbacks).verified(call->request.remote_address, SuspectSources::Clock::now());
+  suspect_sources(call->api.config.callbacks)
+      .verified(call->request.remote_address, SuspectSources::Clock::now());
 }
 
 bool check_callback_app_id(const CallPtr& call, const channels::ChannelAdapter& adapter,

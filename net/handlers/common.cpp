@@ -19,7 +19,8 @@ bool admit_new_work(const CallPtr& call) {
   // No access-log line: under overload a line per refusal (a write each, on the io thread)
   // is work taken from the requests admitted. Admission control logs when it starts and
   // stops refusing; the refusals are counted in /metrics.
-  call->reply_unlogged(http::error_response(make_error(Errc::overloaded, "the server is overloaded; retry later")));
+  call->reply_unlogged(
+      http::error_response(make_error(Errc::overloaded, "the server is overloaded; retry later")));
   return false;
 }
 

@@ -182,13 +182,20 @@ struct RefundCell {
 };
 
 const RefundCell kRefundTable[] = {
-    {S::paid, 600, V::apply, false, S::refunded},       {S::delivered, 600, V::apply, false, S::refunded},
-    {S::paid, 0, V::apply, false, S::refunded},         {S::delivered, 0, V::apply, false, S::refunded},
-    {S::paid, 1, V::ignore, true, S::paid},             {S::delivered, 599, V::ignore, true, S::delivered},
-    {S::paid, 601, V::refuse, false, S::paid},          {S::delivered, 601, V::refuse, false, S::delivered},
-    {S::refunded, 600, V::ignore, false, S::refunded},  {S::refunded, 300, V::ignore, false, S::refunded},
-    {S::created, 600, V::refuse, false, S::created},    {S::created, 300, V::refuse, false, S::created},
-    {S::failed, 600, V::refuse, false, S::failed},      {S::closed, 300, V::refuse, false, S::closed},
+    {S::paid, 600, V::apply, false, S::refunded},
+    {S::delivered, 600, V::apply, false, S::refunded},
+    {S::paid, 0, V::apply, false, S::refunded},
+    {S::delivered, 0, V::apply, false, S::refunded},
+    {S::paid, 1, V::ignore, true, S::paid},
+    {S::delivered, 599, V::ignore, true, S::delivered},
+    {S::paid, 601, V::refuse, false, S::paid},
+    {S::delivered, 601, V::refuse, false, S::delivered},
+    {S::refunded, 600, V::ignore, false, S::refunded},
+    {S::refunded, 300, V::ignore, false, S::refunded},
+    {S::created, 600, V::refuse, false, S::created},
+    {S::created, 300, V::refuse, false, S::created},
+    {S::failed, 600, V::refuse, false, S::failed},
+    {S::closed, 300, V::refuse, false, S::closed},
     {S::delivered, -1, V::refuse, false, S::delivered},
 };
 
@@ -197,7 +204,8 @@ TEST(BillRules, OnlyARefundOfTheWholeAmountRefundsTheBill) {
     BillEvent e = event(K::refund);
     e.refund_amount_minor = cell.refund_amount_minor;
     Decision d = decide(bill_in(cell.state), e);
-    SCOPED_TRACE(std::string(to_string(cell.state)) + " + refund of " + std::to_string(cell.refund_amount_minor));
+    SCOPED_TRACE(std::string(to_string(cell.state)) + " + refund of " +
+                 std::to_string(cell.refund_amount_minor));
     EXPECT_EQ(d.verdict, cell.verdict) << d.reason;
     EXPECT_EQ(d.alert, cell.alert) << d.reason;
     if (cell.verdict == V::apply) {

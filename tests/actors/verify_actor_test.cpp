@@ -14,8 +14,8 @@
 #include "actors/bill_querier.hpp"
 #include "actors/bill_service.hpp"
 #include "actors/bill_storage.hpp"
-#include "actors/delivery_messages.hpp"
 #include "actors/caf_testing.hpp"
+#include "actors/delivery_messages.hpp"
 
 namespace unipay {
 namespace {
@@ -52,7 +52,8 @@ class FakeBills : public BillService {
 class FakeQuerier : public BillQuerier {
  public:
   bool can_query(std::string_view channel) const override { return channel == "alipay"; }
-  void query(const Bill& bill, const std::string& receipt, std::function<void(Result<QueryAnswer>)> done) override {
+  void query(const Bill& bill, const std::string& receipt,
+             std::function<void(Result<QueryAnswer>)> done) override {
     asked.push_back(bill.bill_id);
     receipts.push_back(receipt);
     answers.push_back(std::move(done));

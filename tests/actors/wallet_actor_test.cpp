@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "actors/actor_context.hpp"
+#include "actors/caf_testing.hpp"
 #include "actors/wallet_messages.hpp"
 #include "actors/wallet_storage.hpp"
-#include "actors/caf_testing.hpp"
 
 namespace unipay {
 namespace {

@@ -67,8 +67,9 @@ TEST(Validate, ChannelsJanitorLimits) {
   c.channels.pubsub_dedup_ttl_s = 8 * 24h;
   const auto errors = validate(c);
   EXPECT_EQ(errors.size(), 5u);
-  for (const char* name : {"channels.query_after_s", "channels.verify_max_attempts", "channels.verify_max_concurrent",
-                           "channels.pubsub_dedup_entries", "channels.pubsub_dedup_ttl_s"}) {
+  for (const char* name :
+       {"channels.query_after_s", "channels.verify_max_attempts", "channels.verify_max_concurrent",
+        "channels.pubsub_dedup_entries", "channels.pubsub_dedup_ttl_s"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
 }
@@ -103,12 +104,12 @@ TEST(Validate, CallbackAuditLimits) {
   c.callbacks.suspect_trust_ms = 0ms;
   const auto errors = validate(c);
   EXPECT_EQ(errors.size(), 10u);
-  for (const char* name : {"callbacks.refused_audits_per_source_per_s",
-                           "callbacks.refused_audits_per_app_per_s", "callbacks.refused_audit_burst",
-                           "callbacks.refused_audit_queue_limit", "callbacks.refused_audit_flush_ms",
-                           "callbacks.refused_audit_max_sources", "callbacks.app_reads_per_source_per_s",
-                           "callbacks.suspect_refusals_per_s", "callbacks.suspect_shut_out_ms",
-                           "callbacks.suspect_trust_ms"}) {
+  for (const char* name :
+       {"callbacks.refused_audits_per_source_per_s", "callbacks.refused_audits_per_app_per_s",
+        "callbacks.refused_audit_burst", "callbacks.refused_audit_queue_limit",
+        "callbacks.refused_audit_flush_ms", "callbacks.refused_audit_max_sources",
+        "callbacks.app_reads_per_source_per_s", "callbacks.suspect_refusals_per_s",
+        "callbacks.suspect_shut_out_ms", "callbacks.suspect_trust_ms"}) {
     EXPECT_TRUE(has(errors, name)) << name;
   }
   c.callbacks = CallbacksConfig{};

@@ -26,7 +26,7 @@ TEST(ConcurrencyLimit, RefusesOverTheLimit) {
   EXPECT_EQ(c.in_flight(), 10);
   c.release(200ms, Clock::now());  // slow: the limit shrinks to 7
   EXPECT_EQ(c.limit(), 7);
-  EXPECT_FALSE(c.try_acquire());   // 9 in flight, limit 7
+  EXPECT_FALSE(c.try_acquire());  // 9 in flight, limit 7
 }
 
 // Proves: slow answers shrink the limit by a quarter at most once per target period, down

@@ -46,7 +46,8 @@ TEST(SuspectSources, RefusalsBelowTheRateAreServed) {
   SuspectSources s(limits());
   const auto t0 = Clock::now();
   for (int second = 0; second < 20; ++second) {
-    for (int i = 0; i < 5; ++i) s.refused("10.0.0.1", t0 + std::chrono::seconds(second) + std::chrono::milliseconds(i));
+    for (int i = 0; i < 5; ++i)
+      s.refused("10.0.0.1", t0 + std::chrono::seconds(second) + std::chrono::milliseconds(i));
   }
   EXPECT_FALSE(s.shut_out("10.0.0.1", t0 + 20s));
 }

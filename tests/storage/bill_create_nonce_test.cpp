@@ -20,7 +20,8 @@ class FoldedNonceTest : public StoreTest {
     return parse_create_outcome(write_one(insert_bill(bill, record, kIdempotencyKeepS, verify_due, nonce)));
   }
   std::string count(const std::string& rows) {
-    std::string sql = "SELECT count(*) FROM ";  // appended: g++ 12 warns falsely (-Wrestrict) on "lit" + std::string
+    std::string sql =
+        "SELECT count(*) FROM ";  // appended: g++ 12 warns falsely (-Wrestrict) on "lit" + std::string
     sql += rows;
     return run({sql, {}}).text(0, 0);
   }

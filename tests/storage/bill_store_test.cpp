@@ -279,9 +279,10 @@ TEST_F(BillStoreTest, RefundOfADeliveredBillCommitsItsDeliveryJob) {
 
   refunded.expected_version = delivered.next.version;
   EXPECT_EQ(write_one(transition_statement(refunded)).text(0, 0), "t");
-  Rows job = run({"SELECT kind, attempt, lease_owner, dead_at IS NULL, next_attempt_at <= now() "
-                  "FROM jobs WHERE bill_id = 'b_01'",
-                  {}});
+  Rows job =
+      run({"SELECT kind, attempt, lease_owner, dead_at IS NULL, next_attempt_at <= now() "
+           "FROM jobs WHERE bill_id = 'b_01'",
+           {}});
   ASSERT_EQ(job.size(), 1u);
   EXPECT_EQ(job.text(0, 0), "delivery");
   EXPECT_EQ(job.text(0, 1), "0");
@@ -302,16 +303,18 @@ TEST_F(BillStoreTest, RefundKeepsAPendingJobAndRevivesADeadOne) {
     TransitionWrite paid = pay(*load(id), BillState::paid, "T-" + id);
     paid.lease_owner = "node-p";
     ASSERT_EQ(write_one(transition_statement(paid)).text(0, 0), "t");
-    run({"UPDATE jobs SET attempt = 4, created_at = now() - interval '1 day', "
+    run(
+        {"UPDATE jobs SET attempt = 4, created_at = now() - interval '1 day', "
          "dead_at = CASE WHEN $2::boolean THEN now() END, lease_until = CASE WHEN $2::boolean "
          "THEN now() - interval '1 hour' ELSE now() + interval '1 hour' END WHERE bill_id = $1",
          {id, dead ? "true" : "false"}});
     TransitionWrite refunded = pay(paid.next, BillState::refunded, "T-" + id);
     refunded.lease_owner = "node-r";
     ASSERT_EQ(write_one(transition_statement(refunded)).text(0, 0), "t");
-    Rows job = run({"SELECT attempt, lease_owner, dead_at IS NULL, created_at > now() - interval '1 hour' "
-                    "FROM jobs WHERE bill_id = $1",
-                    {id}});
+    Rows job =
+        run({"SELECT attempt, lease_owner, dead_at IS NULL, created_at > now() - interval '1 hour' "
+             "FROM jobs WHERE bill_id = $1",
+             {id}});
     ASSERT_EQ(job.size(), 1u);
     EXPECT_EQ(job.text(0, 0), dead ? "0" : "4");
     EXPECT_EQ(job.text(0, 1), dead ? "node-r" : "node-p");

@@ -55,7 +55,8 @@ class BillTransitionTest : public StoreTest {
     return std::stoll(run({sql, {bill_id}}).text(0, 0));
   }
   int64_t jobs_of(const std::string& bill_id, const std::string& kind) {
-    return std::stoll(run({"SELECT count(*) FROM jobs WHERE bill_id = $1 AND kind = $2", {bill_id, kind}}).text(0, 0));
+    return std::stoll(
+        run({"SELECT count(*) FROM jobs WHERE bill_id = $1 AND kind = $2", {bill_id, kind}}).text(0, 0));
   }
   int64_t audits_of(const std::string& bill_id) {
     return count("SELECT count(*) FROM callbacks WHERE bill_id = $1", bill_id);
@@ -71,7 +72,9 @@ class BillTransitionTest : public StoreTest {
 // the write carries one.
 TEST_F(BillTransitionTest, EachKindHasItsOwnNamedStatementWithOnlyItsWork) {
   Bill bill = sample_bill("b_01", app_id_);
-  auto has = [](const Statement& st, const char* fragment) { return st.sql.find(fragment) != std::string::npos; };
+  auto has = [](const Statement& st, const char* fragment) {
+    return st.sql.find(fragment) != std::string::npos;
+  };
   TransitionWrite paid_write = to(bill, BillState::paid);
   paid_write.audit = audit_of("b_01");
   Statement paid = transition_statement(paid_write);
@@ -133,7 +136,8 @@ TEST_F(BillTransitionTest, DeliveredRecordsTheAttemptWhetherOrNotTheCasApplies) 
   EXPECT_EQ(attempts_of("b_01"), 1) << "the same attempt_key: recorded once";
   EXPECT_EQ(jobs_of("b_01", "delivery"), 0);
   EXPECT_EQ(load("b_01")->state, BillState::delivered);
-  Rows rec = run({"SELECT attempt_key, http_status, delivery_id FROM delivery_attempts WHERE bill_id = $1", {"b_01"}});
+  Rows rec = run(
+      {"SELECT attempt_key, http_status, delivery_id FROM delivery_attempts WHERE bill_id = $1", {"b_01"}});
   ASSERT_EQ(rec.size(), 1u);
   EXPECT_EQ(rec.text(0, 0), "key-1");
   EXPECT_EQ(rec.text(0, 1), "200");

@@ -467,7 +467,8 @@ TEST_F(DatabaseTest, NewWorkWaitingTooLongIsRefusedAndNotWritten) {
   auto write = [&](int id, WriteClass write_class) {
     auto done = std::make_shared<std::promise<WriteResult>>();
     auto answer = done->get_future();
-    db->write({insert_row(id)}, [done](WriteResult r) { done->set_value(std::move(r)); }, write_class);
+    db->write(
+        {insert_row(id)}, [done](WriteResult r) { done->set_value(std::move(r)); }, write_class);
     return answer;
   };
   auto creation = write(1, WriteClass::new_work);
@@ -495,7 +496,8 @@ TEST_F(DatabaseTest, NewWorkHeldByAStalledCommitIsRefusedOnTime) {
   auto held = hold_writer(*db, 2.0);
   auto done = std::make_shared<std::promise<WriteResult>>();
   auto creation = done->get_future();
-  db->write({insert_row(1)}, [done](WriteResult r) { done->set_value(std::move(r)); }, WriteClass::new_work);
+  db->write(
+      {insert_row(1)}, [done](WriteResult r) { done->set_value(std::move(r)); }, WriteClass::new_work);
   std::this_thread::sleep_for(400ms);  // past max_wait, well inside the 2 s stall
   EXPECT_FALSE(db->admits_new_work());
   ASSERT_EQ(creation.wait_for(0s), std::future_status::ready);  // answered by that check

@@ -39,21 +39,23 @@ json::Value array_of(std::vector<std::string> texts) {
 
 json::Value credentials_json(std::string root, std::string environment = "Sandbox",
                              std::string bundle_id = "com.example") {
-  return testing::object({{"bundle_id", testing::string_value(std::move(bundle_id))},
-                          {"environment", testing::string_value(std::move(environment))},
-                          {"root_certificates", array_of({std::move(root)})},
-                          {"issuer_id", testing::string_value("57246542-96fe-1a63-e053-0824d011072a")},
-                          {"key_id", testing::string_value("2X9R4HXF34")},
-                          {"private_key", testing::string_value(vector_text("testSigningKey.p8"))},
-                          {"products", testing::object({{"com.example.gems500", testing::string_value("gem_500")},
-                                                        {"com.example.gems100", testing::string_value("gem_100")}})}});
+  return testing::object(
+      {{"bundle_id", testing::string_value(std::move(bundle_id))},
+       {"environment", testing::string_value(std::move(environment))},
+       {"root_certificates", array_of({std::move(root)})},
+       {"issuer_id", testing::string_value("57246542-96fe-1a63-e053-0824d011072a")},
+       {"key_id", testing::string_value("2X9R4HXF34")},
+       {"private_key", testing::string_value(vector_text("testSigningKey.p8"))},
+       {"products", testing::object({{"com.example.gems500", testing::string_value("gem_500")},
+                                     {"com.example.gems100", testing::string_value("gem_100")}})}});
 }
 
 // The vectors' root as Apple ships it (DER), given base64 like a .cer pasted into the admin API.
 std::shared_ptr<const AppleCredentials> vector_credentials(std::string environment = "Sandbox") {
   auto creds = testing::credentials_for(
-      adapter(), credentials_json(base64::encode(testing::read_file(testing::vector_path("apple/testCA.der"))),
-                                  std::move(environment)));
+      adapter(),
+      credentials_json(base64::encode(testing::read_file(testing::vector_path("apple/testCA.der"))),
+                       std::move(environment)));
   return std::dynamic_pointer_cast<const AppleCredentials>(creds);
 }
 
@@ -84,12 +86,14 @@ TEST(AppleAdapter, ValidVectorsVerify) {
 TEST(AppleAdapter, RefusedVectors) {
   auto creds = vector_credentials();
   ASSERT_TRUE(apple::verify_signed_data(vector_text("wrongBundleId"), creds->root_certificates, kNow).ok());
-  EXPECT_EQ(apple::verify_notification(vector_text("wrongBundleId"), *creds, kNow).error().code, Errc::conflict);
+  EXPECT_EQ(apple::verify_notification(vector_text("wrongBundleId"), *creds, kNow).error().code,
+            Errc::conflict);
   EXPECT_EQ(apple::verify_notification(vector_text("missingX5CHeaderClaim"), *creds, kNow).error().code,
             Errc::bad_signature);
   const BillView bill{std::string(kBillId), "app_1", "gem_500", 499, "USD", 0};
   static const ProviderUrls urls;
-  auto legacy = adapter().verify_receipt(ChannelContext{creds, urls, kNow}, bill, vector_text("legacyTransaction"));
+  auto legacy =
+      adapter().verify_receipt(ChannelContext{creds, urls, kNow}, bill, vector_text("legacyTransaction"));
   ASSERT_TRUE(legacy.done());
   EXPECT_EQ(legacy.result().error().code, Errc::invalid_parameter);
 }
@@ -108,7 +112,8 @@ TEST(AppleAdapter, VectorRefusedWhenRootEnvironmentOrTimeDiffer) {
             Errc::conflict);
   std::string changed = vector_text("transactionInfo");
   changed[changed.size() - 5] = changed[changed.size() - 5] == 'A' ? 'B' : 'A';
-  EXPECT_EQ(apple::verify_transaction(changed, *vector_credentials(), kNow).error().code, Errc::bad_signature);
+  EXPECT_EQ(apple::verify_transaction(changed, *vector_credentials(), kNow).error().code,
+            Errc::bad_signature);
   // wrongBundleId carries no signedDate: its chain is checked at now, and it expires in 2033.
   const int64_t after_expiry = 2000000000;  // 2033-05-18
   EXPECT_EQ(apple::verify_signed_data(vector_text("wrongBundleId"), vector_credentials()->root_certificates,
@@ -116,7 +121,8 @@ TEST(AppleAdapter, VectorRefusedWhenRootEnvironmentOrTimeDiffer) {
                 .error()
                 .code,
             Errc::bad_signature);
-  EXPECT_TRUE(apple::verify_transaction(vector_text("transactionInfo"), *vector_credentials(), after_expiry).ok());
+  EXPECT_TRUE(
+      apple::verify_transaction(vector_text("transactionInfo"), *vector_credentials(), after_expiry).ok());
 }
 
 // A run-time PKI and transactions signed like the App Store's.
@@ -125,14 +131,21 @@ const apple::TestPki& pki() {
   return made;
 }
 
-CredentialsPtr pki_credentials() { return testing::credentials_for(adapter(), credentials_json(pki().root_pem)); }
+CredentialsPtr pki_credentials() {
+  return testing::credentials_for(adapter(), credentials_json(pki().root_pem));
+}
 
 std::string transaction(std::string_view product = "com.example.gems500", std::string token = "",
                         std::string_view bundle = "com.example", bool revoked = false) {
   if (token.empty()) token = *app_account_token(kBillId);
   json::Writer out;
   out.begin_object().key("transactionId").string("2000000123456789").key("productId").string(product);
-  out.key("bundleId").string(bundle).key("environment").string("Sandbox").key("appAccountToken").string(token);
+  out.key("bundleId")
+      .string(bundle)
+      .key("environment")
+      .string("Sandbox")
+      .key("appAccountToken")
+      .string(token);
   out.key("signedDate").integer(kNow * 1000).key("type").string("Consumable");
   if (revoked) out.key("revocationDate").integer(kNow * 1000);
   out.end_object();
@@ -193,19 +206,26 @@ TEST(AppleAdapter, ForgedReceiptsRefused) {
   EXPECT_EQ(receipt(*forged).error().code, Errc::bad_signature);  // and under another root
   const apple::TestPki old = apple::make_test_pki(kNow - 2 * kYearS, kNow - kYearS);
   auto old_creds = testing::credentials_for(adapter(), credentials_json(old.root_pem));
-  auto expired = apple::sign_signed_data(R"({"bundleId":"com.example","environment":"Sandbox","signedDate":)" +
-                                             std::to_string(kNow * 1000) + "}",
-                                         old);
-  EXPECT_EQ(apple::verify_transaction(*expired, *std::dynamic_pointer_cast<const AppleCredentials>(old_creds), kNow)
-                .error()
-                .code,
-            Errc::bad_signature);
+  auto expired =
+      apple::sign_signed_data(R"({"bundleId":"com.example","environment":"Sandbox","signedDate":)" +
+                                  std::to_string(kNow * 1000) + "}",
+                              old);
+  EXPECT_EQ(
+      apple::verify_transaction(*expired, *std::dynamic_pointer_cast<const AppleCredentials>(old_creds), kNow)
+          .error()
+          .code,
+      Errc::bad_signature);
 }
 
 std::string notification(std::string_view type, const std::string& signed_transaction) {
   json::Writer payload;
   payload.begin_object().key("notificationType").string(type).key("notificationUUID").string("n-1");
-  payload.key("data").begin_object().key("bundleId").string("com.example").key("environment").string("Sandbox");
+  payload.key("data")
+      .begin_object()
+      .key("bundleId")
+      .string("com.example")
+      .key("environment")
+      .string("Sandbox");
   payload.key("signedTransactionInfo").string(signed_transaction).end_object();
   payload.key("signedDate").integer(kNow * 1000).end_object();
   auto jws = apple::sign_signed_data(payload.str(), pki());
@@ -215,7 +235,8 @@ std::string notification(std::string_view type, const std::string& signed_transa
 // Proves Server Notifications V2: REFUND → refunded for the token's bill, ONE_TIME_CHARGE →
 // paid, other types unrelated; a body changed after signing is refused.
 TEST(AppleAdapter, Notifications) {
-  auto refund = testing::verify(adapter(), pki_credentials(), {}, notification("REFUND", transaction()), kNow);
+  auto refund =
+      testing::verify(adapter(), pki_credentials(), {}, notification("REFUND", transaction()), kNow);
   ASSERT_TRUE(refund.ok()) << refund.error().message;
   EXPECT_EQ(refund->status, ProviderStatus::refunded);
   EXPECT_EQ(refund->bill_id, kBillId);
@@ -223,7 +244,8 @@ TEST(AppleAdapter, Notifications) {
       testing::verify(adapter(), pki_credentials(), {}, notification("ONE_TIME_CHARGE", transaction()), kNow);
   ASSERT_TRUE(charge.ok());
   EXPECT_EQ(charge->status, ProviderStatus::paid);
-  auto other = testing::verify(adapter(), pki_credentials(), {}, notification("DID_RENEW", transaction()), kNow);
+  auto other =
+      testing::verify(adapter(), pki_credentials(), {}, notification("DID_RENEW", transaction()), kNow);
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->status, ProviderStatus::unrelated);
   std::string body = notification("REFUND", transaction());
@@ -276,9 +298,10 @@ TEST(AppleAdapter, CredentialProblemsListed) {
                        {"private_key", testing::string_value(testing::key(testing::KeyRole::stranger).pem())},
                        {"products", testing::object({})}}));
   ASSERT_FALSE(result.ok());
-  for (const char* part : {"channels.apple: ", "environment must be", "root_certificates[0]", "issuer_id is required",
-                           "private_key: not a P-256", "products must map"}) {
-    EXPECT_NE(result.error().message.find(part), std::string::npos) << part << " in " << result.error().message;
+  for (const char* part : {"channels.apple: ", "environment must be", "root_certificates[0]",
+                           "issuer_id is required", "private_key: not a P-256", "products must map"}) {
+    EXPECT_NE(result.error().message.find(part), std::string::npos)
+        << part << " in " << result.error().message;
   }
 }
 

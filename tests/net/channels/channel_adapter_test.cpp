@@ -13,7 +13,8 @@ namespace {
 // Proves the default registry holds exactly sandbox, alipay and wechatpay, by name.
 TEST(ChannelRegistry, DefaultChannels) {
   const ChannelRegistry& registry = default_registry();
-  EXPECT_EQ(registry.names(), (std::vector<std::string_view>{"alipay", "apple", "google", "sandbox", "stripe", "wechatpay"}));
+  EXPECT_EQ(registry.names(),
+            (std::vector<std::string_view>{"alipay", "apple", "google", "sandbox", "stripe", "wechatpay"}));
   for (auto name : registry.names()) EXPECT_EQ(registry.find(name)->name(), name);
   EXPECT_EQ(registry.find("paypal"), nullptr);
   EXPECT_TRUE(registry.find("alipay")->traits().has_query);
@@ -41,7 +42,8 @@ TEST(AppChannels, ListsEveryProblem) {
   EXPECT_EQ(parsed.error().code, Errc::invalid_parameter);
   for (const char* part :
        {"channels.sandbox: secret is required", "channels.alipay: seller_id is required",
-        "alipay_public_key is required", "unknown channel paypal (known: alipay, apple, google, sandbox, stripe, wechatpay)",
+        "alipay_public_key is required",
+        "unknown channel paypal (known: alipay, apple, google, sandbox, stripe, wechatpay)",
         "channels.wechatpay: must be an object"}) {
     EXPECT_NE(parsed.error().message.find(part), std::string::npos)
         << part << " in " << parsed.error().message;
@@ -60,7 +62,8 @@ TEST(ChannelAdapter, UnsupportedOperations) {
   EXPECT_EQ(sandbox.verify_receipt(context, bill, "r").result().error().code, Errc::invalid_parameter);
   // Refunds: apple has no refund API (the default answer); sandbox confirms at once.
   const ChannelAdapter& apple = *default_registry().find("apple");
-  EXPECT_EQ(apple.refund(context, RefundInput{bill, "r1", 1, ""}).result().error().code, Errc::invalid_parameter);
+  EXPECT_EQ(apple.refund(context, RefundInput{bill, "r1", 1, ""}).result().error().code,
+            Errc::invalid_parameter);
   auto refunded = sandbox.refund(context, RefundInput{bill, "r1", 1, ""});
   ASSERT_TRUE(refunded.done());
   EXPECT_EQ(refunded.result()->status, ProviderStatus::refunded);

@@ -41,11 +41,13 @@ CredentialsPtr credentials() {
       testing::object(
           {{"package_name", testing::string_value("com.example.game")},
            {"service_account",
-            testing::object({{"client_email", testing::string_value("unipay@example.iam.gserviceaccount.com")},
-                             {"private_key", testing::string_value(service_key().pem())},
-                             {"token_uri", testing::string_value("http://127.0.0.1:2/token")}})},
+            testing::object(
+                {{"client_email", testing::string_value("unipay@example.iam.gserviceaccount.com")},
+                 {"private_key", testing::string_value(service_key().pem())},
+                 {"token_uri", testing::string_value("http://127.0.0.1:2/token")}})},
            {"pubsub_audience", testing::string_value(std::string(kAudience))},
-           {"pubsub_certs", testing::object({{"kid-1", testing::string_value(google_signer().public_key().pem())}})},
+           {"pubsub_certs",
+            testing::object({{"kid-1", testing::string_value(google_signer().public_key().pem())}})},
            {"products", testing::object({{"gems_500", testing::string_value("gem_500")}})}}));
 }
 
@@ -56,7 +58,8 @@ ProviderUrls local_urls() {
 }
 
 const std::string kPurchaseUrl =
-    "http://127.0.0.1:1/androidpublisher/v3/applications/com.example.game/purchases/products/gems_500/tokens/tok-1";
+    "http://127.0.0.1:1/androidpublisher/v3/applications/com.example.game/purchases/products/gems_500/tokens/"
+    "tok-1";
 
 // A stand-in for Google: the token endpoint checks the assertion like Google does; the
 // purchase answer and the calls seen are the test's to set and read.
@@ -83,15 +86,17 @@ struct FakeGoogle {
     EXPECT_EQ(text_of(jwt->payload, "scope"), google::kPublisherScope);
     EXPECT_EQ(text_of(jwt->payload, "aud"), "http://127.0.0.1:2/token");
     EXPECT_EQ(integer_of(jwt->payload, "exp"), kNow + 3600);
-    return OutboundResponse{token_status, {}, R"({"access_token":"ya29.token","expires_in":3599,"token_type":"Bearer"})"};
+    return OutboundResponse{
+        token_status, {}, R"({"access_token":"ya29.token","expires_in":3599,"token_type":"Bearer"})"};
   }
 };
 
 Result<ProviderResult> receipt(FakeGoogle& api, const CredentialsPtr& creds, std::string item = "gem_500") {
   const ProviderUrls urls = local_urls();
   const BillView bill{std::string(kBillId), "app_1", std::move(item), 499, "USD", 0};
-  return run_steps(adapter().verify_receipt(ChannelContext{creds, urls, kNow}, bill, "tok-1"),
-                   [&api](const OutboundRequest& r) { return api(r); }, 4);
+  return run_steps(
+      adapter().verify_receipt(ChannelContext{creds, urls, kNow}, bill, "tok-1"),
+      [&api](const OutboundRequest& r) { return api(r); }, 4);
 }
 
 // Proves the receipt flow: token (assertion checked above), purchases.products.get, then
@@ -109,8 +114,9 @@ TEST(GoogleAdapter, ReceiptVerifiedAndAcknowledged) {
   EXPECT_EQ(api.calls, (std::vector<std::string>{"POST http://127.0.0.1:2/token", "GET " + kPurchaseUrl,
                                                  "POST " + kPurchaseUrl + ":acknowledge"}));
   api.calls.clear();
-  api.purchase = R"({"purchaseState":0,"acknowledgementState":1,"orderId":"GPA.1234","obfuscatedExternalAccountId":")" +
-                 std::string(kBillId) + "\"}";
+  api.purchase =
+      R"({"purchaseState":0,"acknowledgementState":1,"orderId":"GPA.1234","obfuscatedExternalAccountId":")" +
+      std::string(kBillId) + "\"}";
   ASSERT_TRUE(receipt(api, creds).ok());
   EXPECT_EQ(api.calls, (std::vector<std::string>{"GET " + kPurchaseUrl}));
   static const ProviderUrls urls;
@@ -125,7 +131,8 @@ TEST(GoogleAdapter, ReceiptVerifiedAndAcknowledged) {
 // endpoint down (server_busy: unknown outcome).
 TEST(GoogleAdapter, ReceiptRefusals) {
   FakeGoogle other;
-  other.purchase = R"({"purchaseState":0,"orderId":"GPA.9","obfuscatedExternalAccountId":"b_01HZZZZZZZZZZZZZZZZZZZZZZY"})";
+  other.purchase =
+      R"({"purchaseState":0,"orderId":"GPA.9","obfuscatedExternalAccountId":"b_01HZZZZZZZZZZZZZZZZZZZZZZY"})";
   EXPECT_EQ(receipt(other, credentials()).error().code, Errc::conflict);
   FakeGoogle api;
   EXPECT_EQ(receipt(api, credentials(), "gem_100").error().code, Errc::invalid_parameter);
@@ -152,7 +159,14 @@ std::string push_token(std::string_view audience = kAudience, std::string_view i
                        std::string_view kid = "kid-1", int64_t iat = kNow,
                        const crypto::RsaPrivateKey& key = google_signer()) {
   json::Writer header;
-  header.begin_object().key("alg").string("RS256").key("kid").string(kid).key("typ").string("JWT").end_object();
+  header.begin_object()
+      .key("alg")
+      .string("RS256")
+      .key("kid")
+      .string(kid)
+      .key("typ")
+      .string("JWT")
+      .end_object();
   json::Writer claims;
   claims.begin_object().key("aud").string(audience).key("iss").string(issuer);
   claims.key("email").string("pubsub@example.iam.gserviceaccount.com").key("iat").integer(iat);
@@ -175,7 +189,8 @@ Result<ProviderResult> push(FakeGoogle& api, const std::string& authorization, c
   std::vector<http::Header> headers{{"authorization", authorization}};
   auto step = adapter().verify_callback(ChannelContext{credentials(), urls, kNow},
                                         CallbackInput{headers, body, {}, answered_before});
-  return run_steps(std::move(step), [&api](const OutboundRequest& r) { return api(r); }, 4);
+  return run_steps(
+      std::move(step), [&api](const OutboundRequest& r) { return api(r); }, 4);
 }
 
 // Proves a verified push of a purchase is queried and read as paid for the bill named by
@@ -189,15 +204,18 @@ TEST(GoogleAdapter, PushNotifications) {
   EXPECT_EQ(paid->status, ProviderStatus::paid);
   EXPECT_EQ(paid->bill_id, kBillId);
   EXPECT_EQ(paid->item_id, "gem_500");
-  auto voided = push(api, push_token(),
-                     push_body(R"({"packageName":"com.example.game","voidedPurchaseNotification":)"
-                               R"({"purchaseToken":"tok-1","orderId":"GPA.1234","productType":2,"refundType":1}})"));
+  auto voided =
+      push(api, push_token(),
+           push_body(R"({"packageName":"com.example.game","voidedPurchaseNotification":)"
+                     R"({"purchaseToken":"tok-1","orderId":"GPA.1234","productType":2,"refundType":1}})"));
   ASSERT_TRUE(voided.ok());
   EXPECT_EQ(voided->status, ProviderStatus::refunded);
   EXPECT_EQ(voided->trade_no, "GPA.1234");
-  EXPECT_EQ(push(api, push_token(), push_body(R"({"packageName":"com.other","testNotification":{}})")).error().code,
-            Errc::conflict);
-  auto test = push(api, push_token(), push_body(R"({"packageName":"com.example.game","testNotification":{}})"));
+  EXPECT_EQ(
+      push(api, push_token(), push_body(R"({"packageName":"com.other","testNotification":{}})")).error().code,
+      Errc::conflict);
+  auto test =
+      push(api, push_token(), push_body(R"({"packageName":"com.example.game","testNotification":{}})"));
   ASSERT_TRUE(test.ok());
   EXPECT_EQ(test->status, ProviderStatus::unrelated);
 }
@@ -206,19 +224,23 @@ TEST(GoogleAdapter, PushNotifications) {
 // kid, another signing key, expired token, no bearer.
 TEST(GoogleAdapter, ForgedPushesRefused) {
   FakeGoogle api;
-  EXPECT_EQ(push(api, push_token("https://evil.example"), push_body(kPurchased)).error().code, Errc::bad_signature);
+  EXPECT_EQ(push(api, push_token("https://evil.example"), push_body(kPurchased)).error().code,
+            Errc::bad_signature);
   EXPECT_EQ(push(api, push_token(kAudience, "https://evil.example"), push_body(kPurchased)).error().code,
             Errc::bad_signature);
-  EXPECT_EQ(push(api, push_token(kAudience, google::kPushIssuer, "kid-9"), push_body(kPurchased)).error().code,
-            Errc::bad_signature);
-  EXPECT_EQ(push(api, push_token(kAudience, google::kPushIssuer, "kid-1", kNow, service_key()), push_body(kPurchased))
+  EXPECT_EQ(
+      push(api, push_token(kAudience, google::kPushIssuer, "kid-9"), push_body(kPurchased)).error().code,
+      Errc::bad_signature);
+  EXPECT_EQ(push(api, push_token(kAudience, google::kPushIssuer, "kid-1", kNow, service_key()),
+                 push_body(kPurchased))
                 .error()
                 .code,
             Errc::bad_signature);
-  EXPECT_EQ(push(api, push_token(kAudience, google::kPushIssuer, "kid-1", kNow - 3600 - 301), push_body(kPurchased))
-                .error()
-                .code,
-            Errc::stale_timestamp);
+  EXPECT_EQ(
+      push(api, push_token(kAudience, google::kPushIssuer, "kid-1", kNow - 3600 - 301), push_body(kPurchased))
+          .error()
+          .code,
+      Errc::stale_timestamp);
   EXPECT_EQ(push(api, "", push_body(kPurchased)).error().code, Errc::unauthorized);
   EXPECT_TRUE(api.calls.empty());
 }
@@ -243,16 +265,17 @@ TEST(GoogleAdapter, RepeatedPushesAnsweredWithoutTheApi) {
 
 // Proves credentials are checked once with every problem listed together.
 TEST(GoogleAdapter, CredentialProblemsListed) {
-  auto result = adapter().parse_credentials(testing::object(
-      {{"package_name", testing::string_value("com.example.game")},
-       {"service_account", testing::object({{"client_email", testing::string_value("a@b")},
-                                            {"private_key", testing::string_value("nope")}})},
-       {"pubsub_certs", testing::object({{"kid-1", testing::string_value("not a key")}})},
-       {"products", testing::object({})}}));
+  auto result = adapter().parse_credentials(
+      testing::object({{"package_name", testing::string_value("com.example.game")},
+                       {"service_account", testing::object({{"client_email", testing::string_value("a@b")},
+                                                            {"private_key", testing::string_value("nope")}})},
+                       {"pubsub_certs", testing::object({{"kid-1", testing::string_value("not a key")}})},
+                       {"products", testing::object({})}}));
   ASSERT_FALSE(result.ok());
   for (const char* part : {"channels.google: ", "service_account: private_key:", "token_uri is required",
                            "pubsub_audience is required", "pubsub_certs.kid-1:", "products must map"}) {
-    EXPECT_NE(result.error().message.find(part), std::string::npos) << part << " in " << result.error().message;
+    EXPECT_NE(result.error().message.find(part), std::string::npos)
+        << part << " in " << result.error().message;
   }
 }
 

@@ -37,8 +37,8 @@ const AppleCase& apple_case() {
     while (!made.jws.empty() && made.jws.back() == '\n') made.jws.pop_back();
     json::Value roots;
     roots.kind = json::Value::Kind::array;
-    roots.items.push_back(testing::string_value(
-        base64::encode(testing::read_file(testing::vector_path("apple/testCA.der")))));
+    roots.items.push_back(
+        testing::string_value(base64::encode(testing::read_file(testing::vector_path("apple/testCA.der")))));
     const auto adapter = make_apple_adapter();
     made.credentials = std::dynamic_pointer_cast<const AppleCredentials>(testing::credentials_for(
         *adapter,
@@ -47,8 +47,8 @@ const AppleCase& apple_case() {
                          {"root_certificates", roots},
                          {"issuer_id", testing::string_value("issuer")},
                          {"key_id", testing::string_value("key")},
-                         {"private_key", testing::string_value(
-                                             testing::read_file(testing::vector_path("apple/testSigningKey.p8")))},
+                         {"private_key", testing::string_value(testing::read_file(
+                                             testing::vector_path("apple/testSigningKey.p8")))},
                          {"products", testing::object({{"com.example", testing::string_value("item")}})}})));
     return made;
   }();

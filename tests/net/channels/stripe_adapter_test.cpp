@@ -41,8 +41,9 @@ json::Value secrets(std::initializer_list<std::string> texts) {
 }
 
 CredentialsPtr credentials(std::initializer_list<std::string> webhook_secrets = {std::string(kSecret)}) {
-  return testing::credentials_for(adapter(), testing::object({{"secret_key", testing::string_value("sk_test_123")},
-                                                              {"webhook_secrets", secrets(webhook_secrets)}}));
+  return testing::credentials_for(adapter(),
+                                  testing::object({{"secret_key", testing::string_value("sk_test_123")},
+                                                   {"webhook_secrets", secrets(webhook_secrets)}}));
 }
 
 Result<ProviderResult> webhook(std::string_view header, std::string_view body, int64_t now_s = kNow,
@@ -86,14 +87,16 @@ TEST(StripeAdapter, VectorRefusals) {
 // Proves secret rotation: several v1 in one header (one matching), and any of several
 // configured secrets.
 TEST(StripeAdapter, SeveralSignaturesAndSecrets) {
-  const std::string header = "t=1700000000,v1=" + std::string(64, '0') + "," + std::string(kVectorHeader.substr(13)) +
-                             ",v0=deadbeef";
+  const std::string header = "t=1700000000,v1=" + std::string(64, '0') + "," +
+                             std::string(kVectorHeader.substr(13)) + ",v0=deadbeef";
   EXPECT_TRUE(webhook(header, kVectorBody).ok());
-  EXPECT_TRUE(webhook(kVectorHeader, kVectorBody, kNow, credentials({"whsec_new", std::string(kSecret)})).ok());
+  EXPECT_TRUE(
+      webhook(kVectorHeader, kVectorBody, kNow, credentials({"whsec_new", std::string(kSecret)})).ok());
 }
 
 std::string event(std::string_view type, std::string_view object) {
-  return R"({"id":"evt_2","type":")" + std::string(type) + R"(","data":{"object":)" + std::string(object) + "}}";
+  return R"({"id":"evt_2","type":")" + std::string(type) + R"(","data":{"object":)" + std::string(object) +
+         "}}";
 }
 
 Result<ProviderResult> signed_event(std::string_view type, std::string_view object) {
@@ -107,13 +110,15 @@ Result<ProviderResult> signed_event(std::string_view type, std::string_view obje
 // without metadata.bill_id and other event types are unrelated; a fractional amount refused.
 TEST(StripeAdapter, EventTypes) {
   const std::string meta = R"("metadata":{"bill_id":"b_01HZZZZZZZZZZZZZZZZZZZZZZZ"})";
-  auto failed = signed_event("payment_intent.payment_failed",
-                             R"({"id":"pi_1","amount":499,"currency":"usd","status":"requires_payment_method",)" + meta + "}");
+  auto failed = signed_event(
+      "payment_intent.payment_failed",
+      R"({"id":"pi_1","amount":499,"currency":"usd","status":"requires_payment_method",)" + meta + "}");
   ASSERT_TRUE(failed.ok());
   EXPECT_EQ(failed->status, ProviderStatus::failed);
-  auto refunded = signed_event("charge.refunded", R"({"id":"ch_1","payment_intent":"pi_1","amount":499,)"
-                                                  R"("amount_refunded":200,"currency":"jpy","refunds":{"data":[{"id":"re_1"}]},)" +
-                                                      meta + "}");
+  auto refunded = signed_event(
+      "charge.refunded", R"({"id":"ch_1","payment_intent":"pi_1","amount":499,)"
+                         R"("amount_refunded":200,"currency":"jpy","refunds":{"data":[{"id":"re_1"}]},)" +
+                             meta + "}");
   ASSERT_TRUE(refunded.ok()) << refunded.error().message;
   EXPECT_EQ(refunded->status, ProviderStatus::refunded);
   EXPECT_EQ(refunded->trade_no, "pi_1");
@@ -127,7 +132,8 @@ TEST(StripeAdapter, EventTypes) {
   EXPECT_EQ(dashboard->status, ProviderStatus::refunded);
   EXPECT_EQ(dashboard->bill_id, "");
   EXPECT_EQ(dashboard->trade_no, "pi_2");
-  auto foreign = signed_event("payment_intent.succeeded", R"({"id":"pi_9","amount":1,"currency":"usd","status":"succeeded"})");
+  auto foreign = signed_event("payment_intent.succeeded",
+                              R"({"id":"pi_9","amount":1,"currency":"usd","status":"succeeded"})");
   ASSERT_TRUE(foreign.ok());
   EXPECT_EQ(foreign->status, ProviderStatus::unrelated);
   auto other = signed_event("customer.created", R"({"id":"cus_1"})");
@@ -166,13 +172,15 @@ TEST(StripeAdapter, PrepareCreatesPaymentIntent) {
     EXPECT_EQ(header_of(request, "authorization"), "Bearer sk_test_123");
     EXPECT_EQ(header_of(request, "idempotency-key"), kBillId);
     EXPECT_EQ(header_of(request, "content-type"), "application/x-www-form-urlencoded");
-    EXPECT_EQ(request.body, "amount=499&currency=usd&description=gem_500&metadata%5Bbill_id%5D=" +
-                                std::string(kBillId) +
-                                "&metadata%5Bapp_id%5D=app_1&automatic_payment_methods%5Benabled%5D=true");
-    return OutboundResponse{status, {},
-                            status == 200 ? R"({"id":"pi_1","client_secret":"pi_1_secret_x","metadata":{"bill_id":")" +
-                                                std::string(kBillId) + "\"}}"
-                                          : R"({"error":{"message":"Invalid currency"}})"};
+    EXPECT_EQ(request.body,
+              "amount=499&currency=usd&description=gem_500&metadata%5Bbill_id%5D=" + std::string(kBillId) +
+                  "&metadata%5Bapp_id%5D=app_1&automatic_payment_methods%5Benabled%5D=true");
+    return OutboundResponse{status,
+                            {},
+                            status == 200
+                                ? R"({"id":"pi_1","client_secret":"pi_1_secret_x","metadata":{"bill_id":")" +
+                                      std::string(kBillId) + "\"}}"
+                                : R"({"error":{"message":"Invalid currency"}})"};
   };
   const ChannelContext context{credentials(), urls, kNow};
   auto pay = run_steps(adapter().prepare(context, input), api, 2);
@@ -191,8 +199,9 @@ TEST(StripeAdapter, PrepareCreatesPaymentIntent) {
 TEST(StripeAdapter, QueryAndRefund) {
   const ProviderUrls urls = local_urls();
   const BillView bill{std::string(kBillId), "app_1", "gem_500", 499, "USD", 0};
-  const std::string pi = R"({"id":"pi_1","amount":499,"currency":"usd","status":"succeeded","metadata":{"bill_id":")" +
-                         std::string(kBillId) + "\"}}";
+  const std::string pi =
+      R"({"id":"pi_1","amount":499,"currency":"usd","status":"succeeded","metadata":{"bill_id":")" +
+      std::string(kBillId) + "\"}}";
   std::string search_answer = R"({"data":[]})";
   std::vector<std::string> seen;
   Transport api = [&](const OutboundRequest& request) -> Result<OutboundResponse> {
@@ -218,18 +227,23 @@ TEST(StripeAdapter, QueryAndRefund) {
   EXPECT_EQ(refund->status, ProviderStatus::refunded);
   EXPECT_EQ(refund->provider_refund_id, "re_1");
   ASSERT_EQ(seen.size(), 2u);
-  EXPECT_EQ(seen[1], "POST http://127.0.0.1:1/v1/refunds payment_intent=pi_1&amount=499&metadata%5Bbill_id%5D=" +
-                         std::string(kBillId) + "&metadata%5Brefund_id%5D=r_1&metadata%5Breason%5D=player%20asked r_1");
+  EXPECT_EQ(seen[1],
+            "POST http://127.0.0.1:1/v1/refunds payment_intent=pi_1&amount=499&metadata%5Bbill_id%5D=" +
+                std::string(kBillId) +
+                "&metadata%5Brefund_id%5D=r_1&metadata%5Breason%5D=player%20asked r_1");
 }
 
 // Proves credentials are checked once with every problem listed together.
 TEST(StripeAdapter, CredentialProblemsListed) {
-  auto result = adapter().parse_credentials(testing::object({{"secret_key", testing::string_value("pk_test_1")},
-                                                             {"webhook_secrets", secrets({"nope"})},
-                                                             {"extra", testing::string_value("x")}}));
+  auto result =
+      adapter().parse_credentials(testing::object({{"secret_key", testing::string_value("pk_test_1")},
+                                                   {"webhook_secrets", secrets({"nope"})},
+                                                   {"extra", testing::string_value("x")}}));
   ASSERT_FALSE(result.ok());
-  for (const char* part : {"channels.stripe: ", "secret_key must be", "not a whsec_ secret", "unknown field extra"}) {
-    EXPECT_NE(result.error().message.find(part), std::string::npos) << part << " in " << result.error().message;
+  for (const char* part :
+       {"channels.stripe: ", "secret_key must be", "not a whsec_ secret", "unknown field extra"}) {
+    EXPECT_NE(result.error().message.find(part), std::string::npos)
+        << part << " in " << result.error().message;
   }
 }
 
