@@ -1,5 +1,6 @@
 #include "actors/delivery_attempt.hpp"
 
+#include "actors/delivery_url.hpp"
 #include "net/bill_json.hpp"
 #include "net/signing.hpp"
 

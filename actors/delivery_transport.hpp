@@ -39,15 +39,6 @@ class DeliveryTransport {
   virtual void post(OutboundRequest request, std::function<void(Result<OutboundResponse>)> done) = 0;
 };
 
-// The parts of a delivery URL. Pure, tested.
-struct ParsedUrl {
-  std::string scheme;           // "http" or "https"
-  std::string host;             // without brackets for IPv6
-  std::string port;             // explicit or the scheme's default
-  std::string path_with_query;  // "/" when empty
-};
-Result<ParsedUrl> parse_url(const std::string& url);
-
 // Refuses loopback, private (RFC 1918, fc00::/7), link-local (169.254/16, fe80::/10),
 // unspecified and metadata (169.254.169.254, fd00:ec2::254) addresses. `address` is a
 // numeric IPv4 or IPv6 address as resolved.

@@ -295,4 +295,13 @@ void HttpClient::close_idle() {
   impl_->idle.clear();
 }
 
+ClientRequest json_post(std::string target, std::string body) {
+  ClientRequest r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Type", "application/json");
+  return r;
+}
+
 }  // namespace unipay::bench

@@ -31,6 +31,9 @@ struct ClientRequest {
   bool retried = false;                      // set by the pool (one retry on a stale keep-alive)
 };
 
+// A POST of a JSON body (Content-Type: application/json).
+ClientRequest json_post(std::string target, std::string body);
+
 struct ClientResponse {
   int status = 0;     // 0: no answer, see error
   std::string error;  // "" or a short kind: connect, timeout, eof, reset, io, parse, emfile

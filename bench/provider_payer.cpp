@@ -22,15 +22,6 @@ constexpr std::string_view kGooglePackage = "com.unipay.bench";
 constexpr std::string_view kGoogleProduct = "bench_gems";
 constexpr std::string_view kGoogleAudience = "https://unipay-bench.invalid/pubsub";
 
-ClientRequest sim_post(std::string target, std::string body) {
-  ClientRequest r;
-  r.method = "POST";
-  r.target = std::move(target);
-  r.body = std::move(body);
-  r.headers.emplace_back("Content-Type", "application/json");
-  return r;
-}
-
 std::string sim_error_kind(const char* what, const ClientResponse& r) {
   return std::string("provider_sim:") + what + ":" +
          (r.status == 0 ? "no_answer:" + r.error : "http_" + std::to_string(r.status));
@@ -100,15 +91,15 @@ ClientRequest merchant_request(const std::string& channel) {
   if (channel == "apple") {  // an App Store app selling the bench's item
     w.begin_object().key("bundle_id").string(kAppleBundle).key("environment").string(kAppleEnvironment);
     w.key("products").begin_object().key(kAppleProduct).string(kBenchItem).end_object().end_object();
-    return sim_post("/sim/apple/credentials", w.take());
+    return json_post("/sim/apple/credentials", w.take());
   }
   if (channel != "google") {
     w.begin_object().key("channel").string(channel).end_object();
-    return sim_post("/sim/merchants", w.take());
+    return json_post("/sim/merchants", w.take());
   }
   w.begin_object().key("package_name").string(kGooglePackage).key("pubsub_audience").string(kGoogleAudience);
   w.key("products").begin_object().key(kGoogleProduct).string(kBenchItem).end_object().end_object();
-  return sim_post("/sim/google/credentials", w.take());
+  return json_post("/sim/google/credentials", w.take());
 }
 
 bool ProviderPayer::make_merchant(const std::string& channel, ChannelCredentials& out, std::string& error) {
@@ -149,8 +140,8 @@ void ProviderPayer::pay(const std::string& channel, const std::string& app_id, c
         .string("paid");
   }
   w.end_object();
-  client_.send(sim_post("/sim/orders", w.take()), [this, channel, app_id, bill_id = bill.bill_id,
-                                                   done = std::move(done)](ClientResponse r) mutable {
+  client_.send(json_post("/sim/orders", w.take()), [this, channel, app_id, bill_id = bill.bill_id,
+                                                    done = std::move(done)](ClientResponse r) mutable {
     if (r.status != 200) return done(false, {}, sim_error_kind("orders", r));
     notification(channel, app_id, bill_id, std::move(done));
   });
@@ -162,7 +153,7 @@ void ProviderPayer::notification(const std::string& channel, const std::string& 
   json::Writer w;
   w.begin_object().key("channel").string(channel).key("merchant").string(merchants_[channel]);
   w.key("bill_id").string(bill_id).key("send").boolean(false).end_object();
-  client_.send(sim_post("/sim/notify", w.take()),
+  client_.send(json_post("/sim/notify", w.take()),
                [channel, app_id, done = std::move(done)](ClientResponse r) {
                  auto body = ok_body(r);
                  const json::Value* headers = body ? json_member(&*body, "headers") : nullptr;
@@ -187,7 +178,7 @@ void ProviderPayer::store_purchase(const CreatedBill& bill, Done done) {
   std::string transaction_id = transaction_prefix_;
   transaction_id.append(std::to_string(1000000 + ++transactions_));
   w.key("transaction_id").string(transaction_id).end_object();
-  client_.send(sim_post("/sim/apple/transaction", w.take()),
+  client_.send(json_post("/sim/apple/transaction", w.take()),
                [bill, done = std::move(done)](ClientResponse r) {
                  auto body = ok_body(r);
                  const std::string jws = body ? json_string(&*body, "jws") : std::string();
@@ -210,7 +201,7 @@ void ProviderPayer::pay_google(const std::string& app_id, const CreatedBill& bil
   json::Writer w;
   w.begin_object().key("package_name").string(kGooglePackage).key("product_id").string(kGoogleProduct);
   w.key("obfuscated_account_id").string(bill.bill_id).end_object();
-  auto purchase = sim_post("/sim/google/purchases", w.take());
+  auto purchase = json_post("/sim/google/purchases", w.take());
   client_.send(std::move(purchase), [this, app_id, done = std::move(done)](ClientResponse r) {
     auto body = ok_body(r);
     const std::string token = body ? json_string(&*body, "token") : std::string();
@@ -218,7 +209,7 @@ void ProviderPayer::pay_google(const std::string& app_id, const CreatedBill& bil
     json::Writer push;
     push.begin_object().key("token").string(token).key("type").string("purchased");
     push.key("audience").string(kGoogleAudience).end_object();
-    client_.send(sim_post("/sim/google/notify", push.take()), [app_id, done](ClientResponse n) {
+    client_.send(json_post("/sim/google/notify", push.take()), [app_id, done](ClientResponse n) {
       auto pushed = ok_body(n);
       const json::Value* headers = pushed ? json_member(&*pushed, "headers") : nullptr;
       if (!headers || !headers->is_object()) return done(false, {}, sim_error_kind("google_notify", n));

@@ -66,9 +66,6 @@ std::string answer_error_kind(const ClientResponse& r) {
 ClientRequest create_app_request(const std::string& admin_token, const std::string& delivery_url,
                                  const std::string& sandbox_secret,
                                  const std::vector<ChannelCredentials>& more) {
-  ClientRequest r;
-  r.method = "POST";
-  r.target = "/v1/admin/apps";
   json::Writer w;
   w.begin_object().key("name").string("unipay-bench " + crypto::random_hex(4));
   w.key("delivery_url").string(delivery_url);
@@ -76,9 +73,8 @@ ClientRequest create_app_request(const std::string& admin_token, const std::stri
   w.end_object();
   for (const ChannelCredentials& c : more) w.key(c.channel).raw(c.credentials_json);
   w.end_object().end_object();
-  r.body = w.take();
+  ClientRequest r = json_post("/v1/admin/apps", w.take());
   r.headers.emplace_back("Authorization", "Bearer " + admin_token);
-  r.headers.emplace_back("Content-Type", "application/json");
   return r;
 }
 
@@ -93,15 +89,11 @@ bool parse_app_answer(const ClientResponse& r, AppCreds& app) {
 
 ClientRequest create_bill_request(const AppCreds& app, const std::string& user_id, std::string& nonce,
                                   const std::string& channel) {
-  ClientRequest r;
-  r.method = "POST";
-  r.target = "/v1/bills";
   json::Writer w;
   w.begin_object().key("user_id").string(user_id).key("item_id").string("gem_pack");
   w.key("channel").string(channel).key("amount").integer(kBillAmountMinor);
   w.key("currency").string(bill_currency(channel)).end_object();
-  r.body = w.take();
-  r.headers.emplace_back("Content-Type", "application/json");
+  ClientRequest r = json_post("/v1/bills", w.take());
   nonce = sign_app_request(r, app);
   return r;
 }
@@ -172,15 +164,11 @@ std::string bill_state_of(const ClientResponse& r) {
 }
 
 ClientRequest callback_request(const AppCreds& app, const std::string& bill_id, const std::string& trade_no) {
-  ClientRequest r;
-  r.method = "POST";
-  r.target = "/v1/callbacks/" + app.app_id + "/sandbox";
   json::Writer w;
   w.begin_object().key("bill_id").string(bill_id).key("trade_no").string(trade_no);
   w.key("status").string("success").key("amount").integer(kBillAmountMinor);
   w.key("currency").string(kBillCurrency).end_object();
-  r.body = w.take();
-  r.headers.emplace_back("Content-Type", "application/json");
+  ClientRequest r = json_post("/v1/callbacks/" + app.app_id + "/sandbox", w.take());
   r.headers.emplace_back("X-Sandbox-Signature", crypto::hmac_sha256_hex(app.sandbox_secret, r.body));
   return r;
 }

@@ -9,15 +9,6 @@ namespace {
 constexpr int kLedgerPageLimit = 500;  // the API's largest page
 constexpr int kHoldTtlS = 3600;        // far beyond any run: no hold expires under the bench
 
-ClientRequest post(std::string target, std::string body) {
-  ClientRequest r;
-  r.method = "POST";
-  r.target = std::move(target);
-  r.body = std::move(body);
-  r.headers.emplace_back("Content-Type", "application/json");
-  return r;
-}
-
 bool read_figures(const json::Value* account, AccountFigures& out) {
   auto balance = json_integer(account, "balance");
   auto held = json_integer(account, "held");
@@ -52,16 +43,16 @@ ClientRequest wallet_op_request(const WalletOp& op) {
     case WalletOpKind::credit:
     case WalletOpKind::debit:
       w.key("amount").integer(op.amount).key("reason").string("bench").end_object();
-      return post("/v1/accounts/" + op.account_id + "/" + wallet_op_name(op.kind), w.take());
+      return json_post("/v1/accounts/" + op.account_id + "/" + wallet_op_name(op.kind), w.take());
     case WalletOpKind::hold:
       w.key("amount").integer(op.amount).key("ttl_seconds").integer(kHoldTtlS).end_object();
-      return post("/v1/accounts/" + op.account_id + "/holds", w.take());
+      return json_post("/v1/accounts/" + op.account_id + "/holds", w.take());
     case WalletOpKind::capture:
       w.key("amount").integer(op.amount).end_object();
-      return post("/v1/holds/" + op.hold_id + "/capture", w.take());
+      return json_post("/v1/holds/" + op.hold_id + "/capture", w.take());
     case WalletOpKind::void_hold:
       w.end_object();
-      return post("/v1/holds/" + op.hold_id + "/void", w.take());
+      return json_post("/v1/holds/" + op.hold_id + "/void", w.take());
   }
   return {};
 }
@@ -84,7 +75,7 @@ ClientRequest put_account_request(const AppCreds& app, const std::string& accoun
                                   const std::string& unit) {
   json::Writer w;
   w.begin_object().key("unit").string(unit).end_object();
-  ClientRequest r = post("/v1/accounts/" + account_id, w.take());
+  ClientRequest r = json_post("/v1/accounts/" + account_id, w.take());
   r.method = "PUT";
   sign_app_request(r, app);
   return r;

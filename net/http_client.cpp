@@ -25,6 +25,8 @@
 #include <mutex>
 #include <optional>
 
+#include "actors/delivery_url.hpp"
+
 namespace unipay::http {
 
 namespace {

@@ -106,15 +106,6 @@ Result<std::string> push_token(const GoogleBooks& books, const json::Value& body
   const std::string tamper = text(body, "tamper");
   const bool stranger = tamper == "kid" || tamper == "signature";
   const std::string kid = tamper == "kid" ? crypto::random_hex(20) : books.cert_kid();
-  json::Writer header;
-  header.begin_object()
-      .key("alg")
-      .string("RS256")
-      .key("kid")
-      .string(kid)
-      .key("typ")
-      .string("JWT")
-      .end_object();
   std::string audience = text(body, "audience");
   if (tamper == "audience") audience.append("/another");
   json::Writer claims;
@@ -123,7 +114,7 @@ Result<std::string> push_token(const GoogleBooks& books, const json::Value& body
   claims.key("exp").integer(now_s + kPushTokenLifetimeS).key("iat").integer(now_s);
   claims.key("iss").string(channels::google::kPushIssuer).key("sub").string("113774264463038321964");
   claims.end_object();
-  return channels::jose::sign_rs256(header.str(), claims.str(),
+  return channels::jose::sign_rs256(channels::jose::rs256_header(kid), claims.str(),
                                     stranger ? books.stranger_key() : books.cert_key());
 }
 

@@ -34,7 +34,7 @@ Result<std::string> assertion(const ServiceAccount& account, int64_t now_s) {
   claims.begin_object().key("iss").string(account.client_email).key("scope").string(kPublisherScope);
   claims.key("aud").string(account.token_uri).key("iat").integer(now_s);
   claims.key("exp").integer(now_s + kAssertionLifetimeS).end_object();
-  return jose::sign_rs256(R"({"alg":"RS256","typ":"JWT"})", claims.str(), account.private_key);
+  return jose::sign_rs256(jose::rs256_header(), claims.str(), account.private_key);
 }
 
 OutboundRequest token_request(const ServiceAccount& account, const std::string& assertion_jwt) {

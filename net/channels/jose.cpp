@@ -201,4 +201,12 @@ Result<std::string> sign_rs256(std::string_view header_json, std::string_view pa
   return finish(input, key.sign_sha256(input));
 }
 
+std::string rs256_header(std::string_view kid) {
+  json::Writer header;
+  header.begin_object().key("alg").string("RS256");
+  if (!kid.empty()) header.key("kid").string(kid);
+  header.key("typ").string("JWT").end_object();
+  return header.take();
+}
+
 }  // namespace unipay::channels::jose

@@ -73,5 +73,7 @@ Result<std::string> sign_es256(std::string_view header_json, std::string_view pa
                                const EcPrivateKey& key);
 Result<std::string> sign_rs256(std::string_view header_json, std::string_view payload_json,
                                const crypto::RsaPrivateKey& key);
+// The JOSE header of an RS256 JWT: {"alg":"RS256","kid":kid,"typ":"JWT"}, no kid when empty.
+std::string rs256_header(std::string_view kid = {});
 
 }  // namespace unipay::channels::jose

@@ -82,7 +82,7 @@ class GooglePlaySimTest : public ::testing::Test {
     json::Writer claims;
     claims.begin_object().key("iss").string(email_).key("scope").string(scope).key("aud").string(aud);
     claims.key("iat").integer(iat).key("exp").integer(exp).end_object();
-    auto jwt = channels::jose::sign_rs256(R"({"alg":"RS256","typ":"JWT"})", claims.str(), key);
+    auto jwt = channels::jose::sign_rs256(channels::jose::rs256_header(), claims.str(), key);
     EXPECT_TRUE(jwt.ok());
     const std::string grant_type =
         grant.empty() ? "urn:ietf:params:oauth:grant-type:jwt-bearer" : std::string(grant);

@@ -158,20 +158,11 @@ TEST(GoogleAdapter, ReceiptRefusals) {
 std::string push_token(std::string_view audience = kAudience, std::string_view issuer = google::kPushIssuer,
                        std::string_view kid = "kid-1", int64_t iat = kNow,
                        const crypto::RsaPrivateKey& key = google_signer()) {
-  json::Writer header;
-  header.begin_object()
-      .key("alg")
-      .string("RS256")
-      .key("kid")
-      .string(kid)
-      .key("typ")
-      .string("JWT")
-      .end_object();
   json::Writer claims;
   claims.begin_object().key("aud").string(audience).key("iss").string(issuer);
   claims.key("email").string("pubsub@example.iam.gserviceaccount.com").key("iat").integer(iat);
   claims.key("exp").integer(iat + 3600).end_object();
-  return "Bearer " + *jose::sign_rs256(header.str(), claims.str(), key);
+  return "Bearer " + *jose::sign_rs256(jose::rs256_header(kid), claims.str(), key);
 }
 
 std::string push_body(std::string_view notification_json) {
