@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 
+#include "bench/backlog_figures.hpp"
+
 namespace unipay::bench {
 
 namespace {
@@ -154,27 +156,12 @@ void count_duplicates(Context& ctx) {
   ctx.stats.correctness.deliveries_duplicated = ctx.game.counters().duplicates;
 }
 
-void backlog_metrics(Context& ctx, double load_end_s) {
-  int64_t max = 0, at_end = 0;
-  double first_sum = 0, second_sum = 0;
-  int first_n = 0, second_n = 0;
-  for (const SeriesPoint& p : ctx.stats.series()) {
-    if (p.delivery_backlog < 0) continue;
-    max = std::max(max, p.delivery_backlog);
-    if (p.t_s > load_end_s + 0.5) continue;
-    at_end = p.delivery_backlog;
-    if (p.t_s < load_end_s / 2) {
-      first_sum += static_cast<double>(p.delivery_backlog);
-      ++first_n;
-    } else {
-      second_sum += static_cast<double>(p.delivery_backlog);
-      ++second_n;
-    }
-  }
-  ctx.result.metric("delivery_backlog_max", static_cast<double>(max));
-  ctx.result.metric("delivery_backlog_at_load_end", static_cast<double>(at_end));
-  if (first_n > 0) ctx.result.metric("delivery_backlog_mean_first_half", first_sum / first_n);
-  if (second_n > 0) ctx.result.metric("delivery_backlog_mean_second_half", second_sum / second_n);
+void backlog_metrics(Context& ctx, double load_start_s, double load_end_s) {
+  BacklogFigures f = backlog_figures(ctx.stats.series(), load_start_s, load_end_s);
+  ctx.result.metric("delivery_backlog_max", static_cast<double>(f.max));
+  ctx.result.metric("delivery_backlog_at_load_end", static_cast<double>(f.at_load_end));
+  if (f.mean_first_half) ctx.result.metric("delivery_backlog_mean_first_half", *f.mean_first_half);
+  if (f.mean_second_half) ctx.result.metric("delivery_backlog_mean_second_half", *f.mean_second_half);
 }
 
 }  // namespace unipay::bench

@@ -72,7 +72,9 @@ class OverloadWatch {
 // The delivery backlog series (ctx.delivery_backlog sampled each second) as figures:
 // delivery_backlog_max, delivery_backlog_at_load_end, and delivery_backlog_mean_second_half
 // (the mean over the second half of the load window: bounded when it is not above the
-// first half's, growing when deliveries fall behind payments).
-void backlog_metrics(Context& ctx, double load_end_s);
+// first half's, growing when deliveries fall behind payments). The window is the pass's
+// own, in the series' clock (seconds since the run started: ctx.stats.elapsed_s()), so a
+// second pass (--rate half-max) or a load after a setup phase is judged on its own seconds.
+void backlog_metrics(Context& ctx, double load_start_s, double load_end_s);
 
 }  // namespace unipay::bench

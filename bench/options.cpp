@@ -261,6 +261,18 @@ std::string executable_dir() {
   return ec ? std::string(".") : exe.parent_path().string();
 }
 
+namespace {
+
+// The spawned processes run in their own /tmp directory, so a path relative to where the
+// bench was started would not be found there.
+std::string absolute_path(const std::string& path) {
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
+}  // namespace
+
 std::optional<int> parse_options(int argc, char** argv, Options& out) {
   CLI::App app{"unipay-bench: load tester for unipayd with a game server simulator and a sandbox provider"};
   std::string rate = "100";
@@ -277,6 +289,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& out) {
   if (out.unipayd_path.empty()) out.unipayd_path = executable_dir() + "/../unipayd";
   if (out.baseline_http_path.empty()) out.baseline_http_path = executable_dir() + "/baseline_http";
   if (out.provider_sim_path.empty()) out.provider_sim_path = executable_dir() + "/unipay-provider-sim";
+  for (auto* path : {&out.unipayd_path, &out.baseline_http_path, &out.provider_sim_path})
+    *path = absolute_path(*path);
   return validate(out, rate, channels);
 }
 

@@ -87,6 +87,7 @@ int run_callbacks(Context& ctx) {
   auto alive = std::make_shared<bool>(true);
   CpuWindow cpu(ctx);
   auto storm_start = Clock::now();
+  const double storm_start_s = ctx.stats.elapsed_s();
   ctx.game.set_load_start(storm_start);
   st->end =
       storm_start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
@@ -110,7 +111,7 @@ int run_callbacks(Context& ctx) {
   *alive = false;
   end_progress(ctx);
   ctx.delivery_backlog = nullptr;
-  backlog_metrics(ctx, storm_s);
+  backlog_metrics(ctx, storm_start_s, storm_start_s + storm_s);
   count_duplicates(ctx);
   ctx.result.metric("storm_s", storm_s);
   ctx.result.metric("callbacks_answered_200", static_cast<double>(ctx.stats.count(Step::callback) +

@@ -134,6 +134,7 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   };
   CpuWindow cpu(ctx);
   auto start = Clock::now();
+  const double start_s = ctx.stats.elapsed_s();
   ctx.game.set_load_start(start);
   auto loading = std::make_shared<bool>(true);
   auto alive = std::make_shared<bool>(true);
@@ -167,7 +168,7 @@ void run_pass(Context& ctx, const std::string& channel, PassLoad load) {
   *alive = false;
   end_progress(ctx);
   ctx.delivery_backlog = nullptr;
-  backlog_metrics(ctx, load_s);
+  backlog_metrics(ctx, start_s, start_s + load_s);
   cpu.finish(ctx, static_cast<double>(players.completed()), "lifecycle");
   players.account_unfinished();
   settle_deliveries(ctx, players.paid(), std::max(1.0, o.drain_s - (seconds_since(start) - load_s)),
