@@ -5,7 +5,10 @@ forges another record, request paths are escaped in text mode too, and a 5xx is 
 with its request id and what went wrong."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 
 from harness import (E2ECase, RFC3339_MS_RE, _psql, new_trade_no, raw_http)
 
@@ -148,3 +151,58 @@ class TextLogTest(E2ECase):
                       b"\n".join(lines))
         self.assertIn(b' path="/v1/bills/b_\\\\\\"\\x80\\xff\\xc3\\xed\\xa0\\x80}{" status=',
                       b"\n".join(lines))
+
+
+ACCESS_LOG_LATENCY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                                  "access-log-latency.py")
+
+
+def access_log_latency(log_path, *args):
+    """scripts/access-log-latency.py's --json summary of a server's log."""
+    out = subprocess.run([sys.executable, ACCESS_LOG_LATENCY, log_path, "--json"] + list(args),
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise AssertionError("access-log-latency.py failed: %s" % out.stderr)
+    return json.loads(out.stdout)
+
+
+class AccessLogLatencyMixin:
+    """Each request the server answered is in the script's summary once, under its kind,
+    with latencies that are the logged ones (every figure at most the kind's max, and the
+    long poll's at least the time it was made to wait)."""
+
+    def check_the_summary_counts_every_request_by_kind(self):
+        first, _ = self.app.new_bill()
+        self.app.new_bill()
+        waited = self.app.result(first["bill_id"], timeout=1)  # no payment yet: waits it out
+        self.assertEqual(waited.status, 200, waited)
+        self.assertOkCallback(self.pay(self.app, first))
+        self.assertEqual(self.server.terminate(), 0)
+
+        summary = access_log_latency(self.server.log_path)
+        kinds = summary["kinds"]
+        self.assertEqual(kinds["create"]["count"], 2, kinds)
+        self.assertEqual(kinds["callback"]["count"], 1, kinds)
+        self.assertEqual(kinds["poll"]["count"], 1, kinds)
+        self.assertGreaterEqual(kinds["poll"]["max_us"], 900000, "the long poll's wait is in its latency")
+        for figures in kinds.values():
+            self.assertLessEqual(figures["p50_us"], figures["p99_us"])
+            self.assertLessEqual(figures["p99_us"], figures["max_us"])
+        self.assertEqual(sum(r["create_count"] for r in summary["seconds"]), 2)
+        self.assertEqual(len(summary["slowest"]), 3, "the two creates and the callback")
+        # A window that ends before the first request selects nothing.
+        self.assertEqual(access_log_latency(self.server.log_path, "--to", "00:00:00")["kinds"], {})
+
+
+class AccessLogLatencyTextTest(AccessLogLatencyMixin, E2ECase):
+    def test_the_summary_counts_every_request_by_kind(self):
+        """Text log lines: creates, the callback and the long poll are counted by kind."""
+        self.check_the_summary_counts_every_request_by_kind()
+
+
+class AccessLogLatencyJsonTest(AccessLogLatencyMixin, E2ECase):
+    SERVER_ARGS = ("--log-json",)
+
+    def test_the_summary_counts_every_request_by_kind(self):
+        """--log-json lines (the path's quotes escaped inside "msg"): the same counts."""
+        self.check_the_summary_counts_every_request_by_kind()
