@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <memory>
 
@@ -154,6 +155,15 @@ void CpuWindow::finish(Context& ctx, double ops, const std::string& per_op_name,
 
 void count_duplicates(Context& ctx) {
   ctx.stats.correctness.deliveries_duplicated = ctx.game.counters().duplicates;
+}
+
+std::string utc_time_of_day() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[16] = {};
+  std::strftime(text, sizeof text, "%H:%M:%S", &utc);
+  return text;
 }
 
 void backlog_metrics(Context& ctx, double load_start_s, double load_end_s) {

@@ -77,4 +77,8 @@ class OverloadWatch {
 // second pass (--rate half-max) or a load after a setup phase is judged on its own seconds.
 void backlog_metrics(Context& ctx, double load_start_s, double load_end_s);
 
+// The wall clock's time of day in UTC, HH:MM:SS: what unipayd's log lines carry, so a pass's
+// printed start finds its seconds there (scripts/access-log-latency.py --from).
+std::string utc_time_of_day();
+
 }  // namespace unipay::bench

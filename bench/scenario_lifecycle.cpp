@@ -238,7 +238,7 @@ void run_named_pass(Context& ctx, const std::string& channel, PassLoad load, con
 // --rate half-max: the latencies a user sees at a sustainable load, measured at half the
 // rate the same server just reached (one run, so both passes share the host's state).
 int run_half_max(Context& ctx) {
-  std::fprintf(stderr, "unipay-bench: pass 1 of 2: --rate max\n");
+  std::fprintf(stderr, "unipay-bench: pass 1 of 2: --rate max, from %s UTC\n", utc_time_of_day().c_str());
   run_named_pass(ctx, "sandbox", {true, 0}, "max_");
   const double* max_rate = metric_of(ctx, "max_lifecycles_per_s");
   if (!max_rate || *max_rate < 2) {
@@ -246,7 +246,8 @@ int run_half_max(Context& ctx) {
     return 2;
   }
   const double half = *max_rate / 2;
-  std::fprintf(stderr, "unipay-bench: pass 2 of 2: --rate %.0f (half of %.0f)\n", half, *max_rate);
+  std::fprintf(stderr, "unipay-bench: pass 2 of 2: --rate %.0f (half of %.0f), from %s UTC\n", half,
+               *max_rate, utc_time_of_day().c_str());
   run_named_pass(ctx, "sandbox", {false, half}, "half_max_");
   ctx.result.metric("lifecycles_per_s", *max_rate);  // the headline: what the baselines are compared with
   return 0;
