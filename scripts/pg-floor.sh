@@ -28,6 +28,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$conninfo" ] && [ -n "$app" ] || { echo "pg-floor: --conninfo and --app are required" >&2; exit 2; }
+# The app id goes into the SQL text as a literal: only an id's characters are accepted.
+[[ "$app" =~ ^[A-Za-z0-9_-]{1,64}$ ]] || { echo "pg-floor: --app must be an app id ([A-Za-z0-9_-], 1..64)" >&2; exit 2; }
+[[ "$per_commit" =~ ^[1-9][0-9]{0,3}$ ]] || { echo "pg-floor: --per-commit must be 1..9999" >&2; exit 2; }
+[[ "$seconds" =~ ^[1-9][0-9]{0,4}$ ]] || { echo "pg-floor: --seconds must be 1..99999" >&2; exit 2; }
 
 script=$(mktemp /tmp/pg-floor-XXXXXX.sql)
 trap 'rm -f "$script"' EXIT

@@ -63,6 +63,17 @@ class PgFloorTest(E2ECase):
         self.assertNotEqual(result.returncode, 0)
         self.assertEqual(query_rows(self.db_url, "SELECT count(*) FROM bills")[0][0], before)
 
+    def test_arguments_that_cannot_work_are_refused_before_anything_runs(self):
+        """An app id that is not an id (it would go into the SQL text), or counts that are not
+        positive numbers, exit 2 with a message and write nothing."""
+        before = query_rows(self.db_url, "SELECT count(*) FROM bills")[0][0]
+        for args in (["--app", "x'); DROP TABLE bills; --"], ["--app", self.app.app_id, "--per-commit", "0"],
+                     ["--app", self.app.app_id, "--seconds", "ten"]):
+            result = pg_floor("--conninfo", self.db_url, *args)
+            self.assertEqual(result.returncode, 2, args)
+            self.assertIn("pg-floor: --", result.stderr)
+        self.assertEqual(query_rows(self.db_url, "SELECT count(*) FROM bills")[0][0], before)
+
 
 if __name__ == "__main__":
     import unittest
